@@ -1,0 +1,315 @@
+//! Loading panels from CSV files, bytes and polars DataFrames, and back.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+
+use super::clean::{self, Missing, RawTable, ValueKind};
+use super::panel::Panel;
+use super::{Prices, ReturnKind, Returns};
+use crate::error::{Error, Result};
+
+impl From<PolarsError> for Error {
+    fn from(e: PolarsError) -> Self {
+        Error::Table(e.to_string())
+    }
+}
+
+/// Column names taken as the date column when none is named.
+const DATE_NAMES: [&str; 5] = ["date", "dates", "datetime", "time", "timestamp"];
+
+/// Cell texts read as missing values.
+const NULL_TOKENS: [&str; 9] = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "#N/A", "None"];
+
+const DEFAULT_FORMAT: &str = "%Y-%m-%d";
+
+enum Source<'a> {
+    Path(PathBuf),
+    Bytes(&'a [u8]),
+    Frame(&'a DataFrame),
+}
+
+/// Loads a [`Prices`] or [`Returns`] panel from a CSV file, CSV bytes or a
+/// polars `DataFrame`: one date column plus one numeric column per asset.
+///
+/// * The date column is the one named with [`date_column`](Self::date_column),
+///   or else the first column called `date`, `dates`, `datetime`, `time` or
+///   `timestamp` (any case). Text dates are parsed with
+///   [`date_format`](Self::date_format) (default `%Y-%m-%d`; a time part
+///   such as `2020-01-02 00:00:00` is accepted when no format is set).
+/// * Empty cells and `NA`, `N/A`, `NaN`, `null`, `#N/A`, `None` are missing
+///   values, handled by the [`Missing`] policy (default: an error).
+/// * Unsorted dates are sorted (rows move with their dates; nothing is
+///   lost); a repeated date is an error.
+///
+/// ```
+/// use assetalloc::prelude::*;
+/// let csv = b"date,A,B\n2024-01-02,100,50\n2024-01-03,101,49.5\n";
+/// let prices = Load::bytes(csv).prices()?;
+/// assert_eq!((prices.len(), prices.n_assets()), (2, 2));
+/// # Ok::<(), assetalloc::Error>(())
+/// ```
+pub struct Load<'a> {
+    source: Source<'a>,
+    date_column: Option<String>,
+    date_format: Option<String>,
+    missing: Missing,
+    separator: u8,
+}
+
+impl<'a> Load<'a> {
+    fn new(source: Source<'a>) -> Self {
+        Load { source, date_column: None, date_format: None, missing: Missing::Error, separator: b',' }
+    }
+
+    /// A CSV file. A relative path is tried from the working directory, then
+    /// from the crate's root (so `data/…` works from `notebooks/`).
+    pub fn csv(path: impl AsRef<Path>) -> Self {
+        Load::new(Source::Path(path.as_ref().to_path_buf()))
+    }
+
+    /// CSV text held in memory.
+    pub fn bytes(bytes: &'a [u8]) -> Self {
+        Load::new(Source::Bytes(bytes))
+    }
+
+    /// A polars `DataFrame`.
+    pub fn dataframe(df: &'a DataFrame) -> Self {
+        Load::new(Source::Frame(df))
+    }
+
+    /// Names the date column.
+    pub fn date_column(mut self, name: impl Into<String>) -> Self {
+        self.date_column = Some(name.into());
+        self
+    }
+
+    /// Sets the `chrono` format of text dates, e.g. `"%d/%m/%Y"`.
+    pub fn date_format(mut self, format: impl Into<String>) -> Self {
+        self.date_format = Some(format.into());
+        self
+    }
+
+    /// Chooses the missing-value policy (default [`Missing::Error`]).
+    pub fn missing(mut self, policy: Missing) -> Self {
+        self.missing = policy;
+        self
+    }
+
+    /// Sets the CSV field separator (default `,`).
+    pub fn separator(mut self, sep: u8) -> Self {
+        self.separator = sep;
+        self
+    }
+
+    /// Reads the values as prices.
+    pub fn prices(self) -> Result<Prices> {
+        let panel = self.load(ValueKind::Prices)?;
+        Ok(Prices::from_panel(panel))
+    }
+
+    /// Reads the values as returns of the given kind.
+    pub fn returns(self, kind: ReturnKind) -> Result<Returns> {
+        let panel = self.load(ValueKind::Returns(kind))?;
+        Ok(Returns::from_panel(panel, kind))
+    }
+
+    fn load(self, kind: ValueKind) -> Result<Panel> {
+        let raw = match &self.source {
+            Source::Path(p) => {
+                let path = resolve(p);
+                let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+                let df = read_csv_bytes(&bytes, self.separator, self.date_column.as_deref())?;
+                self.raw_table(&df)?
+            }
+            Source::Bytes(b) => {
+                let df = read_csv_bytes(b, self.separator, self.date_column.as_deref())?;
+                self.raw_table(&df)?
+            }
+            Source::Frame(df) => self.raw_table(df)?,
+        };
+        clean::build(raw, kind, self.missing)
+    }
+
+    fn raw_table(&self, df: &DataFrame) -> Result<RawTable> {
+        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let date_col = find_date_column(&names, self.date_column.as_deref())?;
+        let dates = parse_dates(df.column(&date_col)?, &date_col, self.date_format.as_deref())?;
+        let mut assets = Vec::new();
+        let mut columns = Vec::new();
+        for name in names.iter().filter(|n| **n != date_col) {
+            columns.push(numeric_column(df.column(name)?, name)?);
+            assets.push(name.clone());
+        }
+        Ok(RawTable { dates, assets, columns })
+    }
+}
+
+/// Tries `p` as given, then relative to the crate root.
+fn resolve(p: &Path) -> PathBuf {
+    if p.is_relative() && !p.exists() {
+        let alt = Path::new(env!("CARGO_MANIFEST_DIR")).join(p);
+        if alt.exists() {
+            return alt;
+        }
+    }
+    p.to_path_buf()
+}
+
+/// Reads CSV text; the date column (when named) is kept as text so it can be
+/// parsed with the caller's format.
+pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&str>) -> Result<DataFrame> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::TooFewRows { operation: "reading a CSV".into(), needed: 2, got: 0 });
+    }
+    // Read every column as text first when the date column is unknown would
+    // cost a second parse; instead, override only the date column's type.
+    let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let header = String::from_utf8_lossy(&bytes[..header_end]);
+    let names: Vec<String> =
+        header.trim_end_matches('\r').split(separator as char).map(|s| s.trim_matches('"').to_string()).collect();
+    let date_col = find_date_column(&names, date_column)?;
+    let schema = Schema::from_iter([Field::new(date_col.as_str().into(), DataType::String)]);
+    let nulls = NullValues::AllColumns(NULL_TOKENS.iter().map(|s| (*s).into()).collect());
+    let opts = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .with_schema_overwrite(Some(Arc::new(schema)))
+        .map_parse_options(|p| p.with_separator(separator).with_null_values(Some(nulls.clone())));
+    let df = opts.into_reader_with_file_handle(Cursor::new(bytes)).finish()?;
+    Ok(df)
+}
+
+fn find_date_column(names: &[String], wanted: Option<&str>) -> Result<String> {
+    let hit = match wanted {
+        Some(w) => names.iter().find(|n| n.as_str() == w),
+        None => names.iter().find(|n| DATE_NAMES.contains(&n.to_lowercase().as_str())),
+    };
+    hit.cloned().ok_or_else(|| Error::MissingDateColumn {
+        expected: wanted.unwrap_or("date").to_string(),
+        found: names.to_vec(),
+    })
+}
+
+fn parse_dates(col: &Column, name: &str, format: Option<&str>) -> Result<Vec<NaiveDate>> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Table("bad epoch".into()))?;
+    let missing = |row: usize| Error::BadDate {
+        column: name.to_string(),
+        row,
+        value: String::new(),
+        format: format.unwrap_or(DEFAULT_FORMAT).to_string(),
+    };
+    match col.dtype() {
+        DataType::Date => {
+            let days = col.cast(&DataType::Int32)?;
+            days.i32()?
+                .iter()
+                .enumerate()
+                .map(|(i, d)| d.map(|d| epoch + chrono::Duration::days(i64::from(d))).ok_or_else(|| missing(i)))
+                .collect()
+        }
+        DataType::Datetime(unit, _) => {
+            let per_day: i64 = match unit {
+                TimeUnit::Milliseconds => 86_400_000,
+                TimeUnit::Microseconds => 86_400_000_000,
+                TimeUnit::Nanoseconds => 86_400_000_000_000,
+            };
+            let ticks = col.cast(&DataType::Int64)?;
+            ticks
+                .i64()?
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    t.map(|t| epoch + chrono::Duration::days(t.div_euclid(per_day))).ok_or_else(|| missing(i))
+                })
+                .collect()
+        }
+        DataType::String => col
+            .str()?
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match s {
+                None => Err(missing(i)),
+                Some(s) => parse_date(s.trim(), format).ok_or_else(|| Error::BadDate {
+                    column: name.to_string(),
+                    row: i,
+                    value: s.to_string(),
+                    format: format.unwrap_or(DEFAULT_FORMAT).to_string(),
+                }),
+            })
+            .collect(),
+        other => Err(Error::BadDate {
+            column: name.to_string(),
+            row: 0,
+            value: format!("a column of type {other}"),
+            format: format.unwrap_or(DEFAULT_FORMAT).to_string(),
+        }),
+    }
+}
+
+/// Parses one date with the given format, or ISO dates with an optional
+/// time part when no format is given.
+fn parse_date(s: &str, format: Option<&str>) -> Option<NaiveDate> {
+    match format {
+        Some(f) => {
+            NaiveDate::parse_from_str(s, f).ok().or_else(|| NaiveDateTime::parse_from_str(s, f).ok().map(|t| t.date()))
+        }
+        None => NaiveDate::parse_from_str(s, DEFAULT_FORMAT).ok().or_else(|| {
+            ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok().map(|t| t.date()))
+        }),
+    }
+}
+
+fn numeric_column(col: &Column, name: &str) -> Result<Vec<f64>> {
+    let dtype = col.dtype().clone();
+    if dtype.is_primitive_numeric() || dtype == DataType::Null {
+        let f = col.cast(&DataType::Float64)?;
+        return Ok(f.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect());
+    }
+    if dtype == DataType::String {
+        // Point at the first cell that is not a number.
+        let s = col.str()?;
+        for (i, v) in s.iter().enumerate() {
+            if let Some(v) = v {
+                if v.trim().parse::<f64>().is_err() {
+                    return Err(Error::NonNumeric { column: name.to_string(), detail: format!("row {i} holds {v:?}") });
+                }
+            }
+        }
+    }
+    Err(Error::NonNumeric { column: name.to_string(), detail: format!("its type is {dtype}") })
+}
+
+/// The panel as a polars `DataFrame`: a `date` column (type `Date`) and one
+/// `f64` column per asset (`NaN` before an asset's start).
+pub(crate) fn to_dataframe(panel: &Panel) -> Result<DataFrame> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Table("bad epoch".into()))?;
+    let days: Vec<i32> = panel.dates().iter().map(|d| (*d - epoch).num_days() as i32).collect();
+    let date = Series::new("date".into(), days).cast(&DataType::Date)?;
+    let mut cols: Vec<Column> = vec![date.into()];
+    for (j, a) in panel.assets().iter().enumerate() {
+        if a == "date" {
+            return Err(Error::param("asset name", "\"date\" is reserved for the date column"));
+        }
+        cols.push(Series::new(a.as_str().into(), panel.values().column(j).to_vec()).into());
+    }
+    Ok(DataFrame::new(panel.len(), cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_with_and_without_time() {
+        assert_eq!(parse_date("2020-01-02", None), NaiveDate::from_ymd_opt(2020, 1, 2));
+        assert_eq!(parse_date("2020-01-02 00:00:00", None), NaiveDate::from_ymd_opt(2020, 1, 2));
+        assert_eq!(parse_date("02/01/2020", Some("%d/%m/%Y")), NaiveDate::from_ymd_opt(2020, 1, 2));
+        assert_eq!(parse_date("02/01/2020", None), None);
+    }
+}

@@ -1,0 +1,155 @@
+//! Per-asset descriptive statistics of a panel.
+
+use chrono::NaiveDate;
+
+use super::{Prices, ReturnKind, Returns};
+use crate::display::{Cell, Render, Table};
+use crate::stats;
+
+/// Annualised statistics of one asset over the panel's span.
+///
+/// With $R_t$ the simple returns and $k$ periods per year:
+/// mean $= k\,\bar R$, volatility $= \sqrt{k}\, s_R$, Sharpe $=$ mean /
+/// volatility (zero risk-free rate), CAGR $= W_T^{k/n} - 1$ for the wealth
+/// $W$ compounded over $n$ returns, skew and excess kurtosis of $R$ (see
+/// [`crate::stats`]), maximum drawdown of $W$ with its peak and trough dates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetStats {
+    /// Asset name.
+    pub asset: String,
+    /// First date with a return.
+    pub start: NaiveDate,
+    /// Number of returns.
+    pub observations: usize,
+    /// Annualised arithmetic mean return.
+    pub mean: f64,
+    /// Annualised volatility.
+    pub volatility: f64,
+    /// Mean / volatility.
+    pub sharpe: f64,
+    /// Compound annual growth rate.
+    pub cagr: f64,
+    /// Skewness of periodic returns.
+    pub skew: f64,
+    /// Excess kurtosis of periodic returns.
+    pub kurtosis: f64,
+    /// Maximum drawdown (positive fraction).
+    pub max_drawdown: f64,
+    /// Peak and trough dates of the maximum drawdown.
+    pub drawdown_dates: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Statistics for every asset of a panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// One entry per asset, in panel order.
+    pub assets: Vec<AssetStats>,
+    /// Annualisation factor used.
+    pub periods_per_year: f64,
+    /// First and last date of the returns.
+    pub span: (NaiveDate, NaiveDate),
+}
+
+impl Summary {
+    /// From returns; `prices` (when the returns came from them) adds the
+    /// first price date to the drawdown path so a fall on day one counts.
+    pub(crate) fn compute(returns: &Returns, prices: Option<&Prices>) -> Summary {
+        let simple = returns.to_kind(ReturnKind::Simple);
+        let v = simple.values();
+        let k = returns.periods_per_year();
+        let dates = returns.dates();
+        let mut out = Vec::with_capacity(returns.n_assets());
+        for (j, name) in returns.assets().iter().enumerate() {
+            let r = v.column(j).to_vec();
+            let first = r.iter().position(|x| !x.is_nan()).unwrap_or(0);
+            let n = r.len() - first;
+            // Wealth path starting at 1 before the first return.
+            let mut wealth = Vec::with_capacity(n + 1);
+            wealth.push(1.0);
+            let mut w = 1.0;
+            for x in &r[first..] {
+                w *= 1.0 + x;
+                wealth.push(w);
+            }
+            // Index 0 of `wealth` is the date before the first return.
+            let date_of = |i: usize| -> NaiveDate {
+                if i == 0 {
+                    prices.map_or(dates[first], |p| p.dates()[first])
+                } else {
+                    dates[first + i - 1]
+                }
+            };
+            let (mdd, at) = stats::max_drawdown(&wealth);
+            let mean = stats::mean(&r) * k;
+            let vol = stats::std(&r) * k.sqrt();
+            out.push(AssetStats {
+                asset: name.clone(),
+                start: dates[first],
+                observations: n,
+                mean,
+                volatility: vol,
+                sharpe: if vol > 0.0 { mean / vol } else { f64::NAN },
+                cagr: w.powf(k / n as f64) - 1.0,
+                skew: stats::skew(&r),
+                kurtosis: stats::excess_kurtosis(&r),
+                max_drawdown: mdd,
+                drawdown_dates: at.map(|(p, t)| (date_of(p), date_of(t))),
+            });
+        }
+        Summary { assets: out, periods_per_year: k, span: (returns.start(), returns.end()) }
+    }
+
+    /// Statistics of one asset.
+    pub fn get(&self, asset: &str) -> Option<&AssetStats> {
+        self.assets.iter().find(|a| a.asset == asset)
+    }
+
+    /// The summary as a table.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new([
+            "asset",
+            "start",
+            "obs",
+            "mean",
+            "vol",
+            "Sharpe",
+            "CAGR",
+            "skew",
+            "ex. kurt",
+            "max DD",
+            "DD peak → trough",
+        ])
+        .caption(format!(
+            "Annualised statistics ({} periods/year, zero risk-free rate), {} → {}",
+            self.periods_per_year, self.span.0, self.span.1
+        ));
+        for a in &self.assets {
+            t.push(vec![
+                Cell::from(a.asset.as_str()),
+                Cell::from(a.start.to_string()),
+                Cell::Int(a.observations as i64),
+                Cell::Pct(a.mean, 1),
+                Cell::Pct(a.volatility, 1),
+                Cell::Num(a.sharpe, 2),
+                Cell::Pct(a.cagr, 1),
+                Cell::Num(a.skew, 2),
+                Cell::Num(a.kurtosis, 1),
+                Cell::Pct(a.max_drawdown, 1),
+                Cell::from(a.drawdown_dates.map_or(String::new(), |(p, t)| format!("{p} → {t}"))),
+            ]);
+        }
+        t.capped(60)
+    }
+}
+
+impl Render for Summary {
+    fn to_html(&self) -> String {
+        self.table().to_html()
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.table().to_text())
+    }
+}

@@ -1,0 +1,608 @@
+//! A synthetic market with known parameters and, optionally, a planted
+//! signal of known strength.
+//!
+//! For asset $i$ on business day $t$ the log return is
+//!
+//! $$ r_{i,t} = \mu_i + \delta\,[s_t = \text{stress}] + \sigma_i\, m_{s_t} \sqrt{h_{i,t}}\; u_{i,t} $$
+//!
+//! * $u_{i,t}$ has unit variance: $u_{t} = L\,e_t$ with $e_t$ i.i.d. standard
+//!   normal or unit-variance Student-$t$ ([`Innovations`]) and $L L^\top$ the
+//!   correlation ([`Correlation`]: independent, constant, a given matrix, or
+//!   a random factor structure);
+//! * $h_{i,t} = (1-\alpha-\beta) + \alpha\,u_{i,t-1}^2 + \beta\,h_{i,t-1}$ is
+//!   GARCH(1,1) volatility clustering with unconditional mean 1
+//!   ([`Synthetic::garch`]; off means $h \equiv 1$);
+//! * $s_t$ is a two-state Markov chain (calm/stress) with volatility
+//!   multiplier $m$ and drift shift $\delta$ in stress ([`Regimes`]);
+//! * a [`Signal`] replaces $u$ by $\rho\,x_{i,t-1} + \sqrt{1-\rho^2}\,u$ for an
+//!   observable, standardised $x$ known at $t-1$ (a published feature, or
+//!   cross-sectional momentum), or makes $u$ an AR(1) with coefficient
+//!   $\phi$. Then $\operatorname{corr}(x_{t-1}, u_t) = \rho$ exactly: the
+//!   information coefficient of the planted signal.
+//!
+//! Prices start at 100 on the first date: $P_t = 100\,\exp\sum_{s\le t} r_s$.
+//! With the defaults ([`Synthetic::params`]) this is the plain i.i.d.
+//! Gaussian market: $\mu = 0.001$, $\sigma = 0.02$, independent assets.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, StandardNormal, StudentT};
+
+use super::{Panel, Prices, ReturnKind, Returns};
+use crate::display::{Cell, Render, Table};
+use crate::error::{Error, Result};
+
+/// Correlation of the standardised shocks across assets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Correlation {
+    /// Independent assets.
+    Independent,
+    /// Every pair has the same correlation $\rho \in (-1/(N-1), 1)$.
+    Constant(f64),
+    /// A given correlation matrix (symmetric, unit diagonal, positive definite).
+    Matrix(Array2<f64>),
+    /// A random factor structure: each asset's shock is `r2` explained by
+    /// `factors` common factors (the first a positive market factor).
+    Factors {
+        /// Number of common factors (≥ 1).
+        factors: usize,
+        /// Share of each asset's variance explained by the factors, in (0, 1).
+        r2: f64,
+    },
+}
+
+/// Distribution of the i.i.d. shocks before correlation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Innovations {
+    /// Standard normal.
+    Gaussian,
+    /// Student-$t$ with `dof` > 2 degrees of freedom, scaled to unit variance
+    /// (excess kurtosis $6/(\nu-4)$ for $\nu > 4$).
+    StudentT {
+        /// Degrees of freedom.
+        dof: f64,
+    },
+}
+
+/// Two-state (calm / stress) Markov regime switching.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Regimes {
+    /// Probability of moving from calm to stress on a given day.
+    pub enter_stress: f64,
+    /// Probability of moving from stress back to calm on a given day.
+    pub leave_stress: f64,
+    /// Volatility multiplier in stress (> 0).
+    pub vol_multiplier: f64,
+    /// Added to every asset's daily drift in stress.
+    pub drift_shift: f64,
+}
+
+impl Default for Regimes {
+    /// Stress about 1 day in 6 (mean stay 50 days), volatility × 2.5, drift
+    /// −0.002 a day.
+    fn default() -> Self {
+        Regimes { enter_stress: 0.004, leave_stress: 0.02, vol_multiplier: 2.5, drift_shift: -0.002 }
+    }
+}
+
+/// A planted, known relation between an observable and future returns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Signal {
+    /// A published feature $x_{i,t} \sim N(0,1)$ i.i.d., returned as
+    /// [`SyntheticMarket::feature`], with $\operatorname{corr}(x_{i,t}, u_{i,t+1}) = $ `ic`.
+    LaggedFeature {
+        /// Information coefficient in (−1, 1).
+        ic: f64,
+    },
+    /// Cross-sectional momentum: $x_{i,t}$ is the cross-sectional z-score of
+    /// each asset's log return over the last `lookback` days (known at $t$,
+    /// computable from prices), with $\operatorname{corr}(x_{i,t}, u_{i,t+1}) = $ `ic`.
+    CrossSectionalMomentum {
+        /// Information coefficient in (−1, 1).
+        ic: f64,
+        /// Days in the momentum window (≥ 1).
+        lookback: usize,
+    },
+    /// Each asset's shock is AR(1): $u_t = \phi u_{t-1} + \sqrt{1-\phi^2}\,e_t$.
+    Autoregressive {
+        /// Lag-one autocorrelation in (−1, 1).
+        phi: f64,
+    },
+}
+
+/// Builder for a synthetic market. Every setting has a default; see the
+/// module docs for the model.
+///
+/// ```
+/// use assetalloc::prelude::*;
+/// let m = Synthetic::params().assets(3).days(250).seed(7).generate()?;
+/// assert_eq!((m.prices.len(), m.prices.n_assets()), (250, 3));
+/// # Ok::<(), assetalloc::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Synthetic {
+    assets: usize,
+    days: usize,
+    start: NaiveDate,
+    drift: Vec<f64>,
+    vol: Vec<f64>,
+    correlation: Correlation,
+    innovations: Innovations,
+    garch: Option<(f64, f64)>,
+    regimes: Option<Regimes>,
+    signal: Option<Signal>,
+    seed: u64,
+}
+
+/// A generated market and the truth behind it.
+#[derive(Debug, Clone)]
+pub struct SyntheticMarket {
+    /// Prices, 100 on the first date.
+    pub prices: Prices,
+    /// Daily log returns (one row fewer than `prices`).
+    pub returns: Returns,
+    /// The planted observable $x_{i,t}$ on the price dates (for
+    /// [`Signal::LaggedFeature`] and [`Signal::CrossSectionalMomentum`]).
+    pub feature: Option<Panel>,
+    /// Regime per price date: 0 calm, 1 stress (all 0 without regimes).
+    pub regime: Vec<u8>,
+    /// Correlation matrix of the shocks $u$ (before signal and scaling).
+    pub correlation: Array2<f64>,
+    /// The settings that produced it.
+    pub params: Synthetic,
+}
+
+impl Default for Synthetic {
+    fn default() -> Self {
+        Synthetic {
+            assets: 5,
+            days: 1000,
+            start: NaiveDate::from_ymd_opt(2000, 1, 3).unwrap_or_default(),
+            drift: vec![0.001],
+            vol: vec![0.02],
+            correlation: Correlation::Independent,
+            innovations: Innovations::Gaussian,
+            garch: None,
+            regimes: None,
+            signal: None,
+            seed: 42,
+        }
+    }
+}
+
+impl Synthetic {
+    /// Defaults: 5 assets, 1,000 business days from 2000-01-03, drift 0.001
+    /// and volatility 0.02 a day (log returns), independent Gaussian shocks,
+    /// no GARCH, no regimes, no signal, seed 42.
+    pub fn params() -> Self {
+        Synthetic::default()
+    }
+
+    /// The plain i.i.d. Gaussian market (mean 0.001, sd 0.02) in one call.
+    pub fn gaussian(assets: usize, days: usize, seed: u64) -> Result<Prices> {
+        Ok(Synthetic::params().assets(assets).days(days).seed(seed).generate()?.prices)
+    }
+
+    /// Number of assets (≥ 1; ≥ 2 for cross-sectional momentum).
+    pub fn assets(mut self, n: usize) -> Self {
+        self.assets = n;
+        self
+    }
+
+    /// Number of business days of prices (≥ 2).
+    pub fn days(mut self, n: usize) -> Self {
+        self.days = n;
+        self
+    }
+
+    /// First date (moved to the next Monday if it is a weekend day).
+    pub fn start(mut self, date: NaiveDate) -> Self {
+        self.start = date;
+        self
+    }
+
+    /// The same daily drift $\mu$ for every asset.
+    pub fn drift(mut self, mu: f64) -> Self {
+        self.drift = vec![mu];
+        self
+    }
+
+    /// One daily drift per asset.
+    pub fn drifts(mut self, mu: Vec<f64>) -> Self {
+        self.drift = mu;
+        self
+    }
+
+    /// The same daily volatility $\sigma$ for every asset.
+    pub fn vol(mut self, sigma: f64) -> Self {
+        self.vol = vec![sigma];
+        self
+    }
+
+    /// One daily volatility per asset.
+    pub fn vols(mut self, sigma: Vec<f64>) -> Self {
+        self.vol = sigma;
+        self
+    }
+
+    /// Correlation of the shocks.
+    pub fn correlation(mut self, c: Correlation) -> Self {
+        self.correlation = c;
+        self
+    }
+
+    /// Shock distribution.
+    pub fn innovations(mut self, i: Innovations) -> Self {
+        self.innovations = i;
+        self
+    }
+
+    /// GARCH(1,1) clustering with $\alpha, \beta \ge 0$, $\alpha + \beta < 1$
+    /// (e.g. 0.08, 0.9).
+    pub fn garch(mut self, alpha: f64, beta: f64) -> Self {
+        self.garch = Some((alpha, beta));
+        self
+    }
+
+    /// Two-state regime switching.
+    pub fn regimes(mut self, r: Regimes) -> Self {
+        self.regimes = Some(r);
+        self
+    }
+
+    /// Plants a signal.
+    pub fn signal(mut self, s: Signal) -> Self {
+        self.signal = Some(s);
+        self
+    }
+
+    /// Random seed (same seed, same market).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    fn per_asset(&self, name: &str, v: &[f64]) -> Result<Vec<f64>> {
+        match v.len() {
+            1 => Ok(vec![v[0]; self.assets]),
+            n if n == self.assets => Ok(v.to_vec()),
+            n => Err(Error::param(name, format!("needs 1 or {} values (one per asset), got {n}", self.assets))),
+        }
+    }
+
+    fn validate(&self) -> Result<(Vec<f64>, Vec<f64>)> {
+        if self.assets < 1 {
+            return Err(Error::param("assets", "must be ≥ 1, got 0"));
+        }
+        if self.days < 2 {
+            return Err(Error::param("days", format!("must be ≥ 2, got {}", self.days)));
+        }
+        let drift = self.per_asset("drift", &self.drift)?;
+        let vol = self.per_asset("vol", &self.vol)?;
+        if let Some(v) = drift.iter().find(|v| !v.is_finite()) {
+            return Err(Error::param("drift", format!("must be finite, got {v}")));
+        }
+        if let Some(v) = vol.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(Error::param("vol", format!("must be > 0, got {v}")));
+        }
+        if let Innovations::StudentT { dof } = self.innovations {
+            if !(dof > 2.0) {
+                return Err(Error::param("Student-t dof", format!("must be > 2 for a finite variance, got {dof}")));
+            }
+        }
+        if let Some((a, b)) = self.garch {
+            if !(a >= 0.0 && b >= 0.0 && a + b < 1.0) {
+                return Err(Error::param(
+                    "garch",
+                    format!("needs alpha ≥ 0, beta ≥ 0 and alpha + beta < 1, got alpha = {a}, beta = {b}"),
+                ));
+            }
+        }
+        if let Some(r) = self.regimes {
+            for (name, p) in [("enter_stress", r.enter_stress), ("leave_stress", r.leave_stress)] {
+                if !(p > 0.0 && p <= 1.0) {
+                    return Err(Error::param(name, format!("must be in (0, 1], got {p}")));
+                }
+            }
+            if !(r.vol_multiplier > 0.0 && r.vol_multiplier.is_finite()) {
+                return Err(Error::param("vol_multiplier", format!("must be > 0, got {}", r.vol_multiplier)));
+            }
+            if !r.drift_shift.is_finite() {
+                return Err(Error::param("drift_shift", format!("must be finite, got {}", r.drift_shift)));
+            }
+        }
+        match self.signal {
+            Some(Signal::LaggedFeature { ic }) | Some(Signal::CrossSectionalMomentum { ic, .. })
+                if !(ic > -1.0 && ic < 1.0) =>
+            {
+                return Err(Error::param("signal ic", format!("must be in (−1, 1), got {ic}")));
+            }
+            Some(Signal::Autoregressive { phi }) if !(phi > -1.0 && phi < 1.0) => {
+                return Err(Error::param("signal phi", format!("must be in (−1, 1), got {phi}")));
+            }
+            Some(Signal::CrossSectionalMomentum { lookback, .. }) if lookback < 1 => {
+                return Err(Error::param("momentum lookback", "must be ≥ 1, got 0"));
+            }
+            Some(Signal::CrossSectionalMomentum { .. }) if self.assets < 2 => {
+                return Err(Error::param("assets", "must be ≥ 2 for cross-sectional momentum, got 1"));
+            }
+            _ => {}
+        }
+        Ok((drift, vol))
+    }
+
+    /// The correlation matrix of the shocks and its Cholesky factor.
+    fn correlation_factor(&self, rng: &mut StdRng) -> Result<(Array2<f64>, Array2<f64>)> {
+        let n = self.assets;
+        let c = match &self.correlation {
+            Correlation::Independent => Array2::eye(n),
+            Correlation::Constant(rho) => {
+                let lo = if n > 1 { -1.0 / (n as f64 - 1.0) } else { -1.0 };
+                if !(*rho > lo && *rho < 1.0) {
+                    return Err(Error::param(
+                        "constant correlation",
+                        format!("must be in ({lo:.4}, 1) for {n} assets, got {rho}"),
+                    ));
+                }
+                Array2::from_shape_fn((n, n), |(i, j)| if i == j { 1.0 } else { *rho })
+            }
+            Correlation::Matrix(m) => {
+                if m.dim() != (n, n) {
+                    return Err(Error::Shape(format!("correlation matrix is {:?}, expected {n}×{n}", m.dim())));
+                }
+                if m.diag().iter().any(|d| (d - 1.0).abs() > 1e-12) {
+                    return Err(Error::param("correlation matrix", "must have a unit diagonal"));
+                }
+                m.clone()
+            }
+            Correlation::Factors { factors, r2 } => {
+                if *factors < 1 {
+                    return Err(Error::param("factors", "must be ≥ 1, got 0"));
+                }
+                if !(*r2 > 0.0 && *r2 < 1.0) {
+                    return Err(Error::param("factor r2", format!("must be in (0, 1), got {r2}")));
+                }
+                // Random loadings, first factor positive, each row scaled to
+                // explain exactly r2 of the asset's unit variance.
+                let mut b = Array2::<f64>::zeros((n, *factors));
+                for i in 0..n {
+                    for k in 0..*factors {
+                        let z: f64 = rng.sample(StandardNormal);
+                        b[[i, k]] = if k == 0 { 1.0 + 0.3 * z.abs() } else { 0.6 * z };
+                    }
+                    let norm = b.row(i).dot(&b.row(i)).sqrt();
+                    b.row_mut(i).mapv_inplace(|x| x / norm * r2.sqrt());
+                }
+                let mut c = b.dot(&b.t());
+                c.diag_mut().fill(1.0);
+                c
+            }
+        };
+        let l = crate::linalg::cholesky(c.view()).ok_or_else(|| {
+            Error::param("correlation matrix", "must be symmetric positive definite (Cholesky failed)")
+        })?;
+        Ok((c, l))
+    }
+
+    /// Generates the market.
+    pub fn generate(&self) -> Result<SyntheticMarket> {
+        let (drift, vol) = self.validate()?;
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let (corr, l) = self.correlation_factor(&mut rng)?;
+        let (n, t) = (self.assets, self.days);
+        let t_dist = match self.innovations {
+            Innovations::StudentT { dof } => Some((
+                StudentT::new(dof).map_err(|e| Error::param("Student-t dof", e.to_string()))?,
+                ((dof - 2.0) / dof).sqrt(),
+            )),
+            Innovations::Gaussian => None,
+        };
+
+        let dates = business_days(self.start, t);
+        let mut log_ret = Array2::<f64>::zeros((t - 1, n));
+        let mut feature = Array2::<f64>::zeros((t, n));
+        let mut regime = vec![0u8; t];
+        let mut h = vec![1.0; n];
+        let mut prev_u = vec![0.0; n];
+        let mut e = vec![0.0; n];
+        let mut z = vec![0.0; n];
+
+        // Draw the signal's observable for price date `day` (known at its close).
+        let momentum = |log_ret: &Array2<f64>, day: usize, lookback: usize| -> Vec<f64> {
+            let from = day.saturating_sub(lookback);
+            let sums: Vec<f64> = (0..n).map(|i| (from..day).map(|s| log_ret[[s, i]]).sum()).collect();
+            let m = crate::stats::mean(&sums);
+            let s = crate::stats::std(&sums);
+            if day == 0 || !(s > 0.0) {
+                vec![0.0; n]
+            } else {
+                sums.iter().map(|x| (x - m) / s).collect()
+            }
+        };
+
+        for day in 0..t {
+            if day > 0 {
+                if let Some(r) = self.regimes {
+                    let u: f64 = rng.gen();
+                    regime[day] = match regime[day - 1] {
+                        0 if u < r.enter_stress => 1,
+                        1 if u < r.leave_stress => 0,
+                        s => s,
+                    };
+                }
+            }
+            // The observable known at this date's close.
+            match self.signal {
+                Some(Signal::LaggedFeature { .. }) => {
+                    for i in 0..n {
+                        feature[[day, i]] = rng.sample(StandardNormal);
+                    }
+                }
+                Some(Signal::CrossSectionalMomentum { lookback, .. }) => {
+                    let x = momentum(&log_ret, day, lookback);
+                    feature.row_mut(day).assign(&ndarray::Array1::from(x));
+                }
+                _ => {}
+            }
+            if day == 0 {
+                continue;
+            }
+            // Correlated unit-variance shocks u = L e.
+            for v in e.iter_mut() {
+                *v = match &t_dist {
+                    Some((d, scale)) => d.sample(&mut rng) * scale,
+                    None => rng.sample(StandardNormal),
+                };
+            }
+            for i in 0..n {
+                z[i] = (0..=i).map(|k| l[[i, k]] * e[k]).sum();
+            }
+            let (mult, shift) = match (self.regimes, regime[day]) {
+                (Some(r), 1) => (r.vol_multiplier, r.drift_shift),
+                _ => (1.0, 0.0),
+            };
+            for i in 0..n {
+                let u = match self.signal {
+                    Some(Signal::LaggedFeature { ic }) | Some(Signal::CrossSectionalMomentum { ic, .. }) => {
+                        ic * feature[[day - 1, i]] + (1.0 - ic * ic).sqrt() * z[i]
+                    }
+                    Some(Signal::Autoregressive { phi }) => phi * prev_u[i] + (1.0 - phi * phi).sqrt() * z[i],
+                    None => z[i],
+                };
+                if let Some((a, b)) = self.garch {
+                    if day > 1 {
+                        h[i] = (1.0 - a - b) + a * prev_u[i] * prev_u[i] + b * h[i];
+                    }
+                }
+                log_ret[[day - 1, i]] = drift[i] + shift + vol[i] * mult * h[i].sqrt() * u;
+                prev_u[i] = u;
+            }
+        }
+
+        let names: Vec<String> = (1..=n).map(|i| format!("A{i:02}")).collect();
+        let mut prices = Array2::<f64>::zeros((t, n));
+        for i in 0..n {
+            let mut acc = 100f64.ln();
+            prices[[0, i]] = 100.0;
+            for day in 1..t {
+                acc += log_ret[[day - 1, i]];
+                prices[[day, i]] = acc.exp();
+            }
+        }
+        if let Some(bad) = prices.iter().find(|p| !(p.is_finite() && **p > 0.0)) {
+            return Err(Error::param(
+                "drift/vol",
+                format!("produce a price of {bad}, outside floating-point range; lower them or the number of days"),
+            ));
+        }
+        let price_panel = Panel::from_parts(dates.clone(), names.clone(), prices);
+        let returns =
+            Returns::from_panel(Panel::from_parts(dates[1..].to_vec(), names.clone(), log_ret), ReturnKind::Log);
+        let feature = match self.signal {
+            Some(Signal::LaggedFeature { .. }) | Some(Signal::CrossSectionalMomentum { .. }) => {
+                Some(Panel::from_parts(dates, names.iter().map(|a| format!("{a}_signal")).collect(), feature))
+            }
+            _ => None,
+        };
+        Ok(SyntheticMarket {
+            prices: Prices::from_panel(price_panel),
+            returns,
+            feature,
+            regime,
+            correlation: corr,
+            params: self.clone(),
+        })
+    }
+}
+
+/// `n` weekdays starting at `start` (or the next weekday).
+fn business_days(start: NaiveDate, n: usize) -> Vec<NaiveDate> {
+    let mut out = Vec::with_capacity(n);
+    let mut d = start;
+    while out.len() < n {
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            out.push(d);
+        }
+        d = d.succ_opt().unwrap_or(d);
+    }
+    out
+}
+
+impl SyntheticMarket {
+    /// The settings as a table.
+    pub fn table(&self) -> Table {
+        let p = &self.params;
+        let signal = match p.signal {
+            None => "none".to_string(),
+            Some(Signal::LaggedFeature { ic }) => format!("lagged feature, IC {ic}"),
+            Some(Signal::CrossSectionalMomentum { ic, lookback }) => {
+                format!("cross-sectional momentum ({lookback} days), IC {ic}")
+            }
+            Some(Signal::Autoregressive { phi }) => format!("AR(1), φ = {phi}"),
+        };
+        let fmt_vec = |v: &[f64]| {
+            if v.len() == 1 {
+                format!("{}", v[0])
+            } else {
+                format!("{v:?}")
+            }
+        };
+        let stress = self.regime.iter().filter(|&&s| s == 1).count();
+        Table::new(["setting", "value"])
+            .caption(format!(
+                "Synthetic market · {} days × {} assets · {} → {} · seed {}",
+                self.prices.len(),
+                self.prices.n_assets(),
+                self.prices.start(),
+                self.prices.end(),
+                p.seed
+            ))
+            .row(vec!["daily drift μ".into(), Cell::Text(fmt_vec(&p.drift))])
+            .row(vec!["daily volatility σ".into(), Cell::Text(fmt_vec(&p.vol))])
+            .row(vec!["correlation".into(), Cell::Text(format!("{:?}", p.correlation).chars().take(80).collect())])
+            .row(vec!["innovations".into(), Cell::Text(format!("{:?}", p.innovations))])
+            .row(vec![
+                "GARCH(1,1)".into(),
+                Cell::Text(p.garch.map_or("off".into(), |(a, b)| format!("α = {a}, β = {b}"))),
+            ])
+            .row(vec![
+                "regimes".into(),
+                Cell::Text(p.regimes.map_or("off".into(), |r| {
+                    format!(
+                        "stress {:.1}% of days (×{} vol, {:+} drift)",
+                        100.0 * stress as f64 / self.regime.len() as f64,
+                        r.vol_multiplier,
+                        r.drift_shift
+                    )
+                })),
+            ])
+            .row(vec!["planted signal".into(), Cell::Text(signal)])
+    }
+}
+
+impl Render for SyntheticMarket {
+    fn to_html(&self) -> String {
+        let mut h = self.table().to_html();
+        h.push_str(&self.prices.to_html());
+        h
+    }
+}
+
+impl std::fmt::Display for SyntheticMarket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.table().to_text(), self.prices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_days_skip_weekends() {
+        let d = business_days(NaiveDate::from_ymd_opt(2024, 1, 5).unwrap(), 3); // a Friday
+        assert_eq!(d.iter().map(|d| d.day()).collect::<Vec<_>>(), vec![5, 8, 9]);
+    }
+}

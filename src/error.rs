@@ -1,0 +1,154 @@
+//! The crate's one error type.
+//!
+//! Every fallible call returns [`Result<T>`]. Messages are written for the
+//! person at the notebook: evcxr prints them with `Display`, so each names
+//! the offending column, date or parameter and, where there is one, the fix.
+
+use std::path::PathBuf;
+
+/// `Result` with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `assetalloc`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path that was tried.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+
+    /// The CSV reader or a DataFrame operation failed.
+    #[error("cannot read the table: {0}")]
+    Table(String),
+
+    /// The date column is absent.
+    #[error("no date column {expected:?}; the columns are {found:?} (name it with .date_column(..))")]
+    MissingDateColumn {
+        /// The column that was looked for.
+        expected: String,
+        /// The columns that exist.
+        found: Vec<String>,
+    },
+
+    /// A date could not be parsed.
+    #[error("cannot parse {value:?} in column {column:?} (row {row}) as a date with format {format:?}; set .date_format(..)")]
+    BadDate {
+        /// The date column.
+        column: String,
+        /// Zero-based data row.
+        row: usize,
+        /// The text found.
+        value: String,
+        /// The format tried.
+        format: String,
+    },
+
+    /// The same date appears twice.
+    #[error("date {date} appears more than once (rows {first} and {second}); each date must be unique")]
+    DuplicateDate {
+        /// The repeated date.
+        date: chrono::NaiveDate,
+        /// Zero-based row of the first occurrence (after sorting).
+        first: usize,
+        /// Zero-based row of the second occurrence (after sorting).
+        second: usize,
+    },
+
+    /// A value column is not numeric.
+    #[error("column {column:?} is not numeric: {detail}; drop or clean it before loading")]
+    NonNumeric {
+        /// The column.
+        column: String,
+        /// What was found (the type, or the first value that is not a number).
+        detail: String,
+    },
+
+    /// A column holds no observation at all.
+    #[error("asset {asset:?} has no values (every row is missing or NaN)")]
+    EmptyAsset {
+        /// The asset.
+        asset: String,
+    },
+
+    /// Missing values were found and the chosen policy does not allow them.
+    #[error("asset {asset:?} has {count} missing value(s), the first on {first}; {hint}")]
+    MissingValues {
+        /// The asset.
+        asset: String,
+        /// How many are missing.
+        count: usize,
+        /// The first missing date.
+        first: chrono::NaiveDate,
+        /// What to do about it.
+        hint: String,
+    },
+
+    /// A price is zero or negative (returns would be undefined).
+    #[error("asset {asset:?} has a non-positive price {value} on {date}; prices must be > 0")]
+    NonPositivePrice {
+        /// The asset.
+        asset: String,
+        /// The date.
+        date: chrono::NaiveDate,
+        /// The price found.
+        value: f64,
+    },
+
+    /// A value is infinite, or a return is ≤ −100 %.
+    #[error("asset {asset:?} has an invalid value {value} on {date}: {reason}")]
+    InvalidValue {
+        /// The asset.
+        asset: String,
+        /// The date.
+        date: chrono::NaiveDate,
+        /// The value found.
+        value: f64,
+        /// Why it is invalid.
+        reason: String,
+    },
+
+    /// An operation needs more rows than the panel has.
+    #[error("{operation} needs at least {needed} rows, the panel has {got}")]
+    TooFewRows {
+        /// What was attempted.
+        operation: String,
+        /// Rows needed.
+        needed: usize,
+        /// Rows available.
+        got: usize,
+    },
+
+    /// An asset name is not in the panel.
+    #[error("unknown asset {name:?}; the panel has {available:?}")]
+    UnknownAsset {
+        /// The name asked for.
+        name: String,
+        /// The names available.
+        available: Vec<String>,
+    },
+
+    /// A parameter is out of its allowed range.
+    #[error("{name} {message}")]
+    InvalidParameter {
+        /// The parameter.
+        name: String,
+        /// The bound and the value received, e.g. "must be ≥ 2, got 1".
+        message: String,
+    },
+
+    /// Two inputs disagree in shape.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub(crate) fn param(name: &str, message: impl Into<String>) -> Self {
+        Error::InvalidParameter { name: name.to_string(), message: message.into() }
+    }
+}

@@ -1,0 +1,54 @@
+//! # assetalloc
+//!
+//! From prices to an honest, out-of-sample verdict on an allocation
+//! strategy, in a Rust notebook (the evcxr Jupyter kernel).
+//!
+//! ```text
+//!  data ──► features ──► selection ──► optimize ──► backtest
+//!  (panels,  (rolling     (random      (Clarabel:    (walk-forward,
+//!   CSV,      stats,       forest)      max-Sharpe,   costs, metrics,
+//!   bundled,  momentum)                 min-var, …)   1/N baseline)
+//!   synthetic)     └──► forecast (LSTM) ──┘   ▲
+//!                  └──► rank (random forest) ─┤
+//!                  └──► deep (CNN+LSTM allocator)
+//! ```
+//!
+//! Implemented so far:
+//!
+//! * [`data`]: price and return panels ([`Prices`](data::Prices),
+//!   [`Returns`](data::Returns)) loaded from CSV or polars with an explicit
+//!   missing-data policy; return maths; slicing, resampling, train/test
+//!   splits; per-asset summaries; the bundled real [`datasets`]; a
+//!   [`Synthetic`](data::Synthetic) market generator with planted signals.
+//! * [`display`]: every result renders in the notebook as an HTML table
+//!   (and as text in a terminal); [`plot`]: charts as `plotly::Plot`.
+//!
+//! Heavy stages sit behind Cargo features so a notebook compiles only what
+//! it uses: `optimize` (Clarabel), `ml` (linfa), `nn` (dfdx) are on by
+//! default; `cuda` is opt-in. The data stage needs none of them:
+//!
+//! ```text
+//! :dep assetalloc = { path = "..", default-features = false }
+//! use assetalloc::prelude::*;
+//! ```
+//!
+//! ```
+//! use assetalloc::prelude::*;
+//! let prices = datasets::sp500()?;
+//! let returns = prices.returns(ReturnKind::Log)?;
+//! let (train, test) = returns.split(Split::Fraction(0.7))?;
+//! assert!(train.end() < test.start());
+//! # Ok::<(), assetalloc::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod data;
+pub mod display;
+mod error;
+mod linalg;
+pub mod plot;
+pub mod prelude;
+pub mod stats;
+
+pub use data::datasets;
+pub use error::{Error, Result};

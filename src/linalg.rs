@@ -1,0 +1,64 @@
+//! Dense linear algebra the stages share (small matrices only).
+
+use ndarray::{Array2, ArrayView2};
+
+/// Lower-triangular Cholesky factor $L$ with $A = L L^\top$, or `None` when
+/// `a` is not square, not symmetric (relative tolerance 1e-10) or not
+/// positive definite.
+pub(crate) fn cholesky(a: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+    let n = a.nrows();
+    if a.ncols() != n {
+        return None;
+    }
+    let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    for i in 0..n {
+        for j in 0..i {
+            if (a[[i, j]] - a[[j, i]]).abs() > 1e-10 * scale {
+                return None;
+            }
+        }
+    }
+    let mut l = Array2::<f64>::zeros((n, n));
+    for j in 0..n {
+        let mut d = a[[j, j]];
+        for k in 0..j {
+            d -= l[[j, k]] * l[[j, k]];
+        }
+        if !(d > 0.0) || !d.is_finite() {
+            return None;
+        }
+        let djj = d.sqrt();
+        l[[j, j]] = djj;
+        for i in j + 1..n {
+            let mut s = a[[i, j]];
+            for k in 0..j {
+                s -= l[[i, k]] * l[[j, k]];
+            }
+            l[[i, j]] = s / djj;
+        }
+    }
+    Some(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn factor_reproduces_the_matrix() {
+        let a = array![[4.0, 2.0, 0.4], [2.0, 3.0, 0.5], [0.4, 0.5, 1.0]];
+        let l = cholesky(a.view()).unwrap();
+        let back = l.dot(&l.t());
+        for (x, y) in back.iter().zip(a.iter()) {
+            assert!((x - y).abs() < 1e-12);
+        }
+        assert_eq!(l[[0, 1]], 0.0);
+    }
+
+    #[test]
+    fn rejects_indefinite_and_asymmetric() {
+        assert!(cholesky(array![[1.0, 2.0], [2.0, 1.0]].view()).is_none());
+        assert!(cholesky(array![[1.0, 0.5], [0.4, 1.0]].view()).is_none());
+    }
+}

@@ -1,0 +1,11 @@
+//! Everything a notebook needs: `use assetalloc::prelude::*;`.
+
+pub use crate::data::synthetic::Correlation;
+pub use crate::data::{
+    datasets, AssetStats, Frequency, Innovations, Load, Missing, Panel, Prices, Regimes, ReturnKind, Returns, Signal,
+    Split, Summary, Synthetic, SyntheticMarket,
+};
+pub use crate::display::{Render, Table};
+pub use crate::error::{Error, Result};
+pub use chrono::NaiveDate;
+pub use plotly::Plot;
