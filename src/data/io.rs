@@ -272,15 +272,23 @@ fn numeric_column(col: &Column, name: &str) -> Result<Vec<f64>> {
         return Ok(f.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect());
     }
     if dtype == DataType::String {
-        // Point at the first cell that is not a number.
+        // Text that is all numbers or missing (e.g. a column of only `NA`)
+        // is parsed; otherwise point at the first cell that is not a number.
         let s = col.str()?;
+        let mut out = Vec::with_capacity(s.len());
         for (i, v) in s.iter().enumerate() {
-            if let Some(v) = v {
-                if v.trim().parse::<f64>().is_err() {
-                    return Err(Error::NonNumeric { column: name.to_string(), detail: format!("row {i} holds {v:?}") });
+            match v.map(|v| v.trim().parse::<f64>()) {
+                None => out.push(f64::NAN),
+                Some(Ok(x)) => out.push(x),
+                Some(Err(_)) => {
+                    return Err(Error::NonNumeric {
+                        column: name.to_string(),
+                        detail: format!("row {i} holds {:?}", v.unwrap_or_default()),
+                    })
                 }
             }
         }
+        return Ok(out);
     }
     Err(Error::NonNumeric { column: name.to_string(), detail: format!("its type is {dtype}") })
 }

@@ -9,7 +9,7 @@
 //!   normal or unit-variance Student-$t$ ([`Innovations`]) and $L L^\top$ the
 //!   correlation ([`Correlation`]: independent, constant, a given matrix, or
 //!   a random factor structure);
-//! * $h_{i,t} = (1-\alpha-\beta) + \alpha\,u_{i,t-1}^2 + \beta\,h_{i,t-1}$ is
+//! * $h_{i,t} = (1-\alpha-\beta) + \alpha\,h_{i,t-1}u_{i,t-1}^2 + \beta\,h_{i,t-1}$ is
 //!   GARCH(1,1) volatility clustering with unconditional mean 1
 //!   ([`Synthetic::garch`]; off means $h \equiv 1$);
 //! * $s_t$ is a two-state Markov chain (calm/stress) with volatility
@@ -433,7 +433,40 @@ impl Synthetic {
                     };
                 }
             }
-            // The observable known at this date's close.
+            if day > 0 {
+                // Correlated unit-variance shocks u = L e.
+                for v in e.iter_mut() {
+                    *v = match &t_dist {
+                        Some((d, scale)) => d.sample(&mut rng) * scale,
+                        None => rng.sample(StandardNormal),
+                    };
+                }
+                for i in 0..n {
+                    z[i] = (0..=i).map(|k| l[[i, k]] * e[k]).sum();
+                }
+                let (mult, shift) = match (self.regimes, regime[day]) {
+                    (Some(r), 1) => (r.vol_multiplier, r.drift_shift),
+                    _ => (1.0, 0.0),
+                };
+                for i in 0..n {
+                    let u = match self.signal {
+                        Some(Signal::LaggedFeature { ic }) | Some(Signal::CrossSectionalMomentum { ic, .. }) => {
+                            ic * feature[[day - 1, i]] + (1.0 - ic * ic).sqrt() * z[i]
+                        }
+                        Some(Signal::Autoregressive { phi }) => phi * prev_u[i] + (1.0 - phi * phi).sqrt() * z[i],
+                        None => z[i],
+                    };
+                    if let Some((a, b)) = self.garch {
+                        if day > 1 {
+                            // ε² = h u², the standardised squared shock of yesterday.
+                            h[i] = (1.0 - a - b) + a * h[i] * prev_u[i] * prev_u[i] + b * h[i];
+                        }
+                    }
+                    log_ret[[day - 1, i]] = drift[i] + shift + vol[i] * mult * h[i].sqrt() * u;
+                    prev_u[i] = u;
+                }
+            }
+            // The observable known at this date's close (after its return).
             match self.signal {
                 Some(Signal::LaggedFeature { .. }) => {
                     for i in 0..n {
@@ -445,39 +478,6 @@ impl Synthetic {
                     feature.row_mut(day).assign(&ndarray::Array1::from(x));
                 }
                 _ => {}
-            }
-            if day == 0 {
-                continue;
-            }
-            // Correlated unit-variance shocks u = L e.
-            for v in e.iter_mut() {
-                *v = match &t_dist {
-                    Some((d, scale)) => d.sample(&mut rng) * scale,
-                    None => rng.sample(StandardNormal),
-                };
-            }
-            for i in 0..n {
-                z[i] = (0..=i).map(|k| l[[i, k]] * e[k]).sum();
-            }
-            let (mult, shift) = match (self.regimes, regime[day]) {
-                (Some(r), 1) => (r.vol_multiplier, r.drift_shift),
-                _ => (1.0, 0.0),
-            };
-            for i in 0..n {
-                let u = match self.signal {
-                    Some(Signal::LaggedFeature { ic }) | Some(Signal::CrossSectionalMomentum { ic, .. }) => {
-                        ic * feature[[day - 1, i]] + (1.0 - ic * ic).sqrt() * z[i]
-                    }
-                    Some(Signal::Autoregressive { phi }) => phi * prev_u[i] + (1.0 - phi * phi).sqrt() * z[i],
-                    None => z[i],
-                };
-                if let Some((a, b)) = self.garch {
-                    if day > 1 {
-                        h[i] = (1.0 - a - b) + a * prev_u[i] * prev_u[i] + b * h[i];
-                    }
-                }
-                log_ret[[day - 1, i]] = drift[i] + shift + vol[i] * mult * h[i].sqrt() * u;
-                prev_u[i] = u;
             }
         }
 
