@@ -141,6 +141,19 @@ pub enum Error {
         message: String,
     },
 
+    /// The optimiser did not reach a solution.
+    #[error("the optimiser stopped with status {status}: {message}")]
+    Solver {
+        /// The solver's status (e.g. PrimalInfeasible).
+        status: String,
+        /// What it means and what to relax.
+        message: String,
+    },
+
+    /// The problem cannot have a solution; found before solving.
+    #[error("infeasible constraints: {0}")]
+    Infeasible(String),
+
     /// Two inputs disagree in shape.
     #[error("shape mismatch: {0}")]
     Shape(String),

@@ -45,7 +45,10 @@
 pub mod data;
 pub mod display;
 mod error;
+pub mod estimate;
 mod linalg;
+#[cfg(feature = "optimize")]
+pub mod optimize;
 pub mod plot;
 pub mod prelude;
 pub mod stats;

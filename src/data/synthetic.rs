@@ -96,8 +96,9 @@ pub enum Signal {
         /// Information coefficient in (−1, 1).
         ic: f64,
     },
-    /// Cross-sectional momentum: $x_{i,t}$ is the cross-sectional z-score of
-    /// each asset's log return over the last `lookback` days (known at $t$,
+    /// Cross-sectional momentum: $x_{i,t}$ is the cross-sectional z-score
+    /// (population standard deviation) of each asset's log return over the
+    /// last `lookback` days (known at $t$,
     /// computable from prices), with $\operatorname{corr}(x_{i,t}, u_{i,t+1}) = $ `ic`.
     CrossSectionalMomentum {
         /// Information coefficient in (−1, 1).
@@ -413,8 +414,10 @@ impl Synthetic {
         let momentum = |log_ret: &Array2<f64>, day: usize, lookback: usize| -> Vec<f64> {
             let from = day.saturating_sub(lookback);
             let sums: Vec<f64> = (0..n).map(|i| (from..day).map(|s| log_ret[[s, i]]).sum()).collect();
+            // Population standard deviation: each date's z-scores then have
+            // unit variance, so the planted IC is exact.
             let m = crate::stats::mean(&sums);
-            let s = crate::stats::std(&sums);
+            let s = crate::stats::std(&sums) * ((n as f64 - 1.0) / n as f64).sqrt();
             if day == 0 || !(s > 0.0) {
                 vec![0.0; n]
             } else {
@@ -531,6 +534,38 @@ fn business_days(start: NaiveDate, n: usize) -> Vec<NaiveDate> {
 }
 
 impl SyntheticMarket {
+    /// The planted observable, or an error saying this market publishes
+    /// none (no signal, or an autoregressive one).
+    pub fn signal_feature(&self) -> Result<&Panel> {
+        self.feature.as_ref().ok_or_else(|| {
+            Error::param(
+                "signal",
+                format!(
+                    "{:?} publishes no feature; plant Signal::LaggedFeature or Signal::CrossSectionalMomentum",
+                    self.params.signal
+                ),
+            )
+        })
+    }
+
+    /// The information coefficient realised in this sample: the pooled
+    /// correlation of the planted feature at date $t$ with the log return
+    /// earned from $t$ to $t+1$, over all assets and dates, with its
+    /// standard error $1/\sqrt{n}$ under no relation. `None` without a
+    /// published feature.
+    pub fn realized_ic(&self) -> Option<(f64, f64)> {
+        let x = self.feature.as_ref()?.values();
+        let r = self.returns.values();
+        let (mut f, mut y) = (Vec::new(), Vec::new());
+        for t in 0..r.nrows() {
+            for i in 0..r.ncols() {
+                f.push(x[[t, i]]);
+                y.push(r[[t, i]]);
+            }
+        }
+        Some((crate::stats::correlation(&f, &y), 1.0 / (f.len() as f64).sqrt()))
+    }
+
     /// The settings as a table.
     pub fn table(&self) -> Table {
         let p = &self.params;

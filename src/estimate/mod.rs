@@ -1,0 +1,390 @@
+//! Expected-return and covariance estimators.
+//!
+//! From a $T \times N$ panel of returns $R$ (rows $r_t$) each estimator gives
+//! [`Moments`]: a mean vector $\mu$ and a covariance matrix $\Sigma$, per
+//! period; [`Moments::annualized`] scales both by the periods per year $k$
+//! ($k\mu$, $k\Sigma$).
+//!
+//! * **Sample**: $\hat\mu = \frac1T\sum_t r_t$ and
+//!   $\hat\Sigma = \frac{1}{T-1}\sum_t (r_t-\hat\mu)(r_t-\hat\mu)^\top$. Needs
+//!   $T > N$ for a non-singular $\hat\Sigma$: with fewer observations the
+//!   estimator refuses and points to shrinkage.
+//! * **EWMA** with half-life $h$: weights $w_t \propto \lambda^{T-1-t}$,
+//!   $\lambda = 2^{-1/h}$, normalised to sum to one;
+//!   $\hat\mu = \sum_t w_t r_t$ and
+//!   $\hat\Sigma = \sum_t w_t (r_t-\hat\mu)(r_t-\hat\mu)^\top / (1 - \sum_t w_t^2)$
+//!   (the unbiased weighted form).
+//! * **Ledoit–Wolf** shrinkage $\hat\Sigma = \delta F + (1-\delta) S$ of the
+//!   maximum-likelihood covariance $S = \frac1T\sum_t x_t x_t^\top$
+//!   ($x_t = r_t - \hat\mu$) towards a target $F$, with the optimal intensity
+//!   $\delta \in [0, 1]$ estimated from the data:
+//!   - identity target $F = \frac{\operatorname{tr} S}{N} I$ (Ledoit & Wolf
+//!     2004): $\delta = \min(\bar b^2, d^2)/d^2$ with
+//!     $d^2 = \lVert S - F\rVert_F^2$ and
+//!     $\bar b^2 = \frac{1}{T^2}\sum_t \lVert x_t x_t^\top - S\rVert_F^2$
+//!     (as scikit-learn's `ledoit_wolf`);
+//!   - constant-correlation target $F_{ij} = \bar\rho\sqrt{S_{ii}S_{jj}}$,
+//!     $F_{ii} = S_{ii}$ (Ledoit & Wolf 2003): $\delta = \max(0,\min(1,
+//!     (\hat\pi - \hat\rho)/(\hat\gamma T)))$.
+//!
+//! Any estimator's mean can be replaced by an external vector
+//! ([`Moments::with_mean`]), e.g. a forecast.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use crate::data::{ReturnKind, Returns};
+use crate::display::{Cell, Render, Table};
+use crate::error::{Error, Result};
+
+/// Mean vector and covariance matrix of asset returns, per period unless
+/// [`annualized`](Moments::annualized).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moments {
+    assets: Vec<String>,
+    mean: Array1<f64>,
+    cov: Array2<f64>,
+    periods_per_year: f64,
+    annualized: bool,
+    method: String,
+}
+
+/// Covariance estimator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Estimator {
+    /// Sample mean and covariance (divisor $T-1$).
+    Sample,
+    /// Exponentially weighted, with this half-life in periods.
+    Ewma {
+        /// Half-life in periods (> 0).
+        halflife: f64,
+    },
+    /// Ledoit–Wolf shrinkage towards a scaled identity.
+    LedoitWolfIdentity,
+    /// Ledoit–Wolf shrinkage towards constant correlation.
+    LedoitWolfConstantCorrelation,
+}
+
+/// Builder for [`Moments`]. Returns are used as simple returns (log returns
+/// are converted).
+///
+/// ```
+/// use assetalloc::prelude::*;
+/// let r = Synthetic::params().assets(3).days(500).generate()?.prices.returns(ReturnKind::Simple)?;
+/// let m = Moments::ledoit_wolf().fit(&r)?;
+/// assert_eq!(m.cov().dim(), (3, 3));
+/// # Ok::<(), assetalloc::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MomentsParams {
+    estimator: Estimator,
+}
+
+impl Moments {
+    /// Sample mean and covariance.
+    pub fn sample() -> MomentsParams {
+        MomentsParams { estimator: Estimator::Sample }
+    }
+
+    /// Exponentially weighted mean and covariance with a half-life in periods.
+    pub fn ewma(halflife: f64) -> MomentsParams {
+        MomentsParams { estimator: Estimator::Ewma { halflife } }
+    }
+
+    /// Ledoit–Wolf shrinkage towards a scaled identity.
+    pub fn ledoit_wolf() -> MomentsParams {
+        MomentsParams { estimator: Estimator::LedoitWolfIdentity }
+    }
+
+    /// Ledoit–Wolf shrinkage towards constant correlation.
+    pub fn ledoit_wolf_constant_correlation() -> MomentsParams {
+        MomentsParams { estimator: Estimator::LedoitWolfConstantCorrelation }
+    }
+
+    /// Builds moments from given parts, checking shapes, finiteness and
+    /// that the covariance is symmetric positive semidefinite.
+    pub fn new(assets: Vec<String>, mean: Array1<f64>, cov: Array2<f64>, periods_per_year: f64) -> Result<Self> {
+        let n = assets.len();
+        if mean.len() != n || cov.dim() != (n, n) {
+            return Err(Error::Shape(format!(
+                "{n} assets but a mean of length {} and a covariance of {:?}",
+                mean.len(),
+                cov.dim()
+            )));
+        }
+        check_finite("mean", mean.iter())?;
+        check_finite("covariance", cov.iter())?;
+        check_psd(cov.view())?;
+        Ok(Moments { assets, mean, cov, periods_per_year, annualized: false, method: "given".into() })
+    }
+
+    /// Asset names.
+    pub fn assets(&self) -> &[String] {
+        &self.assets
+    }
+
+    /// Expected returns.
+    pub fn mean(&self) -> &Array1<f64> {
+        &self.mean
+    }
+
+    /// Covariance matrix.
+    pub fn cov(&self) -> &Array2<f64> {
+        &self.cov
+    }
+
+    /// Number of assets.
+    pub fn n_assets(&self) -> usize {
+        self.assets.len()
+    }
+
+    /// Whether the moments are annualised.
+    pub fn is_annualized(&self) -> bool {
+        self.annualized
+    }
+
+    /// Periods per year of the data they came from.
+    pub fn periods_per_year(&self) -> f64 {
+        self.periods_per_year
+    }
+
+    /// The estimator used.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// Annualised moments ($k\mu$, $k\Sigma$); unchanged if already annual.
+    pub fn annualized(&self) -> Moments {
+        if self.annualized {
+            return self.clone();
+        }
+        let k = self.periods_per_year;
+        Moments { mean: &self.mean * k, cov: &self.cov * k, annualized: true, ..self.clone() }
+    }
+
+    /// Replaces the expected returns (same units as these moments: per
+    /// period, or annual when annualised).
+    pub fn with_mean(&self, mean: Array1<f64>) -> Result<Moments> {
+        if mean.len() != self.n_assets() {
+            return Err(Error::Shape(format!(
+                "expected returns have length {}, the moments have {} assets",
+                mean.len(),
+                self.n_assets()
+            )));
+        }
+        check_finite("expected returns", mean.iter())?;
+        Ok(Moments { mean, method: format!("{} + given mean", self.method), ..self.clone() })
+    }
+
+    /// Volatility of each asset ($\sqrt{\Sigma_{ii}}$).
+    pub fn volatility(&self) -> Array1<f64> {
+        self.cov.diag().mapv(f64::sqrt)
+    }
+
+    /// The moments as a table (mean, volatility per asset).
+    pub fn table(&self) -> Table {
+        let unit = if self.annualized { "annualised" } else { "per period" };
+        let mut t = Table::new(["asset", "mean", "volatility"]).caption(format!(
+            "Moments ({}, {unit}) · {} assets",
+            self.method,
+            self.n_assets()
+        ));
+        let vol = self.volatility();
+        for (i, a) in self.assets.iter().enumerate() {
+            t.push(vec![Cell::from(a.as_str()), Cell::Pct(self.mean[i], 2), Cell::Pct(vol[i], 2)]);
+        }
+        t.capped(60)
+    }
+}
+
+impl Render for Moments {
+    fn to_html(&self) -> String {
+        self.table().to_html()
+    }
+}
+
+impl std::fmt::Display for Moments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.table().to_text())
+    }
+}
+
+fn check_finite<'a>(what: &str, mut it: impl Iterator<Item = &'a f64>) -> Result<()> {
+    if let Some(v) = it.find(|v| !v.is_finite()) {
+        return Err(Error::param(what, format!("must be finite, found {v}")));
+    }
+    Ok(())
+}
+
+/// Symmetric within 1e-10 (relative) and no eigenvalue below −1e-10 of the
+/// largest diagonal entry (checked with a ridge-regularised Cholesky).
+pub(crate) fn check_psd(cov: ArrayView2<'_, f64>) -> Result<()> {
+    let n = cov.nrows();
+    let scale = cov.diag().iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    for i in 0..n {
+        for j in 0..i {
+            if (cov[[i, j]] - cov[[j, i]]).abs() > 1e-10 * scale {
+                return Err(Error::param(
+                    "covariance",
+                    format!(
+                        "must be symmetric, but entry ({i}, {j}) = {} and ({j}, {i}) = {}",
+                        cov[[i, j]],
+                        cov[[j, i]]
+                    ),
+                ));
+            }
+        }
+    }
+    let mut ridged = cov.to_owned();
+    for i in 0..n {
+        ridged[[i, i]] += 1e-10 * scale;
+    }
+    if crate::linalg::cholesky(ridged.view()).is_none() {
+        return Err(Error::param("covariance", "must be positive semidefinite (it has a negative eigenvalue)"));
+    }
+    Ok(())
+}
+
+impl MomentsParams {
+    /// The estimator.
+    pub fn estimator(&self) -> Estimator {
+        self.estimator
+    }
+
+    /// Estimates the moments from returns (converted to simple returns).
+    /// Every asset must have a value on every date.
+    pub fn fit(&self, returns: &Returns) -> Result<Moments> {
+        let simple = returns.to_kind(ReturnKind::Simple);
+        let x = simple.values();
+        let (t, n) = x.dim();
+        if let Some((i, j)) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ix, _)| ix) {
+            return Err(Error::MissingValues {
+                asset: returns.assets()[j].clone(),
+                count: x.column(j).iter().filter(|v| !v.is_finite()).count(),
+                first: returns.dates()[i],
+                hint: "estimators need every asset on every date; start the panel when all assets exist".into(),
+            });
+        }
+        let (mean, cov, method) = match self.estimator {
+            Estimator::Sample => {
+                if t <= n {
+                    return Err(Error::TooFewRows {
+                        operation: format!(
+                            "the sample covariance of {n} assets (it is singular with T ≤ N; use Moments::ledoit_wolf() to shrink it)"
+                        ),
+                        needed: n + 1,
+                        got: t,
+                    });
+                }
+                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                let xc = &x - &mean;
+                let cov = xc.t().dot(&xc) / (t as f64 - 1.0);
+                (mean, cov, "sample".to_string())
+            }
+            Estimator::Ewma { halflife } => {
+                if !(halflife.is_finite() && halflife > 0.0) {
+                    return Err(Error::param("halflife", format!("must be > 0, got {halflife}")));
+                }
+                if t < 2 {
+                    return Err(Error::TooFewRows { operation: "EWMA moments".into(), needed: 2, got: t });
+                }
+                let lambda = 0.5f64.powf(1.0 / halflife);
+                let mut w: Array1<f64> = (0..t).map(|i| lambda.powi((t - 1 - i) as i32)).collect();
+                let s = w.sum();
+                w /= s;
+                let mean = w.dot(&x);
+                let xc = &x - &mean;
+                let wx = &xc * &w.view().insert_axis(Axis(1));
+                let denom = 1.0 - w.dot(&w);
+                let cov = wx.t().dot(&xc) / denom;
+                (mean, cov, format!("EWMA, half-life {halflife}"))
+            }
+            Estimator::LedoitWolfIdentity | Estimator::LedoitWolfConstantCorrelation => {
+                if t < 2 {
+                    return Err(Error::TooFewRows { operation: "Ledoit–Wolf shrinkage".into(), needed: 2, got: t });
+                }
+                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                let xc = &x - &mean;
+                let (cov, delta) = if self.estimator == Estimator::LedoitWolfIdentity {
+                    ledoit_wolf_identity(xc.view())
+                } else {
+                    ledoit_wolf_constant_correlation(xc.view())
+                };
+                let target =
+                    if self.estimator == Estimator::LedoitWolfIdentity { "identity" } else { "constant correlation" };
+                (mean, cov, format!("Ledoit–Wolf ({target}), δ = {delta:.3}"))
+            }
+        };
+        check_psd(cov.view())?;
+        Ok(Moments {
+            assets: returns.assets().to_vec(),
+            mean,
+            cov,
+            periods_per_year: returns.periods_per_year(),
+            annualized: false,
+            method,
+        })
+    }
+}
+
+/// Shrinkage towards $\frac{\operatorname{tr}S}{N} I$; returns the matrix and $\delta$.
+fn ledoit_wolf_identity(x: ArrayView2<'_, f64>) -> (Array2<f64>, f64) {
+    let (t, n) = x.dim();
+    let tf = t as f64;
+    let s = x.t().dot(&x) / tf;
+    let mu = s.diag().sum() / n as f64;
+    let mut d2 = 0.0;
+    for ((i, j), v) in s.indexed_iter() {
+        let f = if i == j { mu } else { 0.0 };
+        d2 += (v - f) * (v - f);
+    }
+    // Σ_t ||x_t x_tᵀ − S||² = Σ_t ||x_t||⁴ − T ||S||²  (since Σ_t x_t x_tᵀ = T S)
+    let s_norm2: f64 = s.iter().map(|v| v * v).sum();
+    let sum4: f64 = x.rows().into_iter().map(|r| r.dot(&r).powi(2)).sum();
+    let b_bar2 = (sum4 - tf * s_norm2) / (tf * tf);
+    let b2 = b_bar2.min(d2);
+    let delta = if d2 > 0.0 { b2 / d2 } else { 0.0 };
+    let mut out = &s * (1.0 - delta);
+    for i in 0..n {
+        out[[i, i]] += delta * mu;
+    }
+    (out, delta)
+}
+
+/// Shrinkage towards constant correlation; returns the matrix and $\delta$.
+fn ledoit_wolf_constant_correlation(x: ArrayView2<'_, f64>) -> (Array2<f64>, f64) {
+    let (t, n) = x.dim();
+    let tf = t as f64;
+    let s = x.t().dot(&x) / tf;
+    let sd: Array1<f64> = s.diag().mapv(f64::sqrt);
+    let mut rbar = 0.0;
+    if n > 1 {
+        for i in 0..n {
+            for j in 0..n {
+                if i != j {
+                    rbar += s[[i, j]] / (sd[i] * sd[j]);
+                }
+            }
+        }
+        rbar /= (n * (n - 1)) as f64;
+    }
+    let f = Array2::from_shape_fn((n, n), |(i, j)| if i == j { s[[i, i]] } else { rbar * sd[i] * sd[j] });
+    // π_ij = mean_t (x_ti x_tj − s_ij)²
+    let x2 = x.mapv(|v| v * v);
+    let pi_mat = x2.t().dot(&x2) / tf - &s.mapv(|v| v * v);
+    let pi_hat = pi_mat.sum();
+    // θ_{ii,ij} = mean_t (x_ti² − s_ii)(x_ti x_tj − s_ij) = mean_t x_ti³ x_tj − s_ii s_ij
+    let x3 = x.mapv(|v| v * v * v);
+    let theta = x3.t().dot(&x) / tf - &(&s.diag().insert_axis(Axis(1)) * &s);
+    let mut rho_hat = pi_mat.diag().sum();
+    for i in 0..n {
+        for j in 0..n {
+            if i != j {
+                rho_hat += 0.5 * rbar * ((sd[j] / sd[i]) * theta[[i, j]] + (sd[i] / sd[j]) * theta[[j, i]]);
+            }
+        }
+    }
+    let gamma_hat: f64 = (&f - &s).iter().map(|v| v * v).sum();
+    let kappa = if gamma_hat > 0.0 { (pi_hat - rho_hat) / gamma_hat } else { 0.0 };
+    let delta = (kappa / tf).clamp(0.0, 1.0);
+    (&f * delta + &s * (1.0 - delta), delta)
+}

@@ -1,0 +1,211 @@
+//! The result of one portfolio optimisation.
+
+use ndarray::Array1;
+use plotly::common::Mode;
+use plotly::layout::{Axis, Layout};
+use plotly::{Bar, Plot};
+
+use crate::display::{Cell, Render, Table};
+use crate::estimate::Moments;
+
+/// Named weights with their risk and return under the moments used.
+///
+/// Risk contributions are $RC_i = w_i(\Sigma w)_i / (w^\top\Sigma w)$ (they
+/// sum to 1); the Sharpe ratio is $(\mu^\top w - r_f)/\sqrt{w^\top\Sigma w}$
+/// with the objective's risk-free rate (0 unless it has one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allocation {
+    objective: String,
+    assets: Vec<String>,
+    weights: Array1<f64>,
+    expected_return: f64,
+    volatility: f64,
+    risk_free: f64,
+    risk_contributions: Array1<f64>,
+    turnover: Option<f64>,
+    cvar: Option<f64>,
+    annualized: bool,
+    status: String,
+    iterations: u32,
+    solve_seconds: f64,
+}
+
+impl Allocation {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        objective: String,
+        m: &Moments,
+        weights: Array1<f64>,
+        risk_free: f64,
+        previous: Option<Array1<f64>>,
+        status: String,
+        iterations: u32,
+        solve_seconds: f64,
+    ) -> Self {
+        let sw = m.cov().dot(&weights);
+        let var = weights.dot(&sw);
+        let rc = if var > 0.0 { &weights * &sw / var } else { Array1::zeros(weights.len()) };
+        Allocation {
+            objective,
+            assets: m.assets().to_vec(),
+            expected_return: m.mean().dot(&weights),
+            volatility: var.max(0.0).sqrt(),
+            risk_free,
+            risk_contributions: rc,
+            turnover: previous.map(|p| (&weights - &p).mapv(f64::abs).sum()),
+            cvar: None,
+            annualized: m.is_annualized(),
+            weights,
+            status,
+            iterations,
+            solve_seconds,
+        }
+    }
+
+    pub(crate) fn set_cvar(&mut self, cvar: f64) {
+        self.cvar = Some(cvar);
+    }
+
+    /// What was optimised.
+    pub fn objective(&self) -> &str {
+        &self.objective
+    }
+
+    /// Asset names.
+    pub fn assets(&self) -> &[String] {
+        &self.assets
+    }
+
+    /// Weights, in asset order.
+    pub fn weights(&self) -> &Array1<f64> {
+        &self.weights
+    }
+
+    /// Weight of one asset (`None` if unknown).
+    pub fn weight(&self, asset: &str) -> Option<f64> {
+        self.assets.iter().position(|a| a == asset).map(|i| self.weights[i])
+    }
+
+    /// Cash, $1 - \sum_i w_i$.
+    pub fn cash(&self) -> f64 {
+        1.0 - self.weights.sum()
+    }
+
+    /// Expected return $\mu^\top w$.
+    pub fn expected_return(&self) -> f64 {
+        self.expected_return
+    }
+
+    /// Volatility $\sqrt{w^\top\Sigma w}$.
+    pub fn volatility(&self) -> f64 {
+        self.volatility
+    }
+
+    /// Sharpe ratio over the objective's risk-free rate.
+    pub fn sharpe(&self) -> f64 {
+        (self.expected_return - self.risk_free) / self.volatility
+    }
+
+    /// Risk contributions (sum to 1).
+    pub fn risk_contributions(&self) -> &Array1<f64> {
+        &self.risk_contributions
+    }
+
+    /// $\sum_i |w_i - w^{prev}_i|$ when previous weights were given.
+    pub fn turnover(&self) -> Option<f64> {
+        self.turnover
+    }
+
+    /// Conditional value at risk (a loss, per period) for minimum-CVaR solves.
+    pub fn cvar(&self) -> Option<f64> {
+        self.cvar
+    }
+
+    /// The solver's status (always `Solved` for a returned allocation).
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+
+    /// Interior-point iterations.
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// Wall time of the solve, seconds.
+    pub fn solve_seconds(&self) -> f64 {
+        self.solve_seconds
+    }
+
+    /// Weights and risk contributions as a table, with the portfolio's
+    /// statistics in the caption.
+    pub fn table(&self) -> Table {
+        let unit = if self.annualized { "annualised" } else { "per period" };
+        let mut caption = format!(
+            "{} · expected return {:.2}% · volatility {:.2}% · Sharpe {:.3} ({unit}, in-sample moments)",
+            self.objective,
+            100.0 * self.expected_return,
+            100.0 * self.volatility,
+            self.sharpe()
+        );
+        if let Some(t) = self.turnover {
+            caption.push_str(&format!(" · turnover {:.1}%", 100.0 * t));
+        }
+        if let Some(c) = self.cvar {
+            caption.push_str(&format!(" · CVaR {:.3}%", 100.0 * c));
+        }
+        caption.push_str(&format!(
+            " · Clarabel {} in {} iterations, {:.2} ms",
+            self.status,
+            self.iterations,
+            1e3 * self.solve_seconds
+        ));
+        let mut t = Table::new(["asset", "weight", "risk contribution"]).caption(caption);
+        for (i, a) in self.assets.iter().enumerate() {
+            t.push(vec![
+                Cell::from(a.as_str()),
+                Cell::Pct(self.weights[i], 2),
+                Cell::Pct(self.risk_contributions[i], 2),
+            ]);
+        }
+        if self.cash().abs() > 1e-9 {
+            t.push(vec![Cell::from("cash"), Cell::Pct(self.cash(), 2), Cell::Pct(0.0, 2)]);
+        }
+        t.capped(60)
+    }
+
+    /// Bar chart of the weights.
+    pub fn plot_weights(&self) -> Plot {
+        let mut plot = Plot::new();
+        plot.add_trace(
+            Bar::new(self.assets.clone(), self.weights.iter().map(|w| crate::plot::round6(*w)).collect())
+                .name("weight"),
+        );
+        plot.add_trace(
+            plotly::Scatter::new(
+                self.assets.clone(),
+                self.risk_contributions.iter().map(|w| crate::plot::round6(*w)).collect(),
+            )
+            .mode(Mode::Markers)
+            .name("risk contribution"),
+        );
+        plot.set_layout(
+            Layout::new()
+                .title(format!("Weights: {}", self.objective))
+                .y_axis(Axis::new().title("fraction").tick_format(".0%"))
+                .height(420),
+        );
+        plot
+    }
+}
+
+impl Render for Allocation {
+    fn to_html(&self) -> String {
+        self.table().to_html()
+    }
+}
+
+impl std::fmt::Display for Allocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.table().to_text())
+    }
+}

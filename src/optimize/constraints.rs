@@ -1,0 +1,307 @@
+//! Portfolio constraints, checked for evident infeasibility and written
+//! into a [`Program`].
+
+use ndarray::Array1;
+
+use super::problem::{Program, Row};
+use crate::error::{Error, Result};
+
+/// Constraints on the weights $w$.
+///
+/// Default ([`Constraints::long_only`]): $0 \le w_i \le 1$, $\sum_i w_i = 1$.
+///
+/// ```
+/// use assetalloc::prelude::*;
+/// let c = Constraints::long_only()
+///     .bounds(0.0, 0.25)
+///     .group("tech", &["AAPL", "MSFT", "AMD"], 0.0, 0.4)
+///     .max_turnover(0.5)
+///     .previous(vec![0.05; 20]);
+/// # let _ = c;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraints {
+    pub(crate) lower: Vec<f64>,
+    pub(crate) upper: Vec<f64>,
+    pub(crate) allow_cash: bool,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) leverage: Option<f64>,
+    pub(crate) previous: Option<Vec<f64>>,
+    pub(crate) turnover: Option<f64>,
+    pub(crate) cost_bps: f64,
+}
+
+/// Bounds on the total weight of a set of assets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Name shown in error messages.
+    pub name: String,
+    /// Member assets.
+    pub members: Vec<String>,
+    /// Least total weight.
+    pub lower: f64,
+    /// Greatest total weight.
+    pub upper: f64,
+}
+
+impl Default for Constraints {
+    fn default() -> Self {
+        Constraints::long_only()
+    }
+}
+
+impl Constraints {
+    /// $0 \le w_i \le 1$, fully invested.
+    pub fn long_only() -> Self {
+        Constraints {
+            lower: vec![0.0],
+            upper: vec![1.0],
+            allow_cash: false,
+            groups: Vec::new(),
+            leverage: None,
+            previous: None,
+            turnover: None,
+            cost_bps: 0.0,
+        }
+    }
+
+    /// The same bounds for every asset (a negative lower bound allows shorts).
+    pub fn bounds(mut self, lower: f64, upper: f64) -> Self {
+        self.lower = vec![lower];
+        self.upper = vec![upper];
+        self
+    }
+
+    /// One lower and one upper bound per asset.
+    pub fn asset_bounds(mut self, lower: Vec<f64>, upper: Vec<f64>) -> Self {
+        self.lower = lower;
+        self.upper = upper;
+        self
+    }
+
+    /// Allows a cash position: $\sum_i w_i \le 1$, cash $= 1 - \sum_i w_i$.
+    pub fn allow_cash(mut self) -> Self {
+        self.allow_cash = true;
+        self
+    }
+
+    /// Bounds the total weight of `members`.
+    pub fn group<S: AsRef<str>>(mut self, name: &str, members: &[S], lower: f64, upper: f64) -> Self {
+        self.groups.push(Group {
+            name: name.to_string(),
+            members: members.iter().map(|m| m.as_ref().to_string()).collect(),
+            lower,
+            upper,
+        });
+        self
+    }
+
+    /// Caps gross leverage $\sum_i |w_i| \le L$.
+    pub fn max_leverage(mut self, gross: f64) -> Self {
+        self.leverage = Some(gross);
+        self
+    }
+
+    /// The current weights, for turnover and transaction costs.
+    pub fn previous(mut self, weights: Vec<f64>) -> Self {
+        self.previous = Some(weights);
+        self
+    }
+
+    /// Caps turnover $\sum_i |w_i - w^{prev}_i| \le \tau$ (needs [`previous`](Self::previous)).
+    pub fn max_turnover(mut self, tau: f64) -> Self {
+        self.turnover = Some(tau);
+        self
+    }
+
+    /// Proportional transaction cost in basis points of traded notional,
+    /// subtracted from expected return in objectives that have one (needs
+    /// [`previous`](Self::previous)).
+    pub fn cost_bps(mut self, bps: f64) -> Self {
+        self.cost_bps = bps;
+        self
+    }
+
+    /// Whether turnover enters (a cap or a cost).
+    pub(crate) fn trades(&self) -> bool {
+        self.turnover.is_some() || self.cost_bps > 0.0
+    }
+
+    /// Per-asset bounds expanded to `n` and checked for evident infeasibility.
+    pub(crate) fn resolve(&self, assets: &[String]) -> Result<Resolved> {
+        let n = assets.len();
+        let expand = |name: &str, v: &[f64]| -> Result<Vec<f64>> {
+            match v.len() {
+                1 => Ok(vec![v[0]; n]),
+                k if k == n => Ok(v.to_vec()),
+                k => Err(Error::Shape(format!("{name} bounds have {k} values for {n} assets"))),
+            }
+        };
+        let lower = expand("lower", &self.lower)?;
+        let upper = expand("upper", &self.upper)?;
+        for i in 0..n {
+            if !(lower[i].is_finite() && upper[i].is_finite()) {
+                return Err(Error::param(
+                    "bounds",
+                    format!("must be finite, got [{}, {}] for {}", lower[i], upper[i], assets[i]),
+                ));
+            }
+            if lower[i] > upper[i] {
+                return Err(Error::Infeasible(format!(
+                    "asset {} has lower bound {} above its upper bound {}",
+                    assets[i], lower[i], upper[i]
+                )));
+            }
+        }
+        let (lo_sum, hi_sum) = (lower.iter().sum::<f64>(), upper.iter().sum::<f64>());
+        if !self.allow_cash && hi_sum < 1.0 - 1e-12 {
+            return Err(Error::Infeasible(format!(
+                "the upper bounds sum to {hi_sum:.4} < 1, so the portfolio cannot be fully invested; raise them or allow cash"
+            )));
+        }
+        if lo_sum > 1.0 + 1e-12 {
+            return Err(Error::Infeasible(format!("the lower bounds sum to {lo_sum:.4} > 1")));
+        }
+        let mut groups = Vec::new();
+        for g in &self.groups {
+            let idx = g
+                .members
+                .iter()
+                .map(|m| {
+                    assets.iter().position(|a| a == m).ok_or_else(|| Error::UnknownAsset {
+                        name: format!("{m} (in group {})", g.name),
+                        available: assets.to_vec(),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if g.lower > g.upper {
+                return Err(Error::Infeasible(format!(
+                    "group {} has lower bound {} above its upper bound {}",
+                    g.name, g.lower, g.upper
+                )));
+            }
+            let cap: f64 = idx.iter().map(|&i| upper[i]).sum();
+            let floor: f64 = idx.iter().map(|&i| lower[i]).sum();
+            if g.lower > cap + 1e-12 {
+                return Err(Error::Infeasible(format!(
+                    "group {} needs at least {} but its members' upper bounds sum to {cap:.4}",
+                    g.name, g.lower
+                )));
+            }
+            if g.upper < floor - 1e-12 {
+                return Err(Error::Infeasible(format!(
+                    "group {} allows at most {} but its members' lower bounds sum to {floor:.4}",
+                    g.name, g.upper
+                )));
+            }
+            groups.push((idx, g.lower, g.upper));
+        }
+        if let Some(l) = self.leverage {
+            if !(l >= 1.0) {
+                return Err(Error::param(
+                    "max_leverage",
+                    format!("must be ≥ 1 for a fully invested portfolio, got {l}"),
+                ));
+            }
+        }
+        if self.cost_bps < 0.0 || !self.cost_bps.is_finite() {
+            return Err(Error::param("cost_bps", format!("must be ≥ 0, got {}", self.cost_bps)));
+        }
+        if let Some(t) = self.turnover {
+            if !(t >= 0.0) {
+                return Err(Error::param("max_turnover", format!("must be ≥ 0, got {t}")));
+            }
+        }
+        let previous = match (&self.previous, self.trades()) {
+            (Some(p), _) if p.len() != n => {
+                return Err(Error::Shape(format!("previous weights have {} values for {n} assets", p.len())))
+            }
+            (Some(p), _) => Some(Array1::from(p.clone())),
+            (None, true) => {
+                return Err(Error::param(
+                    "previous",
+                    "weights are needed for a turnover cap or transaction costs; set .previous(weights)",
+                ))
+            }
+            (None, false) => None,
+        };
+        Ok(Resolved {
+            lower,
+            upper,
+            allow_cash: self.allow_cash,
+            groups,
+            leverage: self.leverage,
+            previous,
+            turnover: self.turnover,
+            cost: self.cost_bps / 1e4,
+        })
+    }
+}
+
+/// Constraints with indices and per-asset bounds.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+    pub allow_cash: bool,
+    pub groups: Vec<(Vec<usize>, f64, f64)>,
+    pub leverage: Option<f64>,
+    pub previous: Option<Array1<f64>>,
+    pub turnover: Option<f64>,
+    /// Cost per unit of traded notional.
+    pub cost: f64,
+}
+
+impl Resolved {
+    /// Writes the constraints on weights `w = x[0..n]`; returns the index
+    /// of the first trade variable $t_i \ge |w_i - w^{prev}_i|$ when trading
+    /// enters, so objectives can charge costs on it.
+    pub fn write(&self, prog: &mut Program, n: usize) -> Option<usize> {
+        let all: Row = (0..n).map(|i| (i, 1.0)).collect();
+        if self.allow_cash {
+            prog.le(all, 1.0);
+        } else {
+            prog.eq(all, 1.0);
+        }
+        for i in 0..n {
+            prog.le(vec![(i, 1.0)], self.upper[i]);
+            prog.le(vec![(i, -1.0)], -self.lower[i]);
+        }
+        for (idx, lo, hi) in &self.groups {
+            prog.le(idx.iter().map(|&i| (i, 1.0)).collect(), *hi);
+            prog.le(idx.iter().map(|&i| (i, -1.0)).collect(), -*lo);
+        }
+        if let Some(l) = self.leverage {
+            let u = prog.vars(n);
+            for i in 0..n {
+                prog.le(vec![(i, 1.0), (u + i, -1.0)], 0.0);
+                prog.le(vec![(i, -1.0), (u + i, -1.0)], 0.0);
+            }
+            prog.le((0..n).map(|i| (u + i, 1.0)).collect(), l);
+        }
+        let prev = self.previous.as_ref()?;
+        if self.turnover.is_none() && self.cost == 0.0 {
+            return None;
+        }
+        let t = prog.vars(n);
+        for i in 0..n {
+            prog.le(vec![(i, 1.0), (t + i, -1.0)], prev[i]);
+            prog.le(vec![(i, -1.0), (t + i, -1.0)], -prev[i]);
+        }
+        if let Some(tau) = self.turnover {
+            prog.le((0..n).map(|i| (t + i, 1.0)).collect(), tau);
+        }
+        Some(t)
+    }
+
+    /// Whether these are the default long-only, fully invested constraints.
+    pub fn is_long_only_default(&self) -> bool {
+        !self.allow_cash
+            && self.groups.is_empty()
+            && self.leverage.is_none()
+            && self.turnover.is_none()
+            && self.cost == 0.0
+            && self.lower.iter().all(|&l| l == 0.0)
+            && self.upper.iter().all(|&u| u >= 1.0)
+    }
+}

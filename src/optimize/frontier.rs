@@ -1,0 +1,203 @@
+//! The efficient frontier: minimum variance over a grid of target returns.
+
+use std::time::Instant;
+
+use plotly::common::{Marker, Mode};
+use plotly::layout::{Axis, Layout};
+use plotly::{Plot, Scatter};
+
+use super::problem::{Program, Session};
+use super::{add_variance, max_return, return_row, Allocation, Constraints, Optimizer};
+use crate::display::{Cell, Render, Table};
+use crate::error::{Error, Result};
+use crate::estimate::Moments;
+
+/// Builder for a [`Frontier`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontierParams {
+    points: usize,
+    risk_free: f64,
+    constraints: Constraints,
+}
+
+/// Points of the efficient frontier plus the minimum-variance, maximum-Sharpe
+/// and (for long-only, fully invested constraints) risk-parity portfolios.
+#[derive(Debug, Clone)]
+pub struct Frontier {
+    /// Frontier portfolios, by increasing target return.
+    pub points: Vec<Allocation>,
+    /// The minimum-variance portfolio (the frontier's left end).
+    pub min_variance: Allocation,
+    /// The maximum-Sharpe portfolio, when some asset beats the risk-free rate.
+    pub max_sharpe: Option<Allocation>,
+    /// The risk-parity portfolio, for default constraints.
+    pub risk_parity: Option<Allocation>,
+    assets: Vec<(String, f64, f64)>,
+    seconds: f64,
+}
+
+impl Frontier {
+    /// 100 points, risk-free rate 0, long-only fully invested.
+    pub fn params() -> FrontierParams {
+        FrontierParams { points: 100, risk_free: 0.0, constraints: Constraints::long_only() }
+    }
+
+    /// Total wall time of all solves, seconds.
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+
+    /// Summary table: one row per tenth of the points plus the special portfolios.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(["portfolio", "expected return", "volatility", "Sharpe"]).caption(format!(
+            "Efficient frontier · {} points · {:.1} ms of solves in total (in-sample moments)",
+            self.points.len(),
+            1e3 * self.seconds
+        ));
+        let mut row = |name: String, a: &Allocation| {
+            t.push(vec![
+                Cell::Text(name),
+                Cell::Pct(a.expected_return(), 2),
+                Cell::Pct(a.volatility(), 2),
+                Cell::Num(a.sharpe(), 3),
+            ]);
+        };
+        row("minimum variance".into(), &self.min_variance);
+        if let Some(a) = &self.max_sharpe {
+            row("maximum Sharpe".into(), a);
+        }
+        if let Some(a) = &self.risk_parity {
+            row("risk parity".into(), a);
+        }
+        let step = (self.points.len() / 10).max(1);
+        for (k, a) in self.points.iter().enumerate().step_by(step) {
+            row(format!("frontier point {}", k + 1), a);
+        }
+        t
+    }
+
+    /// The frontier, the assets and the special portfolios in
+    /// volatility–return space.
+    pub fn plot_frontier(&self) -> Plot {
+        let pct = |v: f64| crate::plot::round6(100.0 * v);
+        let mut plot = Plot::new();
+        plot.add_trace(
+            Scatter::new(
+                self.points.iter().map(|a| pct(a.volatility())).collect(),
+                self.points.iter().map(|a| pct(a.expected_return())).collect(),
+            )
+            .mode(Mode::Lines)
+            .name("efficient frontier"),
+        );
+        plot.add_trace(
+            Scatter::new(
+                self.assets.iter().map(|a| pct(a.2)).collect(),
+                self.assets.iter().map(|a| pct(a.1)).collect(),
+            )
+            .mode(Mode::MarkersText)
+            .text_array(self.assets.iter().map(|a| a.0.clone()).collect())
+            .marker(Marker::new().size(6))
+            .name("assets"),
+        );
+        let mut special = vec![("minimum variance", &self.min_variance)];
+        if let Some(a) = &self.max_sharpe {
+            special.push(("maximum Sharpe", a));
+        }
+        if let Some(a) = &self.risk_parity {
+            special.push(("risk parity", a));
+        }
+        for (name, a) in special {
+            plot.add_trace(
+                Scatter::new(vec![pct(a.volatility())], vec![pct(a.expected_return())])
+                    .mode(Mode::Markers)
+                    .marker(Marker::new().size(13))
+                    .name(name),
+            );
+        }
+        plot.set_layout(
+            Layout::new()
+                .title("Efficient frontier (in-sample moments)")
+                .x_axis(Axis::new().title("volatility, %"))
+                .y_axis(Axis::new().title("expected return, %"))
+                .height(520),
+        );
+        plot
+    }
+}
+
+impl Render for Frontier {
+    fn to_html(&self) -> String {
+        self.table().to_html()
+    }
+}
+
+impl std::fmt::Display for Frontier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.table().to_text())
+    }
+}
+
+impl FrontierParams {
+    /// Number of points (≥ 2).
+    pub fn points(mut self, n: usize) -> Self {
+        self.points = n;
+        self
+    }
+
+    /// Risk-free rate for the Sharpe ratios and the tangency portfolio.
+    pub fn risk_free(mut self, r: f64) -> Self {
+        self.risk_free = r;
+        self
+    }
+
+    /// Constraints for every point.
+    pub fn constraints(mut self, c: Constraints) -> Self {
+        self.constraints = c;
+        self
+    }
+
+    /// Traces the frontier from the minimum-variance return to the highest
+    /// achievable return, in `points` equal steps. One Clarabel solver is
+    /// set up once; only the target in $b$ changes between points.
+    pub fn solve(&self, m: &Moments) -> Result<Frontier> {
+        if self.points < 2 {
+            return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
+        }
+        let t0 = Instant::now();
+        let min_var = Optimizer::min_variance().constraints(self.constraints.clone()).solve(m)?;
+        let hi = max_return(m, &self.constraints)?;
+        let lo = min_var.expected_return();
+        let n = m.n_assets();
+        let c = self.constraints.resolve(m.assets())?;
+        let mut p = Program::new(n);
+        let t = c.write(&mut p, n);
+        let k = p.le(return_row(m.mean(), &c, t, n), -lo);
+        let pos = p.le_position(k);
+        add_variance(&mut p, m.cov(), 0, 2.0);
+        let mut session = Session::new(&p)?;
+        let mut points = Vec::with_capacity(self.points);
+        let label = Optimizer::target_return(0.0);
+        for i in 0..self.points {
+            // Stop a hair short of the top: the maximum-return portfolio is
+            // a vertex where the target row is only just feasible.
+            let target = lo + (hi - lo) * (i as f64) / (self.points as f64 - 1.0) * (1.0 - 1e-9);
+            session.set_b(pos, -target)?;
+            let sol = session.solve()?;
+            let mut opt = label.clone();
+            opt.objective = super::Objective::TargetReturn { target };
+            points.push(super::finish(&opt, m, &sol, &c, self.risk_free, super::weights_of)?);
+        }
+        let max_sharpe = Optimizer::max_sharpe(self.risk_free).constraints(self.constraints.clone()).solve(m).ok();
+        let risk_parity = if c.is_long_only_default() { Optimizer::risk_parity().solve(m).ok() } else { None };
+        let vol = m.volatility();
+        let assets = m.assets().iter().enumerate().map(|(i, a)| (a.clone(), m.mean()[i], vol[i])).collect();
+        Ok(Frontier {
+            points,
+            min_variance: min_var,
+            max_sharpe,
+            risk_parity,
+            assets,
+            seconds: t0.elapsed().as_secs_f64(),
+        })
+    }
+}

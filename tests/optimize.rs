@@ -1,0 +1,298 @@
+//! Estimators and optimisers against independent reference figures
+//! (numpy, scikit-learn, cvxpy + Clarabel, PyPortfolioOpt; see
+//! tools/reference/optimize.py) on the bundled S&P 500 panel, plus
+//! optimality checks that need no reference, constraints in action, and
+//! bad input.
+#![cfg(feature = "optimize")]
+
+use assetalloc::prelude::*;
+use ndarray::{Array1, Array2};
+use serde_json::Value;
+
+fn reference() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/optimize_reference.json"))
+        .expect("reference fixture");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+fn vec_of(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
+}
+
+fn mat_of(v: &Value) -> Array2<f64> {
+    let rows: Vec<Vec<f64>> = v.as_array().expect("array").iter().map(vec_of).collect();
+    let n = rows.len();
+    Array2::from_shape_fn((n, rows[0].len()), |(i, j)| rows[i][j])
+}
+
+fn returns() -> Returns {
+    datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap()
+}
+
+fn annual_sample() -> Moments {
+    Moments::sample().fit(&returns()).unwrap().annualized()
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst < tol, "{what}: max |difference| {worst:e} ≥ {tol:e}\n got  {got:?}\n want {want:?}");
+}
+
+/// Relative closeness for matrices with entries ~1e-4.
+fn assert_mat_close(what: &str, got: &Array2<f64>, want: &Array2<f64>, rel: f64) {
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let worst = got.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst < rel * scale, "{what}: max |difference| {worst:e} vs scale {scale:e}");
+}
+
+// ---------- estimators ----------
+
+#[test]
+fn estimators_match_numpy_and_scikit_learn() {
+    let r = reference();
+    let ret = returns();
+    let s = Moments::sample().fit(&ret).unwrap();
+    assert_close("sample mean", s.mean().as_slice().unwrap(), &vec_of(&r["sample_mean"]), 1e-15);
+    assert_mat_close("sample cov", s.cov(), &mat_of(&r["sample_cov"]), 1e-12);
+
+    let lw = Moments::ledoit_wolf().fit(&ret).unwrap();
+    assert_mat_close("Ledoit–Wolf identity", lw.cov(), &mat_of(&r["ledoit_wolf_identity"]["cov"]), 1e-10);
+    let delta = r["ledoit_wolf_identity"]["shrinkage"].as_f64().unwrap();
+    assert!(lw.method().contains(&format!("{delta:.3}")), "{} vs {delta}", lw.method());
+
+    let cc = Moments::ledoit_wolf_constant_correlation().fit(&ret).unwrap();
+    assert_mat_close(
+        "Ledoit–Wolf constant correlation",
+        cc.cov(),
+        &mat_of(&r["ledoit_wolf_constant_correlation"]["cov"]),
+        1e-10,
+    );
+
+    let ew = Moments::ewma(63.0).fit(&ret).unwrap();
+    assert_close("EWMA mean", ew.mean().as_slice().unwrap(), &vec_of(&r["ewma_halflife_63"]["mean"]), 1e-14);
+    assert_mat_close("EWMA cov", ew.cov(), &mat_of(&r["ewma_halflife_63"]["cov"]), 1e-10);
+
+    let a = s.annualized();
+    assert!((a.cov()[[0, 0]] - 252.0 * s.cov()[[0, 0]]).abs() < 1e-15);
+    assert!(a.is_annualized() && !s.is_annualized());
+}
+
+#[test]
+fn estimator_bad_input() {
+    let short = returns().head(10); // 10 rows, 20 assets
+    let e = Moments::sample().fit(&short).unwrap_err();
+    assert!(matches!(e, Error::TooFewRows { .. }) && e.to_string().contains("ledoit_wolf"), "{e}");
+    assert!(Moments::ledoit_wolf().fit(&short).is_ok(), "shrinkage works with T < N");
+    assert!(matches!(Moments::ewma(0.0).fit(&returns()), Err(Error::InvalidParameter { .. })));
+    let names: Vec<String> = vec!["a".into(), "b".into()];
+    let bad = ndarray::array![[1.0, 2.0], [2.0, 1.0]]; // eigenvalues 3, −1
+    let e = Moments::new(names.clone(), Array1::zeros(2), bad, 252.0).unwrap_err();
+    assert!(e.to_string().contains("positive semidefinite"), "{e}");
+    let asym = ndarray::array![[1.0, 0.2], [0.1, 1.0]];
+    assert!(Moments::new(names.clone(), Array1::zeros(2), asym, 252.0).unwrap_err().to_string().contains("symmetric"));
+    let nan = Array1::from(vec![f64::NAN, 0.0]);
+    assert!(Moments::new(names.clone(), nan, Array2::eye(2), 252.0).is_err());
+    assert!(matches!(Moments::new(names, Array1::zeros(3), Array2::eye(2), 252.0), Err(Error::Shape(_))));
+    let m = annual_sample();
+    assert!(matches!(m.with_mean(Array1::zeros(3)), Err(Error::Shape(_))));
+}
+
+// ---------- objectives against the reference ----------
+
+#[test]
+fn min_variance_matches_cvxpy() {
+    let a = Optimizer::min_variance().solve(&annual_sample()).unwrap();
+    assert_close("min variance", a.weights().as_slice().unwrap(), &vec_of(&reference()["min_variance"]), 1e-5);
+    assert_eq!(a.status(), "Solved");
+}
+
+#[test]
+fn max_sharpe_matches_cvxpy_and_pyportfolioopt() {
+    let r = reference();
+    let a = Optimizer::max_sharpe(0.0).solve(&annual_sample()).unwrap();
+    let w = a.weights().as_slice().unwrap();
+    assert_close("max Sharpe vs cvxpy", w, &vec_of(&r["max_sharpe"]), 1e-5);
+    assert_close("max Sharpe vs PyPortfolioOpt", w, &vec_of(&r["max_sharpe_pypfopt"]), 1e-5);
+}
+
+#[test]
+fn mean_variance_matches_cvxpy_for_three_risk_aversions() {
+    let r = reference();
+    let m = annual_sample();
+    for lam in [1.0, 10.0, 100.0] {
+        let a = Optimizer::mean_variance(lam).solve(&m).unwrap();
+        let want = vec_of(&r["mean_variance"][format!("{lam:.1}")]);
+        assert_close(&format!("mean-variance λ = {lam}"), a.weights().as_slice().unwrap(), &want, 1e-5);
+    }
+}
+
+#[test]
+fn target_return_points_match_cvxpy_frontier() {
+    let r = reference();
+    let m = annual_sample();
+    for p in r["frontier"].as_array().unwrap() {
+        let target = p["target"].as_f64().unwrap();
+        let a = Optimizer::target_return(target).solve(&m).unwrap();
+        assert_close(&format!("target {target}"), a.weights().as_slice().unwrap(), &vec_of(&p["weights"]), 1e-5);
+    }
+}
+
+// ---------- optimality without a reference ----------
+
+#[test]
+fn risk_parity_equalises_risk_contributions() {
+    let m = annual_sample();
+    let a = Optimizer::risk_parity().solve(&m).unwrap();
+    let rc = a.risk_contributions();
+    for v in rc {
+        assert!((v - 0.05).abs() < 1e-6, "risk contribution {v}");
+    }
+    assert!((a.weights().sum() - 1.0).abs() < 1e-9);
+    // Budgets: the first asset carries twice the risk of each other one.
+    let mut b = vec![1.0; 20];
+    b[0] = 2.0;
+    let a = Optimizer::risk_budgeting(b).solve(&m).unwrap();
+    let rc = a.risk_contributions();
+    assert!((rc[0] - 2.0 / 21.0).abs() < 1e-6 && (rc[1] - 1.0 / 21.0).abs() < 1e-6, "{rc}");
+}
+
+#[test]
+fn frontier_is_dominated_by_max_sharpe_and_starts_at_min_variance() {
+    let m = annual_sample();
+    let f = Frontier::params().points(50).solve(&m).unwrap();
+    assert_eq!(f.points.len(), 50);
+    let best = f.max_sharpe.as_ref().unwrap().sharpe();
+    let mv = f.min_variance.volatility();
+    for p in &f.points {
+        assert!(p.sharpe() <= best + 1e-7, "frontier point Sharpe {} > tangency {best}", p.sharpe());
+        assert!(p.volatility() >= mv - 1e-7);
+    }
+    // Returns increase and volatility never decreases along the frontier.
+    for w in f.points.windows(2) {
+        assert!(w[1].expected_return() > w[0].expected_return());
+        assert!(w[1].volatility() >= w[0].volatility() - 1e-9);
+    }
+    assert!((f.points[0].volatility() - mv).abs() < 1e-6);
+    let div = Optimizer::max_diversification().solve(&m).unwrap();
+    let ratio = |a: &Allocation| m.volatility().dot(a.weights()) / a.volatility();
+    for p in f.points.iter().step_by(7) {
+        assert!(ratio(&div) >= ratio(p) - 1e-7);
+    }
+}
+
+#[test]
+fn target_volatility_binds_and_beats_the_min_variance_return() {
+    let m = annual_sample();
+    let mv = Optimizer::min_variance().solve(&m).unwrap();
+    let target = mv.volatility() * 1.3;
+    let a = Optimizer::target_volatility(target).solve(&m).unwrap();
+    assert!((a.volatility() - target).abs() < 1e-6, "{} vs {target}", a.volatility());
+    let same = Optimizer::target_return(a.expected_return()).solve(&m).unwrap();
+    assert!((same.volatility() - target).abs() < 1e-5, "dual problems agree");
+    let e = Optimizer::target_volatility(mv.volatility() * 0.5).solve(&m).unwrap_err();
+    assert!(matches!(e, Error::Infeasible(_)), "{e}");
+}
+
+#[test]
+fn min_cvar_beats_min_variance_on_cvar() {
+    let r = returns().tail(1000);
+    let a = Optimizer::min_cvar(0.95).solve_scenarios(&r).unwrap();
+    let cvar = |w: &Array1<f64>| {
+        let x = r.values();
+        let mut losses: Vec<f64> = (0..x.nrows()).map(|t| -x.row(t).dot(w)).collect();
+        losses.sort_by(|a, b| b.total_cmp(a));
+        let k = (0.05 * losses.len() as f64).round() as usize;
+        losses[..k].iter().sum::<f64>() / k as f64
+    };
+    let mv = Optimizer::min_variance().solve(&Moments::sample().fit(&r).unwrap()).unwrap();
+    assert!(cvar(a.weights()) <= cvar(mv.weights()) + 1e-9);
+    assert!((a.cvar().unwrap() - cvar(a.weights())).abs() < 1e-6, "{} vs {}", a.cvar().unwrap(), cvar(a.weights()));
+}
+
+// ---------- constraints in action ----------
+
+#[test]
+fn bounds_groups_cash_turnover_and_leverage_hold() {
+    let m = annual_sample();
+    let assets = m.assets().to_vec();
+    let a = Optimizer::max_sharpe(0.0).constraints(Constraints::long_only().bounds(0.0, 0.1)).solve(&m).unwrap();
+    assert!(a.weights().iter().all(|&w| w <= 0.1 + 1e-8));
+    let tech = ["AAPL", "MSFT", "AMD"];
+    let a = Optimizer::max_sharpe(0.0)
+        .constraints(Constraints::long_only().group("tech", &tech, 0.0, 0.2))
+        .solve(&m)
+        .unwrap();
+    let g: f64 = tech.iter().map(|t| a.weight(t).unwrap()).sum();
+    assert!(g <= 0.2 + 1e-8, "tech weight {g}");
+    // Cash: with a high risk aversion some money stays out of the market.
+    let a = Optimizer::mean_variance(1e4).constraints(Constraints::long_only().allow_cash()).solve(&m).unwrap();
+    assert!(a.cash() > 0.1, "cash {}", a.cash());
+    // Turnover cap against an equal-weight start.
+    let prev = vec![1.0 / 20.0; 20];
+    let a = Optimizer::max_sharpe(0.0)
+        .constraints(Constraints::long_only().previous(prev.clone()).max_turnover(0.3))
+        .solve(&m)
+        .unwrap();
+    assert!(a.turnover().unwrap() <= 0.3 + 1e-7);
+    // Costs shrink turnover.
+    let free =
+        Optimizer::mean_variance(10.0).constraints(Constraints::long_only().previous(prev.clone())).solve(&m).unwrap();
+    let costly = Optimizer::mean_variance(10.0)
+        .constraints(Constraints::long_only().previous(prev).cost_bps(500.0))
+        .solve(&m)
+        .unwrap();
+    assert!(costly.turnover().unwrap() < free.turnover().unwrap() - 0.01);
+    // Shorts with a gross leverage cap of 1.5.
+    let a = Optimizer::mean_variance(5.0)
+        .constraints(Constraints::long_only().bounds(-0.3, 1.0).max_leverage(1.5))
+        .solve(&m)
+        .unwrap();
+    let gross: f64 = a.weights().iter().map(|w| w.abs()).sum();
+    assert!(gross <= 1.5 + 1e-7 && a.weights().iter().any(|&w| w < -1e-4), "gross {gross}");
+    assert_eq!(a.assets(), assets.as_slice());
+}
+
+// ---------- bad input ----------
+
+#[test]
+fn infeasible_constraints_are_named() {
+    let m = annual_sample();
+    let e = Optimizer::min_variance().constraints(Constraints::long_only().bounds(0.0, 0.04)).solve(&m).unwrap_err();
+    assert!(matches!(e, Error::Infeasible(ref s) if s.contains("upper bounds sum to 0.8")), "{e}");
+    let e = Optimizer::min_variance()
+        .constraints(Constraints::long_only().group("a", &["AAPL", "MSFT"], 0.5, 1.0).group(
+            "b",
+            &["AAPL", "MSFT"],
+            0.0,
+            0.3,
+        ))
+        .solve(&m)
+        .unwrap_err();
+    assert!(matches!(e, Error::Solver { ref status, .. } if status.contains("Infeasible")), "{e}");
+    let e = Optimizer::min_variance().constraints(Constraints::long_only().group("g", &["ZZZ"], 0.0, 1.0)).solve(&m);
+    assert!(matches!(e, Err(Error::UnknownAsset { .. })));
+    let e = Optimizer::target_return(10.0).solve(&m).unwrap_err();
+    assert!(matches!(e, Error::Infeasible(ref s) if s.contains("highest achievable")), "{e}");
+    let e =
+        Optimizer::mean_variance(1.0).constraints(Constraints::long_only().max_turnover(0.1)).solve(&m).unwrap_err();
+    assert!(e.to_string().contains("previous"), "{e}");
+}
+
+#[test]
+fn max_sharpe_explains_when_nothing_beats_the_risk_free_rate() {
+    let m = annual_sample();
+    let e = Optimizer::max_sharpe(5.0).solve(&m).unwrap_err();
+    assert!(matches!(e, Error::Infeasible(ref s) if s.contains("risk-free rate")), "{e}");
+}
+
+#[test]
+fn allocation_renders_weights_and_statistics() {
+    let a = Optimizer::min_variance().solve(&annual_sample()).unwrap();
+    let h = a.to_html();
+    assert!(h.contains("minimum variance") && h.contains("Clarabel Solved"));
+    assert_eq!(h.matches("<tr>").count(), 21);
+    assert!(a.plot_weights().to_json().contains("\"type\":\"bar\""));
+    let f = Frontier::params().points(10).solve(&annual_sample()).unwrap();
+    assert!(f.plot_frontier().to_json().contains("maximum Sharpe"));
+}

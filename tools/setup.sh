@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what running the notebooks needs, skipping whatever is present:
+#   - Jupyter (JupyterLab, nbclient, nbconvert) and plotly from PyPI;
+#   - the evcxr Rust kernel (evcxr_jupyter, pinned) via cargo install --locked;
+#   - the kernel spec ("rust") for Jupyter.
+# Safe to run repeatedly; prints one line per step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVCXR_VERSION=0.22.0
+PY=${PYTHON:-python3}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if "$PY" -c 'import jupyterlab, nbclient, nbconvert, nbformat, plotly' 2>/dev/null; then
+  echo "setup: Jupyter and plotly present"
+else
+  echo "setup: installing Jupyter and plotly (pip)"
+  "$PY" -m pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+fi
+
+# evcxr_jupyter has no --version; cargo's install record names the version.
+if command -v evcxr_jupyter >/dev/null 2>&1 && grep -qs "^\"evcxr_jupyter $EVCXR_VERSION " "${CARGO_HOME:-$HOME/.cargo}/.crates.toml"; then
+  echo "setup: evcxr_jupyter $EVCXR_VERSION present"
+else
+  echo "setup: installing evcxr_jupyter $EVCXR_VERSION (cargo install --locked, ≈ 10 min on 2 cores)"
+  cargo install --locked --quiet evcxr_jupyter --version "$EVCXR_VERSION"
+fi
+
+# evcxr needs the standard library's source for its completions/analysis.
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  echo "setup: adding rust-src"
+  rustup component add rust-src >/dev/null 2>&1 || echo "setup: rust-src unavailable (completions only)"
+fi
+
+if "$PY" -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s*rust\s'; then
+  echo "setup: Jupyter kernel 'rust' registered"
+else
+  echo "setup: registering the evcxr kernel with Jupyter"
+  evcxr_jupyter --install >/dev/null
+fi
