@@ -9,6 +9,6 @@ pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result};
 pub use crate::estimate::{Estimator, Moments};
 #[cfg(feature = "optimize")]
-pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer};
+pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
 pub use chrono::NaiveDate;
 pub use plotly::Plot;

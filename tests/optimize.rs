@@ -141,6 +141,28 @@ fn target_return_points_match_cvxpy_frontier() {
 // ---------- optimality without a reference ----------
 
 #[test]
+fn min_variance_satisfies_its_kkt_conditions() {
+    // Long-only, fully invested: with g = 2Σw, optimality means g_i = ν for
+    // every held asset and g_i ≥ ν for every asset at zero (ν the budget
+    // multiplier). Checked on the weights alone, no solver duals needed.
+    let m = annual_sample();
+    let a = Optimizer::min_variance().solve(&m).unwrap();
+    let w = a.weights();
+    let g = m.cov().dot(w) * 2.0;
+    let held: Vec<usize> = (0..20).filter(|&i| w[i] > 1e-6).collect();
+    let nu = held.iter().map(|&i| g[i]).sum::<f64>() / held.len() as f64;
+    for i in 0..20 {
+        if w[i] > 1e-6 {
+            assert!((g[i] - nu).abs() < 1e-6 * nu.abs().max(1e-3), "stationarity at {i}: {} vs {nu}", g[i]);
+        } else {
+            assert!(g[i] >= nu - 1e-6, "dual feasibility at {i}: {} < {nu}", g[i]);
+        }
+        assert!(w[i] >= -1e-9, "primal feasibility");
+    }
+    assert!((w.sum() - 1.0).abs() < 1e-9);
+}
+
+#[test]
 fn risk_parity_equalises_risk_contributions() {
     let m = annual_sample();
     let a = Optimizer::risk_parity().solve(&m).unwrap();
@@ -269,6 +291,17 @@ fn infeasible_constraints_are_named() {
         ))
         .solve(&m)
         .unwrap_err();
+    assert!(matches!(e, Error::Infeasible(ref s) if s.contains("group a") && s.contains("group b")), "{e}");
+    // Contradictions the pre-checks cannot see reach the solver, which says so.
+    let e = Optimizer::min_variance()
+        .constraints(
+            Constraints::long_only()
+                .group("a", &["AAPL", "MSFT"], 0.6, 1.0)
+                .group("b", &["AAPL", "AMD"], 0.0, 0.1)
+                .group("c", &["MSFT", "AMD"], 0.0, 0.1),
+        )
+        .solve(&m)
+        .unwrap_err();
     assert!(matches!(e, Error::Solver { ref status, .. } if status.contains("Infeasible")), "{e}");
     let e = Optimizer::min_variance().constraints(Constraints::long_only().group("g", &["ZZZ"], 0.0, 1.0)).solve(&m);
     assert!(matches!(e, Err(Error::UnknownAsset { .. })));
@@ -295,4 +328,22 @@ fn allocation_renders_weights_and_statistics() {
     assert!(a.plot_weights().to_json().contains("\"type\":\"bar\""));
     let f = Frontier::params().points(10).solve(&annual_sample()).unwrap();
     assert!(f.plot_frontier().to_json().contains("maximum Sharpe"));
+}
+
+#[test]
+fn out_of_sample_holding_matches_hand_computation_and_includes_1_over_n() {
+    let r = returns();
+    let (train, test) = r.split(Split::AfterDate("2015-12-31".parse().unwrap())).unwrap();
+    let m = Moments::ledoit_wolf().fit(&train).unwrap().annualized();
+    let mv = Optimizer::min_variance().solve(&m).unwrap();
+    let oos = OutOfSample::hold(&[&mv], &test).unwrap();
+    assert_eq!(oos.returns.assets()[0], "1/N (equal weight)");
+    assert_eq!(oos.returns.dates(), test.dates());
+    // Final wealth of the held min-variance portfolio, by hand.
+    let x = test.values();
+    let hand: f64 =
+        (0..20).map(|i| mv.weights()[i] * x.column(i).iter().map(|v| 1.0 + v).product::<f64>()).sum::<f64>();
+    let got: f64 = oos.returns.values().column(1).iter().map(|v| 1.0 + v).product();
+    assert!((hand / mv.weights().sum() - got).abs() < 1e-9, "{hand} vs {got}");
+    assert!(oos.to_html().contains("Out of sample"));
 }

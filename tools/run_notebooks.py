@@ -4,7 +4,8 @@
 For each notebook in notebooks/ (sorted by name, or those named on the
 command line) this starts a fresh Rust kernel in notebooks/, runs every cell
 top to bottom, stops at the first cell error (exit status 1, the error
-printed), and writes under target/notebooks/:
+printed; a cell that writes to stderr counts as failed, since that is how
+evcxr reports an error returned with `?`), and writes under target/notebooks/:
 
   NAME.ipynb   the executed notebook, outputs included
   NAME.html    a standalone report; plotly charts stay interactive because
@@ -77,6 +78,11 @@ def export_html(nb, title: str) -> str:
     return body.replace("</head>", script + "\n</head>", 1)
 
 
+class CellStderrError(Exception):
+    """A cell wrote to stderr. evcxr reports an error returned by `?` in
+    user code that way, without marking the cell as failed."""
+
+
 def cell_label(cell, index: int) -> str:
     first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
     return f"cell {index}: {first[:70]}"
@@ -94,6 +100,13 @@ def run(path: pathlib.Path, out_dir: pathlib.Path, timeout: int, kernel: str) ->
     def on_done(cell, cell_index, **_):
         t = time.monotonic() - started.get(cell_index, time.monotonic())
         times.append((t, cell_label(cell, cell_index)))
+        err = "".join(
+            "".join(o.get("text", ""))
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "stream" and o.get("name") == "stderr"
+        )
+        if err.strip():
+            raise CellStderrError(f"{cell_label(cell, cell_index)}\n{err}")
 
     client = NotebookClient(
         nb,
@@ -107,7 +120,7 @@ def run(path: pathlib.Path, out_dir: pathlib.Path, timeout: int, kernel: str) ->
     error = None
     try:
         client.execute()
-    except (CellExecutionError, CellTimeoutError) as e:
+    except (CellExecutionError, CellTimeoutError, CellStderrError) as e:
         error = e
     total = time.monotonic() - t0
 

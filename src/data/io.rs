@@ -165,22 +165,35 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::TooFewRows { operation: "reading a CSV".into(), needed: 2, got: 0 });
     }
-    // Read every column as text first when the date column is unknown would
-    // cost a second parse; instead, override only the date column's type.
+    // The header names the columns, so the date column can be read as text
+    // (parsed later with the caller's format) and the rest as numbers.
     let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
     let header = String::from_utf8_lossy(&bytes[..header_end]);
     let names: Vec<String> =
         header.trim_end_matches('\r').split(separator as char).map(|s| s.trim_matches('"').to_string()).collect();
     let date_col = find_date_column(&names, date_column)?;
-    let schema = Schema::from_iter([Field::new(date_col.as_str().into(), DataType::String)]);
     let nulls = NullValues::AllColumns(NULL_TOKENS.iter().map(|s| (*s).into()).collect());
-    let opts = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .with_schema_overwrite(Some(Arc::new(schema)))
-        .map_parse_options(|p| p.with_separator(separator).with_null_values(Some(nulls.clone())));
-    let df = opts.into_reader_with_file_handle(Cursor::new(bytes)).finish()?;
-    Ok(df)
+    let read = |schema: Schema, infer: Option<usize>| -> PolarsResult<DataFrame> {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(infer)
+            .with_schema_overwrite(Some(Arc::new(schema)))
+            .map_parse_options(|p| p.with_separator(separator).with_null_values(Some(nulls.clone())))
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
+    };
+    // Fast path: every value column parsed straight to f64, no inference pass.
+    let typed = Schema::from_iter(names.iter().map(|n| {
+        let dtype = if *n == date_col { DataType::String } else { DataType::Float64 };
+        Field::new(n.as_str().into(), dtype)
+    }));
+    if let Ok(df) = read(typed, Some(0)) {
+        return Ok(df);
+    }
+    // Slow path, for a precise message: infer types over the whole file so
+    // a non-numeric cell surfaces as a text column we can point into.
+    let date_only = Schema::from_iter([Field::new(date_col.as_str().into(), DataType::String)]);
+    Ok(read(date_only, None)?)
 }
 
 fn find_date_column(names: &[String], wanted: Option<&str>) -> Result<String> {

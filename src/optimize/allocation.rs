@@ -66,7 +66,14 @@ impl Allocation {
         self.cvar = Some(cvar);
     }
 
-    /// What was optimised.
+    /// The same allocation under another label (shown in tables and
+    /// comparisons instead of the objective's name).
+    pub fn named(mut self, label: impl Into<String>) -> Allocation {
+        self.objective = label.into();
+        self
+    }
+
+    /// What was optimised (or the label given with [`named`](Self::named)).
     pub fn objective(&self) -> &str {
         &self.objective
     }

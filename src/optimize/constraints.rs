@@ -196,6 +196,18 @@ impl Constraints {
             }
             groups.push((idx, g.lower, g.upper));
         }
+        // A group nested in another cannot need more than the outer allows.
+        for (a, ga) in self.groups.iter().enumerate() {
+            for (b, gb) in self.groups.iter().enumerate() {
+                let nested = a != b && ga.members.iter().all(|m| gb.members.contains(m));
+                if nested && ga.lower > gb.upper + 1e-12 {
+                    return Err(Error::Infeasible(format!(
+                        "group {} needs at least {} but it lies inside group {}, which allows at most {}",
+                        ga.name, ga.lower, gb.name, gb.upper
+                    )));
+                }
+            }
+        }
         if let Some(l) = self.leverage {
             if !(l >= 1.0) {
                 return Err(Error::param(
@@ -263,8 +275,13 @@ impl Resolved {
         } else {
             prog.eq(all, 1.0);
         }
+        // With Σw = 1 and w ≥ 0, an upper bound ≥ 1 is implied: leaving it
+        // out keeps the KKT system smaller (n fewer rows).
+        let implied_cap = !self.allow_cash && self.lower.iter().all(|&l| l >= 0.0);
         for i in 0..n {
-            prog.le(vec![(i, 1.0)], self.upper[i]);
+            if !(implied_cap && self.upper[i] >= 1.0) {
+                prog.le(vec![(i, 1.0)], self.upper[i]);
+            }
             prog.le(vec![(i, -1.0)], -self.lower[i]);
         }
         for (idx, lo, hi) in &self.groups {

@@ -20,11 +20,14 @@
 //! [`Frontier`] traces minimum variance over target returns, reusing one
 //! Clarabel solver and changing only the target in $b$ between points.
 //!
+//! [`OutOfSample`] holds allocations through a later period beside 1/N.
+//!
 //! A solve returns an [`Allocation`] only when Clarabel reports `Solved`;
 //! otherwise an [`Error::Solver`] or [`Error::Infeasible`] names what to relax.
 
 mod allocation;
 mod constraints;
+mod evaluate;
 mod frontier;
 mod problem;
 
@@ -32,6 +35,7 @@ use ndarray::{Array1, Array2};
 
 pub use allocation::Allocation;
 pub use constraints::{Constraints, Group};
+pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
 
 use crate::data::{ReturnKind, Returns};
