@@ -157,8 +157,9 @@ impl FrontierParams {
     }
 
     /// Traces the frontier from the minimum-variance return to the highest
-    /// achievable return, in `points` equal steps. One Clarabel solver is
-    /// set up once; only the target in $b$ changes between points.
+    /// achievable return, in `points` equal steps. The points are shared
+    /// among the cores; on each, one Clarabel solver is set up once and only
+    /// the target in $b$ changes between its points.
     pub fn solve(&self, m: &Moments) -> Result<Frontier> {
         if self.points < 2 {
             return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
@@ -174,18 +175,43 @@ impl FrontierParams {
         let k = p.le(return_row(m.mean(), &c, t, n), -lo);
         let pos = p.le_position(k);
         add_variance(&mut p, m.cov(), 0, 2.0);
-        let mut session = Session::new(&p)?;
-        let mut points = Vec::with_capacity(self.points);
-        let label = Optimizer::target_return(0.0);
-        for i in 0..self.points {
+        let targets: Vec<f64> = (0..self.points)
             // Stop a hair short of the top: the maximum-return portfolio is
             // a vertex where the target row is only just feasible.
-            let target = lo + (hi - lo) * (i as f64) / (self.points as f64 - 1.0) * (1.0 - 1e-9);
-            session.set_b(pos, -target)?;
-            let sol = session.solve()?;
-            let mut opt = label.clone();
-            opt.objective = super::Objective::TargetReturn { target };
-            points.push(super::finish(&opt, m, &sol, &c, self.risk_free, super::weights_of)?);
+            .map(|i| lo + (hi - lo) * (i as f64) / (self.points as f64 - 1.0) * (1.0 - 1e-9))
+            .collect();
+        // Points are independent: one solver per core, each reusing its
+        // set-up across its share of the targets.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(targets.len()).max(1);
+        let chunk = targets.len().div_ceil(threads);
+        let solve_chunk = |ts: &[f64]| -> Result<Vec<Allocation>> {
+            let mut session = Session::new(&p)?;
+            ts.iter()
+                .map(|&target| {
+                    session.set_b(pos, -target)?;
+                    let sol = session.solve()?;
+                    let opt = Optimizer::target_return(target);
+                    super::finish(&opt, m, &sol, &c, self.risk_free, super::weights_of)
+                })
+                .collect()
+        };
+        let parts: Vec<Result<Vec<Allocation>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = targets.chunks(chunk).map(|ts| s.spawn(move || solve_chunk(ts))).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::Solver {
+                            status: "Panicked".into(),
+                            message: "a frontier worker thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut points = Vec::with_capacity(self.points);
+        for part in parts {
+            points.extend(part?);
         }
         let max_sharpe = Optimizer::max_sharpe(self.risk_free).constraints(self.constraints.clone()).solve(m).ok();
         let risk_parity = if c.is_long_only_default() { Optimizer::risk_parity().solve(m).ok() } else { None };
