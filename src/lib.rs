@@ -41,6 +41,9 @@
 //! # Ok::<(), assetalloc::Error>(())
 //! ```
 #![warn(missing_docs)]
+// Parameter checks are written `!(x > 0.0)` on purpose: unlike `x <= 0.0`,
+// they also reject NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod data;
 pub mod display;

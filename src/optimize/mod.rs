@@ -275,8 +275,8 @@ impl Optimizer {
                 let mut p = Program::new(n);
                 let t = p.vars(n);
                 add_variance(&mut p, cov, 0, 1.0);
-                for i in 0..n {
-                    p.lin(t + i, -b[i]);
+                for (i, bi) in b.iter().enumerate() {
+                    p.lin(t + i, -bi);
                     p.exp([(vec![(t + i, -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
                 }
                 finish(self, m, &p.solve()?, &c, 0.0, |x, n, _| {

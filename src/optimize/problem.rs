@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 /// A sparse row $a^\top x$ as (variable, coefficient) pairs.
 pub(crate) type Row = Vec<(usize, f64)>;
 
+/// Clarabel's (P, q, A, b, cones).
+type Assembled = (CscMatrix<f64>, Vec<f64>, CscMatrix<f64>, Vec<f64>, Vec<SupportedConeT<f64>>);
+
 /// A conic program under construction.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Program {
@@ -124,7 +127,7 @@ impl Program {
         self.eq.len() + k
     }
 
-    fn assemble(&self) -> (CscMatrix<f64>, Vec<f64>, CscMatrix<f64>, Vec<f64>, Vec<SupportedConeT<f64>>) {
+    fn assemble(&self) -> Assembled {
         let n = self.n;
         let (pi, pj, pv) = triplets(self.p.iter().map(|&(i, j, v)| (i, j, v)));
         let p = CscMatrix::new_from_triplets(n, n, pi, pj, pv);
