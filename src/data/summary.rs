@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::{Prices, ReturnKind, Returns};
-use crate::display::{Cell, Render, Table};
+use crate::display::{Cell, Table};
 use crate::stats;
 
 /// Annualised statistics of one asset over the panel's span.
@@ -142,14 +142,4 @@ impl Summary {
     }
 }
 
-impl Render for Summary {
-    fn to_html(&self) -> String {
-        self.table().to_html()
-    }
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.table().to_text())
-    }
-}
+crate::shows_as_table!(Summary);

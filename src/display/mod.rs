@@ -37,6 +37,25 @@ pub trait Render {
     }
 }
 
+/// Implements [`Render`] (HTML) and `Display` (text) for types whose
+/// `table(&self) -> Table` method says how they look.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! shows_as_table {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::display::Render for $t {
+            fn to_html(&self) -> String {
+                self.table().to_html()
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.table().to_text())
+            }
+        }
+    )+};
+}
+
 /// Wraps `content` in evcxr's MIME markers.
 pub fn mime_block(mime: &str, content: &str) -> String {
     format!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT\n")

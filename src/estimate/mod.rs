@@ -33,7 +33,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::data::{ReturnKind, Returns};
-use crate::display::{Cell, Render, Table};
+use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
 
 /// Mean vector and covariance matrix of asset returns, per period unless
@@ -196,17 +196,7 @@ impl Moments {
     }
 }
 
-impl Render for Moments {
-    fn to_html(&self) -> String {
-        self.table().to_html()
-    }
-}
-
-impl std::fmt::Display for Moments {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.table().to_text())
-    }
-}
+crate::shows_as_table!(Moments);
 
 fn check_finite<'a>(what: &str, mut it: impl Iterator<Item = &'a f64>) -> Result<()> {
     if let Some(v) = it.find(|v| !v.is_finite()) {

@@ -5,7 +5,7 @@ use plotly::common::Mode;
 use plotly::layout::{Axis, Layout};
 use plotly::{Bar, Plot};
 
-use crate::display::{Cell, Render, Table};
+use crate::display::{Cell, Table};
 use crate::estimate::Moments;
 
 /// Named weights with their risk and return under the moments used.
@@ -205,14 +205,4 @@ impl Allocation {
     }
 }
 
-impl Render for Allocation {
-    fn to_html(&self) -> String {
-        self.table().to_html()
-    }
-}
-
-impl std::fmt::Display for Allocation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.table().to_text())
-    }
-}
+crate::shows_as_table!(Allocation);

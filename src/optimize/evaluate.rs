@@ -4,7 +4,7 @@ use ndarray::Array2;
 
 use super::Allocation;
 use crate::data::{ReturnKind, Returns, Summary};
-use crate::display::{Render, Table};
+use crate::display::Table;
 use crate::error::{Error, Result};
 
 /// Portfolios bought at the start of a test period and held (no trading
@@ -84,14 +84,4 @@ impl OutOfSample {
     }
 }
 
-impl Render for OutOfSample {
-    fn to_html(&self) -> String {
-        self.table().to_html()
-    }
-}
-
-impl std::fmt::Display for OutOfSample {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.table().to_text())
-    }
-}
+crate::shows_as_table!(OutOfSample);

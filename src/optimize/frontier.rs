@@ -8,7 +8,7 @@ use plotly::{Plot, Scatter};
 
 use super::problem::{Program, Session};
 use super::{add_variance, max_return, return_row, Allocation, Constraints, Optimizer};
-use crate::display::{Cell, Render, Table};
+use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
 use crate::estimate::Moments;
 
@@ -125,17 +125,7 @@ impl Frontier {
     }
 }
 
-impl Render for Frontier {
-    fn to_html(&self) -> String {
-        self.table().to_html()
-    }
-}
-
-impl std::fmt::Display for Frontier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.table().to_text())
-    }
-}
+crate::shows_as_table!(Frontier);
 
 impl FrontierParams {
     /// Number of points (≥ 2).
