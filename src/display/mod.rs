@@ -204,15 +204,13 @@ impl Table {
 
     /// Renders the table as an HTML fragment.
     pub fn to_html(&self) -> String {
-        let mut h = String::new();
-        h.push_str("<table class=\"assetalloc\" style=\"border-collapse:collapse;font-variant-numeric:tabular-nums\">");
+        // The caption sits above the table in its own block, so a long
+        // caption is not squeezed to the width of a narrow table.
+        let mut h = String::from("<div class=\"assetalloc\">");
         if !self.caption.is_empty() {
-            let _ = write!(
-                h,
-                "<caption style=\"caption-side:top;text-align:left;font-weight:bold\">{}</caption>",
-                escape(&self.caption)
-            );
+            let _ = write!(h, "<div style=\"font-weight:bold;margin:0.3em 0\">{}</div>", escape(&self.caption));
         }
+        h.push_str("<table style=\"border-collapse:collapse;font-variant-numeric:tabular-nums\">");
         h.push_str("<thead><tr>");
         for (j, name) in self.header.iter().enumerate() {
             // Align each header like its column.
@@ -233,7 +231,8 @@ impl Table {
             }
             h.push_str("<tr>");
             for cell in row {
-                let style = if cell.numeric() { " style=\"text-align:right\"" } else { "" };
+                // Explicit both ways: notebook front ends right-align cells by default.
+                let style = if cell.numeric() { " style=\"text-align:right\"" } else { " style=\"text-align:left\"" };
                 let _ = write!(h, "<td{style}>{}</td>", escape(&cell.text()));
             }
             if self.hidden_columns > 0 {
@@ -246,7 +245,7 @@ impl Table {
                 gap_row_html(&mut h, width, hidden);
             }
         }
-        h.push_str("</tbody></table>");
+        h.push_str("</tbody></table></div>");
         h
     }
 
