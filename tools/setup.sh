@@ -26,10 +26,11 @@ else
   cargo install --locked --quiet evcxr_jupyter --version "$EVCXR_VERSION"
 fi
 
-# evcxr needs the standard library's source for its completions/analysis.
+# evcxr's rust-analyzer reads the standard library's source to infer the
+# types of notebook variables.
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   echo "setup: adding rust-src"
-  rustup component add rust-src >/dev/null 2>&1 || echo "setup: rust-src unavailable (completions only)"
+  timeout 300 rustup component add rust-src >/dev/null 2>&1 || echo "setup: could not add rust-src; evcxr may not infer some variable types"
 fi
 
 if "$PY" -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s*rust\s'; then
