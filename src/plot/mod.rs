@@ -59,6 +59,9 @@ pub fn histogram(title: &str, names: &[String], values: ArrayView2<'_, f64>, bin
     let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
     let centers: Vec<f64> = (0..bins).map(|b| round6(lo + (b as f64 + 0.5) * width)).collect();
+    // Smallest and largest positive bar height, to fit the log axis to the
+    // data rather than to the normal curve's far tails.
+    let (mut floor, mut top) = (f64::INFINITY, 0.0f64);
     for (j, name) in names.iter().enumerate() {
         let col: Vec<f64> = values.column(j).iter().copied().filter(|v| v.is_finite()).collect();
         let mut counts = vec![0usize; bins];
@@ -68,29 +71,37 @@ pub fn histogram(title: &str, names: &[String], values: ArrayView2<'_, f64>, bin
         }
         let n = col.len().max(1) as f64;
         let density: Vec<f64> = counts.iter().map(|&c| round6(c as f64 / (n * width))).collect();
+        for &d in density.iter().filter(|d| **d > 0.0) {
+            floor = floor.min(d);
+            top = top.max(d);
+        }
         plot.add_trace(Bar::new(centers.clone(), density).name(name).opacity(0.5));
     }
     let m = crate::stats::mean(&all);
     let s = crate::stats::std(&all);
     if s > 0.0 {
-        let xs: Vec<f64> = (0..=200).map(|i| lo + (hi - lo) * i as f64 / 200.0).collect();
-        let ys: Vec<f64> = xs
-            .iter()
-            .map(|x| round6((-(x - m).powi(2) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())))
-            .collect();
+        let (xs, ys): (Vec<f64>, Vec<f64>) = (0..=200)
+            .map(|i| lo + (hi - lo) * i as f64 / 200.0)
+            .map(|x| (x, (-(x - m).powi(2) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())))
+            .filter(|(_, y)| *y >= floor / 2.0)
+            .map(|(x, y)| (round6(x), round6(y)))
+            .unzip();
+        top = top.max(ys.iter().copied().fold(0.0, f64::max));
         plot.add_trace(
-            Scatter::new(xs.into_iter().map(round6).collect(), ys)
+            Scatter::new(xs, ys)
                 .name("normal (pooled mean, sd)")
                 .mode(Mode::Lines)
                 .line(Line::new().color(NamedColor::Black).width(1.5)),
         );
     }
+    let y_range =
+        if floor.is_finite() && top > 0.0 { vec![(floor / 2.0).log10(), (top * 2.0).log10()] } else { vec![-3.0, 3.0] };
     plot.set_layout(
         Layout::new()
             .title(title)
             .bar_mode(BarMode::Overlay)
             .x_axis(Axis::new().title("return"))
-            .y_axis(Axis::new().title("density").type_(AxisType::Log))
+            .y_axis(Axis::new().title("density").type_(AxisType::Log).range(y_range))
             .height(480),
     );
     plot
