@@ -542,3 +542,43 @@ fn realized_ic_sees_the_planted_signal_and_no_signal_when_none_is_planted() {
     let (ic0, se0) = none.generate().unwrap().realized_ic().unwrap();
     assert!(ic0.abs() < 3.0 * se0, "ic {ic0} ± {se0}");
 }
+
+// ---------- no lookahead ----------
+
+#[test]
+fn returns_and_planted_features_at_t_ignore_the_future() {
+    // Perturb every price after date index t: returns up to t are bit-identical.
+    let p = datasets::sp500().unwrap().tail(500);
+    let t = 300;
+    let mut v = p.values().to_owned();
+    for i in t + 1..v.nrows() {
+        for j in 0..v.ncols() {
+            v[[i, j]] *= 1.0 + 0.1 * ((i * 7 + j) % 5) as f64;
+        }
+    }
+    let q = Prices::new(p.dates().to_vec(), p.assets().to_vec(), v).unwrap();
+    for kind in [ReturnKind::Simple, ReturnKind::Log] {
+        let (a, b) = (p.returns(kind).unwrap(), q.returns(kind).unwrap());
+        // Return row k is dated at price row k + 1.
+        assert_eq!(a.values().slice(ndarray::s![..t, ..]), b.values().slice(ndarray::s![..t, ..]));
+        assert_ne!(a.values().row(t), b.values().row(t));
+    }
+    // The generator's momentum feature at t depends on prices up to t only:
+    // it is reproduced exactly from the prices at t − 10 and t.
+    let m = Synthetic::params()
+        .assets(6)
+        .days(400)
+        .signal(Signal::CrossSectionalMomentum { ic: 0.2, lookback: 10 })
+        .seed(1)
+        .generate()
+        .unwrap();
+    let x = m.signal_feature().unwrap().values();
+    let pv = m.prices.values();
+    for t in [50, 200, 399] {
+        let mom: Vec<f64> = (0..6).map(|i| (pv[[t, i]] / pv[[t - 10, i]]).ln()).collect();
+        let (mu, sd) = (stats::mean(&mom), stats::std(&mom) * (5.0f64 / 6.0).sqrt());
+        for i in 0..6 {
+            assert!((x[[t, i]] - (mom[i] - mu) / sd).abs() < 1e-9);
+        }
+    }
+}
