@@ -45,6 +45,7 @@
 // they also reject NaN.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+pub mod backtest;
 pub mod data;
 pub mod display;
 mod error;

@@ -1,5 +1,11 @@
 //! Everything a notebook needs: `use assetalloc::prelude::*;`.
 
+#[cfg(feature = "optimize")]
+pub use crate::backtest::Optimized;
+pub use crate::backtest::{
+    Backtest, BacktestReport, BuyAndHold, Comparison, EqualWeight, InverseVolatility, OnFailure, Schedule, Strategy,
+    Window,
+};
 pub use crate::data::synthetic::Correlation;
 pub use crate::data::{
     datasets, AssetStats, Frequency, Innovations, Load, Missing, Panel, Prices, Regimes, ReturnKind, Returns, Signal,
@@ -7,7 +13,7 @@ pub use crate::data::{
 };
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result};
-pub use crate::estimate::{Estimator, Moments};
+pub use crate::estimate::{Estimator, Moments, MomentsParams};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
 pub use chrono::NaiveDate;

@@ -1,0 +1,394 @@
+//! Walk-forward backtesting: every strategy is scored by one engine, on the
+//! same data and schedule, net of costs, beside equal weight (1/N).
+//!
+//! **Timing.** Let $R_t$ be the simple returns of the assets, dated at the
+//! close of day $t$. On a rebalance day $t$ the engine hands the strategy a
+//! [`Window`] holding returns up to and including $t$ only (the view ends
+//! at $t$, so looking ahead is impossible by construction) and the current,
+//! drifted weights. The strategy answers with target weights (or keeps the
+//! current ones). The trade happens at $t$'s close and the portfolio earns
+//! from $t+1$:
+//!
+//! $$ W_{t+1} = W_t\,(1 - c_t)\,\big(1 + w^\top R_{t+1} + w_{cash}\,r_f/k\big), $$
+//!
+//! with the cost $c_t = \tfrac{\text{bps}}{10^4}\sum_i |w_i - w^{drift}_i|$
+//! (plus an optional fixed amount per traded asset over the wealth), and
+//! between trades the weights drift with prices:
+//! $w_i \leftarrow w_i(1+R_{i,t+1})/(1 + r^{gross}_{t+1})$.
+//!
+//! Metrics and significance are in [`metrics`].
+
+pub mod metrics;
+mod report;
+mod strategies;
+
+use chrono::{Datelike, NaiveDate};
+use ndarray::{Array1, ArrayView1, ArrayView2};
+
+pub use metrics::Metrics;
+pub use report::{BacktestReport, Comparison, Rebalance};
+#[cfg(feature = "optimize")]
+pub use strategies::Optimized;
+pub use strategies::{BuyAndHold, EqualWeight, InverseVolatility};
+
+use crate::data::{Prices, ReturnKind, Returns};
+use crate::error::{Error, Result};
+
+/// Name of the equal-weight baseline every comparison includes.
+pub const EQUAL_WEIGHT: &str = "1/N (equal weight)";
+
+/// The data a strategy may see on a rebalance day: the last `lookback`
+/// simple returns up to and including that day.
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    dates: &'a [NaiveDate],
+    assets: &'a [String],
+    returns: ArrayView2<'a, f64>,
+    periods_per_year: f64,
+}
+
+impl<'a> Window<'a> {
+    /// Dates of the rows, the last being the decision date.
+    pub fn dates(&self) -> &'a [NaiveDate] {
+        self.dates
+    }
+
+    /// Asset names.
+    pub fn assets(&self) -> &'a [String] {
+        self.assets
+    }
+
+    /// Simple returns, dates × assets.
+    pub fn returns(&self) -> ArrayView2<'a, f64> {
+        self.returns
+    }
+
+    /// The decision date.
+    pub fn end(&self) -> NaiveDate {
+        self.dates[self.dates.len() - 1]
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    /// Whether the window is empty (never, for a window the engine hands out).
+    pub fn is_empty(&self) -> bool {
+        self.dates.is_empty()
+    }
+
+    /// Observations per year.
+    pub fn periods_per_year(&self) -> f64 {
+        self.periods_per_year
+    }
+
+    /// The window as a [`Returns`] panel (a copy), e.g. to estimate moments.
+    pub fn to_returns(&self) -> Result<Returns> {
+        Returns::new(self.dates.to_vec(), self.assets.to_vec(), self.returns.to_owned(), ReturnKind::Simple)?
+            .with_periods_per_year(self.periods_per_year)
+    }
+}
+
+/// An allocation rule. `decide` is called on each rebalance day with the
+/// window of past data and the current (drifted) weights; it returns target
+/// weights (summing to at most 1, the rest in cash) or `None` to keep the
+/// current ones. Strategies may keep state (e.g. retrain on a schedule).
+pub trait Strategy {
+    /// Name shown in reports (unique within a comparison).
+    fn name(&self) -> String;
+
+    /// Target weights at the close of `window.end()`.
+    fn decide(&mut self, window: &Window<'_>, current: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>>;
+}
+
+/// When to rebalance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// Every `n` periods from the first decision.
+    Every(usize),
+    /// On the last trading day of each ISO week.
+    Weekly,
+    /// On the last trading day of each month.
+    Monthly,
+    /// Whenever $\sum_i |w_i - w^{target}_i|$ exceeds the threshold.
+    Drift(f64),
+}
+
+/// What to do when a strategy fails on a rebalance day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFailure {
+    /// Stop the backtest with an error naming the strategy and date (default).
+    #[default]
+    Error,
+    /// Keep the previous weights and record the failure in the report.
+    KeepPrevious,
+}
+
+/// The backtest settings.
+///
+/// ```
+/// use assetalloc::prelude::*;
+/// use assetalloc::backtest::{Backtest, Schedule, EqualWeight, InverseVolatility};
+/// let prices = Synthetic::params().assets(4).days(600).generate()?.prices;
+/// let cmp = Backtest::params()
+///     .schedule(Schedule::Monthly)
+///     .lookback(126)
+///     .cost_bps(10.0)
+///     .run(&prices, vec![Box::new(InverseVolatility::new(63))])?;
+/// assert_eq!(cmp.reports.len(), 2); // 1/N is always added
+/// # Ok::<(), assetalloc::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backtest {
+    schedule: Schedule,
+    lookback: usize,
+    cost_bps: f64,
+    fixed_cost: f64,
+    capital: f64,
+    risk_free: f64,
+    on_failure: OnFailure,
+}
+
+impl Backtest {
+    /// Monthly rebalancing, 252-period lookback, 10 bps costs, no fixed
+    /// cost, capital 1,000,000, zero risk-free rate, stop on failure.
+    pub fn params() -> Self {
+        Backtest {
+            schedule: Schedule::Monthly,
+            lookback: 252,
+            cost_bps: 10.0,
+            fixed_cost: 0.0,
+            capital: 1e6,
+            risk_free: 0.0,
+            on_failure: OnFailure::Error,
+        }
+    }
+
+    /// Rebalancing schedule.
+    pub fn schedule(mut self, s: Schedule) -> Self {
+        self.schedule = s;
+        self
+    }
+
+    /// Periods of history handed to strategies (and waited for before the
+    /// first decision).
+    pub fn lookback(mut self, n: usize) -> Self {
+        self.lookback = n;
+        self
+    }
+
+    /// Proportional cost in basis points of traded notional.
+    pub fn cost_bps(mut self, bps: f64) -> Self {
+        self.cost_bps = bps;
+        self
+    }
+
+    /// Fixed cost per traded asset, in currency, against a starting capital.
+    pub fn fixed_cost(mut self, per_trade: f64, capital: f64) -> Self {
+        self.fixed_cost = per_trade;
+        self.capital = capital;
+        self
+    }
+
+    /// Annual risk-free rate earned by cash and used in Sharpe ratios.
+    pub fn risk_free(mut self, r: f64) -> Self {
+        self.risk_free = r;
+        self
+    }
+
+    /// Failure policy.
+    pub fn on_failure(mut self, p: OnFailure) -> Self {
+        self.on_failure = p;
+        self
+    }
+
+    fn validate(&self, rows: usize) -> Result<()> {
+        if self.lookback < 1 {
+            return Err(Error::param("lookback", "must be ≥ 1, got 0"));
+        }
+        if self.lookback + 1 >= rows {
+            return Err(Error::TooFewRows {
+                operation: format!(
+                    "a backtest with a {}-period lookback (and at least one period to earn)",
+                    self.lookback
+                ),
+                needed: self.lookback + 2,
+                got: rows,
+            });
+        }
+        match self.schedule {
+            Schedule::Every(0) => return Err(Error::param("schedule", "Every(n) needs n ≥ 1, got 0")),
+            Schedule::Drift(t) if !(t > 0.0 && t.is_finite()) => {
+                return Err(Error::param("drift threshold", format!("must be > 0, got {t}")))
+            }
+            _ => {}
+        }
+        for (name, v) in [("cost_bps", self.cost_bps), ("fixed cost", self.fixed_cost)] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(Error::param(name, format!("must be ≥ 0, got {v}")));
+            }
+        }
+        if !(self.capital > 0.0 && self.capital.is_finite()) {
+            return Err(Error::param("capital", format!("must be > 0, got {}", self.capital)));
+        }
+        if !self.risk_free.is_finite() {
+            return Err(Error::param("risk_free", format!("must be finite, got {}", self.risk_free)));
+        }
+        Ok(())
+    }
+
+    /// Runs every strategy (and 1/N, added first unless present) over the
+    /// same prices and schedule.
+    pub fn run(&self, prices: &Prices, strategies: Vec<Box<dyn Strategy>>) -> Result<Comparison> {
+        let returns = prices.returns(ReturnKind::Simple)?;
+        self.run_returns(&returns, strategies)
+    }
+
+    /// As [`run`](Self::run), from a returns panel (converted to simple returns).
+    pub fn run_returns(&self, returns: &Returns, mut strategies: Vec<Box<dyn Strategy>>) -> Result<Comparison> {
+        let simple = returns.to_kind(ReturnKind::Simple);
+        let r = simple.values();
+        if let Some(((i, j), _)) = r.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::MissingValues {
+                asset: returns.assets()[j].clone(),
+                count: r.column(j).iter().filter(|v| !v.is_finite()).count(),
+                first: returns.dates()[i],
+                hint: "the backtest needs every asset on every date; start the panel when all assets exist".into(),
+            });
+        }
+        self.validate(r.nrows())?;
+        if !strategies.iter().any(|s| s.name() == EQUAL_WEIGHT) {
+            strategies.insert(0, Box::new(EqualWeight));
+        }
+        let mut names = std::collections::HashSet::new();
+        for s in &strategies {
+            if !names.insert(s.name()) {
+                return Err(Error::param("strategies", format!("names must be unique, {:?} appears twice", s.name())));
+            }
+        }
+        let plan = self.rebalance_days(returns.dates());
+        let reports =
+            strategies.iter_mut().map(|s| self.simulate(s.as_mut(), returns, r, &plan)).collect::<Result<Vec<_>>>()?;
+        Ok(Comparison::new(reports))
+    }
+
+    /// Decision days for fixed schedules (all days from the first for Drift,
+    /// which decides day by day).
+    fn rebalance_days(&self, dates: &[NaiveDate]) -> Vec<bool> {
+        let n = dates.len();
+        let t0 = self.lookback - 1;
+        let mut plan = vec![false; n];
+        for (t, slot) in plan.iter_mut().enumerate().take(n.saturating_sub(1)).skip(t0) {
+            let period_end = |key: fn(&NaiveDate) -> (i32, u32)| key(&dates[t]) != key(&dates[t + 1]);
+            *slot = t == t0
+                || match self.schedule {
+                    Schedule::Every(k) => (t - t0) % k == 0,
+                    Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
+                    Schedule::Monthly => period_end(|d| (d.year(), d.month())),
+                    Schedule::Drift(_) => true,
+                };
+        }
+        plan
+    }
+
+    // `t` indexes dates, returns and the plan together.
+    #[allow(clippy::needless_range_loop)]
+    fn simulate(
+        &self,
+        s: &mut dyn Strategy,
+        returns: &Returns,
+        r: ArrayView2<'_, f64>,
+        plan: &[bool],
+    ) -> Result<BacktestReport> {
+        let (nr, n) = r.dim();
+        let name = s.name();
+        let k = returns.periods_per_year();
+        let rf = self.risk_free / k;
+        let t0 = self.lookback - 1;
+        let mut w = Array1::<f64>::zeros(n);
+        let mut target = Array1::<f64>::zeros(n);
+        let mut wealth = self.capital;
+        let (mut gross_out, mut net_out) = (Vec::with_capacity(nr - t0), Vec::with_capacity(nr - t0));
+        let mut rebalances = Vec::new();
+        let mut failures = Vec::new();
+        for t in t0..nr - 1 {
+            let due = match self.schedule {
+                Schedule::Drift(th) => t == t0 || (&w - &target).mapv(f64::abs).sum() > th,
+                _ => plan[t],
+            };
+            let mut cost = 0.0;
+            if due {
+                let lo = (t + 1).saturating_sub(self.lookback);
+                let window = Window {
+                    dates: &returns.dates()[lo..=t],
+                    assets: returns.assets(),
+                    returns: r.slice(ndarray::s![lo..=t, ..]),
+                    periods_per_year: k,
+                };
+                let date = returns.dates()[t];
+                let decided = s.decide(&window, w.view()).and_then(|d| match d {
+                    Some(x) => check_weights(&name, date, n, x).map(Some),
+                    None => Ok(None),
+                });
+                match decided {
+                    Ok(Some(x)) => {
+                        let turnover = (&x - &w).mapv(f64::abs).sum();
+                        let trades = (&x - &w).iter().filter(|d| d.abs() > 1e-12).count();
+                        cost = self.cost_bps / 1e4 * turnover + self.fixed_cost * trades as f64 / wealth;
+                        rebalances.push(Rebalance { date, weights: x.clone(), turnover, cost });
+                        w = x.clone();
+                        target = x;
+                    }
+                    Ok(None) => {}
+                    Err(e) => match self.on_failure {
+                        OnFailure::Error => return Err(e),
+                        OnFailure::KeepPrevious => failures.push((date, e.to_string())),
+                    },
+                }
+            }
+            let next = r.row(t + 1);
+            let cash = 1.0 - w.sum();
+            let gross = w.dot(&next) + cash * rf;
+            let net = (1.0 - cost) * (1.0 + gross) - 1.0;
+            wealth *= 1.0 + net;
+            gross_out.push(gross);
+            net_out.push(net);
+            // Drift with prices.
+            if 1.0 + gross > 0.0 {
+                for i in 0..n {
+                    w[i] *= (1.0 + next[i]) / (1.0 + gross);
+                }
+            }
+        }
+        Ok(BacktestReport::new(
+            name,
+            returns.assets().to_vec(),
+            returns.dates()[t0 + 1..].to_vec(),
+            gross_out,
+            net_out,
+            rebalances,
+            failures,
+            k,
+            self.risk_free,
+        ))
+    }
+}
+
+/// Finite, the right length, and summing to at most 1 (the rest is cash).
+fn check_weights(name: &str, date: NaiveDate, n: usize, w: Array1<f64>) -> Result<Array1<f64>> {
+    if w.len() != n {
+        return Err(Error::Shape(format!("{name} returned {} weights for {n} assets on {date}", w.len())));
+    }
+    if let Some(v) = w.iter().find(|v| !v.is_finite()) {
+        return Err(Error::param("strategy weights", format!("{name} returned a non-finite weight ({v}) on {date}")));
+    }
+    let s = w.sum();
+    if s > 1.0 + 1e-6 {
+        return Err(Error::param(
+            "strategy weights",
+            format!("{name} returned weights summing to {s:.6} > 1 on {date}; the budget is 1 (the rest is cash)"),
+        ));
+    }
+    Ok(w)
+}

@@ -1,0 +1,256 @@
+//! Backtest results: one report per strategy and the comparison table.
+
+use chrono::NaiveDate;
+use ndarray::Array1;
+use plotly::common::Mode;
+use plotly::layout::{Axis, Layout};
+use plotly::{Plot, Scatter};
+
+use super::metrics::{expected_max_sharpe, Metrics};
+use super::EQUAL_WEIGHT;
+use crate::display::{Cell, Table};
+use crate::plot::round6;
+
+/// A trade: the target weights set at a date's close.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rebalance {
+    /// Decision date.
+    pub date: NaiveDate,
+    /// Target weights (the rest is cash).
+    pub weights: Array1<f64>,
+    /// $\sum_i |w_i - w^{drift}_i|$.
+    pub turnover: f64,
+    /// Cost as a fraction of wealth.
+    pub cost: f64,
+}
+
+/// One strategy's walk-forward result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BacktestReport {
+    /// Strategy name.
+    pub name: String,
+    /// Asset names.
+    pub assets: Vec<String>,
+    /// Dates of the returns earned (the day after the first decision onwards).
+    pub dates: Vec<NaiveDate>,
+    /// Returns before costs.
+    pub gross: Vec<f64>,
+    /// Returns after costs.
+    pub net: Vec<f64>,
+    /// Every trade.
+    pub rebalances: Vec<Rebalance>,
+    /// Dates on which the strategy failed and kept its weights, with why.
+    pub failures: Vec<(NaiveDate, String)>,
+    periods_per_year: f64,
+    risk_free: f64,
+}
+
+impl BacktestReport {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        name: String,
+        assets: Vec<String>,
+        dates: Vec<NaiveDate>,
+        gross: Vec<f64>,
+        net: Vec<f64>,
+        rebalances: Vec<Rebalance>,
+        failures: Vec<(NaiveDate, String)>,
+        periods_per_year: f64,
+        risk_free: f64,
+    ) -> Self {
+        BacktestReport { name, assets, dates, gross, net, rebalances, failures, periods_per_year, risk_free }
+    }
+
+    /// Metrics of the net returns.
+    pub fn metrics(&self) -> Metrics {
+        Metrics::compute(&self.net, &self.dates, self.periods_per_year, self.risk_free)
+    }
+
+    /// Metrics of the gross returns.
+    pub fn gross_metrics(&self) -> Metrics {
+        Metrics::compute(&self.gross, &self.dates, self.periods_per_year, self.risk_free)
+    }
+
+    /// Net wealth path starting at 1 (one entry per date).
+    pub fn equity(&self) -> Vec<f64> {
+        self.net
+            .iter()
+            .scan(1.0, |w, r| {
+                *w *= 1.0 + r;
+                Some(*w)
+            })
+            .collect()
+    }
+
+    /// Mean turnover per rebalance.
+    pub fn average_turnover(&self) -> f64 {
+        if self.rebalances.is_empty() {
+            0.0
+        } else {
+            self.rebalances.iter().map(|r| r.turnover).sum::<f64>() / self.rebalances.len() as f64
+        }
+    }
+
+    /// Sum of costs as fractions of wealth at each trade.
+    pub fn total_cost(&self) -> f64 {
+        self.rebalances.iter().map(|r| r.cost).sum()
+    }
+}
+
+/// Several strategies over the same data and schedule; the first is 1/N.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// One report per strategy, 1/N first.
+    pub reports: Vec<BacktestReport>,
+}
+
+impl Comparison {
+    pub(crate) fn new(reports: Vec<BacktestReport>) -> Self {
+        Comparison { reports }
+    }
+
+    /// The report of a strategy by name.
+    pub fn get(&self, name: &str) -> Option<&BacktestReport> {
+        self.reports.iter().find(|r| r.name == name)
+    }
+
+    /// Variance of the strategies' periodic Sharpe ratios (for the deflated
+    /// Sharpe ratio).
+    fn sharpe_variance(&self, ms: &[Metrics]) -> f64 {
+        let srs: Vec<f64> = ms.iter().map(|m| m.sharpe_periodic).collect();
+        let s = crate::stats::std(&srs);
+        if s.is_finite() {
+            s * s
+        } else {
+            0.0
+        }
+    }
+
+    /// All metrics, net of costs, with the probabilistic Sharpe ratio against
+    /// 1/N and the deflated Sharpe ratio given the number of strategies.
+    pub fn table(&self) -> Table {
+        let ms: Vec<Metrics> = self.reports.iter().map(BacktestReport::metrics).collect();
+        let bench = self.reports.iter().position(|r| r.name == EQUAL_WEIGHT).map(|i| ms[i].sharpe_periodic);
+        let var = self.sharpe_variance(&ms);
+        let trials = self.reports.len();
+        let first = self.reports.first();
+        let mut t = Table::new([
+            "strategy",
+            "CAGR",
+            "vol",
+            "Sharpe",
+            "± s.e.",
+            "Sortino",
+            "max DD",
+            "Calmar",
+            "hit",
+            "VaR 95",
+            "CVaR 95",
+            "turnover",
+            "cost",
+            "PSR vs 1/N",
+            "DSR",
+        ])
+        .caption(format!(
+            "Walk-forward, net of costs · {} → {} · {} strategies tried (DSR deflates for them)",
+            first.and_then(|r| r.dates.first()).map_or(String::new(), |d| d.to_string()),
+            first.and_then(|r| r.dates.last()).map_or(String::new(), |d| d.to_string()),
+            trials
+        ));
+        for (r, m) in self.reports.iter().zip(&ms) {
+            let k = r.periods_per_year.sqrt();
+            t.push(vec![
+                Cell::from(r.name.as_str()),
+                Cell::Pct(m.cagr, 1),
+                Cell::Pct(m.volatility, 1),
+                Cell::Num(m.sharpe, 2),
+                Cell::Num(m.sharpe_se * k, 2),
+                Cell::Num(m.sortino, 2),
+                Cell::Pct(m.max_drawdown, 1),
+                Cell::Num(m.calmar, 2),
+                Cell::Pct(m.hit_rate, 1),
+                Cell::Pct(m.var95, 2),
+                Cell::Pct(m.cvar95, 2),
+                Cell::Pct(r.average_turnover(), 1),
+                Cell::Pct(r.total_cost(), 2),
+                Cell::Pct(bench.map_or(f64::NAN, |b| m.psr(b)), 1),
+                Cell::Pct(m.psr(expected_max_sharpe(trials, var)), 1),
+            ]);
+        }
+        t
+    }
+
+    /// Net equity curves on a log axis.
+    pub fn plot_equity(&self) -> Plot {
+        let series: Vec<(String, Vec<f64>)> = self.reports.iter().map(|r| (r.name.clone(), r.equity())).collect();
+        let dates = self.reports.first().map_or(&[][..], |r| &r.dates[..]);
+        crate::plot::lines("Net equity (growth of 1)", dates, &series, "wealth", true)
+    }
+
+    /// Drawdowns of the net equity curves.
+    pub fn plot_drawdowns(&self) -> Plot {
+        let series: Vec<(String, Vec<f64>)> = self
+            .reports
+            .iter()
+            .map(|r| {
+                let mut peak = f64::NEG_INFINITY;
+                let dd = r
+                    .equity()
+                    .iter()
+                    .map(|w| {
+                        peak = peak.max(*w);
+                        w / peak - 1.0
+                    })
+                    .collect();
+                (r.name.clone(), dd)
+            })
+            .collect();
+        let dates = self.reports.first().map_or(&[][..], |r| &r.dates[..]);
+        crate::plot::lines("Drawdown of net equity", dates, &series, "drawdown", false)
+    }
+
+    /// Rolling Sharpe ratio over `window` periods (annualised, net).
+    pub fn plot_rolling_sharpe(&self, window: usize) -> Plot {
+        let window = window.max(2);
+        let series: Vec<(String, Vec<f64>)> = self
+            .reports
+            .iter()
+            .map(|r| {
+                let k = r.periods_per_year.sqrt();
+                let v = (0..r.net.len())
+                    .map(|t| {
+                        if t + 1 < window {
+                            f64::NAN
+                        } else {
+                            let s = &r.net[t + 1 - window..=t];
+                            crate::stats::mean(s) / crate::stats::std(s) * k
+                        }
+                    })
+                    .collect();
+                (r.name.clone(), v)
+            })
+            .collect();
+        let dates = self.reports.first().map_or(&[][..], |r| &r.dates[..]);
+        crate::plot::lines(&format!("Rolling {window}-period Sharpe ratio (net)"), dates, &series, "Sharpe", false)
+    }
+
+    /// The target weights of one strategy at each rebalance, as stacked areas.
+    pub fn plot_weights(&self, name: &str) -> Option<Plot> {
+        let r = self.get(name)?;
+        let x: Vec<String> = r.rebalances.iter().map(|b| b.date.to_string()).collect();
+        let mut plot = Plot::new();
+        for (j, a) in r.assets.iter().enumerate() {
+            let y: Vec<f64> = r.rebalances.iter().map(|b| round6(b.weights[j])).collect();
+            plot.add_trace(Scatter::new(x.clone(), y).name(a).mode(Mode::Lines).stack_group("w"));
+        }
+        plot.set_layout(
+            Layout::new()
+                .title(format!("Target weights: {name}"))
+                .y_axis(Axis::new().title("weight").tick_format(".0%"))
+                .height(460),
+        );
+        Some(plot)
+    }
+}
+
+crate::shows_as_table!(Comparison);

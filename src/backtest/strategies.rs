@@ -1,0 +1,126 @@
+//! Built-in strategies.
+
+use ndarray::{Array1, ArrayView1, Axis};
+
+use super::{Strategy, Window, EQUAL_WEIGHT};
+use crate::error::{Error, Result};
+
+/// Equal weight, $w_i = 1/N$, restored on every rebalance.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EqualWeight;
+
+impl Strategy for EqualWeight {
+    fn name(&self) -> String {
+        EQUAL_WEIGHT.to_string()
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        let n = window.assets().len();
+        Ok(Some(Array1::from_elem(n, 1.0 / n as f64)))
+    }
+}
+
+/// Buys 1/N on the first decision and never trades again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuyAndHold {
+    bought: bool,
+}
+
+impl BuyAndHold {
+    /// A fresh buy-and-hold strategy.
+    pub fn new() -> Self {
+        BuyAndHold::default()
+    }
+}
+
+impl Strategy for BuyAndHold {
+    fn name(&self) -> String {
+        "buy and hold (1/N at start)".into()
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        if self.bought {
+            return Ok(None);
+        }
+        self.bought = true;
+        let n = window.assets().len();
+        Ok(Some(Array1::from_elem(n, 1.0 / n as f64)))
+    }
+}
+
+/// Weights proportional to $1/\sigma_i$, the volatility of the last
+/// `lookback` returns.
+#[derive(Debug, Clone, Copy)]
+pub struct InverseVolatility {
+    lookback: usize,
+}
+
+impl InverseVolatility {
+    /// Inverse volatility over the last `lookback` periods (≥ 2).
+    pub fn new(lookback: usize) -> Self {
+        InverseVolatility { lookback }
+    }
+}
+
+impl Strategy for InverseVolatility {
+    fn name(&self) -> String {
+        format!("inverse volatility ({})", self.lookback)
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        if self.lookback < 2 {
+            return Err(Error::param("inverse volatility lookback", format!("must be ≥ 2, got {}", self.lookback)));
+        }
+        let r = window.returns();
+        let from = r.nrows().saturating_sub(self.lookback);
+        let recent = r.slice(ndarray::s![from.., ..]);
+        if recent.nrows() < 2 {
+            return Err(Error::TooFewRows { operation: "inverse volatility".into(), needed: 2, got: recent.nrows() });
+        }
+        let sd = recent.std_axis(Axis(0), 1.0);
+        if let Some(j) = sd.iter().position(|s| !(*s > 0.0)) {
+            return Err(Error::param(
+                "inverse volatility",
+                format!("asset {} has zero volatility over the last {} periods", window.assets()[j], recent.nrows()),
+            ));
+        }
+        let inv = sd.mapv(|s| 1.0 / s);
+        let total = inv.sum();
+        Ok(Some(inv / total))
+    }
+}
+
+/// An [`Optimizer`](crate::optimize::Optimizer) objective re-solved on every
+/// rebalance with moments estimated on the window (annualised).
+#[cfg(feature = "optimize")]
+#[derive(Debug, Clone)]
+pub struct Optimized {
+    name: String,
+    optimizer: crate::optimize::Optimizer,
+    estimator: crate::estimate::MomentsParams,
+}
+
+#[cfg(feature = "optimize")]
+impl Optimized {
+    /// A named optimised strategy.
+    pub fn new(name: &str, optimizer: crate::optimize::Optimizer, estimator: crate::estimate::MomentsParams) -> Self {
+        Optimized { name: name.to_string(), optimizer, estimator }
+    }
+}
+
+#[cfg(feature = "optimize")]
+impl Strategy for Optimized {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        let returns = window.to_returns()?;
+        let m = self.estimator.fit(&returns)?.annualized();
+        let a = match self.optimizer.objective() {
+            crate::optimize::Objective::MinCvar { .. } => self.optimizer.solve_scenarios(&returns)?,
+            _ => self.optimizer.solve(&m)?,
+        };
+        Ok(Some(a.weights().clone()))
+    }
+}

@@ -1,0 +1,240 @@
+//! Backtest engine: hand-computed drift, costs and cash; metrics against
+//! empyrical-reloaded (tools/reference/metrics.py); no lookahead for every
+//! built-in strategy; bad input.
+
+use assetalloc::backtest::metrics::Metrics;
+use assetalloc::backtest::Rebalance;
+use assetalloc::prelude::*;
+use ndarray::{array, Array1, Array2, ArrayView1};
+use serde_json::Value;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn returns_panel(values: Array2<f64>) -> Returns {
+    let dates: Vec<NaiveDate> = (0..values.nrows()).map(|i| d("2024-01-01") + chrono::Days::new(i as u64)).collect();
+    let names = (0..values.ncols()).map(|j| format!("A{j}")).collect();
+    Returns::new(dates, names, values, ReturnKind::Simple).unwrap().with_periods_per_year(252.0).unwrap()
+}
+
+/// Holds fixed target weights given at construction.
+struct Fixed(Array1<f64>, &'static str);
+
+impl Strategy for Fixed {
+    fn name(&self) -> String {
+        self.1.into()
+    }
+    fn decide(&mut self, _: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        Ok(Some(self.0.clone()))
+    }
+}
+
+#[test]
+fn drift_and_costs_match_hand_computation() {
+    // Two assets; decisions at rows 0 and 2 (every 2, lookback 1).
+    let r = returns_panel(array![[0.00, 0.00], [0.10, -0.10], [0.20, 0.00], [0.00, 0.10], [0.05, 0.05]]);
+    let cmp =
+        Backtest::params().schedule(Schedule::Every(2)).lookback(1).cost_bps(100.0).run_returns(&r, vec![]).unwrap();
+    let ew = cmp.get("1/N (equal weight)").unwrap();
+    // Row 0: buy 1/N from cash: turnover 1, cost 1 %.
+    // Row 1 earns 0.5·0.10 + 0.5·(−0.10) = 0 gross; net = 0.99 · 1 − 1.
+    assert!((ew.gross[0] - 0.0).abs() < 1e-15);
+    assert!((ew.net[0] - (-0.01)).abs() < 1e-15);
+    // Drifted weights after row 1: 0.55, 0.45 (gross 0). Row 2 earns 0.55·0.2 = 0.11.
+    assert!((ew.gross[1] - 0.11).abs() < 1e-15);
+    // Row 2 is a decision: weights drifted to 0.66/1.11 and 0.45/1.11; back to 1/N.
+    let (a, b) = (0.66 / 1.11, 0.45 / 1.11);
+    let turnover = (a - 0.5f64).abs() + (b - 0.5f64).abs();
+    assert!((ew.rebalances[1].turnover - turnover).abs() < 1e-14);
+    assert!((ew.net[2] - ((1.0 - 0.01 * turnover) * (1.0 + 0.05) - 1.0)).abs() < 1e-14);
+    assert_eq!(ew.dates[0], d("2024-01-02"));
+    assert_eq!(ew.rebalances.len(), 2);
+    assert!((ew.total_cost() - (0.01 + 0.01 * turnover)).abs() < 1e-15);
+}
+
+#[test]
+fn cash_earns_the_risk_free_rate() {
+    let r = returns_panel(array![[0.0, 0.0], [0.02, 0.04], [0.02, 0.04]]);
+    let half = Fixed(array![0.5, 0.0], "half in A0");
+    let cmp = Backtest::params()
+        .schedule(Schedule::Every(1))
+        .lookback(1)
+        .cost_bps(0.0)
+        .risk_free(0.0252)
+        .run_returns(&r, vec![Box::new(half)])
+        .unwrap();
+    let h = cmp.get("half in A0").unwrap();
+    // 0.5 · 0.02 + 0.5 · 0.0252 / 252 on the first earning day.
+    assert!((h.net[0] - (0.01 + 0.5 * 0.0001)).abs() < 1e-15);
+    // Fixed cost: 100 per traded asset on 1,000,000 of capital.
+    let cmp = Backtest::params()
+        .schedule(Schedule::Every(100))
+        .lookback(1)
+        .cost_bps(0.0)
+        .fixed_cost(100.0, 1e6)
+        .run_returns(&r, vec![])
+        .unwrap();
+    let ew = &cmp.reports[0];
+    assert!((ew.rebalances[0].cost - 2.0 * 100.0 / 1e6).abs() < 1e-15);
+}
+
+fn reference() -> Value {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/metrics_reference.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn metrics_match_empyrical() {
+    let p = datasets::sp500_index().unwrap();
+    let r = p.returns(ReturnKind::Simple).unwrap();
+    let x: Vec<f64> = r.values().column(0).to_vec();
+    let reference = reference();
+    for (key, rf) in [("rf_0.0", 0.0), ("rf_0.02", 0.02)] {
+        let m = Metrics::compute(&x, r.dates(), 252.0, rf);
+        let want = &reference[key];
+        let check = |name: &str, got: f64| {
+            let w = want[name].as_f64().unwrap();
+            assert!((got - w).abs() < 1e-9, "{key} {name}: {got} vs {w}");
+        };
+        check("cagr", m.cagr);
+        check("volatility", m.volatility);
+        check("sharpe", m.sharpe);
+        check("sortino", m.sortino);
+        check("max_drawdown", m.max_drawdown);
+        check("calmar", m.calmar);
+        check("var95", m.var95);
+        check("cvar95", m.cvar95);
+        check("skew", m.skew);
+        check("kurtosis", m.kurtosis);
+        check("hit_rate", m.hit_rate);
+    }
+}
+
+#[test]
+fn sharpe_significance_behaves() {
+    // Pure noise with zero mean: PSR against 0 is near one half, and the
+    // deflated Sharpe ratio with many trials is lower than the PSR.
+    let m = Synthetic::params().assets(1).days(5000).drift(0.0).seed(3).generate().unwrap();
+    let r = m.prices.returns(ReturnKind::Simple).unwrap();
+    let x = r.values().column(0).to_vec();
+    let mt = Metrics::compute(&x, r.dates(), 252.0, 0.0);
+    assert!((mt.psr(0.0) - 0.5).abs() < 0.45);
+    assert!(mt.dsr(20, 0.001) < mt.psr(0.0));
+    // Normal returns: s.e. ≈ sqrt((1 + SR²/2) / (T − 1)).
+    let expect = ((1.0 + mt.sharpe_periodic.powi(2) / 2.0) / (x.len() as f64 - 1.0)).sqrt();
+    assert!((mt.sharpe_se / expect - 1.0).abs() < 0.02, "{} vs {expect}", mt.sharpe_se);
+    // A strong planted edge is significant.
+    let m = Synthetic::params().assets(1).days(5000).drift(0.002).vol(0.01).seed(3).generate().unwrap();
+    let r = m.prices.returns(ReturnKind::Simple).unwrap();
+    let mt = Metrics::compute(&r.values().column(0).to_vec(), r.dates(), 252.0, 0.0);
+    assert!(mt.psr(0.0) > 0.999);
+}
+
+fn built_ins() -> Vec<Box<dyn Strategy>> {
+    let mut v: Vec<Box<dyn Strategy>> =
+        vec![Box::new(EqualWeight), Box::new(BuyAndHold::new()), Box::new(InverseVolatility::new(63))];
+    #[cfg(feature = "optimize")]
+    {
+        v.push(Box::new(Optimized::new("min variance", Optimizer::min_variance(), Moments::ledoit_wolf())));
+        v.push(Box::new(Optimized::new("max Sharpe", Optimizer::max_sharpe(0.0), Moments::ledoit_wolf())));
+    }
+    v
+}
+
+#[test]
+fn perturbing_the_future_changes_nothing_before_it() {
+    let r = datasets::sp500()
+        .unwrap()
+        .returns(ReturnKind::Simple)
+        .unwrap()
+        .tail(900)
+        .select(&["AAPL", "JNJ", "KO", "XOM", "WMT"])
+        .unwrap();
+    let t = 600; // rows after t are replaced
+    let mut v = r.values().to_owned();
+    for i in t + 1..v.nrows() {
+        for j in 0..v.ncols() {
+            v[[i, j]] = -0.5 * v[[i, j]] + 0.01 * ((i + j) % 3) as f64;
+        }
+    }
+    let r2 = Returns::new(r.dates().to_vec(), r.assets().to_vec(), v, ReturnKind::Simple).unwrap();
+    let bt = Backtest::params().schedule(Schedule::Every(21)).lookback(252).cost_bps(10.0);
+    let a = bt.run_returns(&r, built_ins()).unwrap();
+    let b = bt.run_returns(&r2, built_ins()).unwrap();
+    let cut = r.dates()[t];
+    for (x, y) in a.reports.iter().zip(&b.reports) {
+        let before = |rep: &BacktestReport| -> (Vec<Rebalance>, Vec<f64>) {
+            let n = rep.dates.iter().filter(|d| **d <= cut).count();
+            (rep.rebalances.iter().filter(|b| b.date <= cut).cloned().collect(), rep.net[..n].to_vec())
+        };
+        let (wx, nx) = before(x);
+        let (wy, ny) = before(y);
+        assert!(!wx.is_empty(), "{} decided something before the cut", x.name);
+        assert_eq!(wx, wy, "{}: weights decided up to {cut} changed", x.name);
+        assert_eq!(nx, ny, "{}: returns earned up to {cut} changed", x.name);
+        assert_ne!(x.net, y.net, "{}: the perturbation reached later returns", x.name);
+    }
+}
+
+struct Broken(f64);
+
+impl Strategy for Broken {
+    fn name(&self) -> String {
+        "broken".into()
+    }
+    fn decide(&mut self, w: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        Ok(Some(Array1::from_elem(w.assets().len(), self.0)))
+    }
+}
+
+#[test]
+fn bad_input_is_named() {
+    let r = returns_panel(Array2::from_elem((30, 3), 0.001));
+    let bt = Backtest::params().schedule(Schedule::Every(5)).lookback(10);
+    let e = Backtest::params().lookback(40).run_returns(&r, vec![]).unwrap_err();
+    assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
+    let e = bt.clone().schedule(Schedule::Every(0)).run_returns(&r, vec![]).unwrap_err();
+    assert!(e.to_string().contains("Every"), "{e}");
+    let e = bt.clone().cost_bps(-1.0).run_returns(&r, vec![]).unwrap_err();
+    assert!(e.to_string().contains("cost_bps"), "{e}");
+    let e = bt.run_returns(&r, vec![Box::new(Broken(f64::NAN))]).unwrap_err();
+    assert!(e.to_string().contains("broken") && e.to_string().contains("2024-01-10"), "{e}");
+    let e = bt.run_returns(&r, vec![Box::new(Broken(0.5))]).unwrap_err();
+    assert!(e.to_string().contains("summing to 1.5"), "{e}");
+    let kept = bt.clone().on_failure(OnFailure::KeepPrevious).run_returns(&r, vec![Box::new(Broken(0.5))]).unwrap();
+    let b = kept.get("broken").unwrap();
+    // Decisions at rows 9, 14, 19, 24 (row 29 has nothing left to earn).
+    assert_eq!(b.failures.len(), 4);
+    assert!(b.rebalances.is_empty() && b.net.iter().all(|x| *x == 0.0), "stays in cash");
+    let e = bt.run_returns(&r, vec![Box::new(EqualWeight)]).map(|c| c.reports.len());
+    assert_eq!(e.unwrap(), 1, "1/N is not added twice");
+    let e = bt.run_returns(&r, vec![Box::new(Broken(0.1)), Box::new(Broken(0.2))]).unwrap_err();
+    assert!(e.to_string().contains("unique"), "{e}");
+}
+
+#[test]
+fn comparison_renders_and_plots() {
+    let prices = datasets::factors().unwrap();
+    let cmp = Backtest::params()
+        .run(&prices, vec![Box::new(InverseVolatility::new(63)), Box::new(BuyAndHold::new())])
+        .unwrap();
+    let h = cmp.to_html();
+    assert!(h.contains("1/N (equal weight)") && h.contains("PSR vs 1/N") && h.contains("DSR"));
+    assert!(cmp.plot_equity().to_json().contains("\"type\":\"log\""));
+    assert!(cmp.plot_weights("inverse volatility (63)").unwrap().to_json().contains("stackgroup"));
+    assert!(cmp.plot_drawdowns().to_json().contains("Drawdown"));
+    assert!(cmp.plot_rolling_sharpe(252).to_json().contains("Rolling"));
+    // Monthly schedule: after the first decision, every rebalance is on a
+    // month's last trading day, and every month end is one.
+    let ew = &cmp.reports[0];
+    use chrono::Datelike;
+    for b in &ew.rebalances[1..] {
+        let next = ew.dates.iter().find(|d| **d > b.date).unwrap();
+        assert_ne!(next.month(), b.date.month(), "{} is not a month end", b.date);
+    }
+    let month_ends = ew.dates.windows(2).filter(|w| w[0].month() != w[1].month()).count();
+    assert_eq!(ew.rebalances.len() - 1, month_ends);
+    assert_eq!(cmp.get("buy and hold (1/N at start)").unwrap().rebalances.len(), 1);
+}
