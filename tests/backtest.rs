@@ -224,6 +224,10 @@ fn comparison_renders_and_plots() {
     assert!(h.contains("1/N (equal weight)") && h.contains("PSR vs 1/N") && h.contains("DSR"));
     assert!(cmp.plot_equity().to_json().contains("\"type\":\"log\""));
     assert!(cmp.plot_weights("inverse volatility (63)").unwrap().to_json().contains("stackgroup"));
+    match cmp.plot_weights("nope") {
+        Err(e) => assert!(e.to_string().contains("inverse volatility (63)"), "{e}"),
+        Ok(_) => panic!("an unknown strategy must be an error"),
+    }
     assert!(cmp.plot_drawdowns().to_json().contains("Drawdown"));
     assert!(cmp.plot_rolling_sharpe(252).to_json().contains("Rolling"));
     // Monthly schedule: after the first decision, every rebalance is on a
@@ -237,4 +241,24 @@ fn comparison_renders_and_plots() {
     let month_ends = ew.dates.windows(2).filter(|w| w[0].month() != w[1].month()).count();
     assert_eq!(ew.rebalances.len() - 1, month_ends);
     assert_eq!(cmp.get("buy and hold (1/N at start)").unwrap().rebalances.len(), 1);
+}
+
+#[test]
+fn drift_schedule_trades_only_when_weights_wander() {
+    let prices = datasets::sp500().unwrap().select(&["AAPL", "XOM"]).unwrap().tail(1500);
+    let tight = Backtest::params().schedule(Schedule::Drift(0.02)).lookback(20).run(&prices, vec![]).unwrap();
+    let loose = Backtest::params().schedule(Schedule::Drift(0.30)).lookback(20).run(&prices, vec![]).unwrap();
+    let (t, l) = (&tight.reports[0], &loose.reports[0]);
+    assert!(
+        t.rebalances.len() > l.rebalances.len() && l.rebalances.len() > 1,
+        "{} vs {}",
+        t.rebalances.len(),
+        l.rebalances.len()
+    );
+    // Every trade after the first happens when the drift exceeded the threshold.
+    for b in &t.rebalances[1..] {
+        assert!(b.turnover > 0.02, "{} traded {}", b.date, b.turnover);
+    }
+    let e = Backtest::params().schedule(Schedule::Drift(0.0)).lookback(20).run(&prices, vec![]).unwrap_err();
+    assert!(e.to_string().contains("drift"), "{e}");
 }

@@ -85,8 +85,11 @@ impl<'a> Window<'a> {
 
     /// The window as a [`Returns`] panel (a copy), e.g. to estimate moments.
     pub fn to_returns(&self) -> Result<Returns> {
-        Returns::new(self.dates.to_vec(), self.assets.to_vec(), self.returns.to_owned(), ReturnKind::Simple)?
-            .with_periods_per_year(self.periods_per_year)
+        // The engine checked the full panel once; a window of it needs no
+        // second pass through the loader's checks.
+        let panel = crate::data::Panel::from_parts(self.dates.to_vec(), self.assets.to_vec(), self.returns.to_owned())
+            .with_periods_per_year(self.periods_per_year)?;
+        Ok(Returns::from_panel(panel, ReturnKind::Simple))
     }
 }
 
@@ -94,7 +97,7 @@ impl<'a> Window<'a> {
 /// window of past data and the current (drifted) weights; it returns target
 /// weights (summing to at most 1, the rest in cash) or `None` to keep the
 /// current ones. Strategies may keep state (e.g. retrain on a schedule).
-pub trait Strategy {
+pub trait Strategy: Send {
     /// Name shown in reports (unique within a comparison).
     fn name(&self) -> String;
 
@@ -268,9 +271,22 @@ impl Backtest {
             }
         }
         let plan = self.rebalance_days(returns.dates());
-        let reports =
-            strategies.iter_mut().map(|s| self.simulate(s.as_mut(), returns, r, &plan)).collect::<Result<Vec<_>>>()?;
-        Ok(Comparison::new(reports))
+        // Strategies are independent: one thread each (the operating system
+        // shares the cores), results kept in order.
+        let parts: Vec<Result<BacktestReport>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = strategies
+                .iter_mut()
+                .map(|s| {
+                    let plan = &plan;
+                    sc.spawn(move || self.simulate(s.as_mut(), returns, r, plan))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::param("strategy", "panicked during the backtest"))))
+                .collect()
+        });
+        Ok(Comparison::new(parts.into_iter().collect::<Result<Vec<_>>>()?))
     }
 
     /// Decision days for fixed schedules (all days from the first for Drift,

@@ -235,8 +235,16 @@ impl Comparison {
     }
 
     /// The target weights of one strategy at each rebalance, as stacked areas.
-    pub fn plot_weights(&self, name: &str) -> Option<Plot> {
-        let r = self.get(name)?;
+    pub fn plot_weights(&self, name: &str) -> crate::Result<Plot> {
+        let r = self.get(name).ok_or_else(|| {
+            crate::Error::param(
+                "strategy",
+                format!(
+                    "{name:?} is not in this comparison; it has {:?}",
+                    self.reports.iter().map(|r| r.name.as_str()).collect::<Vec<_>>()
+                ),
+            )
+        })?;
         let x: Vec<String> = r.rebalances.iter().map(|b| b.date.to_string()).collect();
         let mut plot = Plot::new();
         for (j, a) in r.assets.iter().enumerate() {
@@ -249,7 +257,7 @@ impl Comparison {
                 .y_axis(Axis::new().title("weight").tick_format(".0%"))
                 .height(460),
         );
-        Some(plot)
+        Ok(plot)
     }
 }
 
