@@ -127,7 +127,10 @@ impl Comparison {
     }
 
     /// All metrics, net of costs, with the probabilistic Sharpe ratio against
-    /// 1/N and the deflated Sharpe ratio given the number of strategies.
+    /// 1/N's measured Sharpe ratio, and the deflated Sharpe ratio: the
+    /// probability that the true Sharpe ratio is above zero once the number
+    /// of strategies tried (and the spread of their Sharpe ratios) is
+    /// accounted for.
     pub fn table(&self) -> Table {
         let ms: Vec<Metrics> = self.reports.iter().map(BacktestReport::metrics).collect();
         let bench = self.reports.iter().position(|r| r.name == EQUAL_WEIGHT).map(|i| ms[i].sharpe_periodic);

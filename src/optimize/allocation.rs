@@ -128,7 +128,8 @@ impl Allocation {
         self.cvar
     }
 
-    /// The solver's status (always `Solved` for a returned allocation).
+    /// The solver's status: `Solved`, or `Solved (at Clarabel's default tolerance 1e-8)` when
+    /// the tight first attempt stopped just short.
     pub fn status(&self) -> &str {
         &self.status
     }

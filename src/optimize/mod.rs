@@ -22,7 +22,9 @@
 //!
 //! [`OutOfSample`] holds allocations through a later period beside 1/N.
 //!
-//! A solve returns an [`Allocation`] only when Clarabel reports `Solved`;
+//! A solve returns an [`Allocation`] only when Clarabel reports `Solved`
+//! (at tolerance 1e-10, or, when it stops just short of that, at its default
+//! 1e-8 on a second attempt, which the allocation's status records);
 //! otherwise an [`Error::Solver`] or [`Error::Infeasible`] names what to relax.
 
 mod allocation;

@@ -167,10 +167,19 @@ impl Program {
         (p, self.q.clone(), a, b, cones)
     }
 
-    /// Solves once.
+    /// Solves once, at tight tolerances; if Clarabel stops just short of
+    /// them (`AlmostSolved`), solves again at its default tolerances (1e-8)
+    /// and says so in the status.
     pub fn solve(&self) -> Result<Solution> {
-        let mut s = Session::new(self)?;
-        s.solve()
+        match Session::new(self)?.solve() {
+            Err(Error::Solver { status, .. }) if status == "AlmostSolved" => {
+                let mut relaxed = Session::with_settings(self, default_settings()?)?;
+                let mut sol = relaxed.solve()?;
+                sol.status = format!("{} (at Clarabel's default tolerance 1e-8)", sol.status);
+                Ok(sol)
+            }
+            other => other,
+        }
     }
 }
 
@@ -190,6 +199,13 @@ fn triplets(it: impl Iterator<Item = (usize, usize, f64)>) -> (Vec<usize>, Vec<u
     let j = out.iter().map(|e| e.1).collect();
     let x = out.iter().map(|e| e.2).collect();
     (i, j, x)
+}
+
+fn default_settings() -> Result<DefaultSettings<f64>> {
+    DefaultSettingsBuilder::default()
+        .verbose(false)
+        .build()
+        .map_err(|e| Error::Solver { status: "SettingsError".into(), message: e.to_string() })
 }
 
 fn settings() -> Result<DefaultSettings<f64>> {
@@ -216,8 +232,12 @@ pub(crate) struct Session {
 
 impl Session {
     pub fn new(prog: &Program) -> Result<Self> {
+        Session::with_settings(prog, settings()?)
+    }
+
+    fn with_settings(prog: &Program, settings: DefaultSettings<f64>) -> Result<Self> {
         let (p, q, a, b, cones) = prog.assemble();
-        let solver = DefaultSolver::new(&p, &q, &a, &b, &cones, settings()?)
+        let solver = DefaultSolver::new(&p, &q, &a, &b, &cones, settings)
             .map_err(|e| Error::Solver { status: "SetupError".into(), message: format!("{e:?}") })?;
         Ok(Session { solver, b })
     }
