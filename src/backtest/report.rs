@@ -152,7 +152,7 @@ impl Comparison {
             "turnover",
             "cost",
             "PSR vs 1/N",
-            "DSR",
+            "DSR (SR > 0)",
         ])
         .caption(format!(
             "Walk-forward, net of costs · {} → {} · {} strategies tried (DSR deflates for them)",
