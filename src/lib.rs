@@ -20,6 +20,13 @@
 //!   missing-data policy; return maths; slicing, resampling, train/test
 //!   splits; per-asset summaries; the bundled real [`datasets`]; a
 //!   [`Synthetic`](data::Synthetic) market generator with planted signals.
+//! * [`estimate`]: sample, EWMA and Ledoit–Wolf moments.
+//! * `optimize` (feature `optimize`): minimum variance, true maximum Sharpe,
+//!   mean-variance, target return/volatility, risk parity, maximum
+//!   diversification and minimum CVaR on Clarabel, with constraints, the
+//!   efficient frontier, and out-of-sample holding beside 1/N.
+//! * [`backtest`]: the walk-forward engine every strategy is scored by, net
+//!   of costs, with significance-aware metrics.
 //! * [`display`]: every result renders in the notebook as an HTML table
 //!   (and as text in a terminal); [`plot`]: charts as `plotly::Plot`.
 //!
