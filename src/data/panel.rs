@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 /// A dense panel: strictly increasing dates (rows) × named assets (columns).
 ///
 /// `NaN` marks "no observation"; it appears only before an asset's first
-/// observation when a panel was loaded with [`Missing::KeepStart`].
+/// observation when a panel was loaded with [`Missing::KeepStart`](super::Missing::KeepStart).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
     dates: Vec<NaiveDate>,
