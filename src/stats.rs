@@ -121,6 +121,33 @@ pub fn max_drawdown(wealth: &[f64]) -> (f64, Option<(usize, usize)>) {
     (worst, at)
 }
 
+/// Compounding of a return series: CAGR and maximum drawdown of the wealth
+/// path $W_0 = 1$, $W_i = \prod_{s \le i}(1 + r_s)$.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Growth {
+    /// $W_n^{k/n} - 1$ for $n$ returns and $k$ periods a year (`NaN` if $n = 0$).
+    pub cagr: f64,
+    /// Maximum drawdown of $W$ (positive fraction).
+    pub max_drawdown: f64,
+    /// Peak and trough as indices into $W$: index 0 is before the first
+    /// return, index $i \ge 1$ is after return $i - 1$.
+    pub peak_trough: Option<(usize, usize)>,
+}
+
+/// [`Growth`] of periodic simple returns with `periods_per_year`.
+pub fn growth(returns: &[f64], periods_per_year: f64) -> Growth {
+    let mut wealth = Vec::with_capacity(returns.len() + 1);
+    let mut w = 1.0;
+    wealth.push(w);
+    for r in returns {
+        w *= 1.0 + r;
+        wealth.push(w);
+    }
+    let n = returns.len();
+    let (max_drawdown, peak_trough) = max_drawdown(&wealth);
+    Growth { cagr: if n > 0 { w.powf(periods_per_year / n as f64) - 1.0 } else { f64::NAN }, max_drawdown, peak_trough }
+}
+
 /// Median of the non-`NaN` values.
 pub fn median(x: &[f64]) -> f64 {
     let mut v: Vec<f64> = finite(x).collect();

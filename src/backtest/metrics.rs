@@ -128,18 +128,11 @@ impl Metrics {
         let sd = stats::std(returns);
         let mean_ex = stats::mean(&excess);
         let downside = (excess.iter().map(|e| e.min(0.0).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
-        let mut wealth = Vec::with_capacity(n + 1);
-        let mut w = 1.0;
-        wealth.push(w);
-        for r in returns {
-            w *= 1.0 + r;
-            wealth.push(w);
-        }
-        let cagr = if n > 0 { w.powf(k / n as f64) - 1.0 } else { f64::NAN };
-        let (mdd, at) = stats::max_drawdown(&wealth);
+        let g = stats::growth(returns, k);
+        let (cagr, mdd) = (g.cagr, g.max_drawdown);
         // wealth[i] is after returns[i-1]; index 0 is before the first return.
         let date_of = |i: usize| dates.get(i.saturating_sub(1)).copied();
-        let drawdown_dates = at.and_then(|(p, t)| Some((date_of(p)?, date_of(t)?)));
+        let drawdown_dates = g.peak_trough.and_then(|(p, t)| Some((date_of(p)?, date_of(t)?)));
         let mut sorted: Vec<f64> = returns.iter().copied().filter(|r| r.is_finite()).collect();
         sorted.sort_by(f64::total_cmp);
         // The worst ⌊0.05 (n − 1)⌋ + 1 returns (empyrical's convention).

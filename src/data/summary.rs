@@ -63,15 +63,8 @@ impl Summary {
             let r = v.column(j).to_vec();
             let first = r.iter().position(|x| !x.is_nan()).unwrap_or(0);
             let n = r.len() - first;
-            // Wealth path starting at 1 before the first return.
-            let mut wealth = Vec::with_capacity(n + 1);
-            wealth.push(1.0);
-            let mut w = 1.0;
-            for x in &r[first..] {
-                w *= 1.0 + x;
-                wealth.push(w);
-            }
-            // Index 0 of `wealth` is the date before the first return.
+            let g = stats::growth(&r[first..], k);
+            // Index 0 of the wealth path is the date before the first return.
             let date_of = |i: usize| -> NaiveDate {
                 if i == 0 {
                     prices.map_or(dates[first], |p| p.dates()[first])
@@ -79,7 +72,6 @@ impl Summary {
                     dates[first + i - 1]
                 }
             };
-            let (mdd, at) = stats::max_drawdown(&wealth);
             let mean = stats::mean(&r) * k;
             let vol = stats::std(&r) * k.sqrt();
             out.push(AssetStats {
@@ -89,11 +81,11 @@ impl Summary {
                 mean,
                 volatility: vol,
                 sharpe: if vol > 0.0 { mean / vol } else { f64::NAN },
-                cagr: w.powf(k / n as f64) - 1.0,
+                cagr: g.cagr,
                 skew: stats::skew(&r),
                 kurtosis: stats::excess_kurtosis(&r),
-                max_drawdown: mdd,
-                drawdown_dates: at.map(|(p, t)| (date_of(p), date_of(t))),
+                max_drawdown: g.max_drawdown,
+                drawdown_dates: g.peak_trough.map(|(p, t)| (date_of(p), date_of(t))),
             });
         }
         Summary { assets: out, periods_per_year: k, span: (returns.start(), returns.end()) }
