@@ -97,6 +97,7 @@ impl<'a> Window<'a> {
 /// window of past data and the current (drifted) weights; it returns target
 /// weights (summing to at most 1, the rest in cash) or `None` to keep the
 /// current ones. Strategies may keep state (e.g. retrain on a schedule).
+/// Each strategy of a comparison runs on its own thread, hence `Send`.
 pub trait Strategy: Send {
     /// Name shown in reports (unique within a comparison).
     fn name(&self) -> String;
