@@ -60,6 +60,7 @@ pub mod estimate;
 mod linalg;
 #[cfg(feature = "optimize")]
 pub mod optimize;
+mod parallel;
 pub mod plot;
 pub mod prelude;
 pub mod stats;

@@ -133,6 +133,7 @@ fn sharpe_significance_behaves() {
 }
 
 fn built_ins() -> Vec<Box<dyn Strategy>> {
+    #[cfg_attr(not(feature = "optimize"), allow(unused_mut))]
     let mut v: Vec<Box<dyn Strategy>> =
         vec![Box::new(EqualWeight), Box::new(BuyAndHold::new()), Box::new(InverseVolatility::new(63))];
     #[cfg(feature = "optimize")]

@@ -274,20 +274,11 @@ impl Backtest {
         let plan = self.rebalance_days(returns.dates());
         // Strategies are independent: one thread each (the operating system
         // shares the cores), results kept in order.
-        let parts: Vec<Result<BacktestReport>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = strategies
-                .iter_mut()
-                .map(|s| {
-                    let plan = &plan;
-                    sc.spawn(move || self.simulate(s.as_mut(), returns, r, plan))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(Error::param("strategy", "panicked during the backtest"))))
-                .collect()
-        });
-        Ok(Comparison::new(parts.into_iter().collect::<Result<Vec<_>>>()?))
+        let reports =
+            crate::parallel::map("strategy", strategies.iter_mut().collect(), |s: &mut Box<dyn Strategy>| {
+                self.simulate(s.as_mut(), returns, r, &plan)
+            })?;
+        Ok(Comparison::new(reports))
     }
 
     /// Decision days for fixed schedules (all days from the first for Drift,

@@ -52,6 +52,19 @@ pub(crate) struct RawTable {
     pub columns: Vec<Vec<f64>>,
 }
 
+/// A checked panel from a dates × assets array; leading `NaN`s are kept as
+/// each asset's own start, any later gap is an error.
+pub(crate) fn from_array(
+    dates: Vec<NaiveDate>,
+    assets: Vec<String>,
+    values: Array2<f64>,
+    kind: ValueKind,
+) -> Result<Panel> {
+    super::panel::check_shape(&values, dates.len(), assets.len())?;
+    let columns = values.columns().into_iter().map(|c| c.to_vec()).collect();
+    build(RawTable { dates, assets, columns }, kind, Missing::KeepStart { fill_limit: 0 })
+}
+
 /// Unsorted dates are sorted ascending (each row moves with its date, so
 /// nothing is lost); a date that appears twice is an error.
 pub(crate) fn build(raw: RawTable, kind: ValueKind, missing: Missing) -> Result<Panel> {

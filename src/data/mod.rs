@@ -141,18 +141,7 @@ impl Prices {
     /// Builds prices from dates, names and a dates × assets array, checking
     /// that every value is a finite positive price (or a leading `NaN`).
     pub fn new(dates: Vec<NaiveDate>, assets: Vec<String>, values: Array2<f64>) -> Result<Self> {
-        let cols: Vec<Vec<f64>> = values.columns().into_iter().map(|c| c.to_vec()).collect();
-        if values.nrows() != dates.len() || cols.len() != assets.len() {
-            return Err(Error::Shape(format!(
-                "values are {}×{} but there are {} dates and {} assets",
-                values.nrows(),
-                values.ncols(),
-                dates.len(),
-                assets.len()
-            )));
-        }
-        let raw = clean::RawTable { dates, assets, columns: cols };
-        Ok(Prices(clean::build(raw, clean::ValueKind::Prices, Missing::KeepStart { fill_limit: 0 })?))
+        Ok(Prices(clean::from_array(dates, assets, values, clean::ValueKind::Prices)?))
     }
 
     /// Reads a price CSV with default options (see [`Load`]).
@@ -216,18 +205,7 @@ impl Returns {
     /// Builds returns from dates, names and a dates × assets array; checks
     /// values as [`Load`] does (finite; simple returns > −1).
     pub fn new(dates: Vec<NaiveDate>, assets: Vec<String>, values: Array2<f64>, kind: ReturnKind) -> Result<Self> {
-        if values.nrows() != dates.len() || values.ncols() != assets.len() {
-            return Err(Error::Shape(format!(
-                "values are {}×{} but there are {} dates and {} assets",
-                values.nrows(),
-                values.ncols(),
-                dates.len(),
-                assets.len()
-            )));
-        }
-        let cols: Vec<Vec<f64>> = values.columns().into_iter().map(|c| c.to_vec()).collect();
-        let raw = clean::RawTable { dates, assets, columns: cols };
-        let panel = clean::build(raw, clean::ValueKind::Returns(kind), Missing::KeepStart { fill_limit: 0 })?;
+        let panel = clean::from_array(dates, assets, values, clean::ValueKind::Returns(kind))?;
         Ok(Returns { panel, kind })
     }
 

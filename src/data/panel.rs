@@ -23,15 +23,7 @@ impl Panel {
     /// Builds a panel, checking shapes, date order and unique asset names.
     /// The sampling frequency (periods per year) is inferred from the dates.
     pub fn new(dates: Vec<NaiveDate>, assets: Vec<String>, values: Array2<f64>) -> Result<Self> {
-        if values.nrows() != dates.len() || values.ncols() != assets.len() {
-            return Err(Error::Shape(format!(
-                "values are {}×{} but there are {} dates and {} assets",
-                values.nrows(),
-                values.ncols(),
-                dates.len(),
-                assets.len()
-            )));
-        }
+        check_shape(&values, dates.len(), assets.len())?;
         if assets.is_empty() {
             return Err(Error::param("assets", "must not be empty, got 0 columns"));
         }
@@ -251,6 +243,18 @@ impl Panel {
         let periods_per_year = infer_periods_per_year(&dates);
         Panel { dates, assets, values, periods_per_year }
     }
+}
+
+/// Errors unless `values` is `dates` × `assets`.
+pub(crate) fn check_shape(values: &Array2<f64>, dates: usize, assets: usize) -> Result<()> {
+    if values.nrows() != dates || values.ncols() != assets {
+        return Err(Error::Shape(format!(
+            "values are {}×{} but there are {dates} dates and {assets} assets",
+            values.nrows(),
+            values.ncols()
+        )));
+    }
+    Ok(())
 }
 
 /// Where to split a panel into train and test.

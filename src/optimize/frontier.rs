@@ -185,24 +185,8 @@ impl FrontierParams {
                 })
                 .collect()
         };
-        let parts: Vec<Result<Vec<Allocation>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = targets.chunks(chunk).map(|ts| s.spawn(move || solve_chunk(ts))).collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::Solver {
-                            status: "Panicked".into(),
-                            message: "a frontier worker thread panicked".into(),
-                        })
-                    })
-                })
-                .collect()
-        });
-        let mut points = Vec::with_capacity(self.points);
-        for part in parts {
-            points.extend(part?);
-        }
+        let parts = crate::parallel::map("frontier point", targets.chunks(chunk).collect(), solve_chunk)?;
+        let points: Vec<Allocation> = parts.into_iter().flatten().collect();
         let max_sharpe = Optimizer::max_sharpe(self.risk_free).constraints(self.constraints.clone()).solve(m).ok();
         let risk_parity = if c.is_long_only_default() { Optimizer::risk_parity().solve(m).ok() } else { None };
         let vol = m.volatility();

@@ -1,0 +1,22 @@
+//! Running independent jobs on scoped threads.
+
+use crate::error::{Error, Result};
+
+/// Runs `f` on every job, each on its own scoped thread, and returns the
+/// results in job order; the first error (or a panicked job, reported as
+/// an error naming `what`) wins.
+pub(crate) fn map<J, R, F>(what: &str, jobs: Vec<J>, f: F) -> Result<Vec<R>>
+where
+    J: Send,
+    R: Send,
+    F: Fn(J) -> Result<R> + Sync,
+{
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = jobs.into_iter().map(|j| s.spawn(move || f(j))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::param(what, "panicked on its worker thread"))))
+            .collect()
+    })
+}
