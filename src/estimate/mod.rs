@@ -304,7 +304,13 @@ impl MomentsParams {
                 (mean, cov, format!("Ledoit–Wolf ({target}), δ = {delta:.3}"))
             }
         };
-        check_psd(cov.view())?;
+        // Sample, EWMA and identity-shrunk covariances are Gram matrices
+        // (plus a positive multiple of I): PSD by construction. The
+        // constant-correlation target is not when the average correlation is
+        // below −1/(N−1), so that one is checked.
+        if self.estimator == Estimator::LedoitWolfConstantCorrelation {
+            check_psd(cov.view())?;
+        }
         Ok(Moments {
             assets: returns.assets().to_vec(),
             mean,
