@@ -11,11 +11,10 @@ use std::time::Instant;
 use assetalloc::prelude::*;
 use serde_json::json;
 
+mod cli;
+
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    cli::main(run);
 }
 
 fn run() -> Result<()> {

@@ -13,11 +13,10 @@ use std::time::Instant;
 use assetalloc::prelude::*;
 use serde_json::{json, Value};
 
+mod cli;
+
 fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    cli::main(run);
 }
 
 fn arg_value(args: &[String], name: &str, default: usize) -> Result<usize> {
