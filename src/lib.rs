@@ -21,6 +21,8 @@
 //!   splits; per-asset summaries; the bundled real [`datasets`]; a
 //!   [`Synthetic`](data::Synthetic) market generator with planted signals.
 //! * [`estimate`]: sample, EWMA and Ledoit–Wolf moments.
+//! * [`features`]: rolling features and forward-return targets without
+//!   lookahead; random-forest feature selection on linfa (feature `ml`).
 //! * `optimize` (feature `optimize`): minimum variance, true maximum Sharpe,
 //!   mean-variance, target return/volatility, risk parity, maximum
 //!   diversification and minimum CVaR on Clarabel, with constraints, the
@@ -57,6 +59,9 @@ pub mod data;
 pub mod display;
 mod error;
 pub mod estimate;
+pub mod features;
+#[cfg(feature = "ml")]
+mod forest;
 mod linalg;
 #[cfg(feature = "optimize")]
 pub mod optimize;

@@ -14,6 +14,9 @@ pub use crate::data::{
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result};
 pub use crate::estimate::{Estimator, Moments, MomentsParams};
+pub use crate::features::{CrossSection, Feature, FeatureSet, Features, Targets};
+#[cfg(feature = "ml")]
+pub use crate::features::{Selection, Selector};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
 pub use chrono::NaiveDate;

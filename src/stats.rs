@@ -96,6 +96,35 @@ pub fn correlation(x: &[f64], y: &[f64]) -> f64 {
     }
 }
 
+/// Average ranks, 1-based: tied values share the mean of the ranks they
+/// span (the convention of Spearman's coefficient). `NaN`s sort last.
+pub fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut out = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let r = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            out[k] = r;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// Spearman's rank correlation: Pearson's correlation of the average ranks
+/// (ties handled), over the positions where both are not `NaN`. `NaN` when
+/// fewer than two pairs remain or either side is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    let (a, b): (Vec<f64>, Vec<f64>) = x.iter().zip(y).filter(|(a, b)| !a.is_nan() && !b.is_nan()).unzip();
+    correlation(&ranks(&a), &ranks(&b))
+}
+
 /// Maximum drawdown of a wealth path, as a positive fraction, with the
 /// indices of the peak and the trough. `NaN` entries are skipped.
 /// Returns `(0.0, None)` when the path never falls.
@@ -200,5 +229,20 @@ mod tests {
         let y = [2.0, 4.0, 6.0, 1.0];
         assert!((correlation(&x, &y) - 1.0).abs() < 1e-15);
         assert!((median(&[3.0, 1.0, 2.0, 10.0]) - 2.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn ranks_average_ties_and_spearman_matches_the_textbook_formula() {
+        assert_eq!(ranks(&[10.0, 20.0, 10.0, 5.0]), vec![2.5, 4.0, 2.5, 1.0]);
+        // Without ties ρ = 1 − 6 Σd² / (n(n² − 1)).
+        let x = [1.0, 5.0, 3.0, 2.0, 4.0];
+        let y = [2.0, 4.0, 5.0, 1.0, 3.0];
+        let d2: f64 = ranks(&x).iter().zip(ranks(&y)).map(|(a, b)| (a - b) * (a - b)).sum();
+        let textbook = 1.0 - 6.0 * d2 / (5.0 * 24.0);
+        assert!((spearman(&x, &y) - textbook).abs() < 1e-14);
+        // A monotone transform does not change it; a constant side gives NaN.
+        let cubed: Vec<f64> = x.iter().map(|v| v * v * v).collect();
+        assert!((spearman(&cubed, &y) - textbook).abs() < 1e-14);
+        assert!(spearman(&x, &[1.0; 5]).is_nan());
     }
 }

@@ -10,7 +10,7 @@
 use chrono::NaiveDate;
 use ndarray::ArrayView2;
 use plotly::color::NamedColor;
-use plotly::common::{ColorScale, ColorScalePalette, Line, Mode};
+use plotly::common::{ColorScale, ColorScalePalette, ErrorData, ErrorType, Line, Mode};
 use plotly::layout::{Axis, AxisType, BarMode, HoverMode, Layout};
 use plotly::{Bar, HeatMap, Plot, Scatter};
 
@@ -104,6 +104,26 @@ pub fn histogram(title: &str, names: &[String], values: ArrayView2<'_, f64>, bin
             .y_axis(Axis::new().title("density").type_(AxisType::Log).range(y_range))
             .height(480),
     );
+    plot
+}
+
+/// Grouped bar chart with ± error bars: `groups` are (name, values,
+/// errors) over the same `labels`.
+pub fn bars_with_errors(
+    title: &str,
+    labels: &[String],
+    groups: &[(String, Vec<f64>, Vec<f64>)],
+    y_title: &str,
+) -> Plot {
+    let mut plot = Plot::new();
+    for (name, values, errors) in groups {
+        plot.add_trace(
+            Bar::new(labels.to_vec(), values.iter().copied().map(round6).collect())
+                .name(name)
+                .error_y(ErrorData::new(ErrorType::Data).array(errors.iter().copied().map(round6).collect())),
+        );
+    }
+    plot.set_layout(Layout::new().title(title).bar_mode(BarMode::Group).y_axis(Axis::new().title(y_title)).height(460));
     plot
 }
 

@@ -1,0 +1,435 @@
+//! Random-forest feature selection, fitted on a training block and checked
+//! on a later held-out block.
+//!
+//! linfa's decision trees classify, so the target is the forward return's
+//! quantile class within each date's cross-section ([`Targets::classes`]).
+//! The data are split in time: training dates first, then a purge of $h$
+//! dates (the label horizon, so no training label overlaps the held-out
+//! block), then the held-out block.
+//!
+//! * **Impurity importance**: each tree's impurity decreases weighted by the
+//!   share of training rows reaching the node and normalised (scikit-learn's
+//!   mean decrease in impurity), mapped through the tree's feature subset,
+//!   averaged over trees with the spread across trees. Uses the training block only; [`Selection::select_top`]
+//!   ranks by it.
+//! * **Permutation importance**: on the held-out block, the drop in the
+//!   forest's mean cross-sectional rank IC (Spearman, per date, then
+//!   averaged) when one feature's column is shuffled, averaged over repeats.
+//!   The held-out dates are taken every $h$ dates so their labels do not
+//!   overlap and the IC's standard error $\mathrm{sd}/\sqrt{D}$ is honest; a
+//!   feature whose importance is within two standard errors of zero is
+//!   indistinguishable from noise.
+
+use ndarray::{Array1, Array2, Axis};
+use plotly::Plot;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use super::{FeatureSet, Targets};
+use crate::data::Prices;
+use crate::display::{Cell, Table};
+use crate::error::{Error, Result};
+use crate::forest::{score_of, ForestParams};
+
+/// Settings of the selector; start from [`Selector::params`].
+#[derive(Debug, Clone)]
+pub struct SelectorParams {
+    horizon: usize,
+    classes: usize,
+    holdout: f64,
+    repeats: usize,
+    stride: Option<usize>,
+    forest: ForestParams,
+}
+
+/// Entry point: `Selector::params().horizon(21).fit(&features, &prices)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Selector;
+
+impl Selector {
+    /// Defaults: horizon 21, training dates every horizon, 5 classes, the
+    /// last 30 % of dates held out, 5 permutation repeats; 100 trees of
+    /// depth ≤ 6, each on a bootstrap of 50 % of the training rows and half the features, leaves of ≥ 20
+    /// rows, seed 42.
+    pub fn params() -> SelectorParams {
+        SelectorParams {
+            horizon: 21,
+            classes: 5,
+            holdout: 0.3,
+            repeats: 5,
+            stride: None,
+            forest: ForestParams::default(),
+        }
+    }
+}
+
+impl SelectorParams {
+    /// Forward-return horizon $h$ of the label, in periods.
+    pub fn horizon(mut self, h: usize) -> Self {
+        self.horizon = h;
+        self
+    }
+    /// Number of cross-sectional quantile classes $k$.
+    pub fn classes(mut self, k: usize) -> Self {
+        self.classes = k;
+        self
+    }
+    /// Share of the dates (the latest ones) held out for permutation importance.
+    pub fn holdout(mut self, share: f64) -> Self {
+        self.holdout = share;
+        self
+    }
+    /// Training dates are taken every `stride` dates; the default is the
+    /// horizon, so that training labels do not overlap (overlapping
+    /// $h$-day labels repeat the same information $h$ times).
+    pub fn stride(mut self, stride: usize) -> Self {
+        self.stride = Some(stride);
+        self
+    }
+    /// Shuffles per feature for permutation importance.
+    pub fn repeats(mut self, n: usize) -> Self {
+        self.repeats = n;
+        self
+    }
+    /// Number of trees.
+    pub fn trees(mut self, n: usize) -> Self {
+        self.forest.trees = n;
+        self
+    }
+    /// Maximum tree depth.
+    pub fn max_depth(mut self, d: usize) -> Self {
+        self.forest.max_depth = d;
+        self
+    }
+    /// Minimum rows per leaf.
+    pub fn min_leaf(mut self, rows: f32) -> Self {
+        self.forest.min_leaf = rows;
+        self
+    }
+    /// Share of the features each tree sees.
+    pub fn feature_fraction(mut self, f: f64) -> Self {
+        self.forest.feature_fraction = f;
+        self
+    }
+    /// Bootstrap size per tree as a share of the training rows.
+    pub fn sample_fraction(mut self, f: f64) -> Self {
+        self.forest.sample_fraction = f;
+        self
+    }
+    /// Seed of the bootstraps and the shuffles.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.forest.seed = seed;
+        self
+    }
+
+    /// Fits the forest on the training block and measures both importances.
+    ///
+    /// Errors: assets of `features` and `prices` differ, horizon 0, fewer
+    /// assets than classes, a holdout share outside (0, 1), too few dates
+    /// for a training block (≥ 50 dates) and a held-out block (≥ 20
+    /// non-overlapping dates), a date whose forward returns are all equal.
+    pub fn fit(&self, features: &FeatureSet, prices: &Prices) -> Result<Selection> {
+        if features.assets() != prices.panel().assets() {
+            return Err(Error::param("assets", "features and prices must list the same assets in the same order"));
+        }
+        if !(self.holdout > 0.0 && self.holdout < 1.0) {
+            return Err(Error::param("holdout", format!("must be in (0, 1), got {}", self.holdout)));
+        }
+        if self.repeats == 0 {
+            return Err(Error::param("repeats", "must be ≥ 1, got 0"));
+        }
+        self.forest.check()?;
+        let h = self.horizon;
+        let targets = Targets::forward(prices, h)?;
+        // Feature dates that also have a target: the first len − h.
+        let start = targets.dates().iter().position(|d| *d == features.dates()[0]);
+        let Some(start) = start else {
+            return Err(Error::param("dates", "the feature dates are not price dates"));
+        };
+        let d_all = targets.dates().len() - start;
+        let test_n = ((d_all as f64) * self.holdout).round() as usize;
+        let train_n = d_all.saturating_sub(test_n + h);
+        let test_eval = test_n.div_ceil(h);
+        if train_n < 50 || test_eval < 20 {
+            return Err(Error::TooFewRows {
+                operation: format!(
+                    "a train/holdout split with horizon {h} (≥ 50 training dates, a purge of {h}, ≥ 20 held-out dates every {h})"
+                ),
+                needed: 50 + h + 20 * h,
+                got: d_all,
+            });
+        }
+        let fwd = targets.values().slice(ndarray::s![start.., ..]).to_owned();
+        let classes = super::quantile_classes(fwd.view(), &targets.dates()[start..], self.classes)?;
+        let cube = features.values();
+        let (_, n, f) = cube.dim();
+        let rows = |dates: &[usize]| -> Array2<f64> {
+            Array2::from_shape_fn((dates.len() * n, f), |(r, k)| cube[[dates[r / n], r % n, k]])
+        };
+        let stride = self.stride.unwrap_or(h);
+        if stride == 0 {
+            return Err(Error::param("stride", "must be ≥ 1, got 0"));
+        }
+        let train_dates: Vec<usize> = (0..train_n).step_by(stride).collect();
+        let test_dates: Vec<usize> = (d_all - test_n..d_all).step_by(h).collect();
+        let mut x_train = rows(&train_dates);
+        let mut x_test = rows(&test_dates);
+        // Standardise with the training block's moments. linfa's trees treat
+        // neighbouring values closer than 1e-5 as ties, so raw daily returns
+        // (≈1e-3 apart) would barely split: scale to z-scores × 1000.
+        for k in 0..f {
+            let col = x_train.column(k);
+            let m = col.mean().unwrap_or(0.0);
+            let sd = col.std(0.0);
+            let s = if sd > 0.0 { 1000.0 / sd } else { 1.0 };
+            x_train.column_mut(k).mapv_inplace(|v| (v - m) * s);
+            x_test.column_mut(k).mapv_inplace(|v| (v - m) * s);
+        }
+        let y_train: Vec<usize> = train_dates.iter().flat_map(|&d| classes.row(d).to_vec()).collect();
+        let forest = self.forest.fit(x_train.view(), &y_train)?;
+
+        let by_tree = forest.impurity_by_tree(x_train.view());
+        let impurity = by_tree.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(f));
+        let impurity_sd = by_tree.std_axis(Axis(0), if by_tree.nrows() > 1 { 1.0 } else { 0.0 });
+
+        let fwd_test: Vec<Vec<f64>> = test_dates.iter().map(|&d| fwd.row(d).to_vec()).collect();
+        let ic_by_date = |score: &Array1<f64>| -> Vec<f64> {
+            fwd_test
+                .iter()
+                .enumerate()
+                .map(|(j, y)| crate::stats::spearman(&score.as_slice().unwrap_or(&[])[j * n..(j + 1) * n], y))
+                .collect()
+        };
+        let votes = forest.votes(x_test.view());
+        let base_ics = ic_by_date(&score_of(&votes));
+        let holdout_ic = crate::stats::mean(&base_ics);
+        let holdout_ic_se =
+            crate::stats::std(&base_ics) / (base_ics.iter().filter(|v| !v.is_nan()).count() as f64).sqrt();
+
+        // Univariate held-out IC of each feature: the naive baseline.
+        let univariate: Vec<f64> =
+            (0..f).map(|k| crate::stats::mean(&ic_by_date(&x_test.column(k).to_owned()))).collect();
+        let train_univariate: Vec<f64> = (0..f)
+            .map(|k| {
+                let ics: Vec<f64> = train_dates
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &d)| {
+                        crate::stats::spearman(
+                            &x_train.slice(ndarray::s![j * n..(j + 1) * n, k]).to_vec(),
+                            &fwd.row(d).to_vec(),
+                        )
+                    })
+                    .collect();
+                crate::stats::mean(&ics)
+            })
+            .collect();
+
+        let jobs: Vec<Vec<usize>> = (0..2).map(|j| (j..f).step_by(2).collect()).collect();
+        let perm_parts = crate::parallel::map("permutation importance", jobs, |feats| {
+            let mut out = Vec::new();
+            for k in feats {
+                let users: Vec<usize> = (0..forest.n_trees()).filter(|&t| forest.tree_uses(t, k)).collect();
+                let mut drops = Vec::with_capacity(self.repeats);
+                for r in 0..self.repeats {
+                    if users.is_empty() {
+                        drops.push(0.0);
+                        continue;
+                    }
+                    let mut rng = StdRng::seed_from_u64(self.forest.seed ^ ((k as u64) << 20) ^ (r as u64 + 1));
+                    let mut col = x_test.column(k).to_vec();
+                    col.shuffle(&mut rng);
+                    let mut x = x_test.clone();
+                    x.column_mut(k).assign(&Array1::from(col));
+                    let mut v = votes.clone();
+                    for &t in &users {
+                        v.row_mut(t).assign(&forest.tree_predict(t, x.view()).mapv(|c| c as f64));
+                    }
+                    drops.push(holdout_ic - crate::stats::mean(&ic_by_date(&score_of(&v))));
+                }
+                out.push((
+                    k,
+                    crate::stats::mean(&drops),
+                    if drops.len() > 1 { crate::stats::std(&drops) } else { 0.0 },
+                ));
+            }
+            Ok(out)
+        })?;
+        let mut permutation = vec![0.0; f];
+        let mut permutation_sd = vec![0.0; f];
+        for (k, m, s) in perm_parts.into_iter().flatten() {
+            permutation[k] = m;
+            permutation_sd[k] = s;
+        }
+        let dates = &targets.dates()[start..];
+        Ok(Selection {
+            names: features.names().to_vec(),
+            impurity: impurity.to_vec(),
+            impurity_sd: impurity_sd.to_vec(),
+            permutation,
+            permutation_sd,
+            univariate_ic: univariate,
+            train_ic: train_univariate,
+            holdout_ic,
+            holdout_ic_se,
+            train: (dates[0], dates[train_n - 1]),
+            holdout: (dates[d_all - test_n], dates[d_all - 1]),
+            train_rows: x_train.nrows(),
+            holdout_dates: test_dates.len(),
+            horizon: h,
+            classes: self.classes,
+            trees: forest.n_trees(),
+        })
+    }
+}
+
+/// Feature importances from one selector fit.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Feature names, in the feature set's order.
+    pub names: Vec<String>,
+    /// Mean impurity importance over trees (sums to 1 over features).
+    pub impurity: Vec<f64>,
+    /// Its standard deviation across trees.
+    pub impurity_sd: Vec<f64>,
+    /// Mean drop of the held-out IC when the feature is shuffled.
+    pub permutation: Vec<f64>,
+    /// Its standard deviation across repeats.
+    pub permutation_sd: Vec<f64>,
+    /// Mean held-out rank IC of each feature alone (the naive baseline).
+    pub univariate_ic: Vec<f64>,
+    /// Mean training-block rank IC of each feature alone.
+    pub train_ic: Vec<f64>,
+    /// The forest's mean held-out rank IC.
+    pub holdout_ic: f64,
+    /// Its standard error, $\mathrm{sd}/\sqrt{D}$ over held-out dates.
+    pub holdout_ic_se: f64,
+    /// First and last training date.
+    pub train: (chrono::NaiveDate, chrono::NaiveDate),
+    /// First and last held-out date.
+    pub holdout: (chrono::NaiveDate, chrono::NaiveDate),
+    /// Training rows (dates × assets).
+    pub train_rows: usize,
+    /// Held-out dates evaluated (every `horizon`-th).
+    pub holdout_dates: usize,
+    /// Label horizon.
+    pub horizon: usize,
+    /// Quantile classes.
+    pub classes: usize,
+    /// Trees in the forest.
+    pub trees: usize,
+}
+
+impl Selection {
+    /// Feature indices by decreasing impurity importance.
+    pub fn order(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.names.len()).collect();
+        idx.sort_by(|&a, &b| self.impurity[b].total_cmp(&self.impurity[a]));
+        idx
+    }
+
+    /// Feature indices by decreasing permutation importance.
+    pub fn order_by_permutation(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.names.len()).collect();
+        idx.sort_by(|&a, &b| self.permutation[b].total_cmp(&self.permutation[a]));
+        idx
+    }
+
+    /// The `k` features with the highest impurity importance — measured on
+    /// the training block only, so a model judged on the held-out block is
+    /// not chosen with it. Errors when `k` is 0 or above the feature count.
+    pub fn select_top(&self, k: usize) -> Result<Vec<String>> {
+        if k == 0 || k > self.names.len() {
+            return Err(Error::param("k", format!("must be in 1..={}, got {k}", self.names.len())));
+        }
+        Ok(self.order().into_iter().take(k).map(|i| self.names[i].clone()).collect())
+    }
+
+    /// Importances sorted by impurity importance, with each feature's own
+    /// held-out IC beside the forest's.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new([
+            "feature",
+            "impurity",
+            "± sd (trees)",
+            "permutation ΔIC",
+            "± sd (repeats)",
+            "alone: train IC",
+            "alone: held-out IC",
+        ])
+        .caption(format!(
+            "Random forest ({} trees, {} classes, horizon {}) fitted on {} … {} ({} rows); held out {} … {} ({} dates). \
+             Forest held-out rank IC {:.4} ± {:.4} (se); permutation importances within 2 se are noise.",
+            self.trees,
+            self.classes,
+            self.horizon,
+            self.train.0,
+            self.train.1,
+            self.train_rows,
+            self.holdout.0,
+            self.holdout.1,
+            self.holdout_dates,
+            self.holdout_ic,
+            self.holdout_ic_se
+        ));
+        for i in self.order() {
+            t.push(vec![
+                Cell::Text(self.names[i].clone()),
+                Cell::Num(self.impurity[i], 4),
+                Cell::Num(self.impurity_sd[i], 4),
+                Cell::Num(self.permutation[i], 4),
+                Cell::Num(self.permutation_sd[i], 4),
+                Cell::Num(self.train_ic[i], 4),
+                Cell::Num(self.univariate_ic[i], 4),
+            ]);
+        }
+        t
+    }
+
+    /// Impurity importance with ± one standard deviation across trees.
+    pub fn plot_impurity(&self) -> Plot {
+        let idx = self.order();
+        crate::plot::bars_with_errors(
+            "Impurity importance (training block), mean ± sd over trees",
+            &idx.iter().map(|&i| self.names[i].clone()).collect::<Vec<_>>(),
+            &[(
+                "impurity".into(),
+                idx.iter().map(|&i| self.impurity[i]).collect(),
+                idx.iter().map(|&i| self.impurity_sd[i]).collect(),
+            )],
+            "share of impurity decrease",
+        )
+    }
+
+    /// Permutation importance (held-out ΔIC) with ± one standard deviation
+    /// across repeats and the ±2 se noise band as a reference.
+    pub fn plot_permutation(&self) -> Plot {
+        let idx = self.order_by_permutation();
+        let labels: Vec<String> = idx.iter().map(|&i| self.names[i].clone()).collect();
+        let mut plot = crate::plot::bars_with_errors(
+            &format!(
+                "Permutation importance on the held-out block (drop in rank IC); noise band ±2 se = ±{:.4}",
+                2.0 * self.holdout_ic_se
+            ),
+            &labels,
+            &[(
+                "ΔIC".into(),
+                idx.iter().map(|&i| self.permutation[i]).collect(),
+                idx.iter().map(|&i| self.permutation_sd[i]).collect(),
+            )],
+            "drop in mean rank IC",
+        );
+        for sign in [1.0, -1.0] {
+            plot.add_trace(
+                plotly::Scatter::new(labels.clone(), vec![sign * 2.0 * self.holdout_ic_se; labels.len()])
+                    .mode(plotly::common::Mode::Lines)
+                    .name(if sign > 0.0 { "+2 se" } else { "−2 se" })
+                    .line(plotly::common::Line::new().dash(plotly::common::DashType::Dash).color("gray")),
+            );
+        }
+        plot
+    }
+}
+
+crate::shows_as_table!(Selection);
