@@ -87,6 +87,44 @@ impl ForestParams {
     }
 }
 
+/// The forest's builder setters, for a settings type with a `forest:
+/// ForestParams` field (the selector and the ranker share them).
+macro_rules! forest_setters {
+    () => {
+        /// Number of trees.
+        pub fn trees(mut self, n: usize) -> Self {
+            self.forest.trees = n;
+            self
+        }
+        /// Maximum tree depth.
+        pub fn max_depth(mut self, d: usize) -> Self {
+            self.forest.max_depth = d;
+            self
+        }
+        /// Minimum rows per leaf.
+        pub fn min_leaf(mut self, rows: f32) -> Self {
+            self.forest.min_leaf = rows;
+            self
+        }
+        /// Share of the features each tree sees (drawn with replacement).
+        pub fn feature_fraction(mut self, f: f64) -> Self {
+            self.forest.feature_fraction = f;
+            self
+        }
+        /// Bootstrap size per tree as a share of the training rows.
+        pub fn sample_fraction(mut self, f: f64) -> Self {
+            self.forest.sample_fraction = f;
+            self
+        }
+        /// Seed of the bootstraps (and of any shuffles).
+        pub fn seed(mut self, seed: u64) -> Self {
+            self.forest.seed = seed;
+            self
+        }
+    };
+}
+pub(crate) use forest_setters;
+
 /// A fitted forest.
 pub(crate) struct Forest {
     model: EnsembleLearner<DecisionTree<f64, usize>>,
@@ -160,6 +198,21 @@ fn walk(node: &TreeNode<f64, usize>, rows: Vec<usize>, x: &Array2<f64>, n: f64, 
     }
     if let Some(Some(r)) = children.get(1) {
         walk(r, right, x, n, acc);
+    }
+}
+
+/// Standardises every column of `train` with its own mean and standard
+/// deviation and applies the same map to `other` (later rows). linfa's trees
+/// treat neighbouring values closer than 1e-5 as ties, so raw daily returns
+/// (≈1e-3 apart) would barely split: columns become z-scores × 1000.
+pub(crate) fn standardize(train: &mut Array2<f64>, other: &mut Array2<f64>) {
+    for k in 0..train.ncols() {
+        let col = train.column(k);
+        let m = col.mean().unwrap_or(0.0);
+        let sd = col.std(0.0);
+        let s = if sd > 0.0 { 1000.0 / sd } else { 1.0 };
+        train.column_mut(k).mapv_inplace(|v| (v - m) * s);
+        other.column_mut(k).mapv_inplace(|v| (v - m) * s);
     }
 }
 

@@ -23,6 +23,8 @@
 //! * [`estimate`]: sample, EWMA and Ledoit–Wolf moments.
 //! * [`features`]: rolling features and forward-return targets without
 //!   lookahead; random-forest feature selection on linfa (feature `ml`).
+//! * `rank` (feature `ml`): walk-forward learning to rank assets on linfa
+//!   random forests, with IC metrics, a momentum baseline and strategies.
 //! * `optimize` (feature `optimize`): minimum variance, true maximum Sharpe,
 //!   mean-variance, target return/volatility, risk parity, maximum
 //!   diversification and minimum CVaR on Clarabel, with constraints, the
@@ -68,6 +70,8 @@ pub mod optimize;
 mod parallel;
 pub mod plot;
 pub mod prelude;
+#[cfg(feature = "ml")]
+pub mod rank;
 pub mod stats;
 
 pub use data::datasets;

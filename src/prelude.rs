@@ -19,5 +19,7 @@ pub use crate::features::{CrossSection, Feature, FeatureSet, Features, Targets};
 pub use crate::features::{Selection, Selector};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
+#[cfg(feature = "ml")]
+pub use crate::rank::{RankPortfolio, Ranker, Ranking, TrainWindow};
 pub use chrono::NaiveDate;
 pub use plotly::Plot;

@@ -519,6 +519,39 @@ impl Targets {
     }
 }
 
+/// Forward returns over `h` aligned with the feature dates: row `d` belongs
+/// to feature date `d`; the trailing dates without `h` prices ahead are left
+/// out. Errors when the assets differ or the feature dates are not a run of
+/// consecutive price dates.
+pub(crate) fn aligned_targets(
+    features: &FeatureSet,
+    prices: &Prices,
+    h: usize,
+) -> Result<(Array2<f64>, Vec<NaiveDate>)> {
+    if features.assets() != prices.panel().assets() {
+        return Err(Error::param("assets", "features and prices must list the same assets in the same order"));
+    }
+    let targets = Targets::forward(prices, h)?;
+    let pd = prices.panel().dates();
+    let fd = features.dates();
+    let start = pd.iter().position(|d| *d == fd[0]);
+    let Some(start) = start.filter(|s| pd[*s..].starts_with(fd)) else {
+        return Err(Error::param(
+            "dates",
+            format!("the feature dates ({} … {}) are not consecutive dates of the price panel", fd[0], features.end()),
+        ));
+    };
+    let rows = targets.dates().len().saturating_sub(start).min(fd.len());
+    let values = targets.values().slice(ndarray::s![start..start + rows, ..]).to_owned();
+    Ok((values, fd[..rows].to_vec()))
+}
+
+/// The quantile class $\lfloor k\,(r-1)/n \rfloor$ of average rank `r`
+/// among `n`, in `0..k`.
+pub(crate) fn quantile_of(rank: f64, n: usize, k: usize) -> usize {
+    (((rank - 1.0) * k as f64 / n as f64).floor() as usize).min(k - 1)
+}
+
 pub(crate) fn quantile_classes(values: ArrayView2<'_, f64>, dates: &[NaiveDate], k: usize) -> Result<Array2<usize>> {
     let (t, n) = values.dim();
     if k < 2 {
@@ -537,7 +570,7 @@ pub(crate) fn quantile_classes(values: ArrayView2<'_, f64>, dates: &[NaiveDate],
             ));
         }
         for (i, r) in crate::stats::ranks(&row).into_iter().enumerate() {
-            out[[d, i]] = (((r - 1.0) * k as f64 / n as f64).floor() as usize).min(k - 1);
+            out[[d, i]] = quantile_of(r, n, k);
         }
     }
     Ok(out)

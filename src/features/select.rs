@@ -26,7 +26,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::{FeatureSet, Targets};
+use super::FeatureSet;
 use crate::data::Prices;
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
@@ -92,36 +92,7 @@ impl SelectorParams {
         self.repeats = n;
         self
     }
-    /// Number of trees.
-    pub fn trees(mut self, n: usize) -> Self {
-        self.forest.trees = n;
-        self
-    }
-    /// Maximum tree depth.
-    pub fn max_depth(mut self, d: usize) -> Self {
-        self.forest.max_depth = d;
-        self
-    }
-    /// Minimum rows per leaf.
-    pub fn min_leaf(mut self, rows: f32) -> Self {
-        self.forest.min_leaf = rows;
-        self
-    }
-    /// Share of the features each tree sees.
-    pub fn feature_fraction(mut self, f: f64) -> Self {
-        self.forest.feature_fraction = f;
-        self
-    }
-    /// Bootstrap size per tree as a share of the training rows.
-    pub fn sample_fraction(mut self, f: f64) -> Self {
-        self.forest.sample_fraction = f;
-        self
-    }
-    /// Seed of the bootstraps and the shuffles.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.forest.seed = seed;
-        self
-    }
+    crate::forest::forest_setters!();
 
     /// Fits the forest on the training block and measures both importances.
     ///
@@ -130,9 +101,6 @@ impl SelectorParams {
     /// for a training block (≥ 50 dates) and a held-out block (≥ 20
     /// non-overlapping dates), a date whose forward returns are all equal.
     pub fn fit(&self, features: &FeatureSet, prices: &Prices) -> Result<Selection> {
-        if features.assets() != prices.panel().assets() {
-            return Err(Error::param("assets", "features and prices must list the same assets in the same order"));
-        }
         if !(self.holdout > 0.0 && self.holdout < 1.0) {
             return Err(Error::param("holdout", format!("must be in (0, 1), got {}", self.holdout)));
         }
@@ -141,13 +109,8 @@ impl SelectorParams {
         }
         self.forest.check()?;
         let h = self.horizon;
-        let targets = Targets::forward(prices, h)?;
-        // Feature dates that also have a target: the first len − h.
-        let start = targets.dates().iter().position(|d| *d == features.dates()[0]);
-        let Some(start) = start else {
-            return Err(Error::param("dates", "the feature dates are not price dates"));
-        };
-        let d_all = targets.dates().len() - start;
+        let (fwd, dates) = super::aligned_targets(features, prices, h)?;
+        let d_all = dates.len();
         let test_n = ((d_all as f64) * self.holdout).round() as usize;
         let train_n = d_all.saturating_sub(test_n + h);
         let test_eval = test_n.div_ceil(h);
@@ -160,8 +123,7 @@ impl SelectorParams {
                 got: d_all,
             });
         }
-        let fwd = targets.values().slice(ndarray::s![start.., ..]).to_owned();
-        let classes = super::quantile_classes(fwd.view(), &targets.dates()[start..], self.classes)?;
+        let classes = super::quantile_classes(fwd.view(), &dates, self.classes)?;
         let cube = features.values();
         let (_, n, f) = cube.dim();
         let rows = |dates: &[usize]| -> Array2<f64> {
@@ -175,17 +137,7 @@ impl SelectorParams {
         let test_dates: Vec<usize> = (d_all - test_n..d_all).step_by(h).collect();
         let mut x_train = rows(&train_dates);
         let mut x_test = rows(&test_dates);
-        // Standardise with the training block's moments. linfa's trees treat
-        // neighbouring values closer than 1e-5 as ties, so raw daily returns
-        // (≈1e-3 apart) would barely split: scale to z-scores × 1000.
-        for k in 0..f {
-            let col = x_train.column(k);
-            let m = col.mean().unwrap_or(0.0);
-            let sd = col.std(0.0);
-            let s = if sd > 0.0 { 1000.0 / sd } else { 1.0 };
-            x_train.column_mut(k).mapv_inplace(|v| (v - m) * s);
-            x_test.column_mut(k).mapv_inplace(|v| (v - m) * s);
-        }
+        crate::forest::standardize(&mut x_train, &mut x_test);
         let y_train: Vec<usize> = train_dates.iter().flat_map(|&d| classes.row(d).to_vec()).collect();
         let forest = self.forest.fit(x_train.view(), &y_train)?;
 
@@ -262,7 +214,6 @@ impl SelectorParams {
             permutation[k] = m;
             permutation_sd[k] = s;
         }
-        let dates = &targets.dates()[start..];
         Ok(Selection {
             names: features.names().to_vec(),
             impurity: impurity.to_vec(),
