@@ -12,7 +12,7 @@
 //! | `downvol_w` | downside deviation $\sqrt{\frac1w\sum \min(r_s,0)^2}$ |
 //! | `madist_w` | $p_t / \bar p_{t-w+1..t} - 1$ (distance from the moving average) |
 //!
-//! and, per date across assets, `rank(f)` (average rank scaled to $[0,1]$)
+//! and, per date across assets, `rank(f)` (average rank scaled to the unit interval)
 //! and `z(f)` (z-score, population standard deviation) of each of them.
 //!
 //! Every value at $t$ uses prices up to and including $t$ only; the first
