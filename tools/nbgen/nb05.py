@@ -42,17 +42,19 @@ let cmp = Backtest::params().schedule(Schedule::Every(21)).lookback(63).cost_bps
 ])?;
 cmp"""),
     code("cmp.plot_equity()"),
-    code("""let m = ranking.metrics();
-let b = ranking.baseline_metrics();
-println!("forest: mean IC {:+.4} (t = {:.2}), top − bottom quintile {:+.2} % per 21 days", m.mean_ic, m.t_stat, 100.0 * m.spread);
-println!("baseline {}: mean IC {:+.4} (t = {:.2}), top − bottom {:+.2} %", ranking.baseline_name(), b.mean_ic, b.t_stat, 100.0 * b.spread);
-for r in &cmp.reports { let x = r.metrics(); println!("{:<40} Sharpe {:.2}  CAGR {:+.2} %  turnover {:.2}", r.name, x.sharpe, 100.0 * x.cagr, r.average_turnover()); }
-let sharpe = |name: &str| cmp.reports.iter().find(|r| r.name == name).map(|r| r.metrics().sharpe).unwrap_or(f64::NAN);
-println!("verdict: the forest {} the momentum baseline by mean IC, its IC is {} at the 5 % level (|t| {} 2), and its top-5 portfolio {} 1/N by Sharpe net of costs",
-    if m.mean_ic > b.mean_ic { "beats" } else { "does not beat" },
-    if m.t_stat.abs() > 2.0 { "significant" } else { "not significant" },
-    if m.t_stat.abs() > 2.0 { ">" } else { "≤" },
-    if sharpe("random forest: top 5") > sharpe("1/N (equal weight)") { "beats" } else { "does not beat" });"""),
+    code("""{
+    let m = ranking.metrics();
+    let b = ranking.baseline_metrics();
+    println!("forest: mean IC {:+.4} (t = {:.2}), top − bottom quintile {:+.2} % per 21 days", m.mean_ic, m.t_stat, 100.0 * m.spread);
+    println!("baseline {}: mean IC {:+.4} (t = {:.2}), top − bottom {:+.2} %", ranking.baseline_name(), b.mean_ic, b.t_stat, 100.0 * b.spread);
+    for r in &cmp.reports { let x = r.metrics(); println!("{:<40} Sharpe {:.2}  CAGR {:+.2} %  turnover {:.2}", r.name, x.sharpe, 100.0 * x.cagr, r.average_turnover()); }
+    let sharpe = |name: &str| cmp.reports.iter().find(|r| r.name == name).map(|r| r.metrics().sharpe).unwrap_or(f64::NAN);
+    println!("verdict: the forest {} the momentum baseline by mean IC, its IC is {} at the 5 % level (|t| {} 2), and its top-5 portfolio {} 1/N by Sharpe net of costs",
+        if m.mean_ic > b.mean_ic { "beats" } else { "does not beat" },
+        if m.t_stat.abs() > 2.0 { "significant" } else { "not significant" },
+        if m.t_stat.abs() > 2.0 { ">" } else { "≤" },
+        if sharpe("random forest: top 5") > sharpe("1/N (equal weight)") { "beats" } else { "does not beat" });
+}"""),
     md("""**Reading.** The verdict line is computed from the numbers above, not written by hand. Judge the forest by its $t$-statistic and by the costed portfolio table, not by its mean IC alone: a mean IC of a few hundredths is typical for real cross-sections, with 20 stocks the top-5 portfolio is concentrated and turns over a lot (see the cost column), and the PSR column says whether a Sharpe ratio beats 1/N's with confidence.
 
 ## A planted cross-sectional signal
