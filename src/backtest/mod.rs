@@ -253,14 +253,12 @@ impl Backtest {
     pub fn run_returns(&self, returns: &Returns, mut strategies: Vec<Box<dyn Strategy>>) -> Result<Comparison> {
         let simple = returns.to_kind(ReturnKind::Simple);
         let r = simple.values();
-        if let Some(((i, j), _)) = r.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::MissingValues {
-                asset: returns.assets()[j].clone(),
-                count: r.column(j).iter().filter(|v| !v.is_finite()).count(),
-                first: returns.dates()[i],
-                hint: "the backtest needs every asset on every date; start the panel when all assets exist".into(),
-            });
-        }
+        crate::data::require_complete(
+            r,
+            returns.dates(),
+            returns.assets(),
+            "the backtest needs every asset on every date; start the panel when all assets exist",
+        )?;
         self.validate(r.nrows())?;
         if !strategies.iter().any(|s| s.name() == EQUAL_WEIGHT) {
             strategies.insert(0, Box::new(EqualWeight));

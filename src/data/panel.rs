@@ -257,6 +257,26 @@ pub(crate) fn check_shape(values: &Array2<f64>, dates: usize, assets: usize) -> 
     Ok(())
 }
 
+/// Errors unless every value of the `dates` × `assets` matrix is finite,
+/// naming the asset with the earliest gap, its date, how many values that
+/// asset lacks, and `hint` (what the caller needs and how to get there).
+pub(crate) fn require_complete(
+    values: ArrayView2<'_, f64>,
+    dates: &[NaiveDate],
+    assets: &[String],
+    hint: &str,
+) -> Result<()> {
+    if let Some(((i, j), _)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::MissingValues {
+            asset: assets[j].clone(),
+            count: values.column(j).iter().filter(|v| !v.is_finite()).count(),
+            first: dates[i],
+            hint: hint.into(),
+        });
+    }
+    Ok(())
+}
+
 /// Where to split a panel into train and test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Split {

@@ -246,14 +246,12 @@ impl MomentsParams {
         let simple = returns.to_kind(ReturnKind::Simple);
         let x = simple.values();
         let (t, n) = x.dim();
-        if let Some((i, j)) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(ix, _)| ix) {
-            return Err(Error::MissingValues {
-                asset: returns.assets()[j].clone(),
-                count: x.column(j).iter().filter(|v| !v.is_finite()).count(),
-                first: returns.dates()[i],
-                hint: "estimators need every asset on every date; start the panel when all assets exist".into(),
-            });
-        }
+        crate::data::require_complete(
+            x,
+            returns.dates(),
+            returns.assets(),
+            "estimators need every asset on every date; start the panel when all assets exist",
+        )?;
         let (mean, cov, method) = match self.estimator {
             Estimator::Sample => {
                 if t <= n {

@@ -242,19 +242,12 @@ impl FeaturesParams {
 }
 
 fn check_no_nan(panel: &Panel) -> Result<()> {
-    let v = panel.values();
-    for (j, col) in v.axis_iter(Axis(1)).enumerate() {
-        let bad: Vec<usize> = col.iter().enumerate().filter(|(_, x)| !x.is_finite()).map(|(t, _)| t).collect();
-        if let Some(&first) = bad.first() {
-            return Err(Error::MissingValues {
-                asset: panel.assets()[j].clone(),
-                count: bad.len(),
-                first: panel.dates()[first],
-                hint: "features need a complete panel; load with Missing::DropDates or ForwardFill, or start when every asset trades".into(),
-            });
-        }
-    }
-    Ok(())
+    crate::data::require_complete(
+        panel.values(),
+        panel.dates(),
+        panel.assets(),
+        "features need a complete panel; load with Missing::DropDates or ForwardFill, or start when every asset trades",
+    )
 }
 
 fn cross_section(kind: CrossSection, x: &[f64]) -> Vec<f64> {
