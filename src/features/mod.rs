@@ -327,8 +327,7 @@ impl FeatureSet {
         if self.names.iter().any(|n| n == name) {
             return Err(Error::param("feature name", format!("{name:?} is already in the set")));
         }
-        let pos = panel.dates().iter().position(|d| *d == self.dates[0]);
-        let Some(start) = pos.filter(|s| panel.dates()[*s..].starts_with(&self.dates)) else {
+        let Some(start) = run_offset(&self.dates, panel.dates()) else {
             return Err(Error::param(
                 "feature dates",
                 format!("{name:?} must have a value on every feature date {} … {}", self.dates[0], self.end()),
@@ -382,6 +381,13 @@ impl FeatureSet {
             .to_shape((t * n, f))
             .map(|a| a.to_owned())
             .unwrap_or_else(|_| Array2::from_shape_fn((t * n, f), |(r, k)| self.values[[r / n, r % n, k]]))
+    }
+
+    /// Design-matrix rows of the given date indices (date-major, as
+    /// [`design`](Self::design)).
+    pub(crate) fn rows(&self, dates: &[usize]) -> Array2<f64> {
+        let (_, n, f) = self.values.dim();
+        Array2::from_shape_fn((dates.len() * n, f), |(r, k)| self.values[[dates[r / n], r % n, k]])
     }
 
     fn end(&self) -> NaiveDate {
@@ -512,6 +518,13 @@ impl Targets {
     }
 }
 
+/// Where `run` starts inside `within` when it is a run of consecutive
+/// entries of it.
+fn run_offset(run: &[NaiveDate], within: &[NaiveDate]) -> Option<usize> {
+    let start = within.iter().position(|d| Some(d) == run.first())?;
+    within[start..].starts_with(run).then_some(start)
+}
+
 /// Forward returns over `h` aligned with the feature dates: row `d` belongs
 /// to feature date `d`; the trailing dates without `h` prices ahead are left
 /// out. Errors when the assets differ or the feature dates are not a run of
@@ -527,8 +540,7 @@ pub(crate) fn aligned_targets(
     let targets = Targets::forward(prices, h)?;
     let pd = prices.panel().dates();
     let fd = features.dates();
-    let start = pd.iter().position(|d| *d == fd[0]);
-    let Some(start) = start.filter(|s| pd[*s..].starts_with(fd)) else {
+    let Some(start) = run_offset(fd, pd) else {
         return Err(Error::param(
             "dates",
             format!("the feature dates ({} … {}) are not consecutive dates of the price panel", fd[0], features.end()),

@@ -20,7 +20,7 @@
 //!   feature whose importance is within two standard errors of zero is
 //!   indistinguishable from noise.
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Axis};
 use plotly::Plot;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -124,19 +124,15 @@ impl SelectorParams {
             });
         }
         let classes = super::quantile_classes(fwd.view(), &dates, self.classes)?;
-        let cube = features.values();
-        let (_, n, f) = cube.dim();
-        let rows = |dates: &[usize]| -> Array2<f64> {
-            Array2::from_shape_fn((dates.len() * n, f), |(r, k)| cube[[dates[r / n], r % n, k]])
-        };
+        let (_, n, f) = features.values().dim();
         let stride = self.stride.unwrap_or(h);
         if stride == 0 {
             return Err(Error::param("stride", "must be ≥ 1, got 0"));
         }
         let train_dates: Vec<usize> = (0..train_n).step_by(stride).collect();
         let test_dates: Vec<usize> = (d_all - test_n..d_all).step_by(h).collect();
-        let mut x_train = rows(&train_dates);
-        let mut x_test = rows(&test_dates);
+        let mut x_train = features.rows(&train_dates);
+        let mut x_test = features.rows(&test_dates);
         crate::forest::standardize(&mut x_train, &mut x_test);
         let y_train: Vec<usize> = train_dates.iter().flat_map(|&d| classes.row(d).to_vec()).collect();
         let forest = self.forest.fit(x_train.view(), &y_train)?;

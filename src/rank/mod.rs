@@ -164,9 +164,7 @@ impl RankerParams {
             });
         }
         let cube = features.values();
-        let (_, n, f) = cube.dim();
-        let rows =
-            |dates: &[usize]| Array2::from_shape_fn((dates.len() * n, f), |(r, k)| cube[[dates[r / n], r % n, k]]);
+        let n = cube.dim().1;
         let mut scores = Array2::from_elem((all_dates.len() - first, n), f64::NAN);
         let mut refits = Vec::new();
         let mut t0 = first;
@@ -181,8 +179,8 @@ impl RankerParams {
             };
             let train: Vec<usize> = (lo..=last).rev().step_by(stride).collect::<Vec<_>>().into_iter().rev().collect();
             let predict: Vec<usize> = (t0..t1).collect();
-            let mut x_train = rows(&train);
-            let mut x_pred = rows(&predict);
+            let mut x_train = features.rows(&train);
+            let mut x_pred = features.rows(&predict);
             standardize(&mut x_train, &mut x_pred);
             let y: Vec<usize> = train.iter().flat_map(|&d| classes.row(d).to_vec()).collect();
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
