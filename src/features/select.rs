@@ -177,6 +177,9 @@ impl SelectorParams {
         let jobs: Vec<Vec<usize>> = (0..2).map(|j| (j..f).step_by(2).collect()).collect();
         let perm_parts = crate::parallel::map("permutation importance", jobs, |feats| {
             let mut out = Vec::new();
+            // One working copy per thread; each feature's column is put back
+            // after its shuffles.
+            let mut x = x_test.clone();
             for k in feats {
                 let users: Vec<usize> = (0..forest.n_trees()).filter(|&t| forest.tree_uses(t, k)).collect();
                 let mut drops = Vec::with_capacity(self.repeats);
@@ -188,7 +191,6 @@ impl SelectorParams {
                     let mut rng = StdRng::seed_from_u64(self.forest.seed ^ ((k as u64) << 20) ^ (r as u64 + 1));
                     let mut col = x_test.column(k).to_vec();
                     col.shuffle(&mut rng);
-                    let mut x = x_test.clone();
                     x.column_mut(k).assign(&Array1::from(col));
                     let mut v = votes.clone();
                     for &t in &users {
@@ -196,6 +198,7 @@ impl SelectorParams {
                     }
                     drops.push(holdout_ic - crate::stats::mean(&ic_by_date(&score_of(&v))));
                 }
+                x.column_mut(k).assign(&x_test.column(k));
                 out.push((
                     k,
                     crate::stats::mean(&drops),
