@@ -177,7 +177,8 @@ impl RankerParams {
                 TrainWindow::Expanding => 0,
                 TrainWindow::Rolling(w) => (last + 1).saturating_sub(w),
             };
-            let train: Vec<usize> = (lo..=last).rev().step_by(stride).collect::<Vec<_>>().into_iter().rev().collect();
+            // Every `stride`-th date counted back from the last usable one.
+            let train: Vec<usize> = (lo + (last - lo) % stride..=last).step_by(stride).collect();
             let predict: Vec<usize> = (t0..t1).collect();
             let mut x_train = features.rows(&train);
             let mut x_pred = features.rows(&predict);
@@ -345,9 +346,13 @@ impl Ranking {
         self.metrics_of(&self.baseline)
     }
 
+    /// Indices of the dates whose forward returns are realised.
+    fn known(&self) -> Vec<usize> {
+        (0..self.dates.len()).filter(|&d| self.forward.row(d).iter().all(|v| v.is_finite())).collect()
+    }
+
     fn metrics_of(&self, s: &Array2<f64>) -> RankMetrics {
-        let known: Vec<usize> =
-            (0..self.dates.len()).filter(|&d| self.forward.row(d).iter().all(|v| v.is_finite())).collect();
+        let known = self.known();
         let ic: Vec<f64> =
             known.iter().map(|&d| crate::stats::spearman(&s.row(d).to_vec(), &self.forward.row(d).to_vec())).collect();
         let mean_ic = crate::stats::mean(&ic);
@@ -429,9 +434,7 @@ impl Ranking {
 
     /// Cumulative IC over time, model and baseline.
     pub fn plot_cumulative_ic(&self) -> Plot {
-        let known: Vec<usize> =
-            (0..self.dates.len()).filter(|&d| self.forward.row(d).iter().all(|v| v.is_finite())).collect();
-        let dates: Vec<NaiveDate> = known.iter().map(|&d| self.dates[d]).collect();
+        let dates: Vec<NaiveDate> = self.known().into_iter().map(|d| self.dates[d]).collect();
         let cum = |m: RankMetrics| {
             m.ic.iter()
                 .scan(0.0, |a, v| {
@@ -457,12 +460,13 @@ impl Ranking {
         let labels: Vec<String> = (1..=self.classes).map(|q| format!("Q{q}")).collect();
         let m = self.metrics().quantile_returns;
         let b = self.baseline_metrics().quantile_returns;
+        let no_error = vec![0.0; self.classes];
         crate::plot::bars_with_errors(
             &format!("Mean {}-period forward return by score quantile (Q1 lowest)", self.horizon),
             &labels,
             &[
-                ("random forest".into(), m.clone(), vec![0.0; m.len()]),
-                (format!("baseline: {}", self.baseline_name), b.clone(), vec![0.0; b.len()]),
+                ("random forest".into(), m, no_error.clone()),
+                (format!("baseline: {}", self.baseline_name), b, no_error),
             ],
             "mean forward return",
         )
