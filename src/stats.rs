@@ -96,6 +96,14 @@ pub fn correlation(x: &[f64], y: &[f64]) -> f64 {
     }
 }
 
+/// Indices of `x` from its largest value to its smallest; ties keep their
+/// order (the sort is stable).
+pub fn descending(x: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[b].total_cmp(&x[a]));
+    idx
+}
+
 /// Average ranks, 1-based: tied values share the mean of the ranks they
 /// span (the convention of Spearman's coefficient). `NaN`s sort last.
 pub fn ranks(x: &[f64]) -> Vec<f64> {
@@ -234,6 +242,7 @@ mod tests {
     #[test]
     fn ranks_average_ties_and_spearman_matches_the_textbook_formula() {
         assert_eq!(ranks(&[10.0, 20.0, 10.0, 5.0]), vec![2.5, 4.0, 2.5, 1.0]);
+        assert_eq!(descending(&[10.0, 20.0, 10.0, 5.0]), vec![1, 0, 2, 3]);
         // Without ties ρ = 1 − 6 Σd² / (n(n² − 1)).
         let x = [1.0, 5.0, 3.0, 2.0, 4.0];
         let y = [2.0, 4.0, 5.0, 1.0, 3.0];

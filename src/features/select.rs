@@ -274,16 +274,12 @@ pub struct Selection {
 impl Selection {
     /// Feature indices by decreasing impurity importance.
     pub fn order(&self) -> Vec<usize> {
-        let mut idx: Vec<usize> = (0..self.names.len()).collect();
-        idx.sort_by(|&a, &b| self.impurity[b].total_cmp(&self.impurity[a]));
-        idx
+        crate::stats::descending(&self.impurity)
     }
 
     /// Feature indices by decreasing permutation importance.
     pub fn order_by_permutation(&self) -> Vec<usize> {
-        let mut idx: Vec<usize> = (0..self.names.len()).collect();
-        idx.sort_by(|&a, &b| self.permutation[b].total_cmp(&self.permutation[a]));
-        idx
+        crate::stats::descending(&self.permutation)
     }
 
     /// The `k` features with the highest impurity importance — measured on

@@ -416,8 +416,7 @@ impl Ranking {
                 format!("{date} is not a scored date ({} … {})", self.dates[0], self.dates[self.dates.len() - 1]),
             )
         })?;
-        let mut idx: Vec<usize> = (0..self.assets.len()).collect();
-        idx.sort_by(|&a, &b| self.scores[[d, b]].total_cmp(&self.scores[[d, a]]));
+        let idx = crate::stats::descending(&self.scores.row(d).to_vec());
         let mut t = Table::new(["rank", "asset", "score", "baseline", "forward return"])
             .caption(format!("Ranking on {date} (score = expected class 0…{})", self.classes - 1));
         for (r, &i) in idx.iter().enumerate() {
@@ -525,8 +524,7 @@ impl RankStrategy {
                 if k == 0 || k > n {
                     return Err(Error::param("top k", format!("must be in 1..={n}, got {k}")));
                 }
-                let mut idx: Vec<usize> = (0..n).collect();
-                idx.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
+                let idx = crate::stats::descending(&s.to_vec());
                 let mut w = Array1::zeros(n);
                 for &i in &idx[..k] {
                     w[i] = 1.0 / k as f64;
