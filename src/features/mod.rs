@@ -527,13 +527,14 @@ fn run_offset(run: &[NaiveDate], within: &[NaiveDate]) -> Option<usize> {
 
 /// Forward returns over `h` aligned with the feature dates: row `d` belongs
 /// to feature date `d`; the trailing dates without `h` prices ahead are left
-/// out. Errors when the assets differ or the feature dates are not a run of
-/// consecutive price dates.
+/// out. Also returns the price-date index of the first feature date. Errors
+/// when the assets differ or the feature dates are not a run of consecutive
+/// price dates.
 pub(crate) fn aligned_targets(
     features: &FeatureSet,
     prices: &Prices,
     h: usize,
-) -> Result<(Array2<f64>, Vec<NaiveDate>)> {
+) -> Result<(Array2<f64>, Vec<NaiveDate>, usize)> {
     if features.assets() != prices.panel().assets() {
         return Err(Error::param("assets", "features and prices must list the same assets in the same order"));
     }
@@ -548,7 +549,7 @@ pub(crate) fn aligned_targets(
     };
     let rows = targets.dates().len().saturating_sub(start).min(fd.len());
     let values = targets.values().slice(ndarray::s![start..start + rows, ..]).to_owned();
-    Ok((values, fd[..rows].to_vec()))
+    Ok((values, fd[..rows].to_vec(), start))
 }
 
 /// The quantile class $\lfloor k\,(r-1)/n \rfloor$ of average rank `r`

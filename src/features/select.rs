@@ -109,7 +109,7 @@ impl SelectorParams {
         }
         self.forest.check()?;
         let h = self.horizon;
-        let (fwd, dates) = super::aligned_targets(features, prices, h)?;
+        let (fwd, dates, _) = super::aligned_targets(features, prices, h)?;
         let d_all = dates.len();
         let test_n = ((d_all as f64) * self.holdout).round() as usize;
         let train_n = d_all.saturating_sub(test_n + h);

@@ -139,7 +139,7 @@ impl RankerParams {
             return Err(Error::param("rolling window", "must be ≥ 1 date, got 0"));
         }
         self.forest.check()?;
-        let (fwd, labelled) = crate::features::aligned_targets(features, prices, h)?;
+        let (fwd, labelled, offset) = crate::features::aligned_targets(features, prices, h)?;
         let classes = crate::features::quantile_classes(fwd.view(), &labelled, self.classes)?;
         let baseline = match &self.baseline {
             Some(b) => b.clone(),
@@ -201,7 +201,7 @@ impl RankerParams {
             refits.push(Refit {
                 train_from: all_dates[train[0]],
                 train_to: all_dates[last],
-                label_end: prices_date_after(prices, all_dates[last], h),
+                label_end: prices.panel().dates()[offset + last + h],
                 predict_from: all_dates[t0],
                 predict_to: all_dates[t1 - 1],
                 train_rows: x_train.nrows(),
@@ -236,12 +236,6 @@ fn longest_momentum(names: &[String]) -> Option<String> {
         .filter_map(|n| n.strip_prefix("mom_").and_then(|w| w.parse::<usize>().ok()).map(|w| (w, n.clone())))
         .max_by_key(|(w, _)| *w)
         .map(|(_, n)| n)
-}
-
-fn prices_date_after(prices: &Prices, d: NaiveDate, h: usize) -> NaiveDate {
-    let pd = prices.panel().dates();
-    let i = pd.binary_search(&d).unwrap_or(0);
-    pd[(i + h).min(pd.len() - 1)]
 }
 
 /// One refit of the walk-forward.
