@@ -385,6 +385,7 @@ impl FeatureSet {
 
     /// Design-matrix rows of the given date indices (date-major, as
     /// [`design`](Self::design)).
+    #[cfg(feature = "ml")]
     pub(crate) fn rows(&self, dates: &[usize]) -> Array2<f64> {
         let (_, n, f) = self.values.dim();
         Array2::from_shape_fn((dates.len() * n, f), |(r, k)| self.values[[dates[r / n], r % n, k]])
@@ -530,6 +531,7 @@ fn run_offset(run: &[NaiveDate], within: &[NaiveDate]) -> Option<usize> {
 /// out. Also returns the price-date index of the first feature date. Errors
 /// when the assets differ or the feature dates are not a run of consecutive
 /// price dates.
+#[cfg(feature = "ml")]
 pub(crate) fn aligned_targets(
     features: &FeatureSet,
     prices: &Prices,
