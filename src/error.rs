@@ -22,6 +22,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A model weights file is unreadable, unwritable or does not fit the model.
+    #[error("model file {path}: {message}")]
+    ModelFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
     /// The CSV reader or a DataFrame operation failed.
     #[error("cannot read the table: {0}")]
     Table(String),
@@ -157,6 +166,15 @@ pub enum Error {
     /// Two inputs disagree in shape.
     #[error("shape mismatch: {0}")]
     Shape(String),
+
+    /// Training produced a non-finite loss or gradient.
+    #[error("training diverged in epoch {epoch}: the loss became {loss} (lower the learning rate, clip gradients or scale the inputs)")]
+    Diverged {
+        /// 1-based epoch in which it happened.
+        epoch: usize,
+        /// The loss seen (NaN or ±inf; NaN also for a non-finite gradient).
+        loss: f64,
+    },
 }
 
 impl Error {

@@ -62,6 +62,8 @@ pub mod display;
 mod error;
 pub mod estimate;
 pub mod features;
+#[cfg(feature = "nn")]
+pub mod forecast;
 #[cfg(feature = "ml")]
 mod forest;
 mod linalg;

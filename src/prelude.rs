@@ -17,6 +17,10 @@ pub use crate::estimate::{Estimator, Moments, MomentsParams};
 pub use crate::features::{CrossSection, Feature, FeatureSet, Features, Targets};
 #[cfg(feature = "ml")]
 pub use crate::features::{Selection, Selector};
+#[cfg(all(feature = "nn", feature = "optimize"))]
+pub use crate::forecast::LstmStrategy;
+#[cfg(feature = "nn")]
+pub use crate::forecast::{Forecast, Forecaster, Loss};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
 #[cfg(feature = "ml")]

@@ -1,0 +1,371 @@
+//! The LSTM layer, a dense layer and their parameters, on dfdx tensors.
+
+use dfdx::prelude::*;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+use super::Backend;
+use crate::error::{Error, Result};
+
+/// A matrix on device `D` with tape `T`.
+pub type Matrix<D, T = NoneTape> = Tensor<(usize, usize), f32, D, T>;
+/// A vector on device `D` with tape `T`.
+pub type Vector<D, T = NoneTape> = Tensor<(usize,), f32, D, T>;
+/// A batch of sequences, `[batch, time, features]` (or time-major where said).
+pub type Sequence<D, T = NoneTape> = Tensor<(usize, usize, usize), f32, D, T>;
+
+pub(crate) fn nn_err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Shape(format!("tensor operation failed on the device: {e:?}"))
+}
+
+/// One trainable tensor, under the name PyTorch gives it.
+#[derive(Debug, Clone)]
+pub enum Param<D: Backend> {
+    /// A weight matrix `[out, in]`.
+    Matrix(Matrix<D>),
+    /// A bias vector `[out]`.
+    Vector(Vector<D>),
+}
+
+impl<D: Backend> Param<D> {
+    /// PyTorch shape of the tensor.
+    pub fn shape(&self) -> Vec<usize> {
+        match self {
+            Param::Matrix(m) => vec![m.shape().0, m.shape().1],
+            Param::Vector(v) => vec![v.shape().0],
+        }
+    }
+
+    /// Values, row-major.
+    pub fn values(&self) -> Vec<f32> {
+        match self {
+            Param::Matrix(m) => m.as_vec(),
+            Param::Vector(v) => v.as_vec(),
+        }
+    }
+
+    /// The gradient of this tensor in `grads`, row-major (zeros when it got none).
+    pub fn gradient(&self, grads: &mut Gradients<f32, D>) -> Result<Vec<f32>> {
+        Ok(match self {
+            Param::Matrix(m) => {
+                grads.try_alloc_for(m).map_err(nn_err)?;
+                grads.get(m).as_vec()
+            }
+            Param::Vector(v) => {
+                grads.try_alloc_for(v).map_err(nn_err)?;
+                grads.get(v).as_vec()
+            }
+        })
+    }
+
+    /// Replaces the values (same shape), keeping the tensor's identity.
+    pub fn set_values(&mut self, values: &[f32]) -> Result<()> {
+        let n: usize = self.shape().iter().product();
+        if values.len() != n {
+            return Err(Error::Shape(format!("expected {n} values, got {}", values.len())));
+        }
+        match self {
+            Param::Matrix(m) => m.copy_from(values),
+            Param::Vector(v) => v.copy_from(values),
+        }
+        Ok(())
+    }
+}
+
+fn uniform<D: Backend>(dev: &D, rng: &mut StdRng, n: usize, bound: f32) -> Vec<f32> {
+    let _ = dev;
+    (0..n).map(|_| rng.gen_range(-bound..bound)).collect()
+}
+
+/// Models whose parameters can be listed by PyTorch name.
+pub trait Parameters<D: Backend> {
+    /// `(name, tensor)` in a fixed order.
+    fn parameters(&self) -> Vec<(String, &Param<D>)>;
+    /// Mutable access in the same order.
+    fn parameters_mut(&mut self) -> Vec<(String, &mut Param<D>)>;
+
+    /// Number of scalar parameters.
+    fn n_parameters(&self) -> usize {
+        self.parameters().iter().map(|(_, p)| p.shape().iter().product::<usize>()).sum()
+    }
+}
+
+/// A fully connected layer $y = x W^\top + b$ with PyTorch's `nn.Linear`
+/// layout (`weight` `[out, in]`, `bias` `[out]`) and default initialisation
+/// $\mathcal U(-1/\sqrt{in}, 1/\sqrt{in})$.
+#[derive(Debug, Clone)]
+pub struct Dense<D: Backend> {
+    weight: Param<D>,
+    bias: Param<D>,
+}
+
+impl<D: Backend> Dense<D> {
+    /// A seeded layer.
+    pub fn new(dev: &D, inputs: usize, outputs: usize, rng: &mut StdRng) -> Self {
+        let bound = 1.0 / (inputs as f32).sqrt();
+        let w = uniform(dev, rng, inputs * outputs, bound);
+        let b = uniform(dev, rng, outputs, bound);
+        Dense {
+            weight: Param::Matrix(dev.tensor_from_vec(w, (outputs, inputs))),
+            bias: Param::Vector(dev.tensor_from_vec(b, (outputs,))),
+        }
+    }
+
+    /// `x` `[batch, in]` → `[batch, out]`.
+    pub fn forward<T: Tape<f32, D> + Merge<T>>(&self, x: Matrix<D, T>) -> Result<Matrix<D, T>> {
+        let (Param::Matrix(w), Param::Vector(b)) = (&self.weight, &self.bias) else { unreachable!() };
+        let batch = x.shape().0;
+        let y = x.try_matmul(w.clone().try_permute::<_, Axes2<1, 0>>().map_err(nn_err)?).map_err(nn_err)?;
+        let shape = *y.shape();
+        let b = b.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&shape).map_err(nn_err)?;
+        debug_assert_eq!(shape.0, batch);
+        (y + b).try_reshape_like(&shape).map_err(nn_err)
+    }
+
+    pub(crate) fn named(&self, prefix: &str) -> Vec<(String, &Param<D>)> {
+        vec![(format!("{prefix}weight"), &self.weight), (format!("{prefix}bias"), &self.bias)]
+    }
+
+    pub(crate) fn named_mut(&mut self, prefix: &str) -> Vec<(String, &mut Param<D>)> {
+        vec![(format!("{prefix}weight"), &mut self.weight), (format!("{prefix}bias"), &mut self.bias)]
+    }
+}
+
+#[derive(Debug, Clone)]
+struct LstmLayer<D: Backend> {
+    w_ih: Param<D>,
+    w_hh: Param<D>,
+    b_ih: Param<D>,
+    b_hh: Param<D>,
+}
+
+/// A stacked LSTM with PyTorch's `nn.LSTM` semantics.
+///
+/// For layer $l$ with input $x_t$ (the previous layer's hidden state for
+/// $l > 0$), gates in PyTorch's order $(i, f, g, o)$:
+///
+/// $$\begin{aligned}
+/// z_t &= W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh} \in \mathbb R^{4H},\\
+/// i_t &= \sigma(z_t^{(0)}),\ f_t = \sigma(z_t^{(1)}),\ g_t = \tanh(z_t^{(2)}),\ o_t = \sigma(z_t^{(3)}),\\
+/// c_t &= f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t),
+/// \end{aligned}$$
+///
+/// from $h_0 = c_0 = 0$. Parameters `weight_ih_l{k}` `[4H, I]`,
+/// `weight_hh_l{k}` `[4H, H]`, `bias_ih_l{k}`, `bias_hh_l{k}` `[4H]`,
+/// initialised $\mathcal U(-1/\sqrt H, 1/\sqrt H)$ like PyTorch. Input is
+/// batch-first `[B, T, I]`.
+///
+/// Built from dfdx's differentiable operations, so gradients come from
+/// dfdx's tape and the same code runs on any dfdx device. The input
+/// projection $W_{ih} x_t$ of all time steps is one matrix product; only
+/// the recurrent product runs per step.
+#[derive(Debug, Clone)]
+pub struct Lstm<D: Backend> {
+    input: usize,
+    hidden: usize,
+    layers: Vec<LstmLayer<D>>,
+}
+
+/// The LSTM's outputs.
+pub struct LstmOutput<D: Backend, T> {
+    /// Hidden states of the last layer for every step, **time-major**
+    /// `[T, B, H]`; it carries the gradient tape.
+    pub sequence: Sequence<D, T>,
+    /// Last hidden state of every layer, `[B, H]` each (values only,
+    /// PyTorch's `h_n`).
+    pub hiddens: Vec<Matrix<D>>,
+    /// Last cell state of every layer, `[B, H]` each (values only,
+    /// PyTorch's `c_n`).
+    pub cells: Vec<Matrix<D>>,
+}
+
+impl<D: Backend, T: Tape<f32, D> + Merge<T>> LstmOutput<D, T> {
+    /// The last hidden state of the last layer, `[B, H]` (carries the tape).
+    pub fn last(self) -> Result<Matrix<D, T>> {
+        let (t, b, h) = *self.sequence.shape();
+        self.sequence.try_slice((t - 1..t, .., ..)).map_err(nn_err)?.try_reshape_like(&(b, h)).map_err(nn_err)
+    }
+
+    /// The hidden states batch-first, `[B, T, H]`.
+    pub fn batch_first(self) -> Result<Sequence<D, T>> {
+        self.sequence.try_permute::<_, dfdx::prelude::Axes3<1, 0, 2>>().map_err(nn_err)
+    }
+}
+
+impl<D: Backend> Lstm<D> {
+    /// A seeded LSTM with `layers` layers of `hidden` units on `input` features.
+    pub fn new(dev: &D, input: usize, hidden: usize, layers: usize, rng: &mut StdRng) -> Result<Self> {
+        if input == 0 || hidden == 0 || layers == 0 {
+            return Err(Error::param(
+                "lstm",
+                format!("input, hidden and layers must be ≥ 1, got {input}, {hidden}, {layers}"),
+            ));
+        }
+        let bound = 1.0 / (hidden as f32).sqrt();
+        let g = 4 * hidden;
+        let layers = (0..layers)
+            .map(|l| {
+                let i = if l == 0 { input } else { hidden };
+                LstmLayer {
+                    w_ih: Param::Matrix(dev.tensor_from_vec(uniform(dev, rng, g * i, bound), (g, i))),
+                    w_hh: Param::Matrix(dev.tensor_from_vec(uniform(dev, rng, g * hidden, bound), (g, hidden))),
+                    b_ih: Param::Vector(dev.tensor_from_vec(uniform(dev, rng, g, bound), (g,))),
+                    b_hh: Param::Vector(dev.tensor_from_vec(uniform(dev, rng, g, bound), (g,))),
+                }
+            })
+            .collect();
+        Ok(Lstm { input, hidden, layers })
+    }
+
+    /// Input features per step.
+    pub fn input_size(&self) -> usize {
+        self.input
+    }
+
+    /// Hidden units per layer.
+    pub fn hidden_size(&self) -> usize {
+        self.hidden
+    }
+
+    /// Number of stacked layers.
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Runs the sequence `x` `[B, T, I]` (batch-first, like
+    /// `nn.LSTM(batch_first=True)`).
+    pub fn forward<T: Tape<f32, D> + Merge<T>>(&self, x: Sequence<D, T>) -> Result<LstmOutput<D, T>> {
+        let (b, t, i) = *x.shape();
+        if i != self.input || t == 0 || b == 0 {
+            return Err(Error::Shape(format!(
+                "LSTM input must be [batch ≥ 1, time ≥ 1, {}], got [{b}, {t}, {i}]",
+                self.input
+            )));
+        }
+        // Time-major from here on: a step is a contiguous block.
+        let mut seq = x.try_permute::<_, dfdx::prelude::Axes3<1, 0, 2>>().map_err(nn_err)?;
+        let mut hiddens = Vec::with_capacity(self.layers.len());
+        let mut cells = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let (s, h, c) = self.layer_forward(layer, seq)?;
+            seq = s;
+            hiddens.push(h);
+            cells.push(c);
+        }
+        Ok(LstmOutput { sequence: seq, hiddens, cells })
+    }
+
+    /// One layer over a time-major sequence `[T, B, I]`.
+    fn layer_forward<T: Tape<f32, D> + Merge<T>>(
+        &self,
+        layer: &LstmLayer<D>,
+        x: Sequence<D, T>,
+    ) -> Result<(Sequence<D, T>, Matrix<D>, Matrix<D>)> {
+        let (Param::Matrix(w_ih), Param::Matrix(w_hh), Param::Vector(b_ih), Param::Vector(b_hh)) =
+            (&layer.w_ih, &layer.w_hh, &layer.b_ih, &layer.b_hh)
+        else {
+            unreachable!()
+        };
+        let (t, b, i) = *x.shape();
+        let h = self.hidden;
+        let g4 = 4 * h;
+        // Input projection of every step at once: [T·B, 4H].
+        let x2 = x.try_reshape_like(&(t * b, i)).map_err(nn_err)?;
+        let xp = x2.try_matmul(w_ih.clone().try_permute::<_, Axes2<1, 0>>().map_err(nn_err)?).map_err(nn_err)?;
+        let bias =
+            (b_ih.retaped::<T>() + b_hh.clone()).try_broadcast_like::<_, Axis<0>>(&(t * b, g4)).map_err(nn_err)?;
+        let xp = (xp + bias).try_reshape_like(&(t, b, g4)).map_err(nn_err)?;
+        let w_hh_t = w_hh.clone().try_permute::<_, Axes2<1, 0>>().map_err(nn_err)?;
+
+        // Each intermediate used twice keeps its tape on exactly one use (the
+        // one that flows into the returned sequence); the other use gets an
+        // empty tape whose operations merge back through the sequence.
+        let (xp, xp_tape) = split(xp);
+        let mut xp_tape = Some(xp_tape);
+        let mut outputs: Vec<Matrix<D, T>> = Vec::with_capacity(t);
+        let mut h_prev: Option<Matrix<D, T>> = None;
+        let mut c_prev: Option<Matrix<D, T>> = None;
+        let mut last: Option<(Matrix<D>, Matrix<D>)> = None;
+        for step in 0..t {
+            let xt = match xp_tape.take() {
+                Some(tape) => put(xp.clone(), tape),
+                None => xp.retaped::<T>(),
+            };
+            let xt =
+                xt.try_slice((step..step + 1, .., ..)).map_err(nn_err)?.try_reshape_like(&(b, g4)).map_err(nn_err)?;
+            let z = match h_prev.take() {
+                None => xt,
+                Some(hp) => xt + hp.try_matmul(w_hh_t.clone()).map_err(nn_err)?,
+            };
+            let (z, z_tape) = split(z);
+            let gate = |k: usize, tape: Option<T>| -> Result<Matrix<D, T>> {
+                let zt = match tape {
+                    Some(tp) => put(z.clone(), tp),
+                    None => z.retaped::<T>(),
+                };
+                zt.try_slice((.., k * h..(k + 1) * h)).map_err(nn_err)
+            };
+            let ig = gate(0, Some(z_tape))?.try_sigmoid().map_err(nn_err)?;
+            let fg = gate(1, None)?.try_sigmoid().map_err(nn_err)?;
+            let gg = gate(2, None)?.try_tanh().map_err(nn_err)?;
+            let og = gate(3, None)?.try_sigmoid().map_err(nn_err)?;
+            let c = match c_prev.take() {
+                None => ig * gg,
+                Some(cp) => fg * cp + ig * gg,
+            };
+            let (c, c_tape) = split(c);
+            let hn = og * put(c.clone(), c_tape).try_tanh().map_err(nn_err)?;
+            let (hn, h_tape) = split(hn);
+            outputs.push(put(hn.clone(), h_tape));
+            h_prev = Some(hn.retaped::<T>());
+            c_prev = Some(c.retaped::<T>());
+            last = Some((hn, c));
+        }
+        let seq = outputs.try_stack().map_err(nn_err)?;
+        let (h_last, c_last) = last.expect("t ≥ 1");
+        Ok((seq, h_last, c_last))
+    }
+
+    pub(crate) fn named(&self, prefix: &str) -> Vec<(String, &Param<D>)> {
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            out.push((format!("{prefix}weight_ih_l{l}"), &layer.w_ih));
+            out.push((format!("{prefix}weight_hh_l{l}"), &layer.w_hh));
+            out.push((format!("{prefix}bias_ih_l{l}"), &layer.b_ih));
+            out.push((format!("{prefix}bias_hh_l{l}"), &layer.b_hh));
+        }
+        out
+    }
+
+    pub(crate) fn named_mut(&mut self, prefix: &str) -> Vec<(String, &mut Param<D>)> {
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            out.push((format!("{prefix}weight_ih_l{l}"), &mut layer.w_ih));
+            out.push((format!("{prefix}weight_hh_l{l}"), &mut layer.w_hh));
+            out.push((format!("{prefix}bias_ih_l{l}"), &mut layer.b_ih));
+            out.push((format!("{prefix}bias_hh_l{l}"), &mut layer.b_hh));
+        }
+        out
+    }
+}
+
+impl<D: Backend> Parameters<D> for Lstm<D> {
+    fn parameters(&self) -> Vec<(String, &Param<D>)> {
+        self.named("")
+    }
+    fn parameters_mut(&mut self) -> Vec<(String, &mut Param<D>)> {
+        self.named_mut("")
+    }
+}
+
+fn split<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D, T>) -> (Tensor<S, f32, D>, T) {
+    dfdx::tensor::SplitTape::split_tape(t)
+}
+
+fn put<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D>, tape: T) -> Tensor<S, f32, D, T> {
+    dfdx::tensor::PutTape::put_tape(t, tape)
+}
+
+/// A seeded random generator for model initialisation.
+pub(crate) fn seeded(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
