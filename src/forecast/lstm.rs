@@ -130,6 +130,9 @@ impl<D: Backend> Dense<D> {
     }
 }
 
+/// A layer's hidden-state sequence (with the tape), last `h` and last `c`.
+type LayerOutput<D, T> = (Sequence<D, T>, Matrix<D>, Matrix<D>);
+
 #[derive(Debug, Clone)]
 struct LstmLayer<D: Backend> {
     w_ih: Param<D>,
@@ -259,7 +262,7 @@ impl<D: Backend> Lstm<D> {
         &self,
         layer: &LstmLayer<D>,
         x: Sequence<D, T>,
-    ) -> Result<(Sequence<D, T>, Matrix<D>, Matrix<D>)> {
+    ) -> Result<LayerOutput<D, T>> {
         let (Param::Matrix(w_ih), Param::Matrix(w_hh), Param::Vector(b_ih), Param::Vector(b_hh)) =
             (&layer.w_ih, &layer.w_hh, &layer.b_ih, &layer.b_hh)
         else {

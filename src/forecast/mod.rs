@@ -653,7 +653,8 @@ pub struct Scores {
     pub mse: f64,
     /// $1 - \mathrm{MSE}/\mathrm{MSE}_{hist}$ (historical-mean forecast).
     pub r2: f64,
-    /// Share of forecasts with the outcome's sign (outcomes of 0 excluded).
+    /// Share of forecasts with the outcome's sign (zero forecasts and zero
+    /// outcomes excluded; NaN for a forecast that is always zero).
     pub hit_rate: f64,
     /// Pearson correlation of forecast and outcome, pooled.
     pub pearson: f64,
@@ -793,7 +794,7 @@ fn score(pred: &Array2<f64>, actual: &Array2<f64>, reference: &Array2<f64>) -> S
     let mse_ref = reference.iter().zip(&a).map(|(r, a)| (r - a).powi(2)).sum::<f64>() / a.len() as f64;
     let (mut hits, mut total) = (0usize, 0usize);
     for (p, a) in p.iter().zip(&a) {
-        if *a != 0.0 {
+        if *a != 0.0 && *p != 0.0 {
             total += 1;
             hits += usize::from(p.signum() == a.signum());
         }
