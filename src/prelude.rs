@@ -20,7 +20,7 @@ pub use crate::features::{Selection, Selector};
 #[cfg(all(feature = "nn", feature = "optimize"))]
 pub use crate::forecast::LstmStrategy;
 #[cfg(feature = "nn")]
-pub use crate::forecast::{Forecast, Forecaster, Loss};
+pub use crate::forecast::{Forecast, Forecaster, ForecasterParams, Loss};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
 #[cfg(feature = "ml")]

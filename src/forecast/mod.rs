@@ -42,6 +42,8 @@ use dfdx::prelude::*;
 use ndarray::{Array2, ArrayView2};
 use plotly::Plot;
 
+/// dfdx's CPU device, the default for every model here.
+pub use dfdx::prelude::Cpu;
 pub use lstm::{Dense, Lstm, LstmOutput, Matrix, Param, Parameters, Sequence, Vector};
 #[cfg(feature = "optimize")]
 pub use strategy::LstmStrategy;
@@ -523,7 +525,7 @@ pub struct Blocks {
 
 /// A trained forecaster with its training record and test-block evaluation.
 #[derive(Debug, Clone)]
-pub struct Forecast<D: Backend> {
+pub struct Forecast<D: Backend = Cpu> {
     model: LstmRegressor<D>,
     scaler: Scaler,
     window: usize,
