@@ -71,8 +71,7 @@ impl<D: Backend> Param<D> {
     }
 }
 
-fn uniform<D: Backend>(dev: &D, rng: &mut StdRng, n: usize, bound: f32) -> Vec<f32> {
-    let _ = dev;
+fn uniform(rng: &mut StdRng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.gen_range(-bound..bound)).collect()
 }
 
@@ -102,8 +101,8 @@ impl<D: Backend> Dense<D> {
     /// A seeded layer.
     pub fn new(dev: &D, inputs: usize, outputs: usize, rng: &mut StdRng) -> Self {
         let bound = 1.0 / (inputs as f32).sqrt();
-        let w = uniform(dev, rng, inputs * outputs, bound);
-        let b = uniform(dev, rng, outputs, bound);
+        let w = uniform(rng, inputs * outputs, bound);
+        let b = uniform(rng, outputs, bound);
         Dense {
             weight: Param::Matrix(dev.tensor_from_vec(w, (outputs, inputs))),
             bias: Param::Vector(dev.tensor_from_vec(b, (outputs,))),
@@ -113,12 +112,10 @@ impl<D: Backend> Dense<D> {
     /// `x` `[batch, in]` → `[batch, out]`.
     pub fn forward<T: Tape<f32, D> + Merge<T>>(&self, x: Matrix<D, T>) -> Result<Matrix<D, T>> {
         let (Param::Matrix(w), Param::Vector(b)) = (&self.weight, &self.bias) else { unreachable!() };
-        let batch = x.shape().0;
         let y = x.try_matmul(w.clone().try_permute::<_, Axes2<1, 0>>().map_err(nn_err)?).map_err(nn_err)?;
         let shape = *y.shape();
         let b = b.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&shape).map_err(nn_err)?;
-        debug_assert_eq!(shape.0, batch);
-        (y + b).try_reshape_like(&shape).map_err(nn_err)
+        Ok(y + b)
     }
 
     pub(crate) fn named(&self, prefix: &str) -> Vec<(String, &Param<D>)> {
@@ -209,10 +206,10 @@ impl<D: Backend> Lstm<D> {
             .map(|l| {
                 let i = if l == 0 { input } else { hidden };
                 LstmLayer {
-                    w_ih: Param::Matrix(dev.tensor_from_vec(uniform(dev, rng, g * i, bound), (g, i))),
-                    w_hh: Param::Matrix(dev.tensor_from_vec(uniform(dev, rng, g * hidden, bound), (g, hidden))),
-                    b_ih: Param::Vector(dev.tensor_from_vec(uniform(dev, rng, g, bound), (g,))),
-                    b_hh: Param::Vector(dev.tensor_from_vec(uniform(dev, rng, g, bound), (g,))),
+                    w_ih: Param::Matrix(dev.tensor_from_vec(uniform(rng, g * i, bound), (g, i))),
+                    w_hh: Param::Matrix(dev.tensor_from_vec(uniform(rng, g * hidden, bound), (g, hidden))),
+                    b_ih: Param::Vector(dev.tensor_from_vec(uniform(rng, g, bound), (g,))),
+                    b_hh: Param::Vector(dev.tensor_from_vec(uniform(rng, g, bound), (g,))),
                 }
             })
             .collect();
@@ -324,30 +321,19 @@ impl<D: Backend> Lstm<D> {
             last = Some((hn, c));
         }
         let seq = outputs.try_stack().map_err(nn_err)?;
-        let (h_last, c_last) = last.expect("t ≥ 1");
+        let (h_last, c_last) = last.ok_or_else(|| Error::Shape("LSTM input has no time steps".into()))?;
         Ok((seq, h_last, c_last))
     }
 
     pub(crate) fn named(&self, prefix: &str) -> Vec<(String, &Param<D>)> {
-        let mut out = Vec::new();
-        for (l, layer) in self.layers.iter().enumerate() {
-            out.push((format!("{prefix}weight_ih_l{l}"), &layer.w_ih));
-            out.push((format!("{prefix}weight_hh_l{l}"), &layer.w_hh));
-            out.push((format!("{prefix}bias_ih_l{l}"), &layer.b_ih));
-            out.push((format!("{prefix}bias_hh_l{l}"), &layer.b_hh));
-        }
-        out
+        let tensors = self.layers.iter().flat_map(|l| [&l.w_ih, &l.w_hh, &l.b_ih, &l.b_hh]);
+        torch_names(prefix, self.layers.len()).zip(tensors).collect()
     }
 
     pub(crate) fn named_mut(&mut self, prefix: &str) -> Vec<(String, &mut Param<D>)> {
-        let mut out = Vec::new();
-        for (l, layer) in self.layers.iter_mut().enumerate() {
-            out.push((format!("{prefix}weight_ih_l{l}"), &mut layer.w_ih));
-            out.push((format!("{prefix}weight_hh_l{l}"), &mut layer.w_hh));
-            out.push((format!("{prefix}bias_ih_l{l}"), &mut layer.b_ih));
-            out.push((format!("{prefix}bias_hh_l{l}"), &mut layer.b_hh));
-        }
-        out
+        let n = self.layers.len();
+        let tensors = self.layers.iter_mut().flat_map(|l| [&mut l.w_ih, &mut l.w_hh, &mut l.b_ih, &mut l.b_hh]);
+        torch_names(prefix, n).zip(tensors).collect()
     }
 }
 
@@ -358,6 +344,12 @@ impl<D: Backend> Parameters<D> for Lstm<D> {
     fn parameters_mut(&mut self) -> Vec<(String, &mut Param<D>)> {
         self.named_mut("")
     }
+}
+
+/// `nn.LSTM`'s parameter names, four per layer in [`LstmLayer`]'s field order.
+fn torch_names(prefix: &str, layers: usize) -> impl Iterator<Item = String> + '_ {
+    (0..layers)
+        .flat_map(move |l| ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map(|kind| format!("{prefix}{kind}_l{l}")))
 }
 
 fn split<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D, T>) -> (Tensor<S, f32, D>, T) {

@@ -137,36 +137,58 @@ pub fn load_safetensors<D: Backend, M: Parameters<D>>(
     model: &mut M,
     path: impl AsRef<Path>,
 ) -> Result<HashMap<String, String>> {
-    let path_s = path.as_ref().display().to_string();
-    let buf = std::fs::read(path.as_ref()).map_err(|e| Error::Io { path: path.as_ref().to_path_buf(), source: e })?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&buf)
-        .map_err(|e| model_file(path.as_ref(), format!("not a safetensors file: {e:?}")))?;
-    let file = safetensors::SafeTensors::deserialize(&buf)
-        .map_err(|e| model_file(path.as_ref(), format!("not a safetensors file: {e:?}")))?;
-    let mut expected: Vec<String> = Vec::new();
-    for (name, p) in model.parameters_mut() {
-        let t = file
-            .tensor(&name)
-            .map_err(|_| Error::Shape(format!("{path_s} has no tensor {name:?}; it holds {:?}", file.names())))?;
-        if t.dtype() != safetensors::Dtype::F32 {
-            return Err(Error::Shape(format!("{name} in {path_s} is {:?}, expected F32", t.dtype())));
-        }
-        if t.shape() != p.shape().as_slice() {
-            return Err(Error::Shape(format!(
-                "{name} in {path_s} has shape {:?}, the model expects {:?}",
-                t.shape(),
-                p.shape()
-            )));
-        }
-        let values: Vec<f32> = t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        p.set_values(&values)?;
-        expected.push(name);
+    let file = WeightsFile::read(path.as_ref())?;
+    file.fill(model)?;
+    Ok(file.metadata)
+}
+
+/// A safetensors file read once: its bytes and its string metadata.
+struct WeightsFile {
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+    metadata: HashMap<String, String>,
+}
+
+impl WeightsFile {
+    fn read(path: &Path) -> Result<WeightsFile> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+            .map_err(|e| model_file(path, format!("not a safetensors file: {e:?}")))?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        Ok(WeightsFile { path: path.to_path_buf(), bytes, metadata })
     }
-    let extra: Vec<&String> = file.names().into_iter().filter(|n| !expected.contains(n)).collect();
-    if !extra.is_empty() {
-        return Err(Error::Shape(format!("{path_s} has tensors the model does not: {extra:?}")));
+
+    /// Copies every parameter of `model` from the file (see [`load_safetensors`]).
+    fn fill<D: Backend, M: Parameters<D>>(&self, model: &mut M) -> Result<()> {
+        let path_s = self.path.display().to_string();
+        let file = safetensors::SafeTensors::deserialize(&self.bytes)
+            .map_err(|e| model_file(&self.path, format!("not a safetensors file: {e:?}")))?;
+        let mut expected: Vec<String> = Vec::new();
+        for (name, p) in model.parameters_mut() {
+            let t = file
+                .tensor(&name)
+                .map_err(|_| Error::Shape(format!("{path_s} has no tensor {name:?}; it holds {:?}", file.names())))?;
+            if t.dtype() != safetensors::Dtype::F32 {
+                return Err(Error::Shape(format!("{name} in {path_s} is {:?}, expected F32", t.dtype())));
+            }
+            if t.shape() != p.shape().as_slice() {
+                return Err(Error::Shape(format!(
+                    "{name} in {path_s} has shape {:?}, the model expects {:?}",
+                    t.shape(),
+                    p.shape()
+                )));
+            }
+            let values: Vec<f32> =
+                t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            p.set_values(&values)?;
+            expected.push(name);
+        }
+        let extra: Vec<&String> = file.names().into_iter().filter(|n| !expected.contains(n)).collect();
+        if !extra.is_empty() {
+            return Err(Error::Shape(format!("{path_s} has tensors the model does not: {extra:?}")));
+        }
+        Ok(())
     }
-    Ok(header.metadata().clone().unwrap_or_default())
 }
 
 fn model_file(path: &Path, message: String) -> Error {
@@ -183,6 +205,11 @@ pub struct Scaler {
 }
 
 impl Scaler {
+    /// A standardised value of asset `j` back in return units.
+    fn restore(&self, j: usize, z: f32) -> f64 {
+        z as f64 * self.std[j] + self.mean[j]
+    }
+
     fn fit(r: ArrayView2<'_, f64>, assets: &[String]) -> Result<Scaler> {
         let mut mean = Vec::with_capacity(r.ncols());
         let mut std = Vec::with_capacity(r.ncols());
@@ -345,13 +372,15 @@ impl ForecasterParams {
         let n_test = (n_samples as f64 * self.test).round() as usize;
         let n_val = (n_samples as f64 * self.validation).round() as usize;
         let n_train = n_samples - n_test - n_val;
-        if n_train < 2 * self.train.batch_size.min(32)
-            || (self.validation > 0.0 && n_val == 0)
-            || (self.test > 0.0 && n_test == 0)
-        {
+        let min_train = 2 * self.train.batch_size.min(32);
+        if n_train < min_train || (self.validation > 0.0 && n_val == 0) || (self.test > 0.0 && n_test == 0) {
+            let train_share = 1.0 - self.validation - self.test;
             return Err(Error::TooFewRows {
-                operation: format!("a forecaster with window {} and this split", self.window),
-                needed: self.window + 64 + 2,
+                operation: format!(
+                    "a forecaster with window {} ({min_train} training samples after the validation and test blocks)",
+                    self.window
+                ),
+                needed: self.window + (min_train as f64 / train_share).ceil() as usize + 1,
                 got: r.nrows(),
             });
         }
@@ -360,21 +389,17 @@ impl ForecasterParams {
         let scaler = Scaler::fit(r.slice(ndarray::s![..self.window + n_train, ..]), returns.assets())?;
         let z = scale(r, &scaler);
         let n = r.ncols();
-        let mut model = LstmRegressor::new(dev, n, self.hidden, self.layers, n, self.train.seed)?;
+        let model = LstmRegressor::new(dev, n, self.hidden, self.layers, n, self.train.seed)?;
         let samples = Samples { z: &z, window: self.window, dev: dev.clone(), loss: self.loss };
-        let history = {
-            let mut job =
-                Job { model: model.clone(), samples: &samples, train: 0..n_train, val: n_train..n_train + n_val };
-            let h = train::fit(&mut job, n_train, &self.train)?;
-            model = job.model;
-            h
-        };
+        let mut job = Job { model, samples: &samples, train: 0..n_train, val: n_train..n_train + n_val };
+        let history = train::fit(&mut job, n_train, &self.train)?;
+        let model = job.model;
         let test = n_train + n_val..n_samples;
         let evaluation = if test.is_empty() {
             None
         } else {
             let pred = predict_rows(&model, &samples, test.clone())?;
-            Some(Evaluation::new(returns, &scaler, self.window, test.clone(), &pred, &z)?)
+            Some(Evaluation::new(returns, &scaler, self.window, test.clone(), &pred))
         };
         Ok(Forecast {
             model,
@@ -580,7 +605,7 @@ impl<D: Backend> Forecast<D> {
         let dev = D::default();
         let x: Sequence<D> = dev.tensor_from_vec(z.iter().copied().collect(), (1, self.window, n));
         let p = self.model.forward(x)?.as_vec();
-        Ok(p.iter().enumerate().map(|(j, v)| *v as f64 * self.scaler.std[j] + self.scaler.mean[j]).collect())
+        Ok(p.iter().enumerate().map(|(j, v)| self.scaler.restore(j, *v)).collect())
     }
 
     /// Saves the weights (PyTorch names) with the window, assets and scaler
@@ -622,11 +647,9 @@ impl<D: Backend> Forecast<D> {
 
 /// Loads a forecaster saved by [`Forecast::save`] (CPU).
 pub fn load_forecaster(path: impl AsRef<Path>) -> Result<Forecast<Cpu>> {
+    let file = WeightsFile::read(path.as_ref())?;
     let path_s = path.as_ref().display().to_string();
-    let buf = std::fs::read(path.as_ref()).map_err(|e| Error::Io { path: path.as_ref().to_path_buf(), source: e })?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&buf)
-        .map_err(|e| model_file(path.as_ref(), format!("not a safetensors file: {e:?}")))?;
-    let meta = header.metadata().clone().unwrap_or_default();
+    let meta = &file.metadata;
     let get = |k: &str| meta.get(k).ok_or_else(|| Error::Shape(format!("{path_s} lacks metadata {k:?}")));
     let num = |k: &str| -> Result<usize> { get(k)?.parse().map_err(|_| Error::Shape(format!("bad {k} in {path_s}"))) };
     let floats = |k: &str| -> Result<Vec<f64>> {
@@ -636,7 +659,7 @@ pub fn load_forecaster(path: impl AsRef<Path>) -> Result<Forecast<Cpu>> {
     let n = assets.len();
     let dev = Cpu::default();
     let mut model = LstmRegressor::new(&dev, n, num("hidden")?, num("layers")?, n, 0)?;
-    load_safetensors(&mut model, path.as_ref())?;
+    file.fill(&mut model)?;
     Ok(Forecast {
         model,
         scaler: Scaler { mean: floats("scaler_mean")?, std: floats("scaler_std")? },
@@ -691,8 +714,7 @@ impl Evaluation {
         window: usize,
         test: std::ops::Range<usize>,
         pred: &Array2<f32>,
-        _z: &Array2<f32>,
-    ) -> Result<Evaluation> {
+    ) -> Evaluation {
         let r = returns.values();
         let n = r.ncols();
         let rows = test.len();
@@ -702,7 +724,7 @@ impl Evaluation {
         for (i, k) in test.clone().enumerate() {
             for j in 0..n {
                 actual[(i, j)] = r[(k + window, j)];
-                lstm[(i, j)] = pred[(i, j)] as f64 * scaler.std[j] + scaler.mean[j];
+                lstm[(i, j)] = scaler.restore(j, pred[(i, j)]);
                 trailing[(i, j)] = r.slice(ndarray::s![k..k + window, j]).mean().unwrap_or(0.0);
             }
         }
@@ -714,14 +736,14 @@ impl Evaluation {
             ("zero".to_string(), score(&zero, &actual, &hist)),
             ("trailing mean".to_string(), score(&trailing, &actual, &hist)),
         ];
-        Ok(Evaluation {
+        Evaluation {
             dates: returns.dates()[window + test.start..window + test.end].to_vec(),
             assets: returns.assets().to_vec(),
             actual,
             lstm,
             trailing,
             scores,
-        })
+        }
     }
 
     /// Scores of the LSTM.

@@ -51,12 +51,18 @@ impl Strategy for LstmStrategy {
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let returns = window.to_returns()?;
-        if self.model.is_none() || self.calls % self.retrain_every == 0 {
-            self.model = Some(self.params.fit(&returns)?);
-            self.trainings += 1;
+        if self.calls % self.retrain_every == 0 {
+            self.model = None;
         }
+        let model = match &mut self.model {
+            Some(m) => m,
+            slot @ None => {
+                let fitted = slot.insert(self.params.fit(&returns)?);
+                self.trainings += 1;
+                fitted
+            }
+        };
         self.calls += 1;
-        let model = self.model.as_ref().expect("trained above");
         let mu: Array1<f64> =
             model.predict_next(returns.values())?.into_iter().map(|m| m * window.periods_per_year()).collect();
         let m = Moments::ledoit_wolf().fit(&returns)?.annualized().with_mean(mu)?;

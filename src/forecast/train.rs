@@ -244,7 +244,7 @@ fn scaled<D: Backend, M: Parameters<D>>(model: &M, grads: &Gradients<f32, D>, c:
             Some(t) => t + term,
         });
     }
-    Ok(total.expect("a model has parameters").backward())
+    total.map(|t| t.backward()).ok_or_else(|| Error::param("model", "has no parameters to train"))
 }
 
 /// What a model supplies to the training loop.
