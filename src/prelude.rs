@@ -11,6 +11,8 @@ pub use crate::data::{
     datasets, AssetStats, Frequency, Innovations, Load, Missing, Panel, Prices, Regimes, ReturnKind, Returns, Signal,
     Split, Summary, Synthetic, SyntheticMarket,
 };
+#[cfg(feature = "nn")]
+pub use crate::deep::{Allocator, Architecture, DeepAllocator, DeepParams, DeepStrategy, PortfolioLoss};
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result};
 pub use crate::estimate::{Estimator, Moments, MomentsParams};
@@ -25,5 +27,5 @@ pub use crate::forecast::{Forecast, Forecaster, ForecasterParams, Loss};
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
 #[cfg(feature = "ml")]
 pub use crate::rank::{RankPortfolio, Ranker, Ranking, TrainWindow};
-pub use chrono::NaiveDate;
+pub use chrono::{Datelike, NaiveDate};
 pub use plotly::Plot;

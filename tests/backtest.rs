@@ -263,3 +263,32 @@ fn drift_schedule_trades_only_when_weights_wander() {
     let e = Backtest::params().schedule(Schedule::Drift(0.0)).lookback(20).run(&prices, vec![]).unwrap_err();
     assert!(e.to_string().contains("drift"), "{e}");
 }
+
+#[test]
+fn buy_and_hold_of_one_asset_earns_its_returns_and_gross_exceeds_net() {
+    let r = returns_panel(array![[0.0, 0.0], [0.10, -0.10], [0.20, 0.00], [-0.05, 0.10], [0.05, 0.05]]);
+    let cmp = Backtest::params()
+        .schedule(Schedule::Every(1))
+        .lookback(1)
+        .cost_bps(100.0)
+        .run_returns(&r, vec![Box::new(BuyAndHold::asset("A1"))])
+        .unwrap();
+    let bh = cmp.get("buy and hold A1").unwrap();
+    // Bought once (turnover 1, cost 1 %), never traded again.
+    assert_eq!(bh.rebalances.len(), 1);
+    assert_eq!(bh.rebalances[0].weights.to_vec(), vec![0.0, 1.0]);
+    let want = [-0.10, 0.0, 0.10, 0.05];
+    for (got, w) in bh.gross.iter().zip(want) {
+        assert!((got - w).abs() < 1e-12, "{:?}", bh.gross);
+    }
+    assert!((bh.net[0] - (0.99 * 0.9 - 1.0)).abs() < 1e-12, "{:?}", bh.net);
+    assert!(bh.gross_metrics().cagr > bh.metrics().cagr);
+    let t = cmp.gross_net_table().to_html();
+    assert!(t.contains("buy and hold A1") && t.contains("Sharpe gross"), "{t}");
+    let e = Backtest::params()
+        .lookback(1)
+        .schedule(Schedule::Every(1))
+        .run_returns(&r, vec![Box::new(BuyAndHold::asset("ZZZ"))])
+        .unwrap_err();
+    assert!(e.to_string().contains("ZZZ"), "{e}");
+}

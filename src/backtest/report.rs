@@ -183,6 +183,53 @@ impl Comparison {
         t
     }
 
+    /// Gross and net of costs side by side: CAGR, volatility, Sharpe ratio,
+    /// turnover and the total cost paid.
+    pub fn gross_net_table(&self) -> Table {
+        let mut t =
+            Table::new(["strategy", "CAGR gross", "CAGR net", "vol", "Sharpe gross", "Sharpe net", "turnover", "cost"])
+                .caption("Walk-forward, before and after costs");
+        for r in &self.reports {
+            let (g, n) = (r.gross_metrics(), r.metrics());
+            t.push(vec![
+                Cell::from(r.name.as_str()),
+                Cell::Pct(g.cagr, 2),
+                Cell::Pct(n.cagr, 2),
+                Cell::Pct(n.volatility, 1),
+                Cell::Num(g.sharpe, 2),
+                Cell::Num(n.sharpe, 2),
+                Cell::Pct(r.average_turnover(), 1),
+                Cell::Pct(r.total_cost(), 2),
+            ]);
+        }
+        t
+    }
+
+    /// Each strategy as a point: annualised volatility against CAGR, net of
+    /// costs.
+    pub fn plot_risk_return(&self) -> Plot {
+        let mut plot = Plot::new();
+        for r in &self.reports {
+            let m = r.metrics();
+            plot.add_trace(
+                Scatter::new(vec![m.volatility], vec![m.cagr])
+                    .name(&r.name)
+                    .mode(Mode::MarkersText)
+                    .text_array(vec![r.name.clone()])
+                    .text_position(plotly::common::Position::TopCenter),
+            );
+        }
+        plot.set_layout(
+            Layout::new()
+                .title("Risk and return, net of costs")
+                .x_axis(Axis::new().title("volatility (annualised)").tick_format(".0%"))
+                .y_axis(Axis::new().title("CAGR").tick_format(".1%"))
+                .show_legend(false)
+                .height(460),
+        );
+        plot
+    }
+
     /// Net equity curves on a log axis.
     pub fn plot_equity(&self) -> Plot {
         let series: Vec<(String, Vec<f64>)> = self.reports.iter().map(|r| (r.name.clone(), r.equity())).collect();

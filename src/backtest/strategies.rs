@@ -20,31 +20,55 @@ impl Strategy for EqualWeight {
     }
 }
 
-/// Buys 1/N on the first decision and never trades again.
-#[derive(Debug, Clone, Copy, Default)]
+/// Buys on the first decision and never trades again: 1/N, or one asset
+/// only ([`BuyAndHold::asset`]).
+#[derive(Debug, Clone, Default)]
 pub struct BuyAndHold {
     bought: bool,
+    asset: Option<String>,
 }
 
 impl BuyAndHold {
-    /// A fresh buy-and-hold strategy.
+    /// Buy-and-hold of 1/N.
     pub fn new() -> Self {
         BuyAndHold::default()
+    }
+
+    /// Buy-and-hold of the single asset `name` (an unknown name fails on
+    /// the first decision, naming the assets available).
+    pub fn asset(name: &str) -> Self {
+        BuyAndHold { bought: false, asset: Some(name.to_string()) }
     }
 }
 
 impl Strategy for BuyAndHold {
     fn name(&self) -> String {
-        "buy and hold (1/N at start)".into()
+        match &self.asset {
+            Some(a) => format!("buy and hold {a}"),
+            None => "buy and hold (1/N at start)".into(),
+        }
     }
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         if self.bought {
             return Ok(None);
         }
+        let assets = window.assets();
+        let n = assets.len();
+        let w = match &self.asset {
+            None => Array1::from_elem(n, 1.0 / n as f64),
+            Some(a) => {
+                let j = assets
+                    .iter()
+                    .position(|x| x == a)
+                    .ok_or_else(|| Error::UnknownAsset { name: a.clone(), available: assets.to_vec() })?;
+                let mut w = Array1::zeros(n);
+                w[j] = 1.0;
+                w
+            }
+        };
         self.bought = true;
-        let n = window.assets().len();
-        Ok(Some(Array1::from_elem(n, 1.0 / n as f64)))
+        Ok(Some(w))
     }
 }
 
