@@ -58,6 +58,8 @@
 
 pub mod backtest;
 pub mod data;
+#[cfg(feature = "nn")]
+pub mod deep;
 pub mod display;
 mod error;
 pub mod estimate;

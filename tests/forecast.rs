@@ -11,6 +11,8 @@ use assetalloc::Error;
 use dfdx::prelude::*;
 use serde_json::Value;
 
+mod common;
+
 fn fixtures() -> Value {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/lstm_reference.json")).unwrap();
@@ -236,33 +238,11 @@ fn bad_input_is_named() {
 #[cfg(feature = "optimize")]
 #[test]
 fn lstm_strategy_sees_only_the_past_and_runs_net_of_costs() {
-    use assetalloc::backtest::Rebalance;
-    use assetalloc::prelude::{Backtest, BacktestReport, LstmStrategy, Schedule, Strategy};
+    use assetalloc::prelude::{Backtest, LstmStrategy, Schedule, Strategy};
     let r = synthetic(Some(0.2), 3, 900, 12);
-    let t = 700; // rows after t are replaced
-    let mut v = r.values().to_owned();
-    for i in t + 1..v.nrows() {
-        for j in 0..v.ncols() {
-            v[(i, j)] = -0.5 * v[(i, j)] + 0.002 * ((i + j) % 3) as f64;
-        }
-    }
-    let r2 = Returns::new(r.dates().to_vec(), r.assets().to_vec(), v, ReturnKind::Simple).unwrap();
     let strategy = || -> Vec<Box<dyn Strategy>> {
         vec![Box::new(LstmStrategy::new("lstm", small().epochs(3).split(0.2, 0.0), 10.0, 3))]
     };
     let bt = Backtest::params().schedule(Schedule::Every(42)).lookback(400).cost_bps(10.0);
-    let a = bt.run_returns(&r, strategy()).unwrap();
-    let b = bt.run_returns(&r2, strategy()).unwrap();
-    let cut = r.dates()[t];
-    let before =
-        |rep: &BacktestReport| -> Vec<Rebalance> { rep.rebalances.iter().filter(|b| b.date <= cut).cloned().collect() };
-    let (x, y) = (&a.reports[1], &b.reports[1]);
-    assert_eq!(x.name, "lstm");
-    assert!(before(x).len() >= 5, "decided {} times before the cut", before(x).len());
-    assert_eq!(before(x), before(y), "weights decided up to {cut} changed");
-    assert_ne!(x.rebalances, y.rebalances, "later decisions must see the perturbation");
-    for rb in &x.rebalances {
-        assert!((rb.weights.sum() - 1.0).abs() < 1e-6 && rb.weights.iter().all(|w| *w >= -1e-8), "{:?}", rb.weights);
-    }
-    assert!(x.rebalances.iter().map(|b| b.cost).sum::<f64>() > 0.0, "costs are charged");
+    common::assert_decisions_ignore_the_future(&bt, &r, 700, "lstm", strategy);
 }

@@ -71,7 +71,7 @@ impl<D: Backend> Param<D> {
     }
 }
 
-fn uniform(rng: &mut StdRng, n: usize, bound: f32) -> Vec<f32> {
+pub(crate) fn uniform(rng: &mut StdRng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.gen_range(-bound..bound)).collect()
 }
 
@@ -242,7 +242,21 @@ impl<D: Backend> Lstm<D> {
             )));
         }
         // Time-major from here on: a step is a contiguous block.
-        let mut seq = x.try_permute::<_, dfdx::prelude::Axes3<1, 0, 2>>().map_err(nn_err)?;
+        self.forward_time_major(x.try_permute::<_, dfdx::prelude::Axes3<1, 0, 2>>().map_err(nn_err)?)
+    }
+
+    /// Runs a time-major sequence `[T, B, I]` (as [`LstmOutput::sequence`]
+    /// of a previous LSTM), so stacked LSTMs of different sizes chain
+    /// without transposing back and forth.
+    pub fn forward_time_major<T: Tape<f32, D> + Merge<T>>(&self, x: Sequence<D, T>) -> Result<LstmOutput<D, T>> {
+        let (t, b, i) = *x.shape();
+        if i != self.input || t == 0 || b == 0 {
+            return Err(Error::Shape(format!(
+                "LSTM input must be [time ≥ 1, batch ≥ 1, {}] (time-major), got [{t}, {b}, {i}]",
+                self.input
+            )));
+        }
+        let mut seq = x;
         let mut hiddens = Vec::with_capacity(self.layers.len());
         let mut cells = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
@@ -352,11 +366,11 @@ fn torch_names(prefix: &str, layers: usize) -> impl Iterator<Item = String> + '_
         .flat_map(move |l| ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map(|kind| format!("{prefix}{kind}_l{l}")))
 }
 
-fn split<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D, T>) -> (Tensor<S, f32, D>, T) {
+pub(crate) fn split<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D, T>) -> (Tensor<S, f32, D>, T) {
     dfdx::tensor::SplitTape::split_tape(t)
 }
 
-fn put<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D>, tape: T) -> Tensor<S, f32, D, T> {
+pub(crate) fn put<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D>, tape: T) -> Tensor<S, f32, D, T> {
     dfdx::tensor::PutTape::put_tape(t, tape)
 }
 

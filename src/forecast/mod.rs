@@ -29,10 +29,10 @@
 //! attributes `lstm = nn.LSTM(N, H, L, batch_first=True)` and
 //! `head = nn.Linear(H, N)` loads them with `load_state_dict`.
 
-mod lstm;
+pub(crate) mod lstm;
 #[cfg(feature = "optimize")]
 mod strategy;
-mod train;
+pub(crate) mod train;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -291,45 +291,7 @@ impl ForecasterParams {
         self.test = test;
         self
     }
-    /// Maximum epochs.
-    pub fn epochs(mut self, n: usize) -> Self {
-        self.train.epochs = n;
-        self
-    }
-    /// Mini-batch size.
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.train.batch_size = n;
-        self
-    }
-    /// Adam's learning rate.
-    pub fn learning_rate(mut self, lr: f64) -> Self {
-        self.train.learning_rate = lr;
-        self
-    }
-    /// Gradient clipping by global norm (`None` turns it off).
-    pub fn clip_norm(mut self, c: Option<f64>) -> Self {
-        self.train.clip_norm = c;
-        self
-    }
-    /// Early-stopping patience in epochs (`None` runs every epoch).
-    pub fn patience(mut self, p: Option<usize>) -> Self {
-        self.train.patience = p;
-        self
-    }
-    /// Seed of the weights and the batch order.
-    pub fn seed(mut self, s: u64) -> Self {
-        self.train.seed = s;
-        self
-    }
-    /// Print a line per epoch.
-    pub fn verbose(mut self, v: bool) -> Self {
-        self.train.verbose = v;
-        self
-    }
-    /// The training-loop settings.
-    pub fn train_params(&self) -> &TrainParams {
-        &self.train
-    }
+    train::train_setters!();
 
     fn check(&self, returns: &Returns) -> Result<()> {
         self.train.check()?;
@@ -511,7 +473,7 @@ impl<D: Backend> Trainable<D> for Job<'_, D> {
     }
 }
 
-fn chunks(r: std::ops::Range<usize>, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+pub(crate) fn chunks(r: std::ops::Range<usize>, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
     let end = r.end;
     r.step_by(size).map(move |s| s..(s + size).min(end))
 }

@@ -78,6 +78,53 @@ impl TrainParams {
     }
 }
 
+/// The builder setters of the training settings, for a parameter type with
+/// a `train: TrainParams` field (one definition for every network).
+macro_rules! train_setters {
+    () => {
+        /// Maximum epochs.
+        pub fn epochs(mut self, n: usize) -> Self {
+            self.train.epochs = n;
+            self
+        }
+        /// Mini-batch size.
+        pub fn batch_size(mut self, n: usize) -> Self {
+            self.train.batch_size = n;
+            self
+        }
+        /// Adam's learning rate.
+        pub fn learning_rate(mut self, lr: f64) -> Self {
+            self.train.learning_rate = lr;
+            self
+        }
+        /// Gradient clipping by global norm (`None` turns it off).
+        pub fn clip_norm(mut self, c: Option<f64>) -> Self {
+            self.train.clip_norm = c;
+            self
+        }
+        /// Early-stopping patience in epochs (`None` runs every epoch).
+        pub fn patience(mut self, p: Option<usize>) -> Self {
+            self.train.patience = p;
+            self
+        }
+        /// Seed of the weights and the batch order.
+        pub fn seed(mut self, s: u64) -> Self {
+            self.train.seed = s;
+            self
+        }
+        /// Print a line per epoch as it ends.
+        pub fn verbose(mut self, v: bool) -> Self {
+            self.train.verbose = v;
+            self
+        }
+        /// The training-loop settings.
+        pub fn train_params(&self) -> &$crate::forecast::TrainParams {
+            &self.train
+        }
+    };
+}
+pub(crate) use train_setters;
+
 /// One epoch of training.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Epoch {

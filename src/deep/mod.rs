@@ -1,0 +1,385 @@
+//! End-to-end deep allocation: a CNN+LSTM network maps the last `n_time`
+//! days of N assets' returns straight to long-only portfolio weights, and is
+//! trained to maximise a portfolio objective over the next `n_future` days
+//! ([`PortfolioLoss`]: Markowitz certainty equivalent, or the realised Sharpe
+//! ratio). No return forecast in between.
+//!
+//! **Samples.** For a start row $s$, the input is rows $s..s+n_{time}$
+//! (`[n_time, N]`) and the target is the next $n_{future}$ rows — the days
+//! the weights would be held. Starts advance by `stride` rows.
+//!
+//! **Scaling.** Returns are multiplied by `scale` (default $n_{time}$, as in
+//! the study) both as inputs and in the objective; nothing is fitted, so no
+//! statistic of later rows can leak into earlier samples.
+//!
+//! **Split.** The latest `validation` fraction of samples validates (early
+//! stopping, weights from the best epoch); training samples whose target
+//! window would overlap the validation targets are dropped, so training
+//! targets end before the first validation target.
+//!
+//! **Network** ([`CnnLstm`]): Conv1D over time (64 filters, kernel 3, ReLU)
+//! → MaxPool1D(2) → LSTM(32, full sequence) → LSTM(16, last state) →
+//! Dense(N, tanh) → softmax, on the same [`Lstm`](crate::forecast::Lstm)
+//! and training loop (Adam, clipping, seeded mini-batches, live progress) as
+//! the forecaster, on any dfdx device.
+//!
+//! **Judged** only in the walk-forward backtest ([`DeepStrategy`]): weights
+//! for each holding period come from a model trained on the data before it.
+
+mod loss;
+mod net;
+mod strategy;
+
+use chrono::NaiveDate;
+use dfdx::prelude::*;
+use ndarray::{Array1, Array2, ArrayView2};
+
+pub use loss::PortfolioLoss;
+pub use net::{max_pool_time, Architecture, CnnLstm, Conv1d};
+pub use strategy::DeepStrategy;
+
+use crate::data::Returns;
+use crate::error::{Error, Result};
+use crate::forecast::train::{fit, scalar, Trainable};
+use crate::forecast::{chunks, Backend, Cpu, History, Matrix, Param, Parameters, Sequence, TrainParams};
+
+/// Entry point: `DeepAllocator::params()…fit(&returns)`.
+#[derive(Debug, Clone, Copy)]
+pub struct DeepAllocator;
+
+impl DeepAllocator {
+    /// The study's settings: windows of 20 days in and 20 days out, the
+    /// default [`Architecture`], Markowitz λ = 0.1, returns scaled by 20,
+    /// the last 20 % of samples validating, 30 epochs (patience 5), batch
+    /// 64, Adam 1e-3, clipping at norm 1, seed 42, progress printed.
+    pub fn params() -> DeepParams {
+        DeepParams {
+            n_time: 20,
+            n_future: 20,
+            architecture: Architecture::default(),
+            objective: PortfolioLoss::markowitz(0.1),
+            scale: None,
+            validation: 0.2,
+            stride: 1,
+            train: TrainParams::default(),
+        }
+    }
+}
+
+/// Settings of a deep allocator (see [`DeepAllocator::params`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeepParams {
+    /// Days of returns the network sees.
+    pub n_time: usize,
+    /// Days the weights are judged on (the holding period).
+    pub n_future: usize,
+    /// Layer sizes.
+    pub architecture: Architecture,
+    /// Training objective.
+    pub objective: PortfolioLoss,
+    /// Factor applied to returns (`None`: `n_time`).
+    pub scale: Option<f64>,
+    /// Fraction of samples, the latest, that validate.
+    pub validation: f64,
+    /// Rows between sample starts.
+    pub stride: usize,
+    /// Optimiser and loop settings.
+    pub train: TrainParams,
+}
+
+impl DeepParams {
+    /// Input window in days.
+    pub fn n_time(mut self, n: usize) -> Self {
+        self.n_time = n;
+        self
+    }
+    /// Holding window in days.
+    pub fn n_future(mut self, n: usize) -> Self {
+        self.n_future = n;
+        self
+    }
+    /// Layer sizes.
+    pub fn architecture(mut self, a: Architecture) -> Self {
+        self.architecture = a;
+        self
+    }
+    /// Training objective.
+    pub fn objective(mut self, o: PortfolioLoss) -> Self {
+        self.objective = o;
+        self
+    }
+    /// Markowitz objective with risk aversion `lambda` (no L2).
+    pub fn risk_aversion(mut self, lambda: f64) -> Self {
+        self.objective = PortfolioLoss::markowitz(lambda);
+        self
+    }
+    /// Factor applied to returns.
+    pub fn scale(mut self, s: f64) -> Self {
+        self.scale = Some(s);
+        self
+    }
+    /// Validation fraction.
+    pub fn validation(mut self, v: f64) -> Self {
+        self.validation = v;
+        self
+    }
+    /// Rows between sample starts.
+    pub fn stride(mut self, s: usize) -> Self {
+        self.stride = s;
+        self
+    }
+    crate::forecast::train::train_setters!();
+
+    /// The factor applied to returns.
+    pub fn scale_factor(&self) -> f64 {
+        self.scale.unwrap_or(self.n_time as f64)
+    }
+
+    fn check(&self, returns: &Returns) -> Result<()> {
+        self.train.check()?;
+        self.objective.check()?;
+        self.architecture.check(self.n_time)?;
+        if self.n_future < 2 {
+            return Err(Error::param(
+                "n_future",
+                format!("the objective needs a variance over ≥ 2 days, got {}", self.n_future),
+            ));
+        }
+        if self.stride == 0 {
+            return Err(Error::param("stride", "must be ≥ 1, got 0"));
+        }
+        let s = self.scale_factor();
+        if !(s > 0.0 && s.is_finite()) {
+            return Err(Error::param("scale", format!("must be > 0, got {s}")));
+        }
+        if !(0.0..0.9).contains(&self.validation) {
+            return Err(Error::param("validation", format!("must be in [0, 0.9), got {}", self.validation)));
+        }
+        if returns.assets().len() < 2 {
+            return Err(Error::param(
+                "returns",
+                format!(
+                    "an allocation needs ≥ 2 assets (a softmax over one asset is always 1), got {}",
+                    returns.assets().len()
+                ),
+            ));
+        }
+        crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "deep allocation")?;
+        let rows = returns.len();
+        if rows < self.n_time + self.n_future {
+            return Err(Error::TooFewRows {
+                operation: format!(
+                    "a deep allocator with {} days in and {} days out (one sample)",
+                    self.n_time, self.n_future
+                ),
+                needed: self.n_time + self.n_future,
+                got: rows,
+            });
+        }
+        let min_train = self.train.batch_size.min(32);
+        if self.split(rows).0.len() < min_train {
+            let needed = (rows..).find(|&r| self.split(r).0.len() >= min_train).unwrap_or(usize::MAX);
+            return Err(Error::TooFewRows {
+                operation: format!(
+                    "a deep allocator ({min_train} training samples of {} + {} days, stride {}, after a {:.0} % \
+                     validation block)",
+                    self.n_time,
+                    self.n_future,
+                    self.stride,
+                    self.validation * 100.0
+                ),
+                needed,
+                got: rows,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sample start rows of the training and validation blocks for `rows`
+    /// rows of returns.
+    fn split(&self, rows: usize) -> (Vec<usize>, Vec<usize>) {
+        let span = self.n_time + self.n_future;
+        if rows < span || self.stride == 0 {
+            return (vec![], vec![]);
+        }
+        let starts: Vec<usize> = (0..=rows - span).step_by(self.stride).collect();
+        let n_val = (starts.len() as f64 * self.validation).round() as usize;
+        let (train, val) = starts.split_at(starts.len() - n_val);
+        let train = match val.first() {
+            // Training targets end before the first validation target.
+            Some(&v0) => train.iter().copied().filter(|&s| s + self.n_future <= v0).collect(),
+            None => train.to_vec(),
+        };
+        (train, val.to_vec())
+    }
+
+    /// Trains on `returns` (log or simple, as given; every asset on every
+    /// date) on the CPU.
+    pub fn fit(&self, returns: &Returns) -> Result<Allocator<Cpu>> {
+        self.fit_on(&Cpu::default(), returns)
+    }
+
+    /// [`fit`](Self::fit) on a given dfdx device.
+    pub fn fit_on<D: Backend>(&self, dev: &D, returns: &Returns) -> Result<Allocator<D>> {
+        self.check(returns)?;
+        let scale = self.scale_factor();
+        let z = returns.values().mapv(|v| (v * scale) as f32);
+        let (train, val) = self.split(returns.len());
+        let net = CnnLstm::new(dev, returns.assets().len(), self.n_time, self.architecture, self.train.seed)?;
+        let samples = Samples { z: &z, n_time: self.n_time, n_future: self.n_future, dev: dev.clone() };
+        let mut job = Job { net, samples: &samples, objective: self.objective, train: &train, val: &val };
+        let history = fit(&mut job, train.len(), &self.train)?;
+        let dates = returns.dates();
+        let span = |s: &[usize]| -> Option<(NaiveDate, NaiveDate)> {
+            Some((dates[*s.first()? + self.n_time], dates[*s.last()? + self.n_time + self.n_future - 1]))
+        };
+        Ok(Allocator {
+            net: job.net,
+            n_time: self.n_time,
+            scale,
+            assets: returns.assets().to_vec(),
+            objective: self.objective,
+            history,
+            train_targets: span(&train),
+            validation_targets: span(&val),
+        })
+    }
+}
+
+/// Scaled returns and the sampling rule, shared by training and validation.
+struct Samples<'a, D: Backend> {
+    z: &'a Array2<f32>,
+    n_time: usize,
+    n_future: usize,
+    dev: D,
+}
+
+impl<D: Backend> Samples<'_, D> {
+    /// Inputs `[B, n_time, N]` and future returns `[B, N, n_future]` of the
+    /// samples starting at rows `starts`.
+    fn batch(&self, starts: &[usize]) -> (Sequence<D>, Sequence<D>) {
+        let n = self.z.ncols();
+        let (t, f) = (self.n_time, self.n_future);
+        let b = starts.len();
+        let mut x = Vec::with_capacity(b * t * n);
+        let mut y = Vec::with_capacity(b * n * f);
+        for &s in starts {
+            x.extend(self.z.slice(ndarray::s![s..s + t, ..]).iter());
+            y.extend(self.z.slice(ndarray::s![s + t..s + t + f, ..]).t().iter());
+        }
+        (self.dev.tensor_from_vec(x, (b, t, n)), self.dev.tensor_from_vec(y, (b, n, f)))
+    }
+}
+
+struct Job<'a, D: Backend> {
+    net: CnnLstm<D>,
+    samples: &'a Samples<'a, D>,
+    objective: PortfolioLoss,
+    train: &'a [usize],
+    val: &'a [usize],
+}
+
+impl<D: Backend> Clone for Job<'_, D> {
+    fn clone(&self) -> Self {
+        Job { net: self.net.clone(), ..*self }
+    }
+}
+
+impl<D: Backend> Parameters<D> for Job<'_, D> {
+    fn parameters(&self) -> Vec<(String, &Param<D>)> {
+        self.net.parameters()
+    }
+    fn parameters_mut(&mut self) -> Vec<(String, &mut Param<D>)> {
+        self.net.parameters_mut()
+    }
+}
+
+impl<D: Backend> Trainable<D> for Job<'_, D> {
+    fn loss_and_grads(&self, batch: &[usize]) -> Result<(f64, Gradients<f32, D>)> {
+        let starts: Vec<usize> = batch.iter().map(|&k| self.train[k]).collect();
+        let (x, future) = self.samples.batch(&starts);
+        let w = self.net.forward(x.traced(Gradients::leaky()))?;
+        let l = self.objective.loss(w, &future)?;
+        let v = scalar(&l);
+        Ok((v, l.backward()))
+    }
+
+    fn validation_loss(&self) -> Result<Option<f64>> {
+        if self.val.is_empty() {
+            return Ok(None);
+        }
+        let mut total = 0.0;
+        for c in chunks(0..self.val.len(), 1024) {
+            let (x, future) = self.samples.batch(&self.val[c.clone()]);
+            let w = self.net.forward(x)?;
+            total += scalar(&self.objective.loss::<D, NoneTape>(w, &future)?) * c.len() as f64;
+        }
+        Ok(Some(total / self.val.len() as f64))
+    }
+}
+
+/// A trained allocation network.
+#[derive(Debug, Clone)]
+pub struct Allocator<D: Backend = Cpu> {
+    net: CnnLstm<D>,
+    n_time: usize,
+    scale: f64,
+    assets: Vec<String>,
+    objective: PortfolioLoss,
+    history: History,
+    train_targets: Option<(NaiveDate, NaiveDate)>,
+    validation_targets: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl<D: Backend> Allocator<D> {
+    /// The network.
+    pub fn network(&self) -> &CnnLstm<D> {
+        &self.net
+    }
+    /// The objective it was trained on.
+    pub fn objective(&self) -> PortfolioLoss {
+        self.objective
+    }
+    /// Asset names, in the order of the weights.
+    pub fn assets(&self) -> &[String] {
+        &self.assets
+    }
+    /// Training record.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+    /// First and last target date of the training samples.
+    pub fn train_targets(&self) -> Option<(NaiveDate, NaiveDate)> {
+        self.train_targets
+    }
+    /// First and last target date of the validation samples.
+    pub fn validation_targets(&self) -> Option<(NaiveDate, NaiveDate)> {
+        self.validation_targets
+    }
+
+    /// Weights for the period after the last row of `recent` (at least
+    /// `n_time` rows of the same assets, in the same order, of the same kind
+    /// of returns the model was trained on).
+    pub fn weights(&self, recent: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+        let n = self.assets.len();
+        if recent.ncols() != n || recent.nrows() < self.n_time {
+            return Err(Error::Shape(format!(
+                "weights need ≥ {} rows × {n} assets, got {} × {}",
+                self.n_time,
+                recent.nrows(),
+                recent.ncols()
+            )));
+        }
+        let tail = recent.slice(ndarray::s![recent.nrows() - self.n_time.., ..]);
+        if let Some(((i, j), v)) = tail.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::param(
+                "returns",
+                format!("value {v} at row {i}, asset {:?} of the window", self.assets[j]),
+            ));
+        }
+        let x: Sequence<D> =
+            D::default().tensor_from_vec(tail.iter().map(|v| (v * self.scale) as f32).collect(), (1, self.n_time, n));
+        let w: Matrix<D> = self.net.forward(x)?;
+        Ok(w.as_vec().into_iter().map(f64::from).collect())
+    }
+}

@@ -1,0 +1,360 @@
+//! Deep allocator: equality with a PyTorch reference (fixture from
+//! tools/reference/deep.py), finite-difference gradients of both losses,
+//! long-only weights, planted higher Sharpe ratio, large risk aversion →
+//! minimum variance, no lookahead in the walk-forward, CSV of log returns
+//! with holidays, bad input.
+#![cfg(feature = "nn")]
+
+use assetalloc::data::{Load, Missing, ReturnKind, Returns, Synthetic};
+use assetalloc::deep::{Architecture, CnnLstm, DeepAllocator, DeepParams, PortfolioLoss};
+use assetalloc::forecast::{Matrix, Parameters, Sequence};
+use assetalloc::Error;
+use dfdx::prelude::*;
+use serde_json::Value;
+
+mod common;
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn network_losses_and_gradients_equal_pytorch() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/deep_reference.json")).unwrap();
+    let fx: Value = serde_json::from_str(&text).unwrap();
+    let c = &fx["config"];
+    let u = |k: &str| c[k].as_u64().unwrap() as usize;
+    let arch = Architecture {
+        filters: u("filters"),
+        kernel: u("kernel"),
+        pool: u("pool"),
+        hidden1: u("hidden1"),
+        hidden2: u("hidden2"),
+    };
+    let dev = Cpu::default();
+    let (n, b) = (u("assets"), u("batch"));
+    let mut net = CnnLstm::new(&dev, n, u("n_time"), arch, 0).unwrap();
+    let names: Vec<String> = net.parameters().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names.len(), fx["params"].as_object().unwrap().len(), "{names:?}");
+    for (name, p) in net.parameters_mut() {
+        p.set_values(&floats(&fx["params"][&name])).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let x: Sequence<Cpu> = dev.tensor_from_vec(floats(&fx["x"]), (b, u("n_time"), n));
+    let future: Sequence<Cpu> = dev.tensor_from_vec(floats(&fx["future"]), (b, n, u("n_future")));
+    let w = net.forward(x.clone()).unwrap().as_vec();
+    let d = max_diff(&w, &floats(&fx["weights"]));
+    assert!(d < 1e-6, "softmax weights differ by {d}");
+    let losses = [
+        (
+            "markowitz",
+            PortfolioLoss::Markowitz {
+                risk_aversion: c["risk_aversion"].as_f64().unwrap(),
+                l2: c["l2"].as_f64().unwrap(),
+            },
+        ),
+        ("sharpe", PortfolioLoss::Sharpe),
+    ];
+    for (name, loss) in losses {
+        let l = loss.loss(net.forward(x.clone().traced(Gradients::leaky())).unwrap(), &future).unwrap();
+        let got = l.as_vec()[0] as f64;
+        let want = fx[format!("loss_{name}")].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-5, "{name} loss {got} vs PyTorch {want}");
+        let mut grads = l.backward();
+        let mut checked = 0;
+        for (pname, p) in net.parameters() {
+            let g = p.gradient(&mut grads).unwrap();
+            let want = floats(&fx[format!("grads_{name}")][&pname]);
+            let scale = want.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            let d = max_diff(&g, &want);
+            assert!(d < 1e-5 * scale.max(1.0) + 2e-6, "{name}: gradient of {pname} differs by {d}");
+            checked += g.len();
+        }
+        assert_eq!(checked, net.n_parameters());
+    }
+}
+
+/// Central differences of a loss of the weights, in f32 with a step of 2e-3.
+fn check_loss_gradient(loss: PortfolioLoss, future: &Sequence<Cpu>, w0: &[f32], b: usize, n: usize) {
+    let dev = Cpu::default();
+    let eval = |w: &[f32]| -> f64 {
+        let w: Matrix<Cpu> = dev.tensor_from_vec(w.to_vec(), (b, n));
+        loss.loss::<Cpu, NoneTape>(w, future).unwrap().as_vec()[0] as f64
+    };
+    let w: Matrix<Cpu> = dev.tensor_from_vec(w0.to_vec(), (b, n));
+    let l = loss.loss(w.clone().traced(Gradients::leaky()), future).unwrap();
+    let grads = l.backward();
+    let g = grads.get(&w).as_vec();
+    let eps = 2e-3f32;
+    for i in 0..w0.len() {
+        let mut up = w0.to_vec();
+        up[i] += eps;
+        let mut down = w0.to_vec();
+        down[i] -= eps;
+        let fd = (eval(&up) - eval(&down)) / (2.0 * eps as f64);
+        let a = g[i] as f64;
+        assert!((fd - a).abs() <= 1e-3 + 1e-2 * a.abs(), "{loss:?} w[{i}]: analytic {a}, finite difference {fd}");
+    }
+}
+
+#[test]
+fn both_losses_match_finite_differences() {
+    let dev = Cpu::default();
+    let (b, n, days) = (3, 4, 6);
+    let future: Sequence<Cpu> =
+        dev.tensor_from_vec((0..b * n * days).map(|v| 0.4 * ((v as f32) * 0.73).sin() + 0.03).collect(), (b, n, days));
+    let w0: Vec<f32> = (0..b * n).map(|v| 0.1 + 0.3 * ((v as f32) * 1.3).cos().abs()).collect();
+    for loss in [
+        PortfolioLoss::markowitz(0.0),
+        PortfolioLoss::markowitz(0.15),
+        PortfolioLoss::Markowitz { risk_aversion: 2.0, l2: 0.1 },
+        PortfolioLoss::Sharpe,
+    ] {
+        check_loss_gradient(loss, &future, &w0, b, n);
+    }
+}
+
+#[test]
+fn network_gradients_match_finite_differences() {
+    let dev = Cpu::default();
+    let arch = Architecture { filters: 3, kernel: 2, pool: 2, hidden1: 3, hidden2: 2 };
+    let (b, t, n, days) = (3, 7, 3, 5);
+    let mut net = CnnLstm::new(&dev, n, t, arch, 5).unwrap();
+    let x: Sequence<Cpu> = dev.tensor_from_vec((0..b * t * n).map(|v| ((v as f32) * 0.61).sin()).collect(), (b, t, n));
+    let future: Sequence<Cpu> =
+        dev.tensor_from_vec((0..b * n * days).map(|v| 0.5 * ((v as f32) * 0.37).cos()).collect(), (b, n, days));
+    let loss = PortfolioLoss::Markowitz { risk_aversion: 0.5, l2: 0.0 };
+    let eval = |net: &CnnLstm<Cpu>| -> f64 {
+        loss.loss::<Cpu, NoneTape>(net.forward(x.clone()).unwrap(), &future).unwrap().as_vec()[0] as f64
+    };
+    let mut grads = loss.loss(net.forward(x.clone().traced(Gradients::leaky())).unwrap(), &future).unwrap().backward();
+    let analytic: Vec<(String, Vec<f32>)> =
+        net.parameters().into_iter().map(|(k, p)| (k, p.gradient(&mut grads).unwrap())).collect();
+    let eps = 1e-2f32;
+    let mut checked = 0;
+    for (k, (name, g)) in analytic.iter().enumerate() {
+        let base = net.parameters()[k].1.values();
+        for idx in 0..g.len() {
+            let mut bump = |delta: f32| {
+                let mut v = base.clone();
+                v[idx] += delta;
+                net.parameters_mut()[k].1.set_values(&v).unwrap();
+                eval(&net)
+            };
+            let fd = (bump(eps) - bump(-eps)) / (2.0 * eps as f64);
+            net.parameters_mut()[k].1.set_values(&base).unwrap();
+            let a = g[idx] as f64;
+            assert!((fd - a).abs() <= 2e-4 + 2e-2 * a.abs(), "{name}[{idx}]: analytic {a}, finite difference {fd}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, net.n_parameters());
+    assert!(analytic.iter().any(|(k, g)| k == "conv.weight" && g.iter().any(|v| *v != 0.0)));
+}
+
+#[test]
+fn softmax_weights_are_long_only_and_sum_to_one() {
+    let dev = Cpu::default();
+    let net = CnnLstm::new(&dev, 5, 20, Architecture::default(), 3).unwrap();
+    // Inputs from tiny to huge: weights stay a valid long-only allocation.
+    for scale in [1e-4f32, 1.0, 1e3] {
+        let x: Sequence<Cpu> =
+            dev.tensor_from_vec((0..8 * 20 * 5).map(|v| scale * ((v as f32) * 0.91).sin()).collect(), (8, 20, 5));
+        let w = net.forward(x).unwrap().as_vec();
+        for row in w.chunks(5) {
+            assert!(row.iter().all(|v| *v >= 0.0 && v.is_finite()), "{row:?}");
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+        }
+    }
+}
+
+fn small() -> DeepParams {
+    DeepAllocator::params()
+        .architecture(Architecture { filters: 8, kernel: 3, pool: 2, hidden1: 8, hidden2: 8 })
+        .epochs(25)
+        .batch_size(64)
+        .learning_rate(1e-2)
+        .patience(Some(8))
+        .verbose(false)
+}
+
+fn log_returns(drifts: Vec<f64>, vols: Vec<f64>, days: usize, seed: u64) -> Returns {
+    let n = drifts.len();
+    let m = Synthetic::params().assets(n).days(days).drifts(drifts).vols(vols).seed(seed).generate().unwrap();
+    m.prices.returns(ReturnKind::Log).unwrap()
+}
+
+/// Mean weights over the last `k` windows of `r`.
+fn mean_weights(a: &assetalloc::deep::Allocator, r: &Returns, k: usize) -> Vec<f64> {
+    let v = r.values();
+    let n = v.ncols();
+    let mut mean = vec![0.0; n];
+    for end in v.nrows() - k..v.nrows() {
+        let w = a.weights(v.slice(ndarray::s![..=end, ..])).unwrap();
+        for j in 0..n {
+            mean[j] += w[j] / k as f64;
+        }
+    }
+    mean
+}
+
+#[test]
+fn a_planted_higher_sharpe_asset_is_overweighted() {
+    // Same volatility, asset 0 drifts at 0.2 %/day against 0 for the others:
+    // an annual Sharpe of ≈ 3 against 0.
+    let fit = log_returns(vec![0.002, 0.0, 0.0, 0.0], vec![0.01; 4], 1200, 21);
+    let held_out = log_returns(vec![0.002, 0.0, 0.0, 0.0], vec![0.01; 4], 300, 22);
+    for loss in [PortfolioLoss::markowitz(0.0), PortfolioLoss::Sharpe] {
+        let a = small().objective(loss).fit(&fit).unwrap();
+        let w = mean_weights(&a, &held_out, 200);
+        assert!(w[0] > 0.6, "{loss:?}: mean weight of the planted asset {:.3}, weights {w:?}", w[0]);
+    }
+}
+
+#[test]
+fn large_risk_aversion_moves_toward_minimum_variance() {
+    // Equal drifts, independent assets, volatilities 0.5 %, 1 %, 1.5 %, 2 %
+    // a day: the minimum-variance weights are ∝ 1/σ², [0.70, 0.18, 0.08, 0.04].
+    let vols = vec![0.005, 0.01, 0.015, 0.02];
+    let fit = log_returns(vec![0.0003; 4], vols.clone(), 1200, 31);
+    let held_out = log_returns(vec![0.0003; 4], vols.clone(), 300, 32);
+    let inv: Vec<f64> = vols.iter().map(|s| 1.0 / (s * s)).collect();
+    let min_var: Vec<f64> = inv.iter().map(|v| v / inv.iter().sum::<f64>()).collect();
+    let l1 = |w: &[f64]| w.iter().zip(&min_var).map(|(a, b)| (a - b).abs()).sum::<f64>();
+    let equal = l1(&[0.25; 4]);
+    let averse = mean_weights(&small().risk_aversion(20.0).fit(&fit).unwrap(), &held_out, 200);
+    let neutral = mean_weights(&small().risk_aversion(0.0).fit(&fit).unwrap(), &held_out, 200);
+    assert!(
+        l1(&averse) < 0.5 * equal,
+        "λ=20: {averse:?} is {:.3} from min-var {min_var:?} (1/N: {equal:.3})",
+        l1(&averse)
+    );
+    assert!(l1(&averse) < l1(&neutral), "λ=20 {averse:?} not closer to min-var than λ=0 {neutral:?}");
+    assert!(averse[0] > averse[1] && averse[1] > averse[3], "{averse:?}");
+}
+
+#[test]
+fn training_targets_end_before_validation_targets() {
+    let r = log_returns(vec![0.0005; 3], vec![0.01; 3], 400, 41);
+    let a = small().epochs(1).validation(0.25).fit(&r).unwrap();
+    let (_, train_end) = a.train_targets().unwrap();
+    let (val_start, val_end) = a.validation_targets().unwrap();
+    assert!(train_end < val_start, "training targets end {train_end}, validation starts {val_start}");
+    assert_eq!(val_end, *r.dates().last().unwrap());
+}
+
+#[cfg(feature = "optimize")]
+#[test]
+fn walk_forward_never_trains_on_the_holding_period() {
+    use assetalloc::prelude::{Backtest, DeepStrategy, Schedule, Strategy};
+    let r = log_returns(vec![0.001, 0.0, 0.0005], vec![0.01; 3], 700, 51).to_kind(ReturnKind::Simple);
+    let bt = Backtest::params().schedule(Schedule::Every(20)).lookback(300).cost_bps(10.0);
+    let strategy = || -> Vec<Box<dyn Strategy>> { vec![Box::new(DeepStrategy::new("deep", small().epochs(2), 2))] };
+    common::assert_decisions_ignore_the_future(&bt, &r, 560, "deep", strategy);
+}
+
+#[test]
+fn log_return_csv_with_zero_holiday_rows_trains() {
+    // Every weekday, log returns, zero on "holidays" (every 7th row), and
+    // one asset flat for a whole month: nothing breaks, weights are valid.
+    let r = log_returns(vec![0.0005, 0.0002, 0.0], vec![0.01, 0.012, 0.008], 500, 61);
+    let mut csv = String::from("date,A,B,C\n");
+    for (i, (d, row)) in r.dates().iter().zip(r.values().rows()).enumerate() {
+        let holiday = i % 7 == 3;
+        let vals: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(j, v)| if holiday || (j == 2 && (200..225).contains(&i)) { "0.0".into() } else { format!("{v:.6}") })
+            .collect();
+        csv.push_str(&format!("{d},{}\n", vals.join(",")));
+    }
+    let loaded = Load::bytes(csv.as_bytes()).returns(ReturnKind::Log).unwrap();
+    assert_eq!(loaded.len(), r.len());
+    for loss in [PortfolioLoss::markowitz(0.1), PortfolioLoss::Sharpe] {
+        let a = small().epochs(2).objective(loss).fit(&loaded).unwrap();
+        assert!(a.history().epochs.iter().all(|e| e.train_loss.is_finite() && e.val_loss.is_finite()));
+        // A window ending in the flat month.
+        let w = a.weights(loaded.values().slice(ndarray::s![..224, ..])).unwrap();
+        assert!((w.sum() - 1.0).abs() < 1e-5 && w.iter().all(|v| *v >= 0.0), "{w:?}");
+    }
+    // An all-zero holding window: the Sharpe loss stays finite.
+    let dev = Cpu::default();
+    let w: Matrix<Cpu> = dev.tensor_from_vec(vec![0.5, 0.3, 0.2], (1, 3));
+    let zeros: Sequence<Cpu> = dev.zeros_like(&(1, 3, 5));
+    let l = PortfolioLoss::Sharpe.loss(w.clone().traced(Gradients::leaky()), &zeros).unwrap();
+    assert!(l.as_vec()[0].is_finite());
+    assert!(l.backward().get(&w).as_vec().iter().all(|g| g.is_finite()));
+}
+
+#[test]
+fn bad_input_is_named() {
+    let r = log_returns(vec![0.0; 3], vec![0.01; 3], 300, 71);
+    // Fewer rows than one sample needs.
+    let short = Returns::new(
+        r.dates()[..30].to_vec(),
+        r.assets().to_vec(),
+        r.values().slice(ndarray::s![..30, ..]).to_owned(),
+        ReturnKind::Log,
+    )
+    .unwrap();
+    let e = small().fit(&short).unwrap_err();
+    assert!(matches!(e, Error::TooFewRows { needed: 40, got: 30, .. }), "{e}");
+    // Enough for a sample, too few for 32 training samples.
+    let e = small()
+        .fit(
+            &Returns::new(
+                r.dates()[..60].to_vec(),
+                r.assets().to_vec(),
+                r.values().slice(ndarray::s![..60, ..]).to_owned(),
+                ReturnKind::Log,
+            )
+            .unwrap(),
+        )
+        .unwrap_err();
+    match e {
+        Error::TooFewRows { needed, got: 60, .. } => assert!(needed > 60, "{needed}"),
+        e => panic!("{e}"),
+    }
+    // One asset.
+    let one = Returns::new(
+        r.dates().to_vec(),
+        vec!["A".into()],
+        r.values().slice(ndarray::s![.., ..1]).to_owned(),
+        ReturnKind::Log,
+    )
+    .unwrap();
+    let e = small().fit(&one).unwrap_err();
+    assert!(e.to_string().contains("≥ 2 assets"), "{e}");
+    // NaN returns: asset A starts late and the loader keeps its start missing.
+    let mut csv = String::from("date,A,B,C\n");
+    for (i, (d, row)) in r.dates().iter().zip(r.values().rows()).enumerate() {
+        let a = if i < 10 { String::new() } else { row[0].to_string() };
+        csv.push_str(&format!("{d},{a},{},{}\n", row[1], row[2]));
+    }
+    let gappy =
+        Load::bytes(csv.as_bytes()).missing(Missing::KeepStart { fill_limit: 0 }).returns(ReturnKind::Log).unwrap();
+    let e = small().fit(&gappy).unwrap_err();
+    assert!(matches!(e, Error::MissingValues { ref asset, count: 10, .. } if asset == "A"), "{e}");
+    // Settings.
+    for (p, word) in [
+        (small().n_future(1), "n_future"),
+        (small().n_time(3), "n_time"),
+        (small().stride(0), "stride"),
+        (small().validation(0.95), "validation"),
+        (small().risk_aversion(-1.0), "risk_aversion"),
+        (small().objective(PortfolioLoss::Markowitz { risk_aversion: 0.1, l2: f64::NAN }), "l2"),
+    ] {
+        let e = p.fit(&r).unwrap_err();
+        assert!(e.to_string().contains(word), "{word}: {e}");
+    }
+    // The network is bounded (tanh, softmax, saturating gates), so only an
+    // absurd step of 1e38 without clipping overflows it, naming the epoch.
+    let e = small().learning_rate(1e38).clip_norm(None).fit(&r).unwrap_err();
+    assert!(matches!(e, Error::Diverged { epoch, .. } if epoch >= 1), "{e}");
+    assert!(e.to_string().contains("epoch"), "{e}");
+}
