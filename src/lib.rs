@@ -29,6 +29,11 @@
 //!   mean-variance, target return/volatility, risk parity, maximum
 //!   diversification and minimum CVaR on Clarabel, with constraints, the
 //!   efficient frontier, and out-of-sample holding beside 1/N.
+//! * `forecast` (feature `nn`): an LSTM on dfdx equal to PyTorch's
+//!   `nn.LSTM`, a return forecaster judged against naive forecasts, and its
+//!   mean-variance strategy.
+//! * `deep` (feature `nn`): an end-to-end CNN+LSTM allocator trained on a
+//!   Markowitz or Sharpe objective, and its walk-forward strategy.
 //! * [`backtest`]: the walk-forward engine every strategy is scored by, net
 //!   of costs, with significance-aware metrics.
 //! * [`display`]: every result renders in the notebook as an HTML table
