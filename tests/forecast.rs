@@ -246,3 +246,54 @@ fn lstm_strategy_sees_only_the_past_and_runs_net_of_costs() {
     let bt = Backtest::params().schedule(Schedule::Every(42)).lookback(400).cost_bps(10.0);
     common::assert_decisions_ignore_the_future(&bt, &r, 700, "lstm", strategy);
 }
+
+#[test]
+fn fused_cpu_recurrence_equals_the_composed_one() {
+    // The composed recurrence is what devices without a fused kernel run;
+    // the CPU's fused kernel must agree with it, gradients included.
+    use assetalloc::forecast::{lstm_recurrence_composed, Backend, Matrix, Recurrent, Vector};
+    let dev = Cpu::default();
+    let (t, b, h) = (6, 5, 7);
+    let xp: Sequence<Cpu> =
+        dev.tensor_from_vec((0..t * b * 4 * h).map(|v| 1.5 * ((v as f32) * 0.37).sin()).collect(), (t, b, 4 * h));
+    let w: Matrix<Cpu> =
+        dev.tensor_from_vec((0..4 * h * h).map(|v| 0.4 * ((v as f32) * 0.71).cos()).collect(), (4 * h, h));
+    let b_ih: Vector<Cpu> =
+        dev.tensor_from_vec((0..4 * h).map(|v| 0.3 * ((v as f32) * 0.53).sin()).collect(), (4 * h,));
+    let b_hh: Vector<Cpu> =
+        dev.tensor_from_vec((0..4 * h).map(|v| 0.2 * ((v as f32) * 0.29).cos()).collect(), (4 * h,));
+    let rec = Recurrent { w_hh: &w, b_ih: &b_ih, b_hh: &b_hh };
+    let weights: Sequence<Cpu> =
+        dev.tensor_from_vec((0..t * b * h).map(|v| ((v as f32) * 0.13).sin()).collect(), (t, b, h));
+    let run = |fused: bool| -> Vec<Vec<f32>> {
+        let x = xp.clone().traced(Gradients::leaky());
+        let (seq, h_n, c_n) = if fused {
+            <Cpu as Backend>::lstm_recurrence(x, rec, h).unwrap()
+        } else {
+            lstm_recurrence_composed(x, rec, h).unwrap()
+        };
+        let (seq, tape) = seq.split_tape();
+        let loss = (seq.clone().put_tape(tape) * weights.clone()).square().sum::<(), _>();
+        let mut grads = loss.backward();
+        grads.try_alloc_for(&w).unwrap();
+        vec![
+            seq.as_vec(),
+            h_n.as_vec(),
+            c_n.as_vec(),
+            grads.get(&xp).as_vec(),
+            grads.get(&w).as_vec(),
+            [grads.get(&b_ih).as_vec(), grads.get(&b_hh).as_vec()].concat(),
+        ]
+    };
+    let (fused, composed) = (run(true), run(false));
+    for (name, a, b) in
+        ["sequence", "h_n", "c_n", "gradient of the projections", "gradient of W_hh", "gradients of the biases"]
+            .iter()
+            .zip(&fused)
+            .zip(&composed)
+            .map(|((n, a), b)| (n, a, b))
+    {
+        assert!(max_diff(a, b) < 2e-6, "{name} differ by {}", max_diff(a, b));
+    }
+    assert!(fused[4].iter().any(|g| *g != 0.0));
+}

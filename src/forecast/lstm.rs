@@ -127,8 +127,27 @@ impl<D: Backend> Dense<D> {
     }
 }
 
+/// The recurrent weights of a layer and its two biases (`[4H, H]`, `[4H]`,
+/// `[4H]`), as PyTorch stores them.
+pub struct Recurrent<'a, D: Backend> {
+    /// `weight_hh` `[4H, H]`.
+    pub w_hh: &'a Matrix<D>,
+    /// `bias_ih` `[4H]`.
+    pub b_ih: &'a Vector<D>,
+    /// `bias_hh` `[4H]`.
+    pub b_hh: &'a Vector<D>,
+}
+
+// By hand: a derive would ask `D: Copy`, and these are references.
+impl<D: Backend> Clone for Recurrent<'_, D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<D: Backend> Copy for Recurrent<'_, D> {}
+
 /// A layer's hidden-state sequence (with the tape), last `h` and last `c`.
-type LayerOutput<D, T> = (Sequence<D, T>, Matrix<D>, Matrix<D>);
+pub type LayerOutput<D, T> = (Sequence<D, T>, Matrix<D>, Matrix<D>);
 
 #[derive(Debug, Clone)]
 struct LstmLayer<D: Backend> {
@@ -285,58 +304,8 @@ impl<D: Backend> Lstm<D> {
         // Input projection of every step at once: [T·B, 4H].
         let x2 = x.try_reshape_like(&(t * b, i)).map_err(nn_err)?;
         let xp = x2.try_matmul(w_ih.clone().try_permute::<_, Axes2<1, 0>>().map_err(nn_err)?).map_err(nn_err)?;
-        let bias =
-            (b_ih.retaped::<T>() + b_hh.clone()).try_broadcast_like::<_, Axis<0>>(&(t * b, g4)).map_err(nn_err)?;
-        let xp = (xp + bias).try_reshape_like(&(t, b, g4)).map_err(nn_err)?;
-        let w_hh_t = w_hh.clone().try_permute::<_, Axes2<1, 0>>().map_err(nn_err)?;
-
-        // Each intermediate used twice keeps its tape on exactly one use (the
-        // one that flows into the returned sequence); the other use gets an
-        // empty tape whose operations merge back through the sequence.
-        let (xp, xp_tape) = split(xp);
-        let mut xp_tape = Some(xp_tape);
-        let mut outputs: Vec<Matrix<D, T>> = Vec::with_capacity(t);
-        let mut h_prev: Option<Matrix<D, T>> = None;
-        let mut c_prev: Option<Matrix<D, T>> = None;
-        let mut last: Option<(Matrix<D>, Matrix<D>)> = None;
-        for step in 0..t {
-            let xt = match xp_tape.take() {
-                Some(tape) => put(xp.clone(), tape),
-                None => xp.retaped::<T>(),
-            };
-            let xt =
-                xt.try_slice((step..step + 1, .., ..)).map_err(nn_err)?.try_reshape_like(&(b, g4)).map_err(nn_err)?;
-            let z = match h_prev.take() {
-                None => xt,
-                Some(hp) => xt + hp.try_matmul(w_hh_t.clone()).map_err(nn_err)?,
-            };
-            let (z, z_tape) = split(z);
-            let gate = |k: usize, tape: Option<T>| -> Result<Matrix<D, T>> {
-                let zt = match tape {
-                    Some(tp) => put(z.clone(), tp),
-                    None => z.retaped::<T>(),
-                };
-                zt.try_slice((.., k * h..(k + 1) * h)).map_err(nn_err)
-            };
-            let ig = gate(0, Some(z_tape))?.try_sigmoid().map_err(nn_err)?;
-            let fg = gate(1, None)?.try_sigmoid().map_err(nn_err)?;
-            let gg = gate(2, None)?.try_tanh().map_err(nn_err)?;
-            let og = gate(3, None)?.try_sigmoid().map_err(nn_err)?;
-            let c = match c_prev.take() {
-                None => ig * gg,
-                Some(cp) => fg * cp + ig * gg,
-            };
-            let (c, c_tape) = split(c);
-            let hn = og * put(c.clone(), c_tape).try_tanh().map_err(nn_err)?;
-            let (hn, h_tape) = split(hn);
-            outputs.push(put(hn.clone(), h_tape));
-            h_prev = Some(hn.retaped::<T>());
-            c_prev = Some(c.retaped::<T>());
-            last = Some((hn, c));
-        }
-        let seq = outputs.try_stack().map_err(nn_err)?;
-        let (h_last, c_last) = last.ok_or_else(|| Error::Shape("LSTM input has no time steps".into()))?;
-        Ok((seq, h_last, c_last))
+        let xp = xp.try_reshape_like(&(t, b, g4)).map_err(nn_err)?;
+        D::lstm_recurrence(xp, Recurrent { w_hh, b_ih, b_hh }, h)
     }
 
     pub(crate) fn named(&self, prefix: &str) -> Vec<(String, &Param<D>)> {

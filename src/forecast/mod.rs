@@ -29,6 +29,7 @@
 //! attributes `lstm = nn.LSTM(N, H, L, batch_first=True)` and
 //! `head = nn.Linear(H, N)` loads them with `load_state_dict`.
 
+mod cell;
 pub(crate) mod lstm;
 #[cfg(feature = "optimize")]
 mod strategy;
@@ -44,7 +45,7 @@ use plotly::Plot;
 
 /// dfdx's CPU device, the default for every model here.
 pub use dfdx::prelude::Cpu;
-pub use lstm::{Dense, Lstm, LstmOutput, Matrix, Param, Parameters, Sequence, Vector};
+pub use lstm::{Dense, Lstm, LstmOutput, Matrix, Param, Parameters, Recurrent, Sequence, Vector};
 #[cfg(feature = "optimize")]
 pub use strategy::LstmStrategy;
 pub use train::{Epoch, History, Loss, TrainParams};
@@ -56,9 +57,46 @@ use crate::stats;
 use lstm::seeded;
 use train::{scalar, Trainable};
 
-/// A dfdx device the networks run on (`Cpu`, or `Cuda` with the `cuda` feature).
-pub trait Backend: dfdx::tensor_ops::Device<f32> {}
-impl<D: dfdx::tensor_ops::Device<f32>> Backend for D {}
+/// A dfdx device the networks run on (`Cpu`, or `Cuda` with the `cuda`
+/// feature). Everything is written once on dfdx's operations; a device may
+/// override the LSTM cell step with a fused kernel (the CPU does).
+pub trait Backend: dfdx::tensor_ops::Device<f32> {
+    /// The recurrence of one LSTM layer: input projections `xp`
+    /// `[T, B, 4H]` ($x_t W_{ih}^\top$, gate order i, f, g, o), the
+    /// recurrent weights and both biases → the hidden states `[T, B, H]`
+    /// (carrying the tape), the last hidden state and the last cell state.
+    fn lstm_recurrence<T: Tape<f32, Self> + Merge<T>>(
+        xp: Sequence<Self, T>,
+        rec: lstm::Recurrent<'_, Self>,
+        hidden: usize,
+    ) -> Result<lstm::LayerOutput<Self, T>> {
+        cell::composed_recurrence(xp, rec, hidden)
+    }
+}
+
+impl Backend for Cpu {
+    fn lstm_recurrence<T: Tape<f32, Self> + Merge<T>>(
+        xp: Sequence<Self, T>,
+        rec: lstm::Recurrent<'_, Self>,
+        hidden: usize,
+    ) -> Result<lstm::LayerOutput<Self, T>> {
+        cell::fused_recurrence_cpu(xp, rec, hidden)
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl Backend for dfdx::prelude::Cuda {}
+
+/// The recurrence built from dfdx's operations, as every device without a
+/// fused kernel runs it (exposed to test it against the CPU's kernel).
+#[doc(hidden)]
+pub fn lstm_recurrence_composed<D: Backend, T: Tape<f32, D> + Merge<T>>(
+    xp: Sequence<D, T>,
+    rec: Recurrent<'_, D>,
+    hidden: usize,
+) -> Result<lstm::LayerOutput<D, T>> {
+    cell::composed_recurrence(xp, rec, hidden)
+}
 
 /// An LSTM followed by a dense head on the last hidden state.
 #[derive(Debug, Clone)]
