@@ -173,10 +173,12 @@ struct LstmLayer<D: Backend> {
 /// initialised $\mathcal U(-1/\sqrt H, 1/\sqrt H)$ like PyTorch. Input is
 /// batch-first `[B, T, I]`.
 ///
-/// Built from dfdx's differentiable operations, so gradients come from
-/// dfdx's tape and the same code runs on any dfdx device. The input
-/// projection $W_{ih} x_t$ of all time steps is one matrix product; only
-/// the recurrent product runs per step.
+/// Gradients come from dfdx's tape and the same code runs on any dfdx
+/// device. The input projection $W_{ih} x_t$ of all time steps is one
+/// matrix product; the recurrence is the device's
+/// [`Backend::lstm_recurrence`](super::Backend::lstm_recurrence) — on the
+/// CPU a fused kernel with its own backward, elsewhere composed from dfdx's
+/// operations.
 #[derive(Debug, Clone)]
 pub struct Lstm<D: Backend> {
     input: usize,
