@@ -104,14 +104,36 @@ pub(crate) fn composed_recurrence<D: Backend, T: Tape<f32, D> + Merge<T>>(
     Ok((seq, h_last, c_last))
 }
 
-/// $\tanh x = 1 - 2/(e^{2x} + 1)$ on `expf` (glibc's `tanhf` goes through
-/// the slower `expm1f`); absolute error about 1e-7, exact ±1 in the tails.
-fn tanh(x: f32) -> f32 {
-    1.0 - 2.0 / ((2.0 * x).exp() + 1.0)
+/// $e^x$ for the gates, branch-free so loops over it vectorise: Cody–Waite
+/// range reduction $x = n\ln 2 + r$, $|r| \le \ln 2/2$, Cephes' degree-6
+/// polynomial for $e^r$, and $2^n$ built in the exponent bits (relative error
+/// about 2e-7). `x` is clamped to $[-87.3, 88.3]$, where the result stays a
+/// normal float; the gates only need it to saturate there.
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2^23 rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.3, 88.3);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p =
+        ((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
+    let er = p * r * r + r + 1.0;
+    er * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
+/// $\tanh x = 1 - 2/(e^{2x} + 1)$: absolute error about 2e-7, ±1 in the tails.
+#[inline(always)]
+fn tanh(x: f32) -> f32 {
+    1.0 - 2.0 / (exp(2.0 * x) + 1.0)
+}
+
+#[inline(always)]
 fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + exp(-x))
 }
 
 /// The fused CPU recurrence (same contract as [`composed_recurrence`]).
@@ -153,21 +175,28 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
             general_mat_mul(1.0, &h_prev, &w.t(), 1.0, &mut zv);
         }
         let h_now = &mut rest[..b * h];
+        // Activate the gates in place (separate simple loops vectorise).
+        for zr in z.chunks_exact_mut(g4) {
+            let (ifg, o) = zr.split_at_mut(3 * h);
+            let (i_f, g) = ifg.split_at_mut(2 * h);
+            i_f.iter_mut().chain(o.iter_mut()).for_each(|v| *v = sigmoid(*v));
+            g.iter_mut().for_each(|v| *v = tanh(*v));
+        }
+        let (past, now) = cs.split_at_mut(t * b * h);
+        let prev: &[f32] = if t > 0 { &past[(t - 1) * b * h..] } else { &[] };
+        let c_now = &mut now[..b * h];
+        let tc_now = &mut tcs[t * b * h..(t + 1) * b * h];
         for r in 0..b {
-            let zr = &mut z[r * g4..(r + 1) * g4];
+            let a = &z[r * g4..(r + 1) * g4];
+            let rows = r * h..(r + 1) * h;
+            let (cr, tr, hr) = (&mut c_now[rows.clone()], &mut tc_now[rows.clone()], &mut h_now[rows.clone()]);
             for k in 0..h {
-                let j = r * h + k;
-                let i = sigmoid(zr[k]);
-                let f = sigmoid(zr[h + k]);
-                let g = tanh(zr[2 * h + k]);
-                let o = sigmoid(zr[3 * h + k]);
-                let prev = if t > 0 { cs[(t - 1) * b * h + j] } else { 0.0 };
-                let c = f * prev + i * g;
+                let p = if t > 0 { prev[r * h + k] } else { 0.0 };
+                let c = a[h + k] * p + a[k] * a[2 * h + k];
                 let tc = tanh(c);
-                (zr[k], zr[h + k], zr[2 * h + k], zr[3 * h + k]) = (i, f, g, o);
-                cs[t * b * h + j] = c;
-                tcs[t * b * h + j] = tc;
-                h_now[j] = o * tc;
+                cr[k] = c;
+                tr[k] = tc;
+                hr[k] = a[3 * h + k] * tc;
             }
         }
     }
@@ -233,4 +262,30 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
         Ok(())
     });
     Ok((put(seq, tape), h_last, c_last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{exp, sigmoid, tanh};
+
+    #[test]
+    fn fast_exp_tanh_and_sigmoid_are_accurate_and_saturate() {
+        let mut worst = 0.0f64;
+        for k in -80_000..=80_000 {
+            let x = k as f32 * 1e-3;
+            let (got, want) = (exp(x) as f64, (x as f64).exp());
+            worst = worst.max((got - want).abs() / want);
+        }
+        assert!(worst < 5e-7, "relative error of exp {worst:e}");
+        for k in -20_000..=20_000 {
+            let x = k as f32 * 1e-3;
+            assert!((tanh(x) as f64 - (x as f64).tanh()).abs() < 5e-7, "tanh({x})");
+            assert!((sigmoid(x) as f64 - 1.0 / (1.0 + (-x as f64).exp())).abs() < 5e-7, "sigmoid({x})");
+        }
+        for x in [-1e30f32, -200.0, 200.0, 1e30, f32::INFINITY, f32::NEG_INFINITY] {
+            let (t, s) = (tanh(x), sigmoid(x));
+            assert!(t.is_finite() && t.abs() <= 1.0 && (t.abs() - 1.0).abs() < 1e-6, "tanh({x}) = {t}");
+            assert!((0.0..=1.0).contains(&s), "sigmoid({x}) = {s}");
+        }
+    }
 }
