@@ -41,7 +41,7 @@ pub use strategy::DeepStrategy;
 use crate::data::Returns;
 use crate::error::{Error, Result};
 use crate::forecast::train::{fit, scalar, Trainable};
-use crate::forecast::{chunks, Backend, Cpu, History, Matrix, Param, Parameters, Sequence, TrainParams};
+use crate::forecast::{chunks, last_rows, Backend, Cpu, History, Matrix, Param, Parameters, Sequence, TrainParams};
 
 /// Entry point: `DeepAllocator::params()…fit(&returns)`.
 #[derive(Debug, Clone, Copy)]
@@ -362,21 +362,7 @@ impl<D: Backend> Allocator<D> {
     /// of returns the model was trained on).
     pub fn weights(&self, recent: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         let n = self.assets.len();
-        if recent.ncols() != n || recent.nrows() < self.n_time {
-            return Err(Error::Shape(format!(
-                "weights need ≥ {} rows × {n} assets, got {} × {}",
-                self.n_time,
-                recent.nrows(),
-                recent.ncols()
-            )));
-        }
-        let tail = recent.slice(ndarray::s![recent.nrows() - self.n_time.., ..]);
-        if let Some(((i, j), v)) = tail.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::param(
-                "returns",
-                format!("value {v} at row {i}, asset {:?} of the window", self.assets[j]),
-            ));
-        }
+        let tail = last_rows(recent, self.n_time, &self.assets, "an allocation")?;
         let x: Sequence<D> =
             D::default().tensor_from_vec(tail.iter().map(|v| (v * self.scale) as f32).collect(), (1, self.n_time, n));
         let w: Matrix<D> = self.net.forward(x)?;

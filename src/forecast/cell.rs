@@ -147,14 +147,16 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
     let h = hidden;
     if g4 != 4 * h || *w_hh.shape() != (g4, h) || rec.b_ih.shape().0 != g4 || rec.b_hh.shape().0 != g4 || steps == 0 {
         return Err(Error::Shape(format!(
-            "LSTM recurrence needs projections [T ≥ 1, B, {}] and W_hh [{}, {h}], got {:?} and {:?}",
-            4 * h,
-            4 * h,
+            "LSTM recurrence needs projections [T ≥ 1, B, {g}], W_hh [{g}, {h}] and biases [{g}], got {:?}, {:?}, {:?} \
+             and {:?}",
             xp.shape(),
-            w_hh.shape()
+            w_hh.shape(),
+            rec.b_ih.shape(),
+            rec.b_hh.shape(),
+            g = 4 * h,
         )));
     }
-    let (xp, tape) = split(xp);
+    let (xp, mut tape) = split(xp);
     let w = Array2::from_shape_vec((g4, h), w_hh.as_vec()).map_err(|e| Error::Shape(e.to_string()))?;
     // Per step: activated gates [B, 4H], cell state and its tanh, hidden state [B, H].
     let mut act = xp.as_vec();
@@ -207,7 +209,6 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
     let seq = dev.tensor_from_vec(hs.clone(), (steps, b, h));
     let (xp_ghost, w_ghost, seq_ghost) = (xp.ghost(), w_hh.ghost(), seq.ghost());
     let (bi_ghost, bh_ghost) = (rec.b_ih.ghost(), rec.b_hh.ghost());
-    let mut tape = tape;
     tape.add_backward_op(move |grads| {
         let dy = grads.get_or_alloc_mut(&seq_ghost)?.to_vec();
         let mut dxp = vec![0f32; steps * b * g4];
@@ -234,9 +235,9 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
                 }
             }
             if t > 0 {
-                let dzv = ArrayView2::from_shape((b, g4), &*dz).expect("shape checked above");
-                let h_prev =
-                    ArrayView2::from_shape((b, h), &hs[(t - 1) * b * h..t * b * h]).expect("shape checked above");
+                let wrong = |_| dfdx::tensor::CpuError::WrongNumElements;
+                let dzv = ArrayView2::from_shape((b, g4), &*dz).map_err(wrong)?;
+                let h_prev = ArrayView2::from_shape((b, h), &hs[(t - 1) * b * h..t * b * h]).map_err(wrong)?;
                 general_mat_mul(1.0, &dzv.t(), &h_prev, 1.0, &mut dw);
                 general_mat_mul(1.0, &dzv, &w, 0.0, &mut dh_next);
             }

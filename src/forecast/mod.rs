@@ -586,21 +586,7 @@ impl<D: Backend> Forecast<D> {
     /// `window` rows of the same assets, in the same order).
     pub fn predict_next(&self, recent: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         let n = self.assets.len();
-        if recent.ncols() != n || recent.nrows() < self.window {
-            return Err(Error::Shape(format!(
-                "a forecast needs ≥ {} rows × {n} assets, got {} × {}",
-                self.window,
-                recent.nrows(),
-                recent.ncols()
-            )));
-        }
-        let tail = recent.slice(ndarray::s![recent.nrows() - self.window.., ..]);
-        if let Some(((i, j), v)) = tail.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::param(
-                "returns",
-                format!("value {v} at row {i}, asset {:?} of the window", self.assets[j]),
-            ));
-        }
+        let tail = last_rows(recent, self.window, &self.assets, "a forecast")?;
         let z = scale(tail, &self.scaler);
         let dev = D::default();
         let x: Sequence<D> = dev.tensor_from_vec(z.iter().copied().collect(), (1, self.window, n));
@@ -643,6 +629,30 @@ impl<D: Backend> Forecast<D> {
             false,
         ))
     }
+}
+
+/// The last `rows` rows of `recent`, which must hold at least that many rows
+/// of the model's `assets` (in order), all finite; `what` names the use in
+/// the error.
+pub(crate) fn last_rows<'a>(
+    recent: ArrayView2<'a, f64>,
+    rows: usize,
+    assets: &[String],
+    what: &str,
+) -> Result<ArrayView2<'a, f64>> {
+    let n = assets.len();
+    if recent.ncols() != n || recent.nrows() < rows {
+        return Err(Error::Shape(format!(
+            "{what} needs ≥ {rows} rows × {n} assets, got {} × {}",
+            recent.nrows(),
+            recent.ncols()
+        )));
+    }
+    let tail = recent.slice_move(ndarray::s![recent.nrows() - rows.., ..]);
+    if let Some(((i, j), v)) = tail.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::param("returns", format!("value {v} at row {i}, asset {:?} of the window", assets[j])));
+    }
+    Ok(tail)
 }
 
 /// Loads a forecaster saved by [`Forecast::save`] (CPU).
