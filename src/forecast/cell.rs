@@ -114,15 +114,19 @@ fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5·2^23 rounds to the nearest integer.
+    // Adding 1.5·2^23 rounds to the nearest integer n, which then sits in
+    // the low mantissa bits: bits(k) = bits(ROUND) + n, with no float-to-int
+    // conversion (whose saturating semantics would not vectorise).
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.3, 88.3);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let k = x * LOG2E + ROUND;
+    let n = k - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p =
         ((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
     let er = p * r * r + r + 1.0;
-    er * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    let two_n = f32::from_bits((k.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127)) << 23);
+    er * two_n
 }
 
 /// $\tanh x = 1 - 2/(e^{2x} + 1)$: absolute error about 2e-7, ±1 in the tails.
@@ -134,6 +138,115 @@ fn tanh(x: f32) -> f32 {
 #[inline(always)]
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp(-x))
+}
+
+/// Defines `$name`, which runs the `#[inline(always)]` kernel `$kernel`
+/// compiled for AVX2 and FMA when the CPU has them (detected by std and
+/// cached), else compiled for the baseline target — the runtime dispatch
+/// that dfdx's and ndarray's matrix kernels also do. The kernels' loops are
+/// written so the compiler vectorises them for either.
+macro_rules! dispatch {
+    ($name:ident => $kernel:ident ($($arg:ident : $ty:ty),* $(,)?)) => {
+        fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) {
+                    $kernel($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: `avx2` needs only the features detected on this line.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $kernel($($arg),*)
+        }
+    };
+}
+
+/// Copies a tensor's values out, as stored. Every caller passes a tensor
+/// that was just produced by a matrix product or is a parameter, so the
+/// storage is dense and row-major; a broadcast tensor would panic on the
+/// length, and the fixture tests would catch a permuted one.
+fn values<S: dfdx::shapes::Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
+    let mut v = vec![0f32; t.shape().num_elements()];
+    t.copy_into(&mut v);
+    v
+}
+
+/// One forward step of the elementwise part, in place on the batch: `z`
+/// `[B, 4H]` (pre-activations, biases included) becomes the activated gates;
+/// the cell state, its tanh and the hidden state `[B, H]` are written.
+#[inline(always)]
+fn forward_step(z: &mut [f32], c_prev: Option<&[f32]>, c: &mut [f32], tc: &mut [f32], hs: &mut [f32], h: usize) {
+    for (r, zr) in z.chunks_exact_mut(4 * h).enumerate() {
+        let (ifg, o) = zr.split_at_mut(3 * h);
+        let (i_f, g) = ifg.split_at_mut(2 * h);
+        // Plain slice loops (an iterator chain would not be inlined into the
+        // vectorised kernel).
+        i_f.iter_mut().for_each(|v| *v = sigmoid(*v));
+        o.iter_mut().for_each(|v| *v = sigmoid(*v));
+        g.iter_mut().for_each(|v| *v = tanh(*v));
+        let (i, f, g, o) = (&zr[..h], &zr[h..2 * h], &zr[2 * h..3 * h], &zr[3 * h..4 * h]);
+        let rows = r * h..(r + 1) * h;
+        let (cr, tr, hr) = (&mut c[rows.clone()], &mut tc[rows.clone()], &mut hs[rows.clone()]);
+        match c_prev {
+            Some(cp) => {
+                let p = &cp[rows];
+                for k in 0..h {
+                    cr[k] = f[k] * p[k] + i[k] * g[k];
+                }
+            }
+            None => {
+                for k in 0..h {
+                    cr[k] = i[k] * g[k];
+                }
+            }
+        }
+        for k in 0..h {
+            tr[k] = tanh(cr[k]);
+            hr[k] = o[k] * tr[k];
+        }
+    }
+}
+
+/// One backward step of the elementwise part: from the gradient reaching
+/// `h_t` (`dh`, overwritten) and `c_t` (`dc`, carried to `c_{t-1}`) and the
+/// saved activations, the gradient of the pre-activations `dz` `[B, 4H]`.
+#[inline(always)]
+fn backward_step(a: &[f32], c_prev: Option<&[f32]>, tc: &[f32], dh: &[f32], dc: &mut [f32], dz: &mut [f32], h: usize) {
+    for (r, (ar, dzr)) in a.chunks_exact(4 * h).zip(dz.chunks_exact_mut(4 * h)).enumerate() {
+        let (i, f, g, o) = (&ar[..h], &ar[h..2 * h], &ar[2 * h..3 * h], &ar[3 * h..4 * h]);
+        let (dzi, rest) = dzr.split_at_mut(h);
+        let (dzf, rest) = rest.split_at_mut(h);
+        let (dzg, dzo) = rest.split_at_mut(h);
+        let rows = r * h..(r + 1) * h;
+        let (tr, dhr, dcr) = (&tc[rows.clone()], &dh[rows.clone()], &mut dc[rows.clone()]);
+        for k in 0..h {
+            let d = dcr[k] + dhr[k] * o[k] * (1.0 - tr[k] * tr[k]);
+            dzi[k] = d * g[k] * i[k] * (1.0 - i[k]);
+            dzg[k] = d * i[k] * (1.0 - g[k] * g[k]);
+            dzo[k] = dhr[k] * tr[k] * o[k] * (1.0 - o[k]);
+            dcr[k] = d;
+        }
+        match c_prev {
+            Some(cp) => {
+                let p = &cp[rows];
+                for k in 0..h {
+                    dzf[k] = dcr[k] * p[k] * f[k] * (1.0 - f[k]);
+                    dcr[k] *= f[k];
+                }
+            }
+            None => dzf[..h].fill(0.0),
+        }
+    }
+}
+
+dispatch!(forward_step_best => forward_step(z: &mut [f32], c_prev: Option<&[f32]>, c: &mut [f32], tc: &mut [f32], hs: &mut [f32], h: usize));
+dispatch!(backward_step_best => backward_step(a: &[f32], c_prev: Option<&[f32]>, tc: &[f32], dh: &[f32], dc: &mut [f32], dz: &mut [f32], h: usize));
+
+fn view<'a>(v: &'a [f32], rows: usize, cols: usize) -> std::result::Result<ArrayView2<'a, f32>, ndarray::ShapeError> {
+    ArrayView2::from_shape((rows, cols), &v[..rows * cols])
 }
 
 /// The fused CPU recurrence (same contract as [`composed_recurrence`]).
@@ -157,90 +270,67 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
         )));
     }
     let (xp, mut tape) = split(xp);
-    let w = Array2::from_shape_vec((g4, h), w_hh.as_vec()).map_err(|e| Error::Shape(e.to_string()))?;
+    let shape_err = |e: ndarray::ShapeError| Error::Shape(e.to_string());
+    let w = Array2::from_shape_vec((g4, h), values(w_hh)).map_err(shape_err)?;
     // Per step: activated gates [B, 4H], cell state and its tanh, hidden state [B, H].
-    let mut act = xp.as_vec();
-    let bias: Vec<f32> = rec.b_ih.as_vec().iter().zip(rec.b_hh.as_vec()).map(|(a, b)| a + b).collect();
-    for (a, bi) in act.iter_mut().zip(bias.iter().cycle()) {
-        *a += bi;
+    let mut act = values(&xp);
+    let bias: Vec<f32> = values(rec.b_ih).iter().zip(values(rec.b_hh)).map(|(a, b)| a + b).collect();
+    let n = b * h;
+    let mut cs = vec![0f32; steps * n];
+    let mut tcs = vec![0f32; steps * n];
+    let mut hs = vec![0f32; steps * n];
+    for zr in act.chunks_exact_mut(g4) {
+        zr.iter_mut().zip(&bias).for_each(|(z, b)| *z += b);
     }
-    let mut cs = vec![0f32; steps * b * h];
-    let mut tcs = vec![0f32; steps * b * h];
-    let mut hs = vec![0f32; steps * b * h];
     for t in 0..steps {
-        let (done, rest) = hs.split_at_mut(t * b * h);
         let z = &mut act[t * b * g4..(t + 1) * b * g4];
+        let (done, rest) = hs.split_at_mut(t * n);
         if t > 0 {
-            let h_prev =
-                ArrayView2::from_shape((b, h), &done[(t - 1) * b * h..]).map_err(|e| Error::Shape(e.to_string()))?;
-            let mut zv = ArrayViewMut2::from_shape((b, g4), &mut *z).map_err(|e| Error::Shape(e.to_string()))?;
-            general_mat_mul(1.0, &h_prev, &w.t(), 1.0, &mut zv);
+            let mut zv = ArrayViewMut2::from_shape((b, g4), &mut *z).map_err(shape_err)?;
+            general_mat_mul(1.0, &view(&done[(t - 1) * n..], b, h).map_err(shape_err)?, &w.t(), 1.0, &mut zv);
         }
-        let h_now = &mut rest[..b * h];
-        // Activate the gates in place (separate simple loops vectorise).
-        for zr in z.chunks_exact_mut(g4) {
-            let (ifg, o) = zr.split_at_mut(3 * h);
-            let (i_f, g) = ifg.split_at_mut(2 * h);
-            i_f.iter_mut().chain(o.iter_mut()).for_each(|v| *v = sigmoid(*v));
-            g.iter_mut().for_each(|v| *v = tanh(*v));
-        }
-        let (past, now) = cs.split_at_mut(t * b * h);
-        let prev: &[f32] = if t > 0 { &past[(t - 1) * b * h..] } else { &[] };
-        let c_now = &mut now[..b * h];
-        let tc_now = &mut tcs[t * b * h..(t + 1) * b * h];
-        for r in 0..b {
-            let a = &z[r * g4..(r + 1) * g4];
-            let rows = r * h..(r + 1) * h;
-            let (cr, tr, hr) = (&mut c_now[rows.clone()], &mut tc_now[rows.clone()], &mut h_now[rows.clone()]);
-            for k in 0..h {
-                let p = if t > 0 { prev[r * h + k] } else { 0.0 };
-                let c = a[h + k] * p + a[k] * a[2 * h + k];
-                let tc = tanh(c);
-                cr[k] = c;
-                tr[k] = tc;
-                hr[k] = a[3 * h + k] * tc;
-            }
-        }
+        let (past, now) = cs.split_at_mut(t * n);
+        let c_prev = (t > 0).then(|| &past[(t - 1) * n..]);
+        forward_step_best(z, c_prev, &mut now[..n], &mut tcs[t * n..(t + 1) * n], &mut rest[..n], h);
     }
     let dev = xp.device().clone();
-    let last = (steps - 1) * b * h;
+    let last = (steps - 1) * n;
     let h_last = dev.tensor_from_vec(hs[last..].to_vec(), (b, h));
     let c_last = dev.tensor_from_vec(cs[last..].to_vec(), (b, h));
     let seq = dev.tensor_from_vec(hs.clone(), (steps, b, h));
     let (xp_ghost, w_ghost, seq_ghost) = (xp.ghost(), w_hh.ghost(), seq.ghost());
     let (bi_ghost, bh_ghost) = (rec.b_ih.ghost(), rec.b_hh.ghost());
     tape.add_backward_op(move |grads| {
+        let wrong = |_| dfdx::tensor::CpuError::WrongNumElements;
         let dy = grads.get_or_alloc_mut(&seq_ghost)?.to_vec();
         let mut dxp = vec![0f32; steps * b * g4];
-        let mut dw = Array2::<f32>::zeros((g4, h));
-        let mut dh_next = Array2::<f32>::zeros((b, h));
-        let mut dc_next = vec![0f32; b * h];
+        let mut dh = Array2::<f32>::zeros((b, h));
+        let mut dc = vec![0f32; n];
         for t in (0..steps).rev() {
-            let a = &act[t * b * g4..(t + 1) * b * g4];
             let dz = &mut dxp[t * b * g4..(t + 1) * b * g4];
-            for r in 0..b {
-                for k in 0..h {
-                    let j = r * h + k;
-                    let n = t * b * h + j;
-                    let (i, f, g, o) = (a[r * g4 + k], a[r * g4 + h + k], a[r * g4 + 2 * h + k], a[r * g4 + 3 * h + k]);
-                    let dh = dy[n] + dh_next[(r, k)];
-                    let tc = tcs[n];
-                    let dc = dc_next[j] + dh * o * (1.0 - tc * tc);
-                    let prev = if t > 0 { cs[n - b * h] } else { 0.0 };
-                    dz[r * g4 + k] = dc * g * i * (1.0 - i);
-                    dz[r * g4 + h + k] = dc * prev * f * (1.0 - f);
-                    dz[r * g4 + 2 * h + k] = dc * i * (1.0 - g * g);
-                    dz[r * g4 + 3 * h + k] = dh * tc * o * (1.0 - o);
-                    dc_next[j] = dc * f;
-                }
-            }
+            // dh = ȳ_t + z̄_{t+1} W_hh (the product is already in `dh`).
+            let dhs = dh.as_slice_mut().ok_or(dfdx::tensor::CpuError::WrongNumElements)?;
+            dhs.iter_mut().zip(&dy[t * n..(t + 1) * n]).for_each(|(d, y)| *d += y);
+            let c_prev = (t > 0).then(|| &cs[(t - 1) * n..t * n]);
+            backward_step_best(
+                &act[t * b * g4..(t + 1) * b * g4],
+                c_prev,
+                &tcs[t * n..(t + 1) * n],
+                dhs,
+                &mut dc,
+                dz,
+                h,
+            );
             if t > 0 {
-                let wrong = |_| dfdx::tensor::CpuError::WrongNumElements;
-                let dzv = ArrayView2::from_shape((b, g4), &*dz).map_err(wrong)?;
-                let h_prev = ArrayView2::from_shape((b, h), &hs[(t - 1) * b * h..t * b * h]).map_err(wrong)?;
-                general_mat_mul(1.0, &dzv.t(), &h_prev, 1.0, &mut dw);
-                general_mat_mul(1.0, &dzv, &w, 0.0, &mut dh_next);
+                general_mat_mul(1.0, &view(dz, b, g4).map_err(wrong)?, &w, 0.0, &mut dh);
             }
+        }
+        // W̄_hh = Σ_{t≥1} z̄_tᵀ h_{t-1}: one product over all steps.
+        let mut dw = Array2::<f32>::zeros((g4, h));
+        if steps > 1 {
+            let dz = view(&dxp[b * g4..], (steps - 1) * b, g4).map_err(wrong)?;
+            let hp = view(&hs, (steps - 1) * b, h).map_err(wrong)?;
+            general_mat_mul(1.0, &dz.t(), &hp, 0.0, &mut dw);
         }
         for (acc, d) in grads.get_or_alloc_mut(&xp_ghost)?.iter_mut().zip(&dxp) {
             *acc += d;
@@ -250,10 +340,8 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
         }
         // Both biases enter every step's z: each gets Σ_t Σ_b z̄.
         let mut db = vec![0f32; g4];
-        for row in dxp.chunks(g4) {
-            for (acc, d) in db.iter_mut().zip(row) {
-                *acc += d;
-            }
+        for row in dxp.chunks_exact(g4) {
+            db.iter_mut().zip(row).for_each(|(acc, d)| *acc += d);
         }
         for ghost in [&bi_ghost, &bh_ghost] {
             for (acc, d) in grads.get_or_alloc_mut(ghost)?.iter_mut().zip(&db) {
@@ -267,7 +355,7 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
 
 #[cfg(test)]
 mod tests {
-    use super::{exp, sigmoid, tanh};
+    use super::{backward_step, backward_step_best, exp, forward_step, forward_step_best, sigmoid, tanh};
 
     #[test]
     fn fast_exp_tanh_and_sigmoid_are_accurate_and_saturate() {
@@ -287,6 +375,32 @@ mod tests {
             let (t, s) = (tanh(x), sigmoid(x));
             assert!(t.is_finite() && t.abs() <= 1.0 && (t.abs() - 1.0).abs() < 1e-6, "tanh({x}) = {t}");
             assert!((0.0..=1.0).contains(&s), "sigmoid({x}) = {s}");
+        }
+    }
+
+    /// The dispatched kernels (AVX2 where the CPU has it, as on the machines
+    /// that run the tests) and the baseline build of the same code agree
+    /// bit for bit, so the fixture tests, which run the dispatched one, also
+    /// vouch for the baseline one.
+    #[test]
+    fn vectorised_and_baseline_kernels_agree() {
+        let (b, h) = (5, 7);
+        let wave =
+            |n: usize, phase: f32| -> Vec<f32> { (0..n).map(|k| 3.0 * (k as f32 * 0.37 + phase).sin()).collect() };
+        let c_prev = wave(b * h, 0.5);
+        for prev in [None, Some(&c_prev[..])] {
+            let mut out = Vec::new();
+            for kernel in [forward_step, forward_step_best] {
+                let mut z = wave(4 * b * h, 0.1);
+                let (mut c, mut tc, mut hs) = (vec![0.0; b * h], vec![0.0; b * h], vec![0.0; b * h]);
+                kernel(&mut z, prev, &mut c, &mut tc, &mut hs, h);
+                let (dh, mut dc, mut dz) = (wave(b * h, 1.3), wave(b * h, 2.1), vec![0.0; 4 * b * h]);
+                let backward = if out.is_empty() { backward_step } else { backward_step_best };
+                backward(&z, prev, &tc, &dh, &mut dc, &mut dz, h);
+                out.push([z, c, tc, hs, dc, dz]);
+            }
+            assert!(out[0].iter().flatten().any(|v| *v != 0.0));
+            assert_eq!(out[0], out[1], "with previous cell state: {}", prev.is_some());
         }
     }
 }
