@@ -164,14 +164,14 @@ macro_rules! dispatch {
     };
 }
 
-/// Copies a tensor's values out, as stored. Every caller passes a tensor
-/// that was just produced by a matrix product or is a parameter, so the
-/// storage is dense and row-major; a broadcast tensor would panic on the
-/// length, and the fixture tests would catch a permuted one.
-fn values<S: dfdx::shapes::Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
+/// A tensor's values, row-major: a memory copy once the tensor is dense
+/// (`try_contiguous` shares a dense tensor's storage and copies only a
+/// permuted or broadcast one), instead of dfdx's per-element `as_vec`.
+fn values<S: dfdx::shapes::Shape>(t: &Tensor<S, f32, Cpu>) -> Result<Vec<f32>> {
+    let dense = t.clone().try_contiguous().map_err(nn_err)?;
     let mut v = vec![0f32; t.shape().num_elements()];
-    t.copy_into(&mut v);
-    v
+    dense.copy_into(&mut v);
+    Ok(v)
 }
 
 /// One forward step of the elementwise part, in place on the batch: `z`
@@ -271,10 +271,10 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
     }
     let (xp, mut tape) = split(xp);
     let shape_err = |e: ndarray::ShapeError| Error::Shape(e.to_string());
-    let w = Array2::from_shape_vec((g4, h), values(w_hh)).map_err(shape_err)?;
+    let w = Array2::from_shape_vec((g4, h), values(w_hh)?).map_err(shape_err)?;
     // Per step: activated gates [B, 4H], cell state and its tanh, hidden state [B, H].
-    let mut act = values(&xp);
-    let bias: Vec<f32> = values(rec.b_ih).iter().zip(values(rec.b_hh)).map(|(a, b)| a + b).collect();
+    let mut act = values(&xp)?;
+    let bias: Vec<f32> = values(rec.b_ih)?.iter().zip(values(rec.b_hh)?).map(|(a, b)| a + b).collect();
     let n = b * h;
     let mut cs = vec![0f32; steps * n];
     let mut tcs = vec![0f32; steps * n];
