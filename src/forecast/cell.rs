@@ -24,7 +24,7 @@ use dfdx::prelude::*;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use super::lstm::{nn_err, put, split, LayerOutput, Matrix, Recurrent, Sequence};
+use super::lstm::{nn_err, put, split, tensor_from, LayerOutput, Matrix, Recurrent, Sequence};
 use super::Backend;
 use crate::error::{Error, Result};
 
@@ -164,12 +164,22 @@ macro_rules! dispatch {
     };
 }
 
+/// A zeroed buffer of `len` values from the device: taken from dfdx's
+/// allocation cache when it is on (and handed back when dropped), so the
+/// large per-batch buffers of the recurrence are reused instead of being
+/// allocated and faulted in afresh every batch.
+fn buffer(dev: &Cpu, len: usize) -> Result<CpuBuffer> {
+    dev.try_alloc_len(len).map_err(nn_err)
+}
+
+type CpuBuffer = <Cpu as Storage<f32>>::Vec;
+
 /// A tensor's values, row-major: a memory copy once the tensor is dense
 /// (`try_contiguous` shares a dense tensor's storage and copies only a
 /// permuted or broadcast one), instead of dfdx's per-element `as_vec`.
-fn values<S: dfdx::shapes::Shape>(t: &Tensor<S, f32, Cpu>) -> Result<Vec<f32>> {
+fn values<S: dfdx::shapes::Shape>(t: &Tensor<S, f32, Cpu>) -> Result<CpuBuffer> {
     let dense = t.clone().try_contiguous().map_err(nn_err)?;
-    let mut v = vec![0f32; t.shape().num_elements()];
+    let mut v = buffer(t.device(), t.shape().num_elements())?;
     dense.copy_into(&mut v);
     Ok(v)
 }
@@ -271,14 +281,15 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
     }
     let (xp, mut tape) = split(xp);
     let shape_err = |e: ndarray::ShapeError| Error::Shape(e.to_string());
-    let w = Array2::from_shape_vec((g4, h), values(w_hh)?).map_err(shape_err)?;
+    let w = Array2::from_shape_vec((g4, h), values(w_hh)?.to_vec()).map_err(shape_err)?;
     // Per step: activated gates [B, 4H], cell state and its tanh, hidden state [B, H].
     let mut act = values(&xp)?;
-    let bias: Vec<f32> = values(rec.b_ih)?.iter().zip(values(rec.b_hh)?).map(|(a, b)| a + b).collect();
+    let bias: Vec<f32> = values(rec.b_ih)?.iter().zip(values(rec.b_hh)?.iter()).map(|(a, b)| a + b).collect();
     let n = b * h;
-    let mut cs = vec![0f32; steps * n];
-    let mut tcs = vec![0f32; steps * n];
-    let mut hs = vec![0f32; steps * n];
+    let dev = xp.device().clone();
+    let mut cs = buffer(&dev, steps * n)?;
+    let mut tcs = buffer(&dev, steps * n)?;
+    let mut hs = buffer(&dev, steps * n)?;
     for zr in act.chunks_exact_mut(g4) {
         zr.iter_mut().zip(&bias).for_each(|(z, b)| *z += b);
     }
@@ -293,17 +304,17 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
         let c_prev = (t > 0).then(|| &past[(t - 1) * n..]);
         forward_step_best(z, c_prev, &mut now[..n], &mut tcs[t * n..(t + 1) * n], &mut rest[..n], h);
     }
-    let dev = xp.device().clone();
     let last = (steps - 1) * n;
-    let h_last = dev.tensor_from_vec(hs[last..].to_vec(), (b, h));
-    let c_last = dev.tensor_from_vec(cs[last..].to_vec(), (b, h));
-    let seq = dev.tensor_from_vec(hs.clone(), (steps, b, h));
+    let h_last = tensor_from(&dev, &hs[last..], (b, h))?;
+    let c_last = tensor_from(&dev, &cs[last..], (b, h))?;
+    let seq = tensor_from(&dev, &hs, (steps, b, h))?;
     let (xp_ghost, w_ghost, seq_ghost) = (xp.ghost(), w_hh.ghost(), seq.ghost());
     let (bi_ghost, bh_ghost) = (rec.b_ih.ghost(), rec.b_hh.ghost());
     tape.add_backward_op(move |grads| {
         let wrong = |_| dfdx::tensor::CpuError::WrongNumElements;
-        let dy = grads.get_or_alloc_mut(&seq_ghost)?.to_vec();
-        let mut dxp = vec![0f32; steps * b * g4];
+        let mut dy = dev.try_alloc_len(steps * n)?;
+        dy.copy_from_slice(grads.get_or_alloc_mut(&seq_ghost)?);
+        let mut dxp = dev.try_alloc_len(steps * b * g4)?;
         let mut dh = Array2::<f32>::zeros((b, h));
         let mut dc = vec![0f32; n];
         for t in (0..steps).rev() {
@@ -332,7 +343,7 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
             let hp = view(&hs, (steps - 1) * b, h).map_err(wrong)?;
             general_mat_mul(1.0, &dz.t(), &hp, 0.0, &mut dw);
         }
-        for (acc, d) in grads.get_or_alloc_mut(&xp_ghost)?.iter_mut().zip(&dxp) {
+        for (acc, d) in grads.get_or_alloc_mut(&xp_ghost)?.iter_mut().zip(dxp.iter()) {
             *acc += d;
         }
         for (acc, d) in grads.get_or_alloc_mut(&w_ghost)?.iter_mut().zip(dw.iter()) {

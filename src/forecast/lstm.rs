@@ -345,6 +345,24 @@ pub(crate) fn put<S: dfdx::shapes::Shape, D: Backend, T>(t: Tensor<S, f32, D>, t
     dfdx::tensor::PutTape::put_tape(t, tape)
 }
 
+/// A tensor of `shape` holding `values` (row-major), in storage taken from
+/// the device's allocation cache when it is enabled: tensors made every
+/// batch this way hand their storage back to the cache when dropped and
+/// take the same amount out, so the cache stays bounded (a tensor built
+/// with `tensor_from_vec` would only ever add to it).
+pub(crate) fn tensor_from<S: dfdx::shapes::Shape, D: Backend>(
+    dev: &D,
+    values: &[f32],
+    shape: S,
+) -> Result<Tensor<S, f32, D>> {
+    if values.len() != shape.num_elements() {
+        return Err(Error::Shape(format!("{} values for a tensor of shape {:?}", values.len(), shape.concrete())));
+    }
+    let mut t = dev.try_zeros_like(&shape).map_err(nn_err)?;
+    t.copy_from(values);
+    Ok(t)
+}
+
 /// A seeded random generator for model initialisation.
 pub(crate) fn seeded(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
