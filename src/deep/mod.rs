@@ -42,7 +42,8 @@ use crate::data::Returns;
 use crate::error::{Error, Result};
 use crate::forecast::train::{fit, scalar, Trainable};
 use crate::forecast::{
-    chunks, last_rows, tensor_from, Backend, Cpu, History, Matrix, Param, Parameters, Sequence, TrainParams,
+    chunks, last_rows, tensor_from, training_cpu, Backend, Cpu, History, Matrix, Param, Parameters, Sequence,
+    TrainParams,
 };
 
 /// Entry point: `DeepAllocator::params()…fit(&returns)`.
@@ -157,15 +158,7 @@ impl DeepParams {
         if !(0.0..0.9).contains(&self.validation) {
             return Err(Error::param("validation", format!("must be in [0, 0.9), got {}", self.validation)));
         }
-        if returns.assets().len() < 2 {
-            return Err(Error::param(
-                "returns",
-                format!(
-                    "an allocation needs ≥ 2 assets (a softmax over one asset is always 1), got {}",
-                    returns.assets().len()
-                ),
-            ));
-        }
+        net::check_assets("returns", returns.assets().len())?;
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "deep allocation")?;
         let rows = returns.len();
         if rows < self.n_time + self.n_future {
@@ -218,17 +211,12 @@ impl DeepParams {
     /// Trains on `returns` (log or simple, as given; every asset on every
     /// date) on the CPU.
     pub fn fit(&self, returns: &Returns) -> Result<Allocator<Cpu>> {
-        let dev = Cpu::default();
-        dev.enable_cache();
-        self.fit_on(&dev, returns)
+        self.fit_on(&training_cpu(), returns)
     }
 
-    /// [`fit`](Self::fit) on a given dfdx device. `fit` turns on the
-    /// device's allocation cache (`dev.enable_cache()`, dfdx's `Cache`
-    /// trait), which reuses tensor storage from batch to batch instead of
-    /// allocating it afresh: with glibc's allocator, a model trained in a
-    /// process that had trained another one first ran 1.4× faster with it.
-    /// Do the same on a device passed here; it is left as given.
+    /// [`fit`](Self::fit) on a given dfdx device, used as given: `fit`
+    /// trains on [`training_cpu`](crate::forecast::training_cpu), whose
+    /// allocation cache is on.
     pub fn fit_on<D: Backend>(&self, dev: &D, returns: &Returns) -> Result<Allocator<D>> {
         self.check(returns)?;
         let scale = self.scale_factor();
@@ -372,8 +360,8 @@ impl<D: Backend> Allocator<D> {
     pub fn weights(&self, recent: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
         let n = self.assets.len();
         let tail = last_rows(recent, self.n_time, &self.assets, "an allocation")?;
-        let x: Sequence<D> =
-            D::default().tensor_from_vec(tail.iter().map(|v| (v * self.scale) as f32).collect(), (1, self.n_time, n));
+        let z: Vec<f32> = tail.iter().map(|v| (v * self.scale) as f32).collect();
+        let x: Sequence<D> = tensor_from(&self.net.device(), &z, (1, self.n_time, n))?;
         let w: Matrix<D> = self.net.forward(x)?;
         Ok(w.as_vec().into_iter().map(f64::from).collect())
     }

@@ -170,6 +170,17 @@ impl Architecture {
     }
 }
 
+/// An allocation needs two assets or more; `name` is the parameter blamed.
+pub(crate) fn check_assets(name: &str, assets: usize) -> Result<()> {
+    if assets < 2 {
+        return Err(Error::param(
+            name,
+            format!("an allocation needs ≥ 2 assets (a softmax over one asset is always 1), got {assets}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Conv1D(ReLU) → MaxPool1D → LSTM (full sequence) → LSTM (last state) →
 /// Dense(N, tanh) → softmax: long-only weights that sum to 1.
 ///
@@ -195,12 +206,7 @@ impl<D: Backend> CnnLstm<D> {
     /// A seeded network for `assets` assets and `n_time`-day windows.
     pub fn new(dev: &D, assets: usize, n_time: usize, arch: Architecture, seed: u64) -> Result<Self> {
         arch.check(n_time)?;
-        if assets < 2 {
-            return Err(Error::param(
-                "assets",
-                format!("an allocation needs ≥ 2 assets (a softmax over one asset is always 1), got {assets}"),
-            ));
-        }
+        check_assets("assets", assets)?;
         let mut rng = seeded(seed);
         let conv = Conv1d::new(dev, assets, arch.filters, arch.kernel, &mut rng)?;
         let lstm1 = Lstm::new(dev, arch.filters, arch.hidden1, 1, &mut rng)?;

@@ -6,6 +6,7 @@ use super::{Allocator, DeepParams};
 use crate::backtest::{Strategy, Window};
 use crate::data::ReturnKind;
 use crate::error::Result;
+use crate::forecast::train::Retraining;
 use crate::forecast::Cpu;
 
 /// On each rebalance: retrain (every `retrain_every` rebalances) on the
@@ -18,10 +19,7 @@ use crate::forecast::Cpu;
 pub struct DeepStrategy {
     name: String,
     params: DeepParams,
-    retrain_every: usize,
-    calls: usize,
-    model: Option<Allocator<Cpu>>,
-    trainings: usize,
+    schedule: Retraining<Allocator<Cpu>>,
     epochs: Vec<usize>,
 }
 
@@ -31,17 +29,14 @@ impl DeepStrategy {
         DeepStrategy {
             name: name.to_string(),
             params: params.verbose(false),
-            retrain_every: retrain_every.max(1),
-            calls: 0,
-            model: None,
-            trainings: 0,
+            schedule: Retraining::new(retrain_every),
             epochs: Vec::new(),
         }
     }
 
     /// How many times the model was trained so far.
     pub fn trainings(&self) -> usize {
-        self.trainings
+        self.schedule.trainings()
     }
 
     /// Epochs run by each training so far.
@@ -57,19 +52,11 @@ impl Strategy for DeepStrategy {
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let log = window.to_returns()?.to_kind(ReturnKind::Log);
-        if self.calls % self.retrain_every == 0 {
-            self.model = None;
-        }
-        self.calls += 1;
-        let model = match &mut self.model {
-            Some(m) => m,
-            slot @ None => {
-                let fitted = slot.insert(self.params.fit(&log)?);
-                self.trainings += 1;
-                self.epochs.push(fitted.history().epochs.len());
-                fitted
-            }
-        };
+        let model = self.schedule.model(|| {
+            let fitted = self.params.fit(&log)?;
+            self.epochs.push(fitted.history().epochs.len());
+            Ok(fitted)
+        })?;
         Ok(Some(model.weights(log.values())?))
     }
 }

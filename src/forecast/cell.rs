@@ -220,9 +220,10 @@ fn forward_step(z: &mut [f32], c_prev: Option<&[f32]>, c: &mut [f32], tc: &mut [
     }
 }
 
-/// One backward step of the elementwise part: from the gradient reaching
-/// `h_t` (`dh`, overwritten) and `c_t` (`dc`, carried to `c_{t-1}`) and the
-/// saved activations, the gradient of the pre-activations `dz` `[B, 4H]`.
+/// One backward step of the elementwise part: from the gradients reaching
+/// `h_t` (`dh`) and `c_t` (`dc`, overwritten with the one carried on to
+/// `c_{t-1}`) and the saved activations, the gradient of the
+/// pre-activations `dz` `[B, 4H]`.
 #[inline(always)]
 fn backward_step(a: &[f32], c_prev: Option<&[f32]>, tc: &[f32], dh: &[f32], dc: &mut [f32], dz: &mut [f32], h: usize) {
     for (r, (ar, dzr)) in a.chunks_exact(4 * h).zip(dz.chunks_exact_mut(4 * h)).enumerate() {

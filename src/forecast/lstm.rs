@@ -35,6 +35,14 @@ impl<D: Backend> Param<D> {
         }
     }
 
+    /// The device the tensor lives on.
+    pub fn device(&self) -> D {
+        match self {
+            Param::Matrix(m) => m.device().clone(),
+            Param::Vector(v) => v.device().clone(),
+        }
+    }
+
     /// Values, row-major.
     pub fn values(&self) -> Vec<f32> {
         match self {
@@ -85,6 +93,12 @@ pub trait Parameters<D: Backend> {
     /// Number of scalar parameters.
     fn n_parameters(&self) -> usize {
         self.parameters().iter().map(|(_, p)| p.shape().iter().product::<usize>()).sum()
+    }
+
+    /// The device the model lives on (that of its first parameter; a
+    /// default device for a model without any), where its inputs belong.
+    fn device(&self) -> D {
+        self.parameters().first().map_or_else(D::default, |(_, p)| p.device())
     }
 }
 

@@ -2,6 +2,7 @@
 
 use ndarray::{Array1, ArrayView1};
 
+use super::train::Retraining;
 use super::{Forecast, ForecasterParams};
 use crate::backtest::{Strategy, Window};
 use crate::error::Result;
@@ -17,10 +18,7 @@ pub struct LstmStrategy {
     name: String,
     params: ForecasterParams,
     risk_aversion: f64,
-    retrain_every: usize,
-    calls: usize,
-    model: Option<Forecast<dfdx::prelude::Cpu>>,
-    trainings: usize,
+    schedule: Retraining<Forecast<dfdx::prelude::Cpu>>,
 }
 
 impl LstmStrategy {
@@ -31,16 +29,13 @@ impl LstmStrategy {
             name: name.to_string(),
             params: params.split(validation, 0.0).verbose(false),
             risk_aversion,
-            retrain_every: retrain_every.max(1),
-            calls: 0,
-            model: None,
-            trainings: 0,
+            schedule: Retraining::new(retrain_every),
         }
     }
 
     /// How many times the model was trained so far.
     pub fn trainings(&self) -> usize {
-        self.trainings
+        self.schedule.trainings()
     }
 }
 
@@ -51,18 +46,7 @@ impl Strategy for LstmStrategy {
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let returns = window.to_returns()?;
-        if self.calls % self.retrain_every == 0 {
-            self.model = None;
-        }
-        let model = match &mut self.model {
-            Some(m) => m,
-            slot @ None => {
-                let fitted = slot.insert(self.params.fit(&returns)?);
-                self.trainings += 1;
-                fitted
-            }
-        };
-        self.calls += 1;
+        let model = self.schedule.model(|| self.params.fit(&returns))?;
         let mu: Array1<f64> =
             model.predict_next(returns.values())?.into_iter().map(|m| m * window.periods_per_year()).collect();
         let m = Moments::ledoit_wolf().fit(&returns)?.annualized().with_mean(mu)?;

@@ -294,6 +294,44 @@ fn scaled<D: Backend, M: Parameters<D>>(model: &M, grads: &Gradients<f32, D>, c:
     total.map(|t| t.backward()).ok_or_else(|| Error::param("model", "has no parameters to train"))
 }
 
+/// The retraining schedule of a walk-forward strategy: a model trained on
+/// the first decision and again every `every` decisions, held in between.
+pub(crate) struct Retraining<M> {
+    every: usize,
+    calls: usize,
+    model: Option<M>,
+    trainings: usize,
+}
+
+impl<M> Retraining<M> {
+    /// Retrains every `every` decisions (at least every one).
+    pub(crate) fn new(every: usize) -> Self {
+        Retraining { every: every.max(1), calls: 0, model: None, trainings: 0 }
+    }
+
+    /// How many times a model was trained so far.
+    pub(crate) fn trainings(&self) -> usize {
+        self.trainings
+    }
+
+    /// The model for this decision: the one held, or a new one from `fit`
+    /// when the schedule says to retrain.
+    pub(crate) fn model(&mut self, fit: impl FnOnce() -> Result<M>) -> Result<&M> {
+        if self.calls % self.every == 0 {
+            self.model = None;
+        }
+        self.calls += 1;
+        match &mut self.model {
+            Some(m) => Ok(m),
+            slot @ None => {
+                let m = slot.insert(fit()?);
+                self.trainings += 1;
+                Ok(m)
+            }
+        }
+    }
+}
+
 /// What a model supplies to the training loop.
 pub(crate) trait Trainable<D: Backend>: Parameters<D> + Clone {
     /// Loss and gradients on the training samples `batch`.
