@@ -43,7 +43,7 @@ fn run() -> Result<()> {
     if let Some(out) = cli::flag(&args, "--out") {
         let mut df = fs.to_dataframe()?;
         let file = std::fs::File::create(out).map_err(|source| Error::Io { path: out.into(), source })?;
-        CsvWriter::new(file).finish(&mut df).map_err(|e| Error::Table(e.to_string()))?;
+        CsvWriter::new(file).finish(&mut df).map_err(Error::from)?;
     }
     #[cfg(feature = "ml")]
     let selection = if args.iter().any(|a| a == "--select") {

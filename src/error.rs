@@ -32,8 +32,12 @@ pub enum Error {
     },
 
     /// The CSV reader or a DataFrame operation failed.
-    #[error("cannot read the table: {0}")]
-    Table(String),
+    #[error("cannot read the table: {source}")]
+    Table {
+        /// polars' error.
+        #[from]
+        source: polars::error::PolarsError,
+    },
 
     /// The date column is absent.
     #[error("no date column {expected:?}; the columns are {found:?} (name it with .date_column(..))")]
@@ -153,11 +157,37 @@ pub enum Error {
     /// The optimiser did not reach a solution.
     #[error("the optimiser stopped with status {status}: {message}")]
     Solver {
-        /// The solver's status (e.g. PrimalInfeasible).
-        status: String,
+        /// The solver's status.
+        status: SolverStatus,
         /// What it means and what to relax.
         message: String,
     },
+
+    /// A strategy failed on a rebalance day of a backtest.
+    #[error("strategy {name:?} failed on {date}: {source}")]
+    Strategy {
+        /// The strategy's name.
+        name: String,
+        /// The decision date.
+        date: chrono::NaiveDate,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// Code run for the user (a strategy, a worker) panicked; the panic was
+    /// caught and its message kept.
+    #[error("{what} panicked: {message}")]
+    Panicked {
+        /// What panicked.
+        what: String,
+        /// The panic's message.
+        message: String,
+    },
+
+    /// A tensor operation failed on the compute device.
+    #[error("the compute device failed: {0}")]
+    Device(String),
 
     /// The problem cannot have a solution; found before solving.
     #[error("infeasible constraints: {0}")]
@@ -177,7 +207,69 @@ pub enum Error {
     },
 }
 
+/// Why the convex solver stopped: the crate's own copy of the solver's
+/// status, so no solver type leaks out of `optimize` and statuses are
+/// compared as values, never as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SolverStatus {
+    /// Solved to the requested tolerance.
+    Solved,
+    /// Solved only to a looser tolerance.
+    AlmostSolved,
+    /// The constraints admit no portfolio.
+    PrimalInfeasible,
+    /// Nearly infeasible: the constraints admit (almost) no portfolio.
+    AlmostPrimalInfeasible,
+    /// The objective is unbounded over the constraints.
+    DualInfeasible,
+    /// Nearly unbounded.
+    AlmostDualInfeasible,
+    /// The iteration limit was reached.
+    MaxIterations,
+    /// The time limit was reached.
+    MaxTime,
+    /// The solver hit a numerical error.
+    NumericalError,
+    /// The solver stopped making progress.
+    InsufficientProgress,
+    /// The problem could not be set up (bad settings or data).
+    SetupError,
+}
+
+impl SolverStatus {
+    /// Solved, to the requested or a looser tolerance.
+    pub fn is_solved(self) -> bool {
+        matches!(self, SolverStatus::Solved | SolverStatus::AlmostSolved)
+    }
+
+    /// No portfolio satisfies the constraints (certified or nearly so).
+    pub fn is_infeasible(self) -> bool {
+        matches!(self, SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible)
+    }
+
+    /// The objective is unbounded (certified or nearly so).
+    pub fn is_unbounded(self) -> bool {
+        matches!(self, SolverStatus::DualInfeasible | SolverStatus::AlmostDualInfeasible)
+    }
+}
+
+impl std::fmt::Display for SolverStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 impl Error {
+    /// The error behind a strategy's failure ([`Error::Strategy`]'s
+    /// source), or the error itself.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Strategy { source, .. } => source.root(),
+            e => e,
+        }
+    }
+
     /// Shorthand for [`Error::InvalidParameter`].
     pub(crate) fn param(name: &str, message: impl Into<String>) -> Self {
         Error::InvalidParameter { name: name.to_string(), message: message.into() }

@@ -78,10 +78,11 @@ mod linalg;
 pub mod optimize;
 mod parallel;
 pub mod plot;
+pub mod portfolio;
 pub mod prelude;
 #[cfg(feature = "ml")]
 pub mod rank;
 pub mod stats;
 
 pub use data::datasets;
-pub use error::{Error, Result};
+pub use error::{Error, Result, SolverStatus};

@@ -16,7 +16,23 @@ where
         let handles: Vec<_> = jobs.into_iter().map(|j| s.spawn(move || f(j))).collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::param(what, "panicked on its worker thread"))))
+            .map(|h| {
+                h.join().unwrap_or_else(|payload| {
+                    Err(Error::Panicked { what: format!("a {what} worker"), message: panic_message(&payload) })
+                })
+            })
             .collect()
     })
+}
+
+/// The text of a panic's payload (a `&str` or `String` for `panic!`
+/// with a message).
+pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".into()
+    }
 }

@@ -3,8 +3,7 @@
 #[cfg(feature = "optimize")]
 pub use crate::backtest::Optimized;
 pub use crate::backtest::{
-    Backtest, BacktestReport, BuyAndHold, Comparison, EqualWeight, InverseVolatility, OnFailure, Schedule, Strategy,
-    Window,
+    Backtest, BuyAndHold, EqualWeight, InverseVolatility, OnFailure, Schedule, Strategy, Window,
 };
 pub use crate::data::synthetic::Correlation;
 pub use crate::data::{
@@ -14,7 +13,7 @@ pub use crate::data::{
 #[cfg(feature = "nn")]
 pub use crate::deep::{Allocator, Architecture, DeepAllocator, DeepParams, DeepStrategy, PortfolioLoss};
 pub use crate::display::{Render, Table};
-pub use crate::error::{Error, Result};
+pub use crate::error::{Error, Result, SolverStatus};
 pub use crate::estimate::{Estimator, Moments, MomentsParams};
 pub use crate::features::{CrossSection, Feature, FeatureSet, Features, Targets};
 #[cfg(feature = "ml")]
@@ -25,7 +24,9 @@ pub use crate::forecast::LstmStrategy;
 pub use crate::forecast::{Forecast, Forecaster, ForecasterParams, Loss};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
+pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts};
 #[cfg(feature = "ml")]
 pub use crate::rank::{RankPortfolio, Ranker, Ranking, TrainWindow};
+pub use crate::strategies;
 pub use chrono::{Datelike, NaiveDate};
 pub use plotly::Plot;

@@ -2,8 +2,8 @@
 //! empyrical-reloaded (tools/reference/metrics.py); no lookahead for every
 //! built-in strategy; bad input.
 
-use assetalloc::backtest::metrics::Metrics;
-use assetalloc::backtest::Rebalance;
+use assetalloc::portfolio::Metrics;
+use assetalloc::portfolio::Rebalance;
 use assetalloc::prelude::*;
 use ndarray::{array, Array1, Array2, ArrayView1};
 use serde_json::Value;
@@ -166,7 +166,7 @@ fn perturbing_the_future_changes_nothing_before_it() {
     let b = bt.run_returns(&r2, built_ins()).unwrap();
     let cut = r.dates()[t];
     for (x, y) in a.reports.iter().zip(&b.reports) {
-        let before = |rep: &BacktestReport| -> (Vec<Rebalance>, Vec<f64>) {
+        let before = |rep: &Portfolio| -> (Vec<Rebalance>, Vec<f64>) {
             let n = rep.dates.iter().filter(|d| **d <= cut).count();
             (rep.rebalances.iter().filter(|b| b.date <= cut).cloned().collect(), rep.net[..n].to_vec())
         };
@@ -190,6 +190,25 @@ impl Strategy for Broken {
     }
 }
 
+struct Panics;
+
+impl Strategy for Panics {
+    fn name(&self) -> String {
+        "panics".into()
+    }
+    fn decide(&mut self, _: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        panic!("index out of bounds in user code")
+    }
+}
+
+fn param_named(e: &Error, want: &str) -> bool {
+    matches!(e, Error::InvalidParameter { name, .. } if name == want)
+}
+
+fn strategy_failed(e: &Error, who: &str, when: &str) -> bool {
+    matches!(e, Error::Strategy { name, date, .. } if name == who && date.to_string() == when)
+}
+
 #[test]
 fn bad_input_is_named() {
     let r = returns_panel(Array2::from_elem((30, 3), 0.001));
@@ -197,36 +216,43 @@ fn bad_input_is_named() {
     let e = Backtest::params().lookback(40).run_returns(&r, vec![]).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
     let e = bt.clone().schedule(Schedule::Every(0)).run_returns(&r, vec![]).unwrap_err();
-    assert!(e.to_string().contains("Every"), "{e}");
+    assert!(param_named(&e, "schedule"), "{e}");
     let e = bt.clone().cost_bps(-1.0).run_returns(&r, vec![]).unwrap_err();
-    assert!(e.to_string().contains("cost_bps"), "{e}");
-    let e = bt.run_returns(&r, vec![Box::new(Broken(f64::NAN))]).unwrap_err();
-    assert!(e.to_string().contains("broken") && e.to_string().contains("2024-01-10"), "{e}");
-    let e = bt.run_returns(&r, vec![Box::new(Broken(0.5))]).unwrap_err();
-    assert!(e.to_string().contains("summing to 1.5"), "{e}");
-    let kept = bt.clone().on_failure(OnFailure::KeepPrevious).run_returns(&r, vec![Box::new(Broken(0.5))]).unwrap();
+    assert!(param_named(&e, "cost_bps"), "{e}");
+    // A strategy's failure names the strategy and the date, and keeps its cause.
+    let e = bt.run_returns(&r, strategies![Broken(f64::NAN)]).unwrap_err();
+    assert!(strategy_failed(&e, "broken", "2024-01-10"), "{e}");
+    assert!(param_named(e.root(), "strategy weights"), "{e}");
+    let e = bt.run_returns(&r, strategies![Broken(0.5)]).unwrap_err();
+    assert!(strategy_failed(&e, "broken", "2024-01-10") && param_named(e.root(), "strategy weights"), "{e}");
+    assert!(std::error::Error::source(&e).is_some(), "the cause is chained");
+    let e = bt.run_returns(&r, strategies![Panics]).unwrap_err();
+    assert!(strategy_failed(&e, "panics", "2024-01-10"), "{e}");
+    assert!(
+        matches!(e.root(), Error::Panicked { message, .. } if message == "index out of bounds in user code"),
+        "{e}"
+    );
+    let kept = bt.clone().on_failure(OnFailure::KeepPrevious).run_returns(&r, strategies![Broken(0.5)]).unwrap();
     let b = kept.get("broken").unwrap();
     // Decisions at rows 9, 14, 19, 24 (row 29 has nothing left to earn).
     assert_eq!(b.failures.len(), 4);
     assert!(b.rebalances.is_empty() && b.net.iter().all(|x| *x == 0.0), "stays in cash");
-    let e = bt.run_returns(&r, vec![Box::new(EqualWeight)]).map(|c| c.reports.len());
+    let e = bt.run_returns(&r, strategies![EqualWeight]).map(|c| c.reports.len());
     assert_eq!(e.unwrap(), 1, "1/N is not added twice");
-    let e = bt.run_returns(&r, vec![Box::new(Broken(0.1)), Box::new(Broken(0.2))]).unwrap_err();
-    assert!(e.to_string().contains("unique"), "{e}");
+    let e = bt.run_returns(&r, strategies![Broken(0.1), Broken(0.2)]).unwrap_err();
+    assert!(param_named(&e, "strategies"), "{e}");
 }
 
 #[test]
 fn comparison_renders_and_plots() {
     let prices = datasets::factors().unwrap();
-    let cmp = Backtest::params()
-        .run(&prices, vec![Box::new(InverseVolatility::new(63)), Box::new(BuyAndHold::new())])
-        .unwrap();
+    let cmp = Backtest::params().run(&prices, strategies![InverseVolatility::new(63), BuyAndHold::new()]).unwrap();
     let h = cmp.to_html();
     assert!(h.contains("1/N (equal weight)") && h.contains("PSR vs 1/N") && h.contains("DSR"));
     assert!(cmp.plot_equity().to_json().contains("\"type\":\"log\""));
     assert!(cmp.plot_weights("inverse volatility (63)").unwrap().to_json().contains("stackgroup"));
     match cmp.plot_weights("nope") {
-        Err(e) => assert!(e.to_string().contains("inverse volatility (63)"), "{e}"),
+        Err(e) => assert!(param_named(&e, "strategy"), "{e}"),
         Ok(_) => panic!("an unknown strategy must be an error"),
     }
     assert!(cmp.plot_drawdowns().to_json().contains("Drawdown"));
@@ -242,6 +268,41 @@ fn comparison_renders_and_plots() {
     let month_ends = ew.dates.windows(2).filter(|w| w[0].month() != w[1].month()).count();
     assert_eq!(ew.rebalances.len() - 1, month_ends);
     assert_eq!(cmp.get("buy and hold (1/N at start)").unwrap().rebalances.len(), 1);
+    // Verdicts: one per strategy but 1/N, from the PSR against 1/N's Sharpe ratio.
+    let v = cmp.verdicts();
+    assert_eq!(v.rows.len(), 2);
+    let bench = cmp.baseline().unwrap().metrics();
+    for row in &v.rows {
+        let psr = cmp.get(&row.name).unwrap().metrics().psr(bench.sharpe_periodic);
+        assert_eq!(row.psr, psr);
+        assert_eq!(row.verdict, Verdict::from_psr(psr));
+    }
+    assert!(v.to_html().contains("verdict"));
+}
+
+#[test]
+fn verdicts_follow_the_psr_thresholds() {
+    assert_eq!(Verdict::from_psr(0.95), Verdict::Beats);
+    assert_eq!(Verdict::from_psr(0.949), Verdict::Indistinguishable);
+    assert_eq!(Verdict::from_psr(0.051), Verdict::Indistinguishable);
+    assert_eq!(Verdict::from_psr(0.05), Verdict::Worse);
+    assert_eq!(Verdict::from_psr(f64::NAN), Verdict::Indistinguishable);
+    // A strategy holding only the asset that earns 1 % a day beats 1/N;
+    // one holding only the asset that loses is worse.
+    let mut x = Array2::from_elem((300, 2), 0.0);
+    for t in 0..300 {
+        let noise = if t % 2 == 0 { 0.002 } else { -0.002 };
+        x[[t, 0]] = 0.01 + noise;
+        x[[t, 1]] = -0.01 + noise;
+    }
+    let r = returns_panel(x);
+    let cmp = Backtest::params()
+        .lookback(5)
+        .run_returns(&r, strategies![BuyAndHold::asset("A0"), BuyAndHold::asset("A1")])
+        .unwrap();
+    let v = cmp.verdicts();
+    assert_eq!(v.get("buy and hold A0").unwrap().verdict, Verdict::Beats);
+    assert_eq!(v.get("buy and hold A1").unwrap().verdict, Verdict::Worse);
 }
 
 #[test]
@@ -261,7 +322,7 @@ fn drift_schedule_trades_only_when_weights_wander() {
         assert!(b.turnover > 0.02, "{} traded {}", b.date, b.turnover);
     }
     let e = Backtest::params().schedule(Schedule::Drift(0.0)).lookback(20).run(&prices, vec![]).unwrap_err();
-    assert!(e.to_string().contains("drift"), "{e}");
+    assert!(param_named(&e, "drift threshold"), "{e}");
 }
 
 #[test]
@@ -290,5 +351,5 @@ fn buy_and_hold_of_one_asset_earns_its_returns_and_gross_exceeds_net() {
         .schedule(Schedule::Every(1))
         .run_returns(&r, vec![Box::new(BuyAndHold::asset("ZZZ"))])
         .unwrap_err();
-    assert!(e.to_string().contains("ZZZ"), "{e}");
+    assert!(matches!(e.root(), Error::UnknownAsset { name, .. } if name == "ZZZ"), "{e}");
 }

@@ -124,7 +124,7 @@ fn empty_and_all_nan_assets_are_errors() {
     let e = Load::bytes(b"").prices().unwrap_err();
     assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
     let e = Load::bytes(b"date,A\n").prices().unwrap_err();
-    assert!(matches!(e, Error::TooFewRows { .. } | Error::Table(_)), "{e}");
+    assert!(matches!(e, Error::TooFewRows { .. } | Error::Table { .. }), "{e}");
 }
 
 #[test]

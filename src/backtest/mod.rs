@@ -16,26 +16,23 @@
 //! between trades the weights drift with prices:
 //! $w_i \leftarrow w_i(1+R_{i,t+1})/(1 + r^{gross}_{t+1})$.
 //!
-//! Metrics and significance are in [`metrics`].
+//! The path itself (costs, drift, cash) is [`crate::portfolio`]'s one
+//! simulation; metrics and significance are in
+//! [`crate::portfolio::metrics`].
 
-pub mod metrics;
-mod report;
 mod strategies;
 
 use chrono::{Datelike, NaiveDate};
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
-pub use metrics::Metrics;
-pub use report::{BacktestReport, Comparison, Rebalance};
 #[cfg(feature = "optimize")]
 pub use strategies::Optimized;
 pub use strategies::{BuyAndHold, EqualWeight, InverseVolatility};
 
 use crate::data::{Prices, ReturnKind, Returns};
 use crate::error::{Error, Result};
-
-/// Name of the equal-weight baseline every comparison includes.
-pub const EQUAL_WEIGHT: &str = "1/N (equal weight)";
+pub use crate::portfolio::EQUAL_WEIGHT;
+use crate::portfolio::{Costs, Population, Portfolio};
 
 /// The data a strategy may see on a rebalance day: the last `lookback`
 /// simple returns up to and including that day.
@@ -106,6 +103,31 @@ pub trait Strategy: Send {
     fn decide(&mut self, window: &Window<'_>, current: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>>;
 }
 
+/// Any strategy converts into the boxed form a [`Backtest`] runs, so a
+/// function can take `impl Into<Box<dyn Strategy>>`.
+impl<S: Strategy + 'static> From<S> for Box<dyn Strategy> {
+    fn from(s: S) -> Self {
+        Box::new(s)
+    }
+}
+
+/// The strategies of a backtest, of any mix of types, without casts:
+/// `strategies![InverseVolatility::new(63), BuyAndHold::new()]`.
+///
+/// ```
+/// use assetalloc::prelude::*;
+/// let prices = Synthetic::params().assets(3).days(400).generate()?.prices;
+/// let cmp = Backtest::params().lookback(63).run(&prices, strategies![InverseVolatility::new(63), BuyAndHold::new()])?;
+/// assert_eq!(cmp.reports.len(), 3);
+/// # Ok::<(), assetalloc::Error>(())
+/// ```
+#[macro_export]
+macro_rules! strategies {
+    ($($s:expr),* $(,)?) => {
+        ::std::vec![$(::std::boxed::Box::<dyn $crate::backtest::Strategy>::from($s)),*]
+    };
+}
+
 /// When to rebalance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Schedule {
@@ -139,7 +161,7 @@ pub enum OnFailure {
 ///     .schedule(Schedule::Monthly)
 ///     .lookback(126)
 ///     .cost_bps(10.0)
-///     .run(&prices, vec![Box::new(InverseVolatility::new(63))])?;
+///     .run(&prices, strategies![InverseVolatility::new(63)])?;
 /// assert_eq!(cmp.reports.len(), 2); // 1/N is always added
 /// # Ok::<(), assetalloc::Error>(())
 /// ```
@@ -244,13 +266,13 @@ impl Backtest {
 
     /// Runs every strategy (and 1/N, added first unless present) over the
     /// same prices and schedule.
-    pub fn run(&self, prices: &Prices, strategies: Vec<Box<dyn Strategy>>) -> Result<Comparison> {
+    pub fn run(&self, prices: &Prices, strategies: Vec<Box<dyn Strategy>>) -> Result<Population> {
         let returns = prices.returns(ReturnKind::Simple)?;
         self.run_returns(&returns, strategies)
     }
 
     /// As [`run`](Self::run), from a returns panel (converted to simple returns).
-    pub fn run_returns(&self, returns: &Returns, mut strategies: Vec<Box<dyn Strategy>>) -> Result<Comparison> {
+    pub fn run_returns(&self, returns: &Returns, mut strategies: Vec<Box<dyn Strategy>>) -> Result<Population> {
         let simple = returns.to_kind(ReturnKind::Simple);
         let r = simple.values();
         crate::data::require_complete(
@@ -276,7 +298,7 @@ impl Backtest {
             crate::parallel::map("strategy", strategies.iter_mut().collect(), |s: &mut Box<dyn Strategy>| {
                 self.simulate(s.as_mut(), returns, r, &plan)
             })?;
-        Ok(Comparison::new(reports))
+        Ok(Population::new(reports, "Walk-forward, net of costs"))
     }
 
     /// Decision days for fixed schedules (all days from the first for Drift,
@@ -298,102 +320,87 @@ impl Backtest {
         plan
     }
 
-    // `t` indexes dates, returns and the plan together.
-    #[allow(clippy::needless_range_loop)]
     fn simulate(
         &self,
         s: &mut dyn Strategy,
         returns: &Returns,
         r: ArrayView2<'_, f64>,
         plan: &[bool],
-    ) -> Result<BacktestReport> {
-        let (nr, n) = r.dim();
+    ) -> Result<Portfolio> {
+        let n = r.ncols();
         let name = s.name();
         let k = returns.periods_per_year();
-        let rf = self.risk_free / k;
         let t0 = self.lookback - 1;
-        let mut w = Array1::<f64>::zeros(n);
-        let mut target = Array1::<f64>::zeros(n);
-        let mut wealth = self.capital;
-        let (mut gross_out, mut net_out) = (Vec::with_capacity(nr - t0), Vec::with_capacity(nr - t0));
-        let mut rebalances = Vec::new();
         let mut failures = Vec::new();
-        for t in t0..nr - 1 {
+        let costs =
+            Costs { bps: self.cost_bps, fixed: self.fixed_cost, capital: self.capital, cash_rate: self.risk_free / k };
+        // Decisions at the close of t = e − 1 trade before row e earns.
+        let path = crate::portfolio::simulate(r, t0 + 1, costs, |e, w, target| {
+            let t = e - 1;
             let due = match self.schedule {
                 Schedule::Drift(th) => t == t0 || (&w - &target).mapv(f64::abs).sum() > th,
                 _ => plan[t],
             };
-            let mut cost = 0.0;
-            if due {
-                let lo = (t + 1).saturating_sub(self.lookback);
-                let window = Window {
-                    dates: &returns.dates()[lo..=t],
-                    assets: returns.assets(),
-                    returns: r.slice(ndarray::s![lo..=t, ..]),
-                    periods_per_year: k,
-                };
-                let date = returns.dates()[t];
-                let decided = s.decide(&window, w.view()).and_then(|d| match d {
-                    Some(x) => check_weights(&name, date, n, x).map(Some),
-                    None => Ok(None),
-                });
-                match decided {
-                    Ok(Some(x)) => {
-                        let turnover = (&x - &w).mapv(f64::abs).sum();
-                        let trades = (&x - &w).iter().filter(|d| d.abs() > 1e-12).count();
-                        cost = self.cost_bps / 1e4 * turnover + self.fixed_cost * trades as f64 / wealth;
-                        rebalances.push(Rebalance { date, weights: x.clone(), turnover, cost });
-                        w = x.clone();
-                        target = x;
+            if !due {
+                return Ok(None);
+            }
+            let lo = (t + 1).saturating_sub(self.lookback);
+            let window = Window {
+                dates: &returns.dates()[lo..=t],
+                assets: returns.assets(),
+                returns: r.slice(ndarray::s![lo..=t, ..]),
+                periods_per_year: k,
+            };
+            let date = returns.dates()[t];
+            let decided = decide(s, &window, w).and_then(|d| d.map(|x| check_weights(n, x)).transpose());
+            match decided {
+                Ok(d) => Ok(d.map(|x| (date, x))),
+                Err(e) => match self.on_failure {
+                    OnFailure::Error => Err(Error::Strategy { name: name.clone(), date, source: Box::new(e) }),
+                    OnFailure::KeepPrevious => {
+                        failures.push((date, e.to_string()));
+                        Ok(None)
                     }
-                    Ok(None) => {}
-                    Err(e) => match self.on_failure {
-                        OnFailure::Error => return Err(e),
-                        OnFailure::KeepPrevious => failures.push((date, e.to_string())),
-                    },
-                }
+                },
             }
-            let next = r.row(t + 1);
-            let cash = 1.0 - w.sum();
-            let gross = w.dot(&next) + cash * rf;
-            let net = (1.0 - cost) * (1.0 + gross) - 1.0;
-            wealth *= 1.0 + net;
-            gross_out.push(gross);
-            net_out.push(net);
-            // Drift with prices.
-            if 1.0 + gross > 0.0 {
-                for i in 0..n {
-                    w[i] *= (1.0 + next[i]) / (1.0 + gross);
-                }
-            }
-        }
-        Ok(BacktestReport::new(
+        })?;
+        let mut p = Portfolio::new(
             name,
             returns.assets().to_vec(),
             returns.dates()[t0 + 1..].to_vec(),
-            gross_out,
-            net_out,
-            rebalances,
-            failures,
+            path,
             k,
             self.risk_free,
-        ))
+        );
+        p.failures = failures;
+        Ok(p)
     }
 }
 
+/// A strategy's decision, with a panic inside it caught and turned into an
+/// error (the engine then names the strategy and the date).
+fn decide(s: &mut dyn Strategy, window: &Window<'_>, current: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.decide(window, current))).unwrap_or_else(|payload| {
+        Err(Error::Panicked {
+            what: "the strategy's decide()".into(),
+            message: crate::parallel::panic_message(&payload),
+        })
+    })
+}
+
 /// Finite, the right length, and summing to at most 1 (the rest is cash).
-fn check_weights(name: &str, date: NaiveDate, n: usize, w: Array1<f64>) -> Result<Array1<f64>> {
+fn check_weights(n: usize, w: Array1<f64>) -> Result<Array1<f64>> {
     if w.len() != n {
-        return Err(Error::Shape(format!("{name} returned {} weights for {n} assets on {date}", w.len())));
+        return Err(Error::Shape(format!("the strategy returned {} weights for {n} assets", w.len())));
     }
     if let Some(v) = w.iter().find(|v| !v.is_finite()) {
-        return Err(Error::param("strategy weights", format!("{name} returned a non-finite weight ({v}) on {date}")));
+        return Err(Error::param("strategy weights", format!("must be finite, got {v}")));
     }
     let s = w.sum();
     if s > 1.0 + 1e-6 {
         return Err(Error::param(
             "strategy weights",
-            format!("{name} returned weights summing to {s:.6} > 1 on {date}; the budget is 1 (the rest is cash)"),
+            format!("must sum to at most 1 (the rest is cash), got weights summing to {s:.6}"),
         ));
     }
     Ok(w)

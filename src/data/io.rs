@@ -12,12 +12,6 @@ use super::panel::Panel;
 use super::{Prices, ReturnKind, Returns};
 use crate::error::{Error, Result};
 
-impl From<PolarsError> for Error {
-    fn from(e: PolarsError) -> Self {
-        Error::Table(e.to_string())
-    }
-}
-
 /// Column names taken as the date column when none is named.
 const DATE_NAMES: [&str; 5] = ["date", "dates", "datetime", "time", "timestamp"];
 
@@ -148,15 +142,10 @@ impl<'a> Load<'a> {
     }
 }
 
-/// Tries `p` as given, then relative to the crate root.
+/// `p` made absolute against the working directory, so that an error names
+/// the file actually tried (a notebook's working directory is `notebooks/`).
 fn resolve(p: &Path) -> PathBuf {
-    if p.is_relative() && !p.exists() {
-        let alt = Path::new(env!("CARGO_MANIFEST_DIR")).join(p);
-        if alt.exists() {
-            return alt;
-        }
-    }
-    p.to_path_buf()
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Reads CSV text; the date column (when named) is kept as text so it can be
@@ -208,7 +197,7 @@ fn find_date_column(names: &[String], wanted: Option<&str>) -> Result<String> {
 }
 
 fn parse_dates(col: &Column, name: &str, format: Option<&str>) -> Result<Vec<NaiveDate>> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Table("bad epoch".into()))?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param("epoch", "1970-01-01 is not a date"))?;
     let missing = |row: usize| Error::BadDate {
         column: name.to_string(),
         row,
@@ -309,7 +298,7 @@ fn numeric_column(col: &Column, name: &str) -> Result<Vec<f64>> {
 /// The panel as a polars `DataFrame`: a `date` column (type `Date`) and one
 /// `f64` column per asset (`NaN` before an asset's start).
 pub(crate) fn to_dataframe(panel: &Panel) -> Result<DataFrame> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Table("bad epoch".into()))?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param("epoch", "1970-01-01 is not a date"))?;
     let days: Vec<i32> = panel.dates().iter().map(|d| (*d - epoch).num_days() as i32).collect();
     let date = Series::new("date".into(), days).cast(&DataType::Date)?;
     let mut cols: Vec<Column> = vec![date.into()];

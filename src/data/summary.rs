@@ -4,9 +4,10 @@ use chrono::NaiveDate;
 
 use super::{Prices, ReturnKind, Returns};
 use crate::display::{Cell, Table};
-use crate::stats;
+use crate::portfolio::Metrics;
 
-/// Annualised statistics of one asset over the panel's span.
+/// Annualised statistics of one asset over the panel's span, from the same
+/// [`Metrics`] that measure every portfolio.
 ///
 /// With $R_t$ the simple returns and $k$ periods per year:
 /// mean $= k\,\bar R$, volatility $= \sqrt{k}\, s_R$, Sharpe $=$ mean /
@@ -62,30 +63,21 @@ impl Summary {
         for (j, name) in returns.assets().iter().enumerate() {
             let r = v.column(j).to_vec();
             let first = r.iter().position(|x| !x.is_nan()).unwrap_or(0);
-            let n = r.len() - first;
-            let g = stats::growth(&r[first..], k);
-            // Index 0 of the wealth path is the date before the first return.
-            let date_of = |i: usize| -> NaiveDate {
-                if i == 0 {
-                    prices.map_or(dates[first], |p| p.dates()[first])
-                } else {
-                    dates[first + i - 1]
-                }
-            };
-            let mean = stats::mean(&r) * k;
-            let vol = stats::std(&r) * k.sqrt();
+            // The wealth before the first return is dated at the price before it.
+            let start = prices.map_or(dates[first], |p| p.dates()[first]);
+            let m = Metrics::compute_from(&r[first..], &dates[first..], Some(start), k, 0.0);
             out.push(AssetStats {
                 asset: name.clone(),
                 start: dates[first],
-                observations: n,
-                mean,
-                volatility: vol,
-                sharpe: if vol > 0.0 { mean / vol } else { f64::NAN },
-                cagr: g.cagr,
-                skew: stats::skew(&r),
-                kurtosis: stats::excess_kurtosis(&r),
-                max_drawdown: g.max_drawdown,
-                drawdown_dates: g.peak_trough.map(|(p, t)| (date_of(p), date_of(t))),
+                observations: m.periods,
+                mean: m.mean,
+                volatility: m.volatility,
+                sharpe: if m.volatility > 0.0 { m.sharpe } else { f64::NAN },
+                cagr: m.cagr,
+                skew: m.skew,
+                kurtosis: m.kurtosis,
+                max_drawdown: m.max_drawdown,
+                drawdown_dates: m.drawdown_dates,
             });
         }
         Summary { assets: out, periods_per_year: k, span: (returns.start(), returns.end()) }

@@ -6,6 +6,7 @@ use plotly::layout::{Axis, Layout};
 use plotly::{Bar, Plot};
 
 use crate::display::{Cell, Table};
+use crate::error::SolverStatus;
 use crate::estimate::Moments;
 
 /// Named weights with their risk and return under the moments used.
@@ -25,7 +26,8 @@ pub struct Allocation {
     turnover: Option<f64>,
     cvar: Option<f64>,
     annualized: bool,
-    status: String,
+    status: SolverStatus,
+    tolerance: f64,
     iterations: u32,
     solve_seconds: f64,
 }
@@ -38,7 +40,8 @@ impl Allocation {
         weights: Array1<f64>,
         risk_free: f64,
         previous: Option<Array1<f64>>,
-        status: String,
+        status: SolverStatus,
+        tolerance: f64,
         iterations: u32,
         solve_seconds: f64,
     ) -> Self {
@@ -57,6 +60,7 @@ impl Allocation {
             annualized: m.is_annualized(),
             weights,
             status,
+            tolerance,
             iterations,
             solve_seconds,
         }
@@ -128,10 +132,15 @@ impl Allocation {
         self.cvar
     }
 
-    /// The solver's status: `Solved`, or `Solved (at Clarabel's default tolerance 1e-8)` when
+    /// The solver's status (always solved: other outcomes are errors).
+    pub fn status(&self) -> SolverStatus {
+        self.status
+    }
+
+    /// The tolerance the solve met: 1e-10, or Clarabel's default 1e-8 when
     /// the tight first attempt stopped just short.
-    pub fn status(&self) -> &str {
-        &self.status
+    pub fn tolerance(&self) -> f64 {
+        self.tolerance
     }
 
     /// Interior-point iterations.
@@ -162,8 +171,9 @@ impl Allocation {
             caption.push_str(&format!(" · CVaR {:.3}%", 100.0 * c));
         }
         caption.push_str(&format!(
-            " · Clarabel {} in {} iterations, {:.2} ms",
+            " · Clarabel {} (tolerance {:.0e}) in {} iterations, {:.2} ms",
             self.status,
+            self.tolerance,
             self.iterations,
             1e3 * self.solve_seconds
         ));

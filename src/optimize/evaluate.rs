@@ -1,38 +1,32 @@
 //! Holding optimised portfolios through a later period, beside 1/N.
 
-use ndarray::Array2;
-
 use super::Allocation;
-use crate::data::{ReturnKind, Returns, Summary};
-use crate::display::Table;
+use crate::data::{ReturnKind, Returns};
 use crate::error::{Error, Result};
+use crate::portfolio::{simulate, Costs, Population, Portfolio, EQUAL_WEIGHT};
 
-/// Portfolios bought at the start of a test period and held (no trading
-/// after the purchase, so no costs beyond it, the same for every
-/// portfolio), with equal weight (1/N) always included as the baseline.
-///
-/// The buy-and-hold wealth of weights $w$ is
-/// $W_t = \sum_i w_i \prod_{s \le t} (1 + R_{i,s})$; its statistics come
-/// from [`Summary`].
-#[derive(Debug, Clone)]
-pub struct OutOfSample {
-    /// Daily simple returns of each held portfolio (one column each).
-    pub returns: Returns,
-    /// Their statistics.
-    pub summary: Summary,
-}
+/// Portfolios bought at the start of a test period and held: no trading
+/// after the purchase, so no costs beyond it, the same for every portfolio.
+/// Equal weight (1/N) is always included as the baseline.
+pub struct OutOfSample;
 
 impl OutOfSample {
-    /// Holds each allocation (and 1/N) through `test`.
-    pub fn hold(allocations: &[&Allocation], test: &Returns) -> Result<OutOfSample> {
+    /// Holds each allocation (and 1/N) through `test`: the weights are set
+    /// before its first date and drift with prices after, through the same
+    /// simulation as the walk-forward backtest. The result is a
+    /// [`Population`] with the same measures and verdicts against 1/N.
+    pub fn hold(allocations: &[&Allocation], test: &Returns) -> Result<Population> {
         let simple = test.to_kind(ReturnKind::Simple);
         let r = simple.values();
-        let (t, n) = r.dim();
-        if r.iter().any(|v| !v.is_finite()) {
-            return Err(Error::param("test returns", "must have a value for every asset on every date"));
-        }
-        let mut names = vec!["1/N (equal weight)".to_string()];
-        let mut weights = vec![vec![1.0 / n as f64; n]];
+        let n = r.ncols();
+        crate::data::require_complete(
+            r,
+            test.dates(),
+            test.assets(),
+            "holding needs every asset on every test date; start the test period when all assets exist",
+        )?;
+        let mut names = vec![EQUAL_WEIGHT.to_string()];
+        let mut weights = vec![ndarray::Array1::from_elem(n, 1.0 / n as f64)];
         for a in allocations {
             if a.assets() != test.assets() {
                 return Err(Error::Shape(format!(
@@ -47,41 +41,31 @@ impl OutOfSample {
                 name.push('′');
             }
             names.push(name);
-            weights.push(a.weights().to_vec());
+            weights.push(a.weights().clone());
         }
-        let mut out = Array2::<f64>::zeros((t, names.len()));
-        for (k, w) in weights.iter().enumerate() {
-            // Value of each holding, starting from the weights.
-            let mut v = w.clone();
-            let mut wealth: f64 = v.iter().sum();
-            for s in 0..t {
-                for i in 0..n {
-                    v[i] *= 1.0 + r[[s, i]];
-                }
-                let next: f64 = v.iter().sum();
-                out[[s, k]] = next / wealth - 1.0;
-                wealth = next;
-            }
-        }
-        let returns = Returns::new(test.dates().to_vec(), names, out, ReturnKind::Simple)?
-            .with_periods_per_year(test.periods_per_year())?;
-        let summary = returns.summary();
-        Ok(OutOfSample { returns, summary })
-    }
-
-    /// The statistics as a table.
-    pub fn table(&self) -> Table {
-        self.summary.table().caption(format!(
-            "Out of sample: bought on {} and held to {} (no rebalancing, so no further costs); 1/N is the baseline",
-            self.returns.start(),
-            self.returns.end()
+        let start = test.start();
+        let reports = names
+            .into_iter()
+            .zip(weights)
+            .map(|(name, w)| {
+                let mut once = Some(w);
+                let path = simulate(r, 0, Costs::NONE, |_, _, _| Ok(once.take().map(|w| (start, w))))?;
+                Ok(Portfolio::new(
+                    name,
+                    test.assets().to_vec(),
+                    test.dates().to_vec(),
+                    path,
+                    test.periods_per_year(),
+                    0.0,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Population::new(
+            reports,
+            format!(
+                "Out of sample: bought before {start} and held to {} (no rebalancing, so no further costs)",
+                test.end()
+            ),
         ))
     }
-
-    /// Growth of 100 for each held portfolio.
-    pub fn plot_equity(&self) -> Result<plotly::Plot> {
-        Ok(self.returns.to_prices(100.0)?.plot_normalized(false))
-    }
 }
-
-crate::shows_as_table!(OutOfSample);

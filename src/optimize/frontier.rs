@@ -32,6 +32,9 @@ pub struct Frontier {
     pub max_sharpe: Option<Allocation>,
     /// The risk-parity portfolio, for default constraints.
     pub risk_parity: Option<Allocation>,
+    /// The special portfolios that could not be solved, with why (e.g. no
+    /// asset beats the risk-free rate, so there is no maximum Sharpe).
+    pub failures: Vec<(String, String)>,
     assets: Vec<(String, f64, f64)>,
     seconds: f64,
 }
@@ -49,11 +52,15 @@ impl Frontier {
 
     /// Summary table: one row per tenth of the points plus the special portfolios.
     pub fn table(&self) -> Table {
-        let mut t = Table::new(["portfolio", "expected return", "volatility", "Sharpe"]).caption(format!(
+        let mut caption = format!(
             "Efficient frontier · {} points · {:.1} ms of solves in total (in-sample moments)",
             self.points.len(),
             1e3 * self.seconds
-        ));
+        );
+        for (name, why) in &self.failures {
+            caption.push_str(&format!(" · no {name}: {why}"));
+        }
+        let mut t = Table::new(["portfolio", "expected return", "volatility", "Sharpe"]).caption(caption);
         let mut row = |name: String, a: &Allocation| {
             t.push(vec![
                 Cell::Text(name),
@@ -187,8 +194,20 @@ impl FrontierParams {
         };
         let parts = crate::parallel::map("frontier point", targets.chunks(chunk).collect(), solve_chunk)?;
         let points: Vec<Allocation> = parts.into_iter().flatten().collect();
-        let max_sharpe = Optimizer::max_sharpe(self.risk_free).constraints(self.constraints.clone()).solve(m).ok();
-        let risk_parity = if c.is_long_only_default() { Optimizer::risk_parity().solve(m).ok() } else { None };
+        let mut failures = Vec::new();
+        let mut keep = |name: &str, solved: Result<Allocation>| match solved {
+            Ok(a) => Some(a),
+            Err(e) => {
+                failures.push((name.to_string(), e.to_string()));
+                None
+            }
+        };
+        let max_sharpe = keep(
+            "maximum Sharpe",
+            Optimizer::max_sharpe(self.risk_free).constraints(self.constraints.clone()).solve(m),
+        );
+        let risk_parity =
+            if c.is_long_only_default() { keep("risk parity", Optimizer::risk_parity().solve(m)) } else { None };
         let vol = m.volatility();
         let assets = m.assets().iter().enumerate().map(|(i, a)| (a.clone(), m.mean()[i], vol[i])).collect();
         Ok(Frontier {
@@ -196,6 +215,7 @@ impl FrontierParams {
             min_variance: min_var,
             max_sharpe,
             risk_parity,
+            failures,
             assets,
             seconds: t0.elapsed().as_secs_f64(),
         })

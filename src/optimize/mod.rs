@@ -41,7 +41,7 @@ pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
 
 use crate::data::{ReturnKind, Returns};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SolverStatus};
 use crate::estimate::Moments;
 use constraints::Resolved;
 use problem::Program;
@@ -220,7 +220,7 @@ impl Optimizer {
                 p.soc(rows);
                 match p.solve() {
                     Ok(sol) => finish(self, m, &sol, &c, 0.0, weights_of),
-                    Err(Error::Solver { status, .. }) if status.contains("PrimalInfeasible") => {
+                    Err(Error::Solver { status, .. }) if status.is_infeasible() => {
                         let floor = Optimizer::min_variance().constraints(self.constraints.clone()).solve(m)?;
                         Err(Error::Infeasible(format!(
                             "target volatility {target} is below the minimum-variance portfolio's {:.6} under these constraints",
@@ -303,7 +303,7 @@ impl Optimizer {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(Error::param("confidence", format!("must be in (0, 1), got {confidence}")));
         }
-        let m = Moments::ledoit_wolf().fit(returns)?;
+        let m = Moments::sample().fit(returns)?;
         let r = returns.to_kind(ReturnKind::Simple);
         let x = r.values();
         let (s, n) = x.dim();
@@ -414,7 +414,7 @@ fn finish(
     let w = weights(&sol.x, m.n_assets(), None);
     if w.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solver {
-            status: sol.status.clone(),
+            status: SolverStatus::NumericalError,
             message: "the solution holds non-finite weights".into(),
         });
     }
@@ -424,7 +424,8 @@ fn finish(
         w,
         risk_free,
         c.previous.clone(),
-        sol.status.clone(),
+        sol.status,
+        sol.tolerance,
         sol.iterations,
         sol.seconds,
     ))
@@ -448,7 +449,7 @@ fn label(o: &Objective) -> String {
 /// achievable return.
 fn explain_target(e: Error, target: f64, m: &Moments, constraints: &Constraints) -> Error {
     match &e {
-        Error::Solver { status, .. } if status.contains("PrimalInfeasible") => match max_return(m, constraints) {
+        Error::Solver { status, .. } if status.is_infeasible() => match max_return(m, constraints) {
             Ok(best) => Error::Infeasible(format!(
                 "target return {target} exceeds the highest achievable expected return {best:.6} under these constraints"
             )),

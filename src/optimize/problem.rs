@@ -7,11 +7,9 @@
 use std::time::Instant;
 
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettings, DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+use clarabel::solver::{DefaultSettings, DefaultSettingsBuilder, DefaultSolver, IPSolver, SupportedConeT};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SolverStatus};
 
 /// A sparse row $a^\top x$ as (variable, coefficient) pairs.
 pub(crate) type Row = Vec<(usize, f64)>;
@@ -38,7 +36,9 @@ pub(crate) struct Program {
 #[derive(Debug, Clone)]
 pub(crate) struct Solution {
     pub x: Vec<f64>,
-    pub status: String,
+    pub status: SolverStatus,
+    /// The gap and feasibility tolerance the solve met.
+    pub tolerance: f64,
     pub iterations: u32,
     pub seconds: f64,
     pub objective: f64,
@@ -172,10 +172,10 @@ impl Program {
     /// and says so in the status.
     pub fn solve(&self) -> Result<Solution> {
         match Session::new(self)?.solve() {
-            Err(Error::Solver { status, .. }) if status == "AlmostSolved" => {
+            Err(Error::Solver { status: SolverStatus::AlmostSolved, .. }) => {
                 let mut relaxed = Session::with_settings(self, default_settings()?)?;
                 let mut sol = relaxed.solve()?;
-                sol.status = format!("{} (at Clarabel's default tolerance 1e-8)", sol.status);
+                sol.tolerance = DEFAULT_TOLERANCE;
                 Ok(sol)
             }
             other => other,
@@ -201,11 +201,17 @@ fn triplets(it: impl Iterator<Item = (usize, usize, f64)>) -> (Vec<usize>, Vec<u
     (i, j, x)
 }
 
+/// The tolerance every solve asks for first.
+pub(crate) const TOLERANCE: f64 = 1e-10;
+/// Clarabel's default tolerance, the fallback when the first attempt stops
+/// just short of [`TOLERANCE`].
+pub(crate) const DEFAULT_TOLERANCE: f64 = 1e-8;
+
 fn default_settings() -> Result<DefaultSettings<f64>> {
     DefaultSettingsBuilder::default()
         .verbose(false)
         .build()
-        .map_err(|e| Error::Solver { status: "SettingsError".into(), message: e.to_string() })
+        .map_err(|e| Error::Solver { status: SolverStatus::SetupError, message: e.to_string() })
 }
 
 fn settings() -> Result<DefaultSettings<f64>> {
@@ -215,12 +221,12 @@ fn settings() -> Result<DefaultSettings<f64>> {
     // (tests/optimize.rs), for one or two more iterations.
     DefaultSettingsBuilder::default()
         .verbose(false)
-        .tol_gap_abs(1e-10)
-        .tol_gap_rel(1e-10)
-        .tol_feas(1e-10)
+        .tol_gap_abs(TOLERANCE)
+        .tol_gap_rel(TOLERANCE)
+        .tol_feas(TOLERANCE)
         .max_iter(500)
         .build()
-        .map_err(|e| Error::Solver { status: "SettingsError".into(), message: e.to_string() })
+        .map_err(|e| Error::Solver { status: SolverStatus::SetupError, message: e.to_string() })
 }
 
 /// A Clarabel solver kept alive so that `b` can change between solves
@@ -238,7 +244,7 @@ impl Session {
     fn with_settings(prog: &Program, settings: DefaultSettings<f64>) -> Result<Self> {
         let (p, q, a, b, cones) = prog.assemble();
         let solver = DefaultSolver::new(&p, &q, &a, &b, &cones, settings)
-            .map_err(|e| Error::Solver { status: "SetupError".into(), message: format!("{e:?}") })?;
+            .map_err(|e| Error::Solver { status: SolverStatus::SetupError, message: format!("{e:?}") })?;
         Ok(Session { solver, b })
     }
 
@@ -247,7 +253,7 @@ impl Session {
         self.b[pos] = value;
         self.solver
             .update_b(&self.b)
-            .map_err(|e| Error::Solver { status: "UpdateError".into(), message: format!("{e:?}") })
+            .map_err(|e| Error::Solver { status: SolverStatus::SetupError, message: format!("updating b: {e:?}") })
     }
 
     pub fn solve(&mut self) -> Result<Solution> {
@@ -255,20 +261,21 @@ impl Session {
         self.solver.solve();
         let seconds = t0.elapsed().as_secs_f64();
         let sol = &self.solver.solution;
-        let status = format!("{:?}", sol.status);
-        match sol.status {
+        let status = status_of(sol.status);
+        match status {
             SolverStatus::Solved => Ok(Solution {
                 x: sol.x.clone(),
                 status,
+                tolerance: TOLERANCE,
                 iterations: sol.iterations,
                 seconds,
                 objective: sol.obj_val,
             }),
-            SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => Err(Error::Solver {
+            s if s.is_infeasible() => Err(Error::Solver {
                 status,
                 message: "no portfolio satisfies all the constraints at once; relax the bounds, group limits, turnover cap or target".into(),
             }),
-            SolverStatus::DualInfeasible | SolverStatus::AlmostDualInfeasible => Err(Error::Solver {
+            s if s.is_unbounded() => Err(Error::Solver {
                 status,
                 message: "the objective is unbounded; add weight bounds or a leverage cap".into(),
             }),
@@ -277,5 +284,23 @@ impl Session {
                 message: "the solver did not converge to full accuracy; check the covariance's conditioning (try Ledoit–Wolf shrinkage) or loosen constraints".into(),
             }),
         }
+    }
+}
+
+/// Clarabel's status as the crate's own [`SolverStatus`].
+fn status_of(s: clarabel::solver::SolverStatus) -> SolverStatus {
+    use clarabel::solver::SolverStatus as C;
+    match s {
+        C::Solved => SolverStatus::Solved,
+        C::AlmostSolved => SolverStatus::AlmostSolved,
+        C::PrimalInfeasible => SolverStatus::PrimalInfeasible,
+        C::AlmostPrimalInfeasible => SolverStatus::AlmostPrimalInfeasible,
+        C::DualInfeasible => SolverStatus::DualInfeasible,
+        C::AlmostDualInfeasible => SolverStatus::AlmostDualInfeasible,
+        C::MaxIterations => SolverStatus::MaxIterations,
+        C::MaxTime => SolverStatus::MaxTime,
+        C::NumericalError => SolverStatus::NumericalError,
+        C::InsufficientProgress => SolverStatus::InsufficientProgress,
+        _ => SolverStatus::SetupError,
     }
 }

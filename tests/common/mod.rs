@@ -1,7 +1,7 @@
 //! Helpers shared by the test files of the learning strategies.
 #![allow(dead_code)]
 
-use assetalloc::backtest::{BacktestReport, Rebalance};
+use assetalloc::portfolio::{Portfolio, Rebalance};
 use assetalloc::prelude::*;
 
 /// `r` with every row after `t` replaced by something else entirely.
@@ -25,12 +25,12 @@ pub fn assert_decisions_ignore_the_future(
     t: usize,
     name: &str,
     make: impl Fn() -> Vec<Box<dyn Strategy>>,
-) -> BacktestReport {
+) -> Portfolio {
     let a = bt.run_returns(r, make()).unwrap();
     let b = bt.run_returns(&perturbed_after(r, t), make()).unwrap();
     let cut = r.dates()[t];
     let before =
-        |rep: &BacktestReport| -> Vec<Rebalance> { rep.rebalances.iter().filter(|b| b.date <= cut).cloned().collect() };
+        |rep: &Portfolio| -> Vec<Rebalance> { rep.rebalances.iter().filter(|b| b.date <= cut).cloned().collect() };
     let (x, y) = (a.get(name).unwrap(), b.get(name).unwrap());
     assert!(before(x).len() >= 5, "decided {} times before the cut", before(x).len());
     assert_eq!(before(x), before(y), "weights decided up to {cut} changed");

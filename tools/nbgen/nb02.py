@@ -1,9 +1,6 @@
-"""Writes notebooks/02_features.ipynb (run: python3 tools/nbgen/nb02.py)."""
-import pathlib
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+"""Writes notebooks/02_features.ipynb (run: python3 tools/nbgen/nb02.py, or tools/nbgen/all.py for every notebook)."""
+from common import md, code, write
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 cells = [
     md("""# 02 · Features, forward targets and random-forest feature selection
 
@@ -74,8 +71,4 @@ println!("noise market: forest held-out IC {:+.4} ± {:.4}; {} of {} permutation
 * Selection is fitted on the past and judged on a later block, with the label horizon purged in between and a per-feature baseline beside the model.
 * On real S&P 500 stocks, a month ahead, little survives out of sample; on a planted signal, the same machinery finds it. Use `select_top(k)` to pass the training-block favourites to the ranking (05) and forecasting (04) stages."""),
 ]
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
-    "language_info": {"codemirror_mode": "rust", "file_extension": ".rs", "mimetype": "text/rust", "name": "Rust", "pygment_lexer": "rust", "version": ""},
-})
-nbformat.write(nb, ROOT / "notebooks" / "02_features.ipynb")
+write("02_features", cells)

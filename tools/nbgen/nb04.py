@@ -1,9 +1,6 @@
-"""Writes notebooks/04_forecast.ipynb (run: python3 tools/nbgen/nb04.py)."""
-import pathlib
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+"""Writes notebooks/04_forecast.ipynb (run: python3 tools/nbgen/nb04.py, or tools/nbgen/all.py for every notebook)."""
+from common import md, code, write
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 cells = [
     md("""# 04 · Forecasting returns with an LSTM, out of sample
 
@@ -76,8 +73,4 @@ println!("reloaded forecast equals the original: {}", back.predict_next(returns.
 * Daily stock returns are close to unpredictable from their own past: read the verdict lines and the Diebold–Mariano $t$, not the loss curve. The planted case shows the model does learn when there is something to learn.
 * In the backtest the forecasts are judged where it matters — net of costs, beside 1/N."""),
 ]
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
-    "language_info": {"codemirror_mode": "rust", "file_extension": ".rs", "mimetype": "text/rust", "name": "Rust", "pygment_lexer": "rust", "version": ""},
-})
-nbformat.write(nb, ROOT / "notebooks" / "04_forecast.ipynb")
+write("04_forecast", cells)

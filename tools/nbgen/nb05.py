@@ -1,9 +1,6 @@
-"""Writes notebooks/05_rank.ipynb (run: python3 tools/nbgen/nb05.py)."""
-import pathlib
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+"""Writes notebooks/05_rank.ipynb (run: python3 tools/nbgen/nb05.py, or tools/nbgen/all.py for every notebook)."""
+from common import md, code, write
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 cells = [
     md("""# 05 · Learning to rank assets, out of sample
 
@@ -75,8 +72,4 @@ println!("noise:   forest mean IC {:+.4}, t = {:.2} (|t| < 3 expected)", noise_r
 * The forest's score is the vote-weighted expected class — linfa's majority vote alone cannot order assets within a quintile.
 * The verdict is read from out-of-sample IC with an honest $t$-statistic, quintile returns, and a costed backtest beside momentum and 1/N."""),
 ]
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
-    "language_info": {"codemirror_mode": "rust", "file_extension": ".rs", "mimetype": "text/rust", "name": "Rust", "pygment_lexer": "rust", "version": ""},
-})
-nbformat.write(nb, ROOT / "notebooks" / "05_rank.ipynb")
+write("05_rank", cells)

@@ -1,9 +1,6 @@
-"""Writes notebooks/06_deep.ipynb (run: python3 tools/nbgen/nb06.py)."""
-import pathlib
-import nbformat
-from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+"""Writes notebooks/06_deep.ipynb (run: python3 tools/nbgen/nb06.py, or tools/nbgen/all.py for every notebook)."""
+from common import md, code, write
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 cells = [
     md("""# 06 · End-to-end deep allocation: CNN+LSTM weights trained on a portfolio objective
 
@@ -123,8 +120,4 @@ factors.gross_net_table()"""),
 * On real prices, judge it by the verdict lines: out of sample, net of costs, beside 1/N and the classic optimisers. The tanh–softmax head keeps weights close to equal (at most 28 % per stock here), so the network is, by construction, a tilt around 1/N.
 * Retraining more often (`retrain_every = 1`), longer training and other sizes are one argument away; so is the Sharpe loss."""),
 ]
-nb = new_notebook(cells=cells, metadata={
-    "kernelspec": {"display_name": "Rust", "language": "rust", "name": "rust"},
-    "language_info": {"codemirror_mode": "rust", "file_extension": ".rs", "mimetype": "text/rust", "name": "Rust", "pygment_lexer": "rust", "version": ""},
-})
-nbformat.write(nb, ROOT / "notebooks" / "06_deep.ipynb")
+write("06_deep", cells)

@@ -36,6 +36,8 @@ use crate::stats;
 pub struct Metrics {
     /// Number of periods.
     pub periods: usize,
+    /// Annualised arithmetic mean return, $k\,\bar r$.
+    pub mean: f64,
     /// Compound annual growth rate.
     pub cagr: f64,
     /// Annualised volatility.
@@ -121,6 +123,19 @@ impl Metrics {
     /// Computes the metrics of `returns` (periodic simple returns, one per
     /// date in `dates`), with `periods_per_year` and an annual `risk_free`.
     pub fn compute(returns: &[f64], dates: &[NaiveDate], periods_per_year: f64, risk_free: f64) -> Metrics {
+        Metrics::compute_from(returns, dates, None, periods_per_year, risk_free)
+    }
+
+    /// As [`compute`](Self::compute), with the date of the wealth before the
+    /// first return (`start`; the first return's date when `None`), so that
+    /// a drawdown from the very start is dated from it.
+    pub(crate) fn compute_from(
+        returns: &[f64],
+        dates: &[NaiveDate],
+        start: Option<NaiveDate>,
+        periods_per_year: f64,
+        risk_free: f64,
+    ) -> Metrics {
         let k = periods_per_year;
         let n = returns.len();
         let rf = risk_free / k;
@@ -131,7 +146,7 @@ impl Metrics {
         let g = stats::growth(returns, k);
         let (cagr, mdd) = (g.cagr, g.max_drawdown);
         // wealth[i] is after returns[i-1]; index 0 is before the first return.
-        let date_of = |i: usize| dates.get(i.saturating_sub(1)).copied();
+        let date_of = |i: usize| if i == 0 { start.or(dates.first().copied()) } else { dates.get(i - 1).copied() };
         let drawdown_dates = g.peak_trough.and_then(|(p, t)| Some((date_of(p)?, date_of(t)?)));
         let mut sorted: Vec<f64> = returns.iter().copied().filter(|r| r.is_finite()).collect();
         sorted.sort_by(f64::total_cmp);
@@ -145,6 +160,7 @@ impl Metrics {
         let se = ((1.0 - g3 * sr + (g4 - 1.0) / 4.0 * sr * sr) / (n as f64 - 1.0)).sqrt();
         Metrics {
             periods: n,
+            mean: stats::mean(returns) * k,
             cagr,
             volatility: sd * k.sqrt(),
             sharpe: sr * k.sqrt(),

@@ -1,4 +1,20 @@
-//! Backtest results: one report per strategy and the comparison table.
+//! One result for any allocation: a [`Portfolio`] is the return path of
+//! weights held through a period (walked forward by the backtest, or bought
+//! once and held by [`OutOfSample`](crate::optimize::OutOfSample)), with one
+//! set of [`Metrics`]; a [`Population`] is several of them over the same
+//! dates, beside 1/N, and states its [`Verdicts`] against 1/N.
+//!
+//! Every path is produced by one simulation, [`simulate`]: on a decision
+//! before period $e$ the weights jump to the target, paying
+//! $c = \tfrac{\text{bps}}{10^4}\sum_i |w_i - w^{drift}_i|$ (plus a fixed
+//! amount per traded asset over the wealth); the period earns
+//! $r^{gross}_e = w^\top R_e + w_{cash} r_f/k$ and
+//! $r^{net}_e = (1-c)(1+r^{gross}_e) - 1$; then the weights drift with
+//! prices, $w_i \leftarrow w_i(1+R_{i,e})/(1+r^{gross}_e)$.
+
+pub mod metrics;
+mod simulate;
+mod verdict;
 
 use chrono::NaiveDate;
 use ndarray::Array1;
@@ -6,10 +22,14 @@ use plotly::common::Mode;
 use plotly::layout::{Axis, Layout};
 use plotly::{Plot, Scatter};
 
-use super::metrics::{expected_max_sharpe, Metrics};
-use super::EQUAL_WEIGHT;
 use crate::display::{Cell, Table};
 use crate::plot::round6;
+pub use metrics::{expected_max_sharpe, Metrics};
+pub(crate) use simulate::{simulate, Costs};
+pub use verdict::{Verdict, Verdicts};
+
+/// Name of the equal-weight baseline every population includes.
+pub const EQUAL_WEIGHT: &str = "1/N (equal weight)";
 
 /// A trade: the target weights set at a date's close.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,9 +44,10 @@ pub struct Rebalance {
     pub cost: f64,
 }
 
-/// One strategy's walk-forward result.
+/// The return path of one allocation through a period: walked forward with
+/// its trades, or bought and held.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BacktestReport {
+pub struct Portfolio {
     /// Strategy name.
     pub name: String,
     /// Asset names.
@@ -45,20 +66,24 @@ pub struct BacktestReport {
     risk_free: f64,
 }
 
-impl BacktestReport {
-    #[allow(clippy::too_many_arguments)]
+impl Portfolio {
+    /// A simulated path over `dates` (one per return earned), with the
+    /// annual risk-free rate its Sharpe ratios are measured against.
     pub(crate) fn new(
         name: String,
         assets: Vec<String>,
         dates: Vec<NaiveDate>,
-        gross: Vec<f64>,
-        net: Vec<f64>,
-        rebalances: Vec<Rebalance>,
-        failures: Vec<(NaiveDate, String)>,
+        path: simulate::Path,
         periods_per_year: f64,
         risk_free: f64,
     ) -> Self {
-        BacktestReport { name, assets, dates, gross, net, rebalances, failures, periods_per_year, risk_free }
+        let simulate::Path { gross, net, rebalances } = path;
+        Portfolio { name, assets, dates, gross, net, rebalances, failures: Vec::new(), periods_per_year, risk_free }
+    }
+
+    /// Observations per year.
+    pub fn periods_per_year(&self) -> f64 {
+        self.periods_per_year
     }
 
     /// Metrics of the net returns.
@@ -97,21 +122,35 @@ impl BacktestReport {
     }
 }
 
-/// Several strategies over the same data and schedule; the first is 1/N.
+/// Several portfolios over the same dates, 1/N among them.
 #[derive(Debug, Clone)]
-pub struct Comparison {
-    /// One report per strategy, 1/N first.
-    pub reports: Vec<BacktestReport>,
+pub struct Population {
+    /// One portfolio per strategy or allocation, 1/N first.
+    pub reports: Vec<Portfolio>,
+    caption: String,
 }
 
-impl Comparison {
-    pub(crate) fn new(reports: Vec<BacktestReport>) -> Self {
-        Comparison { reports }
+impl Population {
+    pub(crate) fn new(reports: Vec<Portfolio>, caption: impl Into<String>) -> Self {
+        Population { reports, caption: caption.into() }
     }
 
-    /// The report of a strategy by name.
-    pub fn get(&self, name: &str) -> Option<&BacktestReport> {
+    /// A portfolio by name.
+    pub fn get(&self, name: &str) -> Option<&Portfolio> {
         self.reports.iter().find(|r| r.name == name)
+    }
+
+    /// The 1/N baseline.
+    pub fn baseline(&self) -> Option<&Portfolio> {
+        self.get(EQUAL_WEIGHT)
+    }
+
+    /// For each portfolio but 1/N, whether its Sharpe ratio net of costs
+    /// beats 1/N's: the probabilistic Sharpe ratio against 1/N's measured
+    /// Sharpe ratio ≥ 95 % beats it, ≤ 5 % is worse, anything between is
+    /// indistinguishable.
+    pub fn verdicts(&self) -> Verdicts {
+        Verdicts::of(self)
     }
 
     /// Variance of the strategies' periodic Sharpe ratios (for the deflated
@@ -132,7 +171,7 @@ impl Comparison {
     /// of strategies tried (and the spread of their Sharpe ratios) is
     /// accounted for.
     pub fn table(&self) -> Table {
-        let ms: Vec<Metrics> = self.reports.iter().map(BacktestReport::metrics).collect();
+        let ms: Vec<Metrics> = self.reports.iter().map(Portfolio::metrics).collect();
         let bench = self.reports.iter().position(|r| r.name == EQUAL_WEIGHT).map(|i| ms[i].sharpe_periodic);
         let var = self.sharpe_variance(&ms);
         let trials = self.reports.len();
@@ -155,7 +194,8 @@ impl Comparison {
             "DSR (SR > 0)",
         ])
         .caption(format!(
-            "Walk-forward, net of costs · {} → {} · {} strategies tried (DSR deflates for them)",
+            "{} · {} → {} · {} strategies tried (DSR deflates for them)",
+            self.caption,
             first.and_then(|r| r.dates.first()).map_or(String::new(), |d| d.to_string()),
             first.and_then(|r| r.dates.last()).map_or(String::new(), |d| d.to_string()),
             trials
@@ -311,4 +351,4 @@ impl Comparison {
     }
 }
 
-crate::shows_as_table!(Comparison);
+crate::shows_as_table!(Population);
