@@ -22,14 +22,21 @@ fn run() -> Result<()> {
     if cli::flag(&args, "--epoch-time").is_some() {
         let epochs: usize = cli::number(&args, "--epochs", 3)?;
         // All samples train: no validation block, no early stopping.
-        let p = DeepAllocator::params().validation(0.0).patience(None).epochs(epochs).verbose(false);
+        let (lookback, horizon) = (20, 20);
+        let p = DeepAllocator::params()
+            .lookback(lookback)
+            .horizon(horizon)
+            .validation(0.0)
+            .patience(None)
+            .epochs(epochs)
+            .verbose(false);
         let a = p.fit(&returns)?;
-        let n = returns.len() - p.n_time - p.n_future + 1;
+        let n = returns.len() - lookback - horizon + 1;
         let mut secs: Vec<f64> = a.history().epochs.iter().map(|e| n as f64 / e.samples_per_sec).collect();
         secs.sort_by(f64::total_cmp);
         println!(
             "{}",
-            json!({"samples": n, "assets": returns.n_assets(), "epochs": epochs, "batch": p.train.batch_size,
+            json!({"samples": n, "assets": returns.n_assets(), "epochs": epochs, "batch": p.train_params().batch_size,
                    "seconds_per_epoch_median": secs[secs.len() / 2], "seconds_per_epoch": secs})
         );
         return Ok(());
@@ -37,7 +44,8 @@ fn run() -> Result<()> {
     let epochs: usize = cli::number(&args, "--epochs", 30)?;
     let a = DeepAllocator::params().epochs(epochs).fit(&returns)?;
     let w = a.weights(returns.values())?;
-    let weights: Vec<_> = a.assets().iter().zip(w.iter()).map(|(k, v)| json!({"asset": k, "weight": v})).collect();
+    let weights: Vec<_> =
+        a.assets().iter().zip(w.values().iter()).map(|(k, v)| json!({"asset": k, "weight": v})).collect();
     println!(
         "{}",
         json!({"epochs_run": a.history().epochs.len(), "best_epoch": a.history().best_epoch,

@@ -11,7 +11,8 @@
 //! ```
 use std::time::Instant;
 
-use assetalloc::forecast::{save_safetensors, Forecaster, LstmRegressor};
+use assetalloc::forecast::{Forecaster, LstmRegressor};
+use assetalloc::nn::save_safetensors;
 use assetalloc::prelude::*;
 use dfdx::prelude::*;
 use serde_json::json;
@@ -44,7 +45,7 @@ fn run() -> Result<()> {
     let t0 = Instant::now();
     let f = Forecaster::params().epochs(epochs).fit(&returns)?;
     let seconds = t0.elapsed().as_secs_f64();
-    let e = f.evaluation().expect("the default split holds out a test block");
+    let e = f.evaluation()?;
     let scores: Vec<_> = e
         .scores
         .iter()
@@ -70,7 +71,7 @@ fn throughput(n: usize, samples: usize, epochs: usize) -> Result<()> {
     let prices = Synthetic::params().assets(n).days(samples + 21).vol(0.01).seed(1).generate()?.prices;
     let returns = prices.returns(ReturnKind::Simple)?;
     let f = Forecaster::params()
-        .window(20)
+        .lookback(20)
         .hidden(32)
         .layers(2)
         .batch_size(64)

@@ -13,8 +13,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    /// A file could not be opened, read or written.
+    #[error("cannot access {path}: {source}")]
     Io {
         /// The path that was tried.
         path: PathBuf,
@@ -23,10 +23,12 @@ pub enum Error {
     },
 
     /// A model weights file is unreadable, unwritable or does not fit the model.
-    #[error("model file {path}: {message}")]
+    #[error("model file {path}: {}{message}", tensor.as_ref().map_or(String::new(), |t| format!("tensor {t:?} ")))]
     ModelFile {
         /// The file.
         path: PathBuf,
+        /// The tensor at fault, when one is.
+        tensor: Option<String>,
         /// What is wrong.
         message: String,
     },

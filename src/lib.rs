@@ -74,6 +74,8 @@ pub mod forecast;
 #[cfg(feature = "ml")]
 mod forest;
 mod linalg;
+#[cfg(feature = "nn")]
+pub mod nn;
 #[cfg(feature = "optimize")]
 pub mod optimize;
 mod parallel;

@@ -3,7 +3,7 @@
 #[cfg(feature = "optimize")]
 pub use crate::backtest::Optimized;
 pub use crate::backtest::{
-    Backtest, BuyAndHold, EqualWeight, InverseVolatility, OnFailure, Schedule, Strategy, Window,
+    Backtest, BacktestParams, BuyAndHold, EqualWeight, InverseVolatility, OnFailure, Schedule, Strategy, Window,
 };
 pub use crate::data::synthetic::Correlation;
 pub use crate::data::{
@@ -11,7 +11,7 @@ pub use crate::data::{
     Split, Summary, Synthetic, SyntheticMarket,
 };
 #[cfg(feature = "nn")]
-pub use crate::deep::{Allocator, Architecture, DeepAllocator, DeepParams, DeepStrategy, PortfolioLoss};
+pub use crate::deep::{Architecture, DeepAllocator, DeepAllocatorParams, DeepStrategy, PortfolioLoss};
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result, SolverStatus};
 pub use crate::estimate::{Estimator, Moments, MomentsParams};
@@ -21,10 +21,10 @@ pub use crate::features::{Selection, Selector};
 #[cfg(all(feature = "nn", feature = "optimize"))]
 pub use crate::forecast::LstmStrategy;
 #[cfg(feature = "nn")]
-pub use crate::forecast::{Forecast, Forecaster, ForecasterParams, Loss};
+pub use crate::forecast::{Forecaster, ForecasterParams, Loss};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample};
-pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts};
+pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]
 pub use crate::rank::{RankPortfolio, Ranker, Ranking, TrainWindow};
 pub use crate::strategies;

@@ -14,6 +14,32 @@ const PRICES: &[u8] = b"date,A,B\n2024-01-02,100,50\n2024-01-03,110,50\n2024-01-
 // ---------- loading: good input ----------
 
 #[test]
+fn csv_round_trip_and_weekday_calendar() {
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Log).unwrap().between("2019-12-20", "2020-01-10").unwrap();
+    let dir = std::env::temp_dir().join(format!("assetalloc-csv-{}", std::process::id()));
+    let path = dir.join("sub").join("r.csv");
+    r.to_csv(&path).unwrap();
+    let back = Load::csv(&path).returns(ReturnKind::Log).unwrap();
+    assert_eq!(back.dates(), r.dates());
+    assert_eq!(back.assets(), r.assets());
+    assert_eq!(back.values(), r.values(), "written at full precision");
+    // Christmas and New Year's Day are weekdays without a row: zero returns.
+    let w = r.on_weekdays().unwrap();
+    assert_eq!(w.len(), r.len() + 2);
+    for day in ["2019-12-25", "2020-01-01"] {
+        let i = w.dates().iter().position(|x| *x == d(day)).unwrap();
+        assert!(w.values().row(i).iter().all(|v| *v == 0.0));
+    }
+    assert_eq!(
+        w.between("2019-12-26", "2019-12-31").unwrap().values(),
+        r.between("2019-12-26", "2019-12-31").unwrap().values()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    let e = r.to_csv("/proc/no/such/place.csv").unwrap_err();
+    assert!(matches!(e, Error::Io { ref path, .. } if path.ends_with("place.csv")), "{e}");
+}
+
+#[test]
 fn loads_prices_from_bytes_with_exact_values() {
     let p = Load::bytes(PRICES).prices().unwrap();
     assert_eq!(p.dates(), &[d("2024-01-02"), d("2024-01-03"), d("2024-01-04")]);
@@ -198,7 +224,7 @@ fn monthly_resampling_keeps_the_last_price_of_each_month() {
     assert_eq!(m.dates()[0], d("1990-01-31"));
     assert_eq!(m.end(), d("2022-12-28"));
     assert_eq!(m.len(), 33 * 12);
-    let jan = p.dates_between("1990-01-31", "1990-01-31").unwrap();
+    let jan = p.between("1990-01-31", "1990-01-31").unwrap();
     assert_eq!(m.values().row(0), jan.values().row(0));
     // Resampled returns equal returns of resampled prices (compounding).
     let r1 = m.returns(ReturnKind::Simple).unwrap();
@@ -223,10 +249,14 @@ fn splits_do_not_overlap_and_validate() {
     assert_eq!(te.start(), d("2016-01-04"));
     assert!(matches!(p.split(Split::Fraction(1.0)), Err(Error::InvalidParameter { .. })));
     assert!(p.split(Split::AfterDate(d("1980-01-01"))).is_err());
-    let s = p.dates_between("2000-01-01", "2000-12-31").unwrap();
+    let s = p.between("2000-01-01", "2000-12-31").unwrap();
     assert_eq!(s.start(), d("2000-01-03"));
-    assert!(p.dates_between("2000-13-01", "").is_err());
-    assert!(p.dates_between("2030-01-01", "").is_err());
+    assert_eq!(p.between(d("2000-01-01"), Some(d("2000-12-31"))).unwrap(), s);
+    assert_eq!(p.between("2022-01-01", None).unwrap().end(), p.end());
+    let bad = |e: Error, which: &str| matches!(e, Error::InvalidParameter { name, .. } if name == which);
+    assert!(bad(p.between("2000-13-01", "").unwrap_err(), "from"));
+    assert!(bad(p.between("", "31/12/2000").unwrap_err(), "to"));
+    assert!(bad(p.between("2030-01-01", "").unwrap_err(), "date range"));
     let sel = p.select(&["MSFT", "AAPL"]).unwrap();
     assert_eq!(sel.assets(), &["MSFT".to_string(), "AAPL".to_string()]);
     assert_eq!(sel.column("AAPL").unwrap(), p.column("AAPL").unwrap());

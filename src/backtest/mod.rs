@@ -151,7 +151,29 @@ pub enum OnFailure {
     KeepPrevious,
 }
 
-/// The backtest settings.
+/// The walk-forward backtest: `Backtest::params()` sets the schedule,
+/// look-back window and costs, and [`BacktestParams::run`] scores
+/// strategies on prices.
+#[derive(Debug, Clone, Copy)]
+pub struct Backtest;
+
+impl Backtest {
+    /// Monthly rebalancing, 252-period lookback, 10 bps costs, no fixed
+    /// cost, capital 1,000,000, zero risk-free rate, stop on failure.
+    pub fn params() -> BacktestParams {
+        BacktestParams {
+            schedule: Schedule::Monthly,
+            lookback: 252,
+            cost_bps: 10.0,
+            fixed_cost: 0.0,
+            capital: 1e6,
+            risk_free: 0.0,
+            on_failure: OnFailure::Error,
+        }
+    }
+}
+
+/// The backtest settings (see [`Backtest::params`]).
 ///
 /// ```
 /// use assetalloc::prelude::*;
@@ -166,7 +188,7 @@ pub enum OnFailure {
 /// # Ok::<(), assetalloc::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct Backtest {
+pub struct BacktestParams {
     schedule: Schedule,
     lookback: usize,
     cost_bps: f64,
@@ -176,21 +198,7 @@ pub struct Backtest {
     on_failure: OnFailure,
 }
 
-impl Backtest {
-    /// Monthly rebalancing, 252-period lookback, 10 bps costs, no fixed
-    /// cost, capital 1,000,000, zero risk-free rate, stop on failure.
-    pub fn params() -> Self {
-        Backtest {
-            schedule: Schedule::Monthly,
-            lookback: 252,
-            cost_bps: 10.0,
-            fixed_cost: 0.0,
-            capital: 1e6,
-            risk_free: 0.0,
-            on_failure: OnFailure::Error,
-        }
-    }
-
+impl BacktestParams {
     /// Rebalancing schedule.
     pub fn schedule(mut self, s: Schedule) -> Self {
         self.schedule = s;

@@ -297,6 +297,19 @@ fn numeric_column(col: &Column, name: &str) -> Result<Vec<f64>> {
 
 /// The panel as a polars `DataFrame`: a `date` column (type `Date`) and one
 /// `f64` column per asset (`NaN` before an asset's start).
+/// Writes `panel` as CSV at `path`, creating missing parent folders.
+pub(crate) fn write_csv(panel: &Panel, path: &Path) -> Result<()> {
+    let path = resolve(path);
+    let io = |source| Error::Io { path: path.clone(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut df = to_dataframe(panel)?;
+    let file = std::fs::File::create(&path).map_err(io)?;
+    CsvWriter::new(std::io::BufWriter::new(file)).finish(&mut df)?;
+    Ok(())
+}
+
 pub(crate) fn to_dataframe(panel: &Panel) -> Result<DataFrame> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param("epoch", "1970-01-01 is not a date"))?;
     let days: Vec<i32> = panel.dates().iter().map(|d| (*d - epoch).num_days() as i32).collect();

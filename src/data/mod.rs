@@ -77,14 +77,11 @@ impl Deref for Returns {
 macro_rules! same_type_ops {
     ($t:ty, $wrap:expr) => {
         impl $t {
-            /// Dates from `from` to `to`, both inclusive (`None`: open end).
-            pub fn between(&self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self> {
+            /// Dates from `from` to `to`, both inclusive; each end a
+            /// [`NaiveDate`], a `"YYYY-MM-DD"` string, or `None` / `""` for
+            /// an open end.
+            pub fn between(&self, from: impl DateBound, to: impl DateBound) -> Result<Self> {
                 Ok($wrap(self, self.panel().between(from, to)?))
-            }
-
-            /// Dates in a range given as `"YYYY-MM-DD"` strings (`""`: open end).
-            pub fn dates_between(&self, from: &str, to: &str) -> Result<Self> {
-                self.between(parse_bound("from", from)?, parse_bound("to", to)?)
             }
 
             /// The named assets, in that order.
@@ -114,6 +111,13 @@ macro_rules! same_type_ops {
                 Ok($wrap(self, self.panel().clone().with_periods_per_year(periods)?))
             }
 
+            /// Writes the panel as CSV (creating missing folders): a `date`
+            /// column (`YYYY-MM-DD`) and one column per asset, at full
+            /// precision; [`Load::csv`] reads it back unchanged.
+            pub fn to_csv(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+                io::write_csv(self.panel(), path.as_ref())
+            }
+
             /// The panel as a polars `DataFrame` (`date` column + one per asset).
             pub fn to_dataframe(&self) -> Result<polars::prelude::DataFrame> {
                 io::to_dataframe(self.panel())
@@ -125,13 +129,40 @@ macro_rules! same_type_ops {
 same_type_ops!(Prices, |_: &Prices, p| Prices(p));
 same_type_ops!(Returns, |r: &Returns, p| Returns { panel: p, kind: r.kind });
 
-fn parse_bound(name: &str, s: &str) -> Result<Option<NaiveDate>> {
-    if s.is_empty() {
-        return Ok(None);
+/// One end of a date range: a [`NaiveDate`], a `"YYYY-MM-DD"` string
+/// (`""` for an open end), or an `Option<NaiveDate>` (`None` for an open end).
+pub trait DateBound {
+    /// The date, `None` for an open end; `name` names the bound in errors.
+    fn bound(self, name: &str) -> Result<Option<NaiveDate>>;
+}
+
+impl DateBound for NaiveDate {
+    fn bound(self, _: &str) -> Result<Option<NaiveDate>> {
+        Ok(Some(self))
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| Error::param(name, format!("must be a date like 2020-01-31, got {s:?}")))
+}
+
+impl DateBound for Option<NaiveDate> {
+    fn bound(self, _: &str) -> Result<Option<NaiveDate>> {
+        Ok(self)
+    }
+}
+
+impl DateBound for &str {
+    fn bound(self, name: &str) -> Result<Option<NaiveDate>> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        NaiveDate::parse_from_str(self, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| Error::param(name, format!("must be a date like 2020-01-31, got {self:?}")))
+    }
+}
+
+impl DateBound for &String {
+    fn bound(self, name: &str) -> Result<Option<NaiveDate>> {
+        self.as_str().bound(name)
+    }
 }
 
 impl Prices {
@@ -235,6 +266,37 @@ impl Returns {
             _ => v.to_owned(),
         };
         Returns { panel: self.panel.with_values(values), kind }
+    }
+
+    /// The returns on a Monday-to-Friday calendar from the first date to the
+    /// last: a weekday without a row (a market holiday) gets a zero return
+    /// in every asset, as in data sets that carry the last price through
+    /// holidays. Rows already present, weekend ones included, are kept.
+    pub fn on_weekdays(&self) -> Result<Returns> {
+        use chrono::{Datelike, Weekday};
+        let (dates, v) = (self.dates(), self.values());
+        let mut out_dates = Vec::with_capacity(dates.len());
+        let mut rows: Vec<Option<usize>> = Vec::with_capacity(dates.len());
+        let (mut k, mut day) = (0, self.start());
+        while day <= self.end() {
+            if k < dates.len() && dates[k] == day {
+                out_dates.push(day);
+                rows.push(Some(k));
+                k += 1;
+            } else if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                out_dates.push(day);
+                rows.push(None);
+            }
+            day = day.succ_opt().ok_or_else(|| Error::param("dates", format!("no day follows {day}")))?;
+        }
+        let mut values = Array2::<f64>::zeros((out_dates.len(), self.n_assets()));
+        for (i, row) in rows.iter().enumerate() {
+            if let Some(k) = row {
+                values.row_mut(i).assign(&v.row(*k));
+            }
+        }
+        let panel = Panel::from_parts(out_dates, self.assets().to_vec(), values);
+        Ok(Returns { panel, kind: self.kind })
     }
 
     /// Simple returns as a dates × assets array (converted if needed).

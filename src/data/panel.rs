@@ -119,8 +119,10 @@ impl Panel {
         Ok(self.values.column(j))
     }
 
-    /// The panel restricted to `from ..= to` (either end may be `None`).
-    pub fn between(&self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Panel> {
+    /// The panel restricted to `from ..= to` (either end may be open: see
+    /// [`DateBound`](super::DateBound)).
+    pub fn between(&self, from: impl super::DateBound, to: impl super::DateBound) -> Result<Panel> {
+        let (from, to) = (from.bound("from")?, to.bound("to")?);
         let lo = from.map_or(0, |d| self.dates.partition_point(|x| *x < d));
         let hi = to.map_or(self.len(), |d| self.dates.partition_point(|x| *x <= d));
         if lo >= hi {

@@ -3,8 +3,8 @@
 use dfdx::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::forecast::lstm::{nn_err, put, split};
-use crate::forecast::{Backend, Matrix, Sequence};
+use crate::nn::lstm::{nn_err, put, split};
+use crate::nn::{Backend, Matrix, Sequence};
 
 /// Guard inside the square root of the Sharpe objective, so a window of
 /// constant returns (all holidays, say) has a finite gradient.

@@ -1,14 +1,14 @@
-//! End-to-end deep allocation: a CNN+LSTM network maps the last `n_time`
+//! End-to-end deep allocation: a CNN+LSTM network maps the last `lookback`
 //! days of N assets' returns straight to long-only portfolio weights, and is
-//! trained to maximise a portfolio objective over the next `n_future` days
+//! trained to maximise a portfolio objective over the next `horizon` days
 //! ([`PortfolioLoss`]: Markowitz certainty equivalent, or the realised Sharpe
 //! ratio). No return forecast in between.
 //!
-//! **Samples.** For a start row $s$, the input is rows $s..s+n_{time}$
-//! (`[n_time, N]`) and the target is the next $n_{future}$ rows — the days
+//! **Samples.** For a start row $s$, the input is rows $s..s+\text{lookback}$
+//! (`[lookback, N]`) and the target is the next `horizon` rows — the days
 //! the weights would be held. Starts advance by `stride` rows.
 //!
-//! **Scaling.** Returns are multiplied by `scale` (default $n_{time}$, as in
+//! **Scaling.** Returns are multiplied by `scale` (default `lookback`, as in
 //! the study) both as inputs and in the objective; nothing is fitted, so no
 //! statistic of later rows can leak into earlier samples.
 //!
@@ -19,7 +19,7 @@
 //!
 //! **Network** ([`CnnLstm`]): Conv1D over time (64 filters, kernel 3, ReLU)
 //! → MaxPool1D(2) → LSTM(32, full sequence) → LSTM(16, last state) →
-//! Dense(N, tanh) → softmax, on the same [`Lstm`](crate::forecast::Lstm)
+//! Dense(N, tanh) → softmax, on the same [`Lstm`](crate::nn::Lstm)
 //! and training loop (Adam, clipping, seeded mini-batches, live progress) as
 //! the forecaster, on any dfdx device.
 //!
@@ -32,33 +32,30 @@ mod strategy;
 
 use chrono::NaiveDate;
 use dfdx::prelude::*;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 
 pub use loss::PortfolioLoss;
-pub use net::{max_pool_time, Architecture, CnnLstm, Conv1d};
+pub use net::{Architecture, CnnLstm};
 pub use strategy::DeepStrategy;
 
 use crate::data::Returns;
 use crate::error::{Error, Result};
-use crate::forecast::train::{fit, scalar, Trainable};
-use crate::forecast::{
-    chunks, last_rows, tensor_from, training_cpu, Backend, Cpu, History, Matrix, Param, Parameters, Sequence,
-    TrainParams,
+use crate::forecast::last_rows;
+use crate::nn::train::{fit, scalar, Trainable};
+use crate::nn::{
+    chunks, tensor_from, training_cpu, Backend, Cpu, History, Matrix, Param, Parameters, Sequence, TrainParams,
 };
+use crate::portfolio::Weights;
 
-/// Entry point: `DeepAllocator::params()…fit(&returns)`.
-#[derive(Debug, Clone, Copy)]
-pub struct DeepAllocator;
-
-impl DeepAllocator {
+impl DeepAllocator<Cpu> {
     /// The study's settings: windows of 20 days in and 20 days out, the
     /// default [`Architecture`], Markowitz λ = 0.1, returns scaled by 20,
     /// the last 20 % of samples validating, 30 epochs (patience 5), batch
     /// 64, Adam 1e-3, clipping at norm 1, seed 42, progress printed.
-    pub fn params() -> DeepParams {
-        DeepParams {
-            n_time: 20,
-            n_future: 20,
+    pub fn params() -> DeepAllocatorParams {
+        DeepAllocatorParams {
+            lookback: 20,
+            horizon: 20,
             architecture: Architecture::default(),
             objective: PortfolioLoss::markowitz(0.1),
             scale: None,
@@ -71,34 +68,26 @@ impl DeepAllocator {
 
 /// Settings of a deep allocator (see [`DeepAllocator::params`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct DeepParams {
-    /// Days of returns the network sees.
-    pub n_time: usize,
-    /// Days the weights are judged on (the holding period).
-    pub n_future: usize,
-    /// Layer sizes.
-    pub architecture: Architecture,
-    /// Training objective.
-    pub objective: PortfolioLoss,
-    /// Factor applied to returns (`None`: `n_time`).
-    pub scale: Option<f64>,
-    /// Fraction of samples, the latest, that validate.
-    pub validation: f64,
-    /// Rows between sample starts.
-    pub stride: usize,
-    /// Optimiser and loop settings.
-    pub train: TrainParams,
+pub struct DeepAllocatorParams {
+    lookback: usize,
+    horizon: usize,
+    architecture: Architecture,
+    objective: PortfolioLoss,
+    scale: Option<f64>,
+    validation: f64,
+    stride: usize,
+    train: TrainParams,
 }
 
-impl DeepParams {
-    /// Input window in days.
-    pub fn n_time(mut self, n: usize) -> Self {
-        self.n_time = n;
+impl DeepAllocatorParams {
+    /// Look-back window: the days of returns the network sees.
+    pub fn lookback(mut self, n: usize) -> Self {
+        self.lookback = n;
         self
     }
-    /// Holding window in days.
-    pub fn n_future(mut self, n: usize) -> Self {
-        self.n_future = n;
+    /// Horizon: the days the weights are judged on (the holding period).
+    pub fn horizon(mut self, n: usize) -> Self {
+        self.horizon = n;
         self
     }
     /// Layer sizes.
@@ -131,21 +120,21 @@ impl DeepParams {
         self.stride = s;
         self
     }
-    crate::forecast::train::train_setters!();
+    crate::nn::train::train_setters!();
 
     /// The factor applied to returns.
     pub fn scale_factor(&self) -> f64 {
-        self.scale.unwrap_or(self.n_time as f64)
+        self.scale.unwrap_or(self.lookback as f64)
     }
 
     fn check(&self, returns: &Returns) -> Result<()> {
         self.train.check()?;
         self.objective.check()?;
-        self.architecture.check(self.n_time)?;
-        if self.n_future < 2 {
+        self.architecture.check(self.lookback)?;
+        if self.horizon < 2 {
             return Err(Error::param(
-                "n_future",
-                format!("the objective needs a variance over ≥ 2 days, got {}", self.n_future),
+                "horizon",
+                format!("the objective needs a variance over ≥ 2 days, got {}", self.horizon),
             ));
         }
         if self.stride == 0 {
@@ -161,13 +150,13 @@ impl DeepParams {
         net::check_assets("returns", returns.assets().len())?;
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "deep allocation")?;
         let rows = returns.len();
-        if rows < self.n_time + self.n_future {
+        if rows < self.lookback + self.horizon {
             return Err(Error::TooFewRows {
                 operation: format!(
                     "a deep allocator with {} days in and {} days out (one sample)",
-                    self.n_time, self.n_future
+                    self.lookback, self.horizon
                 ),
-                needed: self.n_time + self.n_future,
+                needed: self.lookback + self.horizon,
                 got: rows,
             });
         }
@@ -178,8 +167,8 @@ impl DeepParams {
                 operation: format!(
                     "a deep allocator ({min_train} training samples of {} + {} days, stride {}, after a {:.0} % \
                      validation block)",
-                    self.n_time,
-                    self.n_future,
+                    self.lookback,
+                    self.horizon,
                     self.stride,
                     self.validation * 100.0
                 ),
@@ -193,7 +182,7 @@ impl DeepParams {
     /// Sample start rows of the training and validation blocks for `rows`
     /// rows of returns.
     fn split(&self, rows: usize) -> (Vec<usize>, Vec<usize>) {
-        let span = self.n_time + self.n_future;
+        let span = self.lookback + self.horizon;
         if rows < span || self.stride == 0 {
             return (vec![], vec![]);
         }
@@ -202,7 +191,7 @@ impl DeepParams {
         let (train, val) = starts.split_at(starts.len() - n_val);
         let train = match val.first() {
             // Training targets end before the first validation target.
-            Some(&v0) => train.iter().copied().filter(|&s| s + self.n_future <= v0).collect(),
+            Some(&v0) => train.iter().copied().filter(|&s| s + self.horizon <= v0).collect(),
             None => train.to_vec(),
         };
         (train, val.to_vec())
@@ -210,29 +199,29 @@ impl DeepParams {
 
     /// Trains on `returns` (log or simple, as given; every asset on every
     /// date) on the CPU.
-    pub fn fit(&self, returns: &Returns) -> Result<Allocator<Cpu>> {
+    pub fn fit(&self, returns: &Returns) -> Result<DeepAllocator<Cpu>> {
         self.fit_on(&training_cpu(), returns)
     }
 
     /// [`fit`](Self::fit) on a given dfdx device, used as given: `fit`
-    /// trains on [`training_cpu`](crate::forecast::training_cpu), whose
+    /// trains on [`training_cpu`](crate::nn::training_cpu), whose
     /// allocation cache is on.
-    pub fn fit_on<D: Backend>(&self, dev: &D, returns: &Returns) -> Result<Allocator<D>> {
+    pub fn fit_on<D: Backend>(&self, dev: &D, returns: &Returns) -> Result<DeepAllocator<D>> {
         self.check(returns)?;
         let scale = self.scale_factor();
         let z = returns.values().mapv(|v| (v * scale) as f32);
         let (train, val) = self.split(returns.len());
-        let net = CnnLstm::new(dev, returns.assets().len(), self.n_time, self.architecture, self.train.seed)?;
-        let samples = Samples { z: &z, n_time: self.n_time, n_future: self.n_future, dev: dev.clone() };
+        let net = CnnLstm::new(dev, returns.assets().len(), self.lookback, self.architecture, self.train.seed)?;
+        let samples = Samples { z: &z, lookback: self.lookback, horizon: self.horizon, dev: dev.clone() };
         let mut job = Job { net, samples: &samples, objective: self.objective, train: &train, val: &val };
         let history = fit(&mut job, train.len(), &self.train)?;
         let dates = returns.dates();
         let span = |s: &[usize]| -> Option<(NaiveDate, NaiveDate)> {
-            Some((dates[*s.first()? + self.n_time], dates[*s.last()? + self.n_time + self.n_future - 1]))
+            Some((dates[*s.first()? + self.lookback], dates[*s.last()? + self.lookback + self.horizon - 1]))
         };
-        Ok(Allocator {
+        Ok(DeepAllocator {
             net: job.net,
-            n_time: self.n_time,
+            lookback: self.lookback,
             scale,
             assets: returns.assets().to_vec(),
             objective: self.objective,
@@ -246,17 +235,17 @@ impl DeepParams {
 /// Scaled returns and the sampling rule, shared by training and validation.
 struct Samples<'a, D: Backend> {
     z: &'a Array2<f32>,
-    n_time: usize,
-    n_future: usize,
+    lookback: usize,
+    horizon: usize,
     dev: D,
 }
 
 impl<D: Backend> Samples<'_, D> {
-    /// Inputs `[B, n_time, N]` and future returns `[B, N, n_future]` of the
+    /// Inputs `[B, lookback, N]` and future returns `[B, N, horizon]` of the
     /// samples starting at rows `starts`.
     fn batch(&self, starts: &[usize]) -> Result<(Sequence<D>, Sequence<D>)> {
         let n = self.z.ncols();
-        let (t, f) = (self.n_time, self.n_future);
+        let (t, f) = (self.lookback, self.horizon);
         let b = starts.len();
         let mut x = Vec::with_capacity(b * t * n);
         let mut y = Vec::with_capacity(b * n * f);
@@ -315,11 +304,12 @@ impl<D: Backend> Trainable<D> for Job<'_, D> {
     }
 }
 
-/// A trained allocation network.
+/// A trained allocation network (see the [module docs](self)): built by
+/// [`DeepAllocator::params`]`().fit(..)`.
 #[derive(Debug, Clone)]
-pub struct Allocator<D: Backend = Cpu> {
+pub struct DeepAllocator<D: Backend = Cpu> {
     net: CnnLstm<D>,
-    n_time: usize,
+    lookback: usize,
     scale: f64,
     assets: Vec<String>,
     objective: PortfolioLoss,
@@ -328,7 +318,7 @@ pub struct Allocator<D: Backend = Cpu> {
     validation_targets: Option<(NaiveDate, NaiveDate)>,
 }
 
-impl<D: Backend> Allocator<D> {
+impl<D: Backend> DeepAllocator<D> {
     /// The network.
     pub fn network(&self) -> &CnnLstm<D> {
         &self.net
@@ -355,14 +345,14 @@ impl<D: Backend> Allocator<D> {
     }
 
     /// Weights for the period after the last row of `recent` (at least
-    /// `n_time` rows of the same assets, in the same order, of the same kind
+    /// `lookback` rows of the same assets, in the same order, of the same kind
     /// of returns the model was trained on).
-    pub fn weights(&self, recent: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
+    pub fn weights(&self, recent: ArrayView2<'_, f64>) -> Result<Weights> {
         let n = self.assets.len();
-        let tail = last_rows(recent, self.n_time, &self.assets, "an allocation")?;
+        let tail = last_rows(recent, self.lookback, &self.assets, "an allocation")?;
         let z: Vec<f32> = tail.iter().map(|v| (v * self.scale) as f32).collect();
-        let x: Sequence<D> = tensor_from(&self.net.device(), &z, (1, self.n_time, n))?;
+        let x: Sequence<D> = tensor_from(&self.net.device(), &z, (1, self.lookback, n))?;
         let w: Matrix<D> = self.net.forward(x)?;
-        Ok(w.as_vec().into_iter().map(f64::from).collect())
+        Weights::new(self.assets.clone(), w.as_vec().into_iter().map(f64::from).collect())
     }
 }

@@ -2,30 +2,30 @@
 
 use ndarray::{Array1, ArrayView1};
 
-use super::{Allocator, DeepParams};
+use super::{DeepAllocator, DeepAllocatorParams};
 use crate::backtest::{Strategy, Window};
 use crate::data::ReturnKind;
 use crate::error::Result;
-use crate::forecast::train::Retraining;
-use crate::forecast::Cpu;
+use crate::nn::train::Retraining;
+use crate::nn::Cpu;
 
 /// On each rebalance: retrain (every `retrain_every` rebalances) on the
 /// window's log returns only — its latest block validating — and hold the
-/// network's weights for the last `n_time` days until the next rebalance.
+/// network's weights for the last `lookback` days until the next rebalance.
 ///
 /// The backtest hands the strategy returns up to the decision date, so the
 /// last training sample's holding window ends on that date: training never
 /// sees the period the weights are judged on.
 pub struct DeepStrategy {
     name: String,
-    params: DeepParams,
-    schedule: Retraining<Allocator<Cpu>>,
+    params: DeepAllocatorParams,
+    schedule: Retraining<DeepAllocator<Cpu>>,
     epochs: Vec<usize>,
 }
 
 impl DeepStrategy {
     /// A named strategy (training output silenced).
-    pub fn new(name: &str, params: DeepParams, retrain_every: usize) -> Self {
+    pub fn new(name: &str, params: DeepAllocatorParams, retrain_every: usize) -> Self {
         DeepStrategy {
             name: name.to_string(),
             params: params.verbose(false),
@@ -57,6 +57,6 @@ impl Strategy for DeepStrategy {
             self.epochs.push(fitted.history().epochs.len());
             Ok(fitted)
         })?;
-        Ok(Some(model.weights(log.values())?))
+        Ok(Some(model.weights(log.values())?.into_values()))
     }
 }

@@ -2,11 +2,11 @@
 
 use ndarray::{Array1, ArrayView1};
 
-use super::train::Retraining;
-use super::{Forecast, ForecasterParams};
+use super::{Forecaster, ForecasterParams};
 use crate::backtest::{Strategy, Window};
 use crate::error::Result;
 use crate::estimate::Moments;
+use crate::nn::train::Retraining;
 use crate::optimize::Optimizer;
 
 /// On each rebalance: retrain (every `retrain_every` rebalances) a
@@ -18,7 +18,7 @@ pub struct LstmStrategy {
     name: String,
     params: ForecasterParams,
     risk_aversion: f64,
-    schedule: Retraining<Forecast<dfdx::prelude::Cpu>>,
+    schedule: Retraining<Forecaster<crate::nn::Cpu>>,
 }
 
 impl LstmStrategy {

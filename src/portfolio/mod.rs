@@ -26,7 +26,7 @@ use crate::display::{Cell, Table};
 use crate::plot::round6;
 pub use metrics::{expected_max_sharpe, Metrics};
 pub(crate) use simulate::{simulate, Costs};
-pub use verdict::{Verdict, Verdicts};
+pub use verdict::{Verdict, VerdictRow, Verdicts};
 
 /// Name of the equal-weight baseline every population includes.
 pub const EQUAL_WEIGHT: &str = "1/N (equal weight)";
@@ -352,3 +352,56 @@ impl Population {
 }
 
 crate::shows_as_table!(Population);
+
+/// Portfolio weights by asset (the rest, if they sum to less than 1, in
+/// cash); renders as a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    assets: Vec<String>,
+    values: Array1<f64>,
+}
+
+impl Weights {
+    /// Weights of the named assets, one value each.
+    pub fn new(assets: Vec<String>, values: Array1<f64>) -> crate::Result<Weights> {
+        if assets.len() != values.len() {
+            return Err(crate::Error::Shape(format!("{} weights for {} assets", values.len(), assets.len())));
+        }
+        Ok(Weights { assets, values })
+    }
+
+    /// Asset names, in the order of the values.
+    pub fn assets(&self) -> &[String] {
+        &self.assets
+    }
+
+    /// The weights.
+    pub fn values(&self) -> &Array1<f64> {
+        &self.values
+    }
+
+    /// The weights, consumed.
+    pub fn into_values(self) -> Array1<f64> {
+        self.values
+    }
+
+    /// The weight of one asset.
+    pub fn get(&self, asset: &str) -> Option<f64> {
+        self.assets.iter().position(|a| a == asset).map(|j| self.values[j])
+    }
+
+    /// One row per asset.
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(["asset", "weight"]).caption(format!(
+            "{} assets · invested {:.1} %",
+            self.assets.len(),
+            100.0 * self.values.sum()
+        ));
+        for (a, w) in self.assets.iter().zip(&self.values) {
+            t.push(vec![Cell::from(a.as_str()), Cell::Pct(*w, 2)]);
+        }
+        t
+    }
+}
+
+crate::shows_as_table!(Weights);

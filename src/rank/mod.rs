@@ -340,6 +340,23 @@ impl Ranking {
         self.metrics_of(&self.baseline)
     }
 
+    /// The model against its baseline, in words: which has the higher mean
+    /// IC, and whether the model's mean IC is significant at the 5 % level
+    /// ($|t| > 1.96$ on dates one horizon apart).
+    pub fn verdict(&self) -> String {
+        let (m, b) = (self.metrics(), self.baseline_metrics());
+        format!(
+            "the forest's mean IC {:+.4} (t = {:.2}) {} the baseline {}'s {:+.4} (t = {:.2}); the forest's IC is {} at the 5 % level",
+            m.mean_ic,
+            m.t_stat,
+            if m.mean_ic > b.mean_ic { "beats" } else { "does not beat" },
+            self.baseline_name,
+            b.mean_ic,
+            b.t_stat,
+            if m.t_stat.abs() > 1.96 { "significant" } else { "not significant" }
+        )
+    }
+
     /// Indices of the dates whose forward returns are realised.
     fn known(&self) -> Vec<usize> {
         (0..self.dates.len()).filter(|&d| self.forward.row(d).iter().all(|v| v.is_finite())).collect()
@@ -469,6 +486,7 @@ impl Ranking {
     pub fn strategy(&self, portfolio: RankPortfolio) -> RankStrategy {
         RankStrategy {
             dates: self.dates.clone(),
+            assets: self.assets.clone(),
             scores: self.scores.clone(),
             portfolio,
             label: "random forest".into(),
@@ -479,6 +497,7 @@ impl Ranking {
     pub fn baseline_strategy(&self, portfolio: RankPortfolio) -> RankStrategy {
         RankStrategy {
             dates: self.dates.clone(),
+            assets: self.assets.clone(),
             scores: self.baseline.clone(),
             portfolio,
             label: format!("baseline {}", self.baseline_name),
@@ -504,6 +523,7 @@ pub enum RankPortfolio {
 #[derive(Debug, Clone)]
 pub struct RankStrategy {
     dates: Vec<NaiveDate>,
+    assets: Vec<String>,
     scores: Array2<f64>,
     portfolio: RankPortfolio,
     label: String,
@@ -551,11 +571,11 @@ impl Strategy for RankStrategy {
                 format!("no out-of-sample score on {}; start the backtest on or after {}", window.end(), self.dates[0]),
             )
         })?;
-        if self.scores.ncols() != window.assets().len() {
+        if self.assets != window.assets() {
             return Err(Error::Shape(format!(
-                "{} scored assets, {} in the backtest",
-                self.scores.ncols(),
-                window.assets().len()
+                "the ranking scored {:?}, the backtest holds {:?}; run it on the same assets in the same order",
+                self.assets,
+                window.assets()
             )));
         }
         self.weights(self.scores.row(d)).map(Some)

@@ -64,7 +64,9 @@ parity"""),
     md("""Every portfolio above, held through 2016–2022 beside 1/N. In-sample Sharpe ratios of the mean-seeking portfolios are flattering; the test period says how much of it was estimation error."""),
     code("""let held = OutOfSample::hold(&[&min_var, &max_sharpe, &mean_var, &target_vol, &parity, &max_div, &min_cvar], &test)?;
 held"""),
-    code("""held.plot_equity()?"""),
+    code("""held.plot_equity()"""),
+    md("""Each held portfolio against 1/N over the same test period: beats it (probabilistic Sharpe ratio ≥ 95 %), is worse (≤ 5 %), or cannot be told apart."""),
+    code("""held.verdicts()"""),
     md("""## Constraints in action
 
 Maximum Sharpe with: every weight at most 10 %; the three technology names (AAPL, MSFT, AMD) at most 20 % together; and a turnover cap of 30 % away from an equal-weight book."""),

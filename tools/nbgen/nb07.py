@@ -20,14 +20,14 @@ let comparison = Backtest::params()
     .schedule(Schedule::Monthly)
     .lookback(252)
     .cost_bps(10.0)
-    .run(&prices, vec![
-        Box::new(BuyAndHold::new()) as Box<dyn Strategy>,
-        Box::new(InverseVolatility::new(63)),
-        Box::new(Optimized::new("minimum variance", Optimizer::min_variance(), Moments::ledoit_wolf())),
-        Box::new(Optimized::new("maximum Sharpe", Optimizer::max_sharpe(0.0), Moments::ledoit_wolf())),
-        Box::new(Optimized::new("risk parity", Optimizer::risk_parity(), Moments::ledoit_wolf())),
+    .run(&prices, strategies![
+        BuyAndHold::new(),
+        InverseVolatility::new(63),
+        Optimized::new("minimum variance", Optimizer::min_variance(), Moments::ledoit_wolf()),
+        Optimized::new("maximum Sharpe", Optimizer::max_sharpe(0.0), Moments::ledoit_wolf()),
+        Optimized::new("risk parity", Optimizer::risk_parity(), Moments::ledoit_wolf()),
     ])?;
-println!("{} strategies over {} days in {:.1} s (unoptimised notebook build)", comparison.reports.len(), prices.len(), started.elapsed().as_secs_f64());"""),
+println!("{} strategies over {} days in {:.1} s", comparison.reports.len(), prices.len(), started.elapsed().as_secs_f64());"""),
     md("""## The comparison
 
 CAGR, volatility, Sharpe ratio with its standard error (Mertens' form, valid for skewed and fat-tailed returns), Sortino, maximum drawdown, Calmar, hit rate, 95 % VaR and CVaR (daily losses), average turnover per rebalance and total cost. **PSR vs 1/N** is the probability that the strategy's true Sharpe ratio exceeds 1/N's measured one; **DSR (SR > 0)** is the probability that the true Sharpe ratio is above zero after deflating for the number of strategies tried here and the spread of their Sharpe ratios (a multiple-testing correction)."""),
@@ -38,13 +38,7 @@ CAGR, volatility, Sharpe ratio with its standard error (Mertens' form, valid for
     code("""comparison.plot_weights("minimum variance")?"""),
     md("""## Read out
 
-The next cell states the verdict from the numbers above, strategy by strategy: whether the Sharpe ratio beats 1/N's with at least 95 % probability (PSR), and whether it survives deflation for the strategies tried (DSR ≥ 95 %)."""),
-    code("""let ms: Vec<_> = comparison.reports.iter().map(|r| (r.name.clone(), r.metrics())).collect();
-let bench = ms[0].1.sharpe_periodic;
-for (name, m) in &ms[1..] {
-    let psr = m.psr(bench);
-    let verdict = if psr >= 0.95 { "beats 1/N (PSR ≥ 95 %)" } else if psr <= 0.05 { "is worse than 1/N (PSR ≤ 5 %)" } else { "is not distinguishable from 1/N" };
-    println!("{name:<28} Sharpe {:.2} ± {:.2} vs 1/N {:.2}: {verdict}", m.sharpe, m.sharpe_se * 252f64.sqrt(), ms[0].1.sharpe);
-};"""),
+The next cell states the verdict from the numbers above, strategy by strategy: whether the Sharpe ratio beats 1/N's with at least 95 % probability (PSR ≥ 95 %), is worse (PSR ≤ 5 %), or cannot be told apart from it; the table above adds the deflated Sharpe ratio for the strategies tried."""),
+    code("""comparison.verdicts()"""),
 ]
 write("07_backtest", cells)

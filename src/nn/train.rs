@@ -118,7 +118,7 @@ macro_rules! train_setters {
             self
         }
         /// The training-loop settings.
-        pub fn train_params(&self) -> &$crate::forecast::TrainParams {
+        pub fn train_params(&self) -> &$crate::nn::TrainParams {
             &self.train
         }
     };

@@ -1,0 +1,88 @@
+//! The network toolkit on dfdx, shared by the forecasting and deep
+//! allocation stages and knowing nothing of finance: the device trait with
+//! the fused CPU LSTM recurrence, the [`Lstm`] (numerically PyTorch's
+//! `nn.LSTM`), [`Dense`] and [`Conv1d`] layers, named parameters and their
+//! safetensors files under PyTorch's names, Adam with global-norm clipping,
+//! the training loop with its progress line and [`History`], and the
+//! retraining schedule of walk-forward strategies.
+//!
+//! Every layer is written once on dfdx's operations and runs on any
+//! [`Backend`]; the CPU overrides the LSTM recurrence with a fused kernel
+//! (gates and state update in one pass, one backward operation doing
+//! back-propagation through time).
+
+mod cell;
+mod conv;
+mod io;
+pub(crate) mod lstm;
+pub(crate) mod train;
+
+use dfdx::prelude::*;
+
+pub use conv::{max_pool_time, Conv1d};
+/// dfdx's CPU device, the default for every model here.
+pub use dfdx::prelude::Cpu;
+pub(crate) use io::WeightsFile;
+pub use io::{load_safetensors, save_safetensors};
+pub(crate) use lstm::{nn_err, seeded, tensor_from};
+pub use lstm::{Dense, LayerOutput, Lstm, LstmOutput, Matrix, Param, Parameters, Recurrent, Sequence, Vector};
+pub use train::{Epoch, History, TrainParams};
+
+use crate::error::Result;
+
+/// A dfdx device the networks run on (`Cpu`, or `Cuda` with the `cuda`
+/// feature). Everything is written once on dfdx's operations; a device may
+/// override the LSTM cell step with a fused kernel (the CPU does).
+pub trait Backend: dfdx::tensor_ops::Device<f32> {
+    /// The recurrence of one LSTM layer: input projections `xp`
+    /// `[T, B, 4H]` ($x_t W_{ih}^\top$, gate order i, f, g, o), the
+    /// recurrent weights and both biases → the hidden states `[T, B, H]`
+    /// (carrying the tape), the last hidden state and the last cell state.
+    fn lstm_recurrence<T: Tape<f32, Self> + Merge<T>>(
+        xp: Sequence<Self, T>,
+        rec: Recurrent<'_, Self>,
+        hidden: usize,
+    ) -> Result<LayerOutput<Self, T>> {
+        cell::composed_recurrence(xp, rec, hidden)
+    }
+}
+
+impl Backend for Cpu {
+    fn lstm_recurrence<T: Tape<f32, Self> + Merge<T>>(
+        xp: Sequence<Self, T>,
+        rec: Recurrent<'_, Self>,
+        hidden: usize,
+    ) -> Result<LayerOutput<Self, T>> {
+        cell::fused_recurrence_cpu(xp, rec, hidden)
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl Backend for dfdx::prelude::Cuda {}
+
+/// The recurrence built from dfdx's operations, as every device without a
+/// fused kernel runs it (exposed to test it against the CPU's kernel).
+#[doc(hidden)]
+pub fn lstm_recurrence_composed<D: Backend, T: Tape<f32, D> + Merge<T>>(
+    xp: Sequence<D, T>,
+    rec: Recurrent<'_, D>,
+    hidden: usize,
+) -> Result<LayerOutput<D, T>> {
+    cell::composed_recurrence(xp, rec, hidden)
+}
+
+/// A CPU device with dfdx's allocation cache on (`Cache::enable_cache`),
+/// as every `fit` in the crate trains on: tensor storage is reused from
+/// batch to batch instead of allocated afresh. With glibc's allocator a
+/// model trained in a process that had trained another one first ran 1.4×
+/// faster with it. Pass it to `fit_on` for the same.
+pub fn training_cpu() -> Cpu {
+    let dev = Cpu::default();
+    dev.enable_cache();
+    dev
+}
+
+pub(crate) fn chunks(r: std::ops::Range<usize>, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let end = r.end;
+    r.step_by(size).map(move |s| s..(s + size).min(end))
+}
