@@ -191,9 +191,16 @@ pub enum Error {
     #[error("the compute device failed: {0}")]
     Device(String),
 
-    /// The problem cannot have a solution; found before solving.
-    #[error("infeasible constraints: {0}")]
-    Infeasible(String),
+    /// The problem cannot have a solution: found before solving, or
+    /// explained after the solver certified it.
+    #[error("infeasible {constraint}: {message}")]
+    Infeasible {
+        /// The constraint or target at fault (e.g. "bounds", "group tech",
+        /// "target return").
+        constraint: String,
+        /// Why, with the figures involved.
+        message: String,
+    },
 
     /// Two inputs disagree in shape.
     #[error("shape mismatch: {0}")]
@@ -263,6 +270,11 @@ impl std::fmt::Display for SolverStatus {
 }
 
 impl Error {
+    /// Shorthand for [`Error::Infeasible`].
+    pub(crate) fn infeasible(constraint: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Infeasible { constraint: constraint.into(), message: message.into() }
+    }
+
     /// The error behind a strategy's failure ([`Error::Strategy`]'s
     /// source), or the error itself.
     pub fn root(&self) -> &Error {

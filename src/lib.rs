@@ -13,7 +13,77 @@
 //!                  └──► deep (CNN+LSTM allocator)
 //! ```
 //!
-//! Implemented so far:
+//! ## The contract
+//!
+//! Every stage has the same shape, so a method learnt in one reads the same
+//! in the next:
+//!
+//! * **Builders.** Each configurable thing is `Thing::params()`, returning
+//!   a `ThingParams` builder with documented defaults and no public fields.
+//!   Parameters are checked once, when the verb runs; a bad one is an
+//!   [`Error::InvalidParameter`] naming the parameter, the bound and the
+//!   value received.
+//! * **Verbs.** `fit` learns from data and returns the fitted model, named
+//!   for what it is ([`Moments`](estimate::Moments),
+//!   `Selection`, `Ranking`, `Forecaster`, `DeepAllocator`); `solve` runs
+//!   an optimiser and learns nothing (`Allocation`, `Frontier`); `run` walks
+//!   strategies forward ([`Population`](portfolio::Population)); `compute`
+//!   and `generate` build data (features, synthetic markets).
+//! * **One name per concept**: `lookback` is the history a model or
+//!   strategy reads, `horizon` the periods ahead it is judged on,
+//!   `schedule` when the backtest rebalances.
+//! * **Strategies.** Every allocation method implements
+//!   [`Strategy`](backtest::Strategy) and enters a backtest through
+//!   [`strategies!`]`[..]`, no casts. A walk-forward, or an allocation bought
+//!   and held, is a [`Portfolio`](portfolio::Portfolio) measured by one set
+//!   of [`Metrics`](portfolio::Metrics); a
+//!   [`Population`](portfolio::Population) of them states its
+//!   [`verdicts`](portfolio::Population::verdicts) against 1/N.
+//! * **Results render themselves**: HTML tables in the notebook, text in a
+//!   terminal, `plot_*` methods returning a `plotly::Plot`.
+//! * **Failures are typed** ([`Error`]): a strategy's failure names the
+//!   strategy and the date ([`Error::Strategy`]), a solver's outcome is a
+//!   [`SolverStatus`], an infeasible constraint is named
+//!   ([`Error::Infeasible`]); nothing reachable from user input panics.
+//! * **No lookahead**: anything at date $t$ uses data up to $t$; targets
+//!   start at $t+1$; a backtest trades at $t$'s close and earns from $t+1$.
+//!   Tests replace the future and check nothing at or before $t$ moves.
+//!
+//! One example per stage (each builder's docs hold a runnable one):
+//!
+//! ```
+//! use assetalloc::prelude::*;
+//! // data: a bundled panel, returns, a split in time
+//! let prices = datasets::sp500()?;
+//! let returns = prices.returns(ReturnKind::Log)?;
+//! let (train, test) = returns.split(Split::Fraction(0.7))?;
+//! assert!(train.end() < test.start());
+//! // features: causal rolling statistics
+//! let features = Features::params().windows(&[21, 63]).compute(&prices)?;
+//! assert_eq!(features.assets().len(), 20);
+//! # #[cfg(feature = "optimize")] {
+//! // optimise on moments fitted to the training block, hold through the test block
+//! let m = Moments::ledoit_wolf().fit(&train)?.annualized();
+//! let min_var = Optimizer::min_variance().solve(&m)?;
+//! let held = OutOfSample::hold(&[&min_var], &test)?;
+//! assert_eq!(held.verdicts().rows.len(), 1);
+//! // backtest: any strategies, beside 1/N, net of costs
+//! let recent = prices.between("2019-01-01", None)?;
+//! let cmp = Backtest::params().lookback(126).cost_bps(10.0).run(&recent, strategies![
+//!     InverseVolatility::new(63),
+//!     Optimized::new("minimum variance", Optimizer::min_variance(), Moments::ledoit_wolf()),
+//! ])?;
+//! assert_eq!(cmp.reports.len(), 3);
+//! # }
+//! # Ok::<(), assetalloc::Error>(())
+//! ```
+//!
+//! Forecasting ([`Forecaster::params`](forecast::Forecaster::params)), deep
+//! allocation ([`DeepAllocator::params`](deep::DeepAllocator::params)),
+//! feature selection (`Selector::params`) and ranking (`Ranker::params`)
+//! show theirs on their builders.
+//!
+//! ## Stages
 //!
 //! * [`data`]: price and return panels ([`Prices`](data::Prices),
 //!   [`Returns`](data::Returns)) loaded from CSV or polars with an explicit
@@ -25,17 +95,20 @@
 //!   lookahead; random-forest feature selection on linfa (feature `ml`).
 //! * `rank` (feature `ml`): walk-forward learning to rank assets on linfa
 //!   random forests, with IC metrics, a momentum baseline and strategies.
-//! * `optimize` (feature `optimize`): minimum variance, true maximum Sharpe,
-//!   mean-variance, target return/volatility, risk parity, maximum
-//!   diversification and minimum CVaR on Clarabel, with constraints, the
-//!   efficient frontier, and out-of-sample holding beside 1/N.
-//! * `forecast` (feature `nn`): an LSTM on dfdx equal to PyTorch's
-//!   `nn.LSTM`, a return forecaster judged against naive forecasts, and its
-//!   mean-variance strategy.
+//! * `optimize` (feature `optimize`): one formulation per objective on
+//!   Clarabel — minimum variance or CVaR, maximum Sharpe, mean-variance,
+//!   target return/volatility, risk parity, maximum diversification — with
+//!   constraints, the efficient frontier, and out-of-sample holding.
+//! * `nn` (feature `nn`): the network toolkit on dfdx — device trait and
+//!   fused CPU LSTM recurrence, LSTM (equal to PyTorch's `nn.LSTM`), Dense,
+//!   Conv1d, safetensors under PyTorch's names, Adam, training loop.
+//! * `forecast` (feature `nn`): the LSTM return forecaster judged against
+//!   naive forecasts, and its mean-variance strategy.
 //! * `deep` (feature `nn`): an end-to-end CNN+LSTM allocator trained on a
 //!   Markowitz or Sharpe objective, and its walk-forward strategy.
-//! * [`backtest`]: the walk-forward engine every strategy is scored by, net
-//!   of costs, with significance-aware metrics.
+//! * [`backtest`]: the walk-forward engine every strategy is scored by.
+//! * [`portfolio`]: one result for any allocation — its path, measures and
+//!   verdicts against 1/N.
 //! * [`display`]: every result renders in the notebook as an HTML table
 //!   (and as text in a terminal); [`plot`]: charts as `plotly::Plot`.
 //!
@@ -46,15 +119,6 @@
 //! ```text
 //! :dep assetalloc = { path = "..", default-features = false }
 //! use assetalloc::prelude::*;
-//! ```
-//!
-//! ```
-//! use assetalloc::prelude::*;
-//! let prices = datasets::sp500()?;
-//! let returns = prices.returns(ReturnKind::Log)?;
-//! let (train, test) = returns.split(Split::Fraction(0.7))?;
-//! assert!(train.end() < test.start());
-//! # Ok::<(), assetalloc::Error>(())
 //! ```
 #![warn(missing_docs)]
 // Parameter checks are written `!(x > 0.0)` on purpose: unlike `x <= 0.0`,

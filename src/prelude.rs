@@ -8,7 +8,7 @@ pub use crate::backtest::{
 pub use crate::data::synthetic::Correlation;
 pub use crate::data::{
     datasets, AssetStats, Frequency, Innovations, Load, Missing, Panel, Prices, Regimes, ReturnKind, Returns, Signal,
-    Split, Summary, Synthetic, SyntheticMarket,
+    Split, Summary, Synthetic, SyntheticMarket, SyntheticParams,
 };
 #[cfg(feature = "nn")]
 pub use crate::deep::{Architecture, DeepAllocator, DeepAllocatorParams, DeepStrategy, PortfolioLoss};

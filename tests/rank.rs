@@ -114,13 +114,7 @@ fn strategies_trade_the_scores_in_the_backtest() {
         .schedule(Schedule::Every(5))
         .lookback(lookback)
         .cost_bps(10.0)
-        .run(
-            &bt_prices,
-            vec![
-                Box::new(r.strategy(RankPortfolio::TopK(3))) as Box<dyn Strategy>,
-                Box::new(r.baseline_strategy(RankPortfolio::TopK(3))),
-            ],
-        )
+        .run(&bt_prices, strategies![r.strategy(RankPortfolio::TopK(3)), r.baseline_strategy(RankPortfolio::TopK(3)),])
         .unwrap();
     assert_eq!(cmp.reports.len(), 3);
     assert_eq!(cmp.reports[1].rebalances[0].date, r.dates()[0]);
@@ -128,27 +122,40 @@ fn strategies_trade_the_scores_in_the_backtest() {
     let early = Backtest::params()
         .schedule(Schedule::Every(5))
         .lookback(lookback)
-        .run(&prices, vec![Box::new(r.strategy(RankPortfolio::TopK(3))) as Box<dyn Strategy>]);
-    assert!(early.unwrap_err().to_string().contains("no out-of-sample score"));
+        .run(&prices, strategies![r.strategy(RankPortfolio::TopK(3))])
+        .unwrap_err();
+    assert!(matches!(early.root(), Error::InvalidParameter { name, .. } if name == "ranking"), "{early}");
+    assert!(matches!(early, Error::Strategy { date, .. } if date < r.dates()[0]), "{early}");
+    // A backtest on other assets (here, the same ones in another order) is refused.
+    let mut swapped: Vec<String> = prices.assets().to_vec();
+    swapped.swap(0, 1);
+    let other = prices.select(&swapped).unwrap().between(r.dates()[0], None).unwrap();
+    let e = Backtest::params()
+        .schedule(Schedule::Every(5))
+        .lookback(1)
+        .run(&other, strategies![r.strategy(RankPortfolio::TopK(3))])
+        .unwrap_err();
+    assert!(matches!(e.root(), Error::Shape(_)), "{e}");
 }
 
 #[test]
 fn bad_input_is_named() {
     let prices = market(None, 1, 400);
     let fs = features(&prices);
-    let e = ranker().classes(13).fit(&fs, &prices).unwrap_err().to_string();
-    assert!(e.contains("at least 13 assets"), "{e}");
-    let e = ranker().min_train(500).fit(&fs, &prices).unwrap_err().to_string();
-    assert!(e.contains("first training window"), "{e}");
-    let e = ranker().refit_every(0).fit(&fs, &prices).unwrap_err().to_string();
-    assert!(e.contains("refit_every"), "{e}");
-    let e = ranker().baseline("nope").fit(&fs, &prices).unwrap_err().to_string();
-    assert!(e.contains("nope"), "{e}");
+    let named = |e: &Error, want: &str| matches!(e, Error::InvalidParameter { name, .. } if name == want);
+    let e = ranker().classes(13).fit(&fs, &prices).unwrap_err();
+    assert!(named(&e, "classes"), "{e}");
+    let e = ranker().min_train(500).fit(&fs, &prices).unwrap_err();
+    assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
+    let e = ranker().refit_every(0).fit(&fs, &prices).unwrap_err();
+    assert!(named(&e, "refit_every"), "{e}");
+    let e = ranker().baseline("nope").fit(&fs, &prices).unwrap_err();
+    assert!(named(&e, "baseline"), "{e}");
     let shorter = prices.tail(300);
-    let e = ranker().fit(&fs, &shorter).unwrap_err().to_string();
-    assert!(e.contains("not consecutive dates"), "{e}");
+    let e = ranker().fit(&fs, &shorter).unwrap_err();
+    assert!(named(&e, "dates"), "{e}");
     let flat =
         Prices::new(prices.dates().to_vec(), prices.assets().to_vec(), ndarray::Array2::ones((400, 12))).unwrap();
-    let e = ranker().fit(&features(&flat), &flat).unwrap_err().to_string();
-    assert!(e.contains("same forward return"), "{e}");
+    let e = ranker().fit(&features(&flat), &flat).unwrap_err();
+    assert!(named(&e, "forward returns"), "{e}");
 }

@@ -35,7 +35,7 @@ pub use io::Load;
 pub(crate) use panel::require_complete;
 pub use panel::{Frequency, Panel, Split};
 pub use summary::{AssetStats, Summary};
-pub use synthetic::{Innovations, Regimes, Signal, Synthetic, SyntheticMarket};
+pub use synthetic::{Innovations, Regimes, Signal, Synthetic, SyntheticMarket, SyntheticParams};
 
 use crate::error::{Error, Result};
 

@@ -11,7 +11,7 @@
 //!   a random factor structure);
 //! * $h_{i,t} = (1-\alpha-\beta) + \alpha\,h_{i,t-1}u_{i,t-1}^2 + \beta\,h_{i,t-1}$ is
 //!   GARCH(1,1) volatility clustering with unconditional mean 1
-//!   ([`Synthetic::garch`]; off means $h \equiv 1$);
+//!   ([`SyntheticParams::garch`]; off means $h \equiv 1$);
 //! * $s_t$ is a two-state Markov chain (calm/stress) with volatility
 //!   multiplier $m$ and drift shift $\delta$ in stress ([`Regimes`]);
 //! * a [`Signal`] replaces $u$ by $\rho\,x_{i,t-1} + \sqrt{1-\rho^2}\,u$ for an
@@ -113,8 +113,8 @@ pub enum Signal {
     },
 }
 
-/// Builder for a synthetic market. Every setting has a default; see the
-/// module docs for the model.
+/// Synthetic markets with planted signals: `Synthetic::params()` returns
+/// the [`SyntheticParams`] builder (see the module docs for the model).
 ///
 /// ```
 /// use assetalloc::prelude::*;
@@ -122,8 +122,13 @@ pub enum Signal {
 /// assert_eq!((m.prices.len(), m.prices.n_assets()), (250, 3));
 /// # Ok::<(), assetalloc::Error>(())
 /// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Synthetic;
+
+/// Settings of a synthetic market (see [`Synthetic::params`]); every
+/// setting has a default.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Synthetic {
+pub struct SyntheticParams {
     assets: usize,
     days: usize,
     start: NaiveDate,
@@ -152,12 +157,12 @@ pub struct SyntheticMarket {
     /// Correlation matrix of the shocks $u$ (before signal and scaling).
     pub correlation: Array2<f64>,
     /// The settings that produced it.
-    pub params: Synthetic,
+    pub params: SyntheticParams,
 }
 
-impl Default for Synthetic {
+impl Default for SyntheticParams {
     fn default() -> Self {
-        Synthetic {
+        SyntheticParams {
             assets: 5,
             days: 1000,
             start: NaiveDate::from_ymd_opt(2000, 1, 3).unwrap_or_default(),
@@ -177,15 +182,17 @@ impl Synthetic {
     /// Defaults: 5 assets, 1,000 business days from 2000-01-03, drift 0.001
     /// and volatility 0.02 a day (log returns), independent Gaussian shocks,
     /// no GARCH, no regimes, no signal, seed 42.
-    pub fn params() -> Self {
-        Synthetic::default()
+    pub fn params() -> SyntheticParams {
+        SyntheticParams::default()
     }
 
     /// The plain i.i.d. Gaussian market (mean 0.001, sd 0.02) in one call.
     pub fn gaussian(assets: usize, days: usize, seed: u64) -> Result<Prices> {
         Ok(Synthetic::params().assets(assets).days(days).seed(seed).generate()?.prices)
     }
+}
 
+impl SyntheticParams {
     /// Number of assets (≥ 1; ≥ 2 for cross-sectional momentum).
     pub fn assets(mut self, n: usize) -> Self {
         self.assets = n;

@@ -24,7 +24,7 @@ const SHARPE_EPS: f32 = 1e-8;
 ///   ratio of the window (Zhang, Zohren & Roberts 2020; per period, not
 ///   annualised).
 ///
-/// Returns enter scaled (see [`DeepParams::scale`](super::DeepParams::scale)):
+/// Returns enter scaled (see [`DeepAllocatorParams::scale`](super::DeepAllocatorParams::scale)):
 /// with scale $k$, Markowitz's $\lambda$ weighs $k^2$-scaled variance
 /// against $k$-scaled mean, which is $\lambda k$ in daily units.
 #[derive(Debug, Clone, Copy, PartialEq)]

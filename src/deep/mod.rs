@@ -52,6 +52,15 @@ impl DeepAllocator<Cpu> {
     /// default [`Architecture`], Markowitz λ = 0.1, returns scaled by 20,
     /// the last 20 % of samples validating, 30 epochs (patience 5), batch
     /// 64, Adam 1e-3, clipping at norm 1, seed 42, progress printed.
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// let log = Synthetic::params().assets(3).days(300).seed(4).generate()?.returns;
+    /// let model: DeepAllocator = DeepAllocator::params().epochs(1).verbose(false).fit(&log)?;
+    /// let w = model.weights(log.values())?;
+    /// assert!((w.values().sum() - 1.0).abs() < 1e-5);
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
     pub fn params() -> DeepAllocatorParams {
         DeepAllocatorParams {
             lookback: 20,
@@ -204,7 +213,7 @@ impl DeepAllocatorParams {
     }
 
     /// [`fit`](Self::fit) on a given dfdx device, used as given: `fit`
-    /// trains on [`training_cpu`](crate::nn::training_cpu), whose
+    /// trains on [`training_cpu`], whose
     /// allocation cache is on.
     pub fn fit_on<D: Backend>(&self, dev: &D, returns: &Returns) -> Result<DeepAllocator<D>> {
         self.check(returns)?;

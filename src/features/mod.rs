@@ -122,6 +122,14 @@ pub struct Features;
 impl Features {
     /// Defaults: window 10 (the prototype's), every [`Feature`] family, no
     /// cross-sectional transforms.
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// let prices = Synthetic::params().assets(4).days(300).seed(1).generate()?.prices;
+    /// let fs = Features::params().windows(&[5, 21]).cross_section(&[CrossSection::Rank]).compute(&prices)?;
+    /// assert_eq!((fs.assets().len(), fs.warmup()), (4, 21));
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
     pub fn params() -> FeaturesParams {
         FeaturesParams { windows: vec![10], kinds: Feature::ALL.to_vec(), cross: Vec::new() }
     }

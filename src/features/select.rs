@@ -52,6 +52,15 @@ impl Selector {
     /// last 30 % of dates held out, 5 permutation repeats; 100 trees of
     /// depth ≤ 6, each on a bootstrap of 50 % of the training rows and half the features, leaves of ≥ 20
     /// rows, seed 42.
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// let m = Synthetic::params().assets(10).days(800).signal(Signal::LaggedFeature { ic: 0.1 }).seed(3).generate()?;
+    /// let fs = Features::params().windows(&[5, 21]).compute(&m.prices)?.with_panel("planted", m.signal_feature()?)?;
+    /// let selection = Selector::params().horizon(1).trees(10).repeats(1).seed(3).fit(&fs, &m.prices)?;
+    /// assert_eq!(selection.select_top(3)?.len(), 3);
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
     pub fn params() -> SelectorParams {
         SelectorParams {
             horizon: 21,

@@ -28,6 +28,15 @@ impl Forecaster<Cpu> {
     /// Defaults: look-back window 20, 2 layers × 32 hidden, MSE, validation 15 %,
     /// test 15 %, [`TrainParams::default`] (30 epochs, batch 64, Adam 1e-3,
     /// clip 1.0, patience 5, seed 42).
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// let r = Synthetic::params().assets(2).days(500).vol(0.01).seed(2).generate()?.prices.returns(ReturnKind::Simple)?;
+    /// let f: Forecaster = Forecaster::params().lookback(10).hidden(4).layers(1).epochs(2).verbose(false).fit(&r)?;
+    /// assert_eq!(f.predict_next(r.values())?.len(), 2);
+    /// println!("{}", f.evaluation()?.verdict());
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
     pub fn params() -> ForecasterParams {
         ForecasterParams {
             window: 20,

@@ -11,8 +11,8 @@
 //! standard deviation of the rows the training block touches (inputs and
 //! targets) — never validation or test rows; forecasts are mapped back.
 //!
-//! **Model.** [`Lstm`] (stacked, PyTorch semantics) → last hidden state →
-//! [`Dense`] to $N$ outputs. Univariate is $N = 1$. Trained with Adam on
+//! **Model.** [`Lstm`](crate::nn::Lstm) (stacked, PyTorch semantics) → last hidden state →
+//! [`Dense`](crate::nn::Dense) to $N$ outputs. Univariate is $N = 1$. Trained with Adam on
 //! MSE or Huber loss, seeded shuffled mini-batches, gradient clipping and
 //! early stopping on the validation loss (weights from the best epoch).
 //!

@@ -14,7 +14,7 @@ pub type Vector<D, T = NoneTape> = Tensor<(usize,), f32, D, T>;
 pub type Sequence<D, T = NoneTape> = Tensor<(usize, usize, usize), f32, D, T>;
 
 pub(crate) fn nn_err<E: std::fmt::Debug>(e: E) -> Error {
-    Error::Shape(format!("tensor operation failed on the device: {e:?}"))
+    Error::Device(format!("a tensor operation failed: {e:?}"))
 }
 
 /// One trainable tensor, under the name PyTorch gives it.

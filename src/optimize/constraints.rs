@@ -129,6 +129,31 @@ impl Constraints {
 
     /// Per-asset bounds expanded to `n` and checked for evident infeasibility.
     pub(crate) fn resolve(&self, assets: &[String]) -> Result<Resolved> {
+        let (lower, upper) = self.bounds_for(assets)?;
+        let groups = self.groups_for(assets, &lower, &upper)?;
+        if let Some(l) = self.leverage {
+            if !(l >= 1.0) {
+                return Err(Error::param(
+                    "max_leverage",
+                    format!("must be ≥ 1 for a fully invested portfolio, got {l}"),
+                ));
+            }
+        }
+        Ok(Resolved {
+            lower,
+            upper,
+            allow_cash: self.allow_cash,
+            groups,
+            leverage: self.leverage,
+            previous: self.previous_for(assets.len())?,
+            turnover: self.turnover,
+            cost: self.cost_bps / 1e4,
+        })
+    }
+
+    /// Lower and upper bounds, one per asset, checked against each other
+    /// and against the budget.
+    fn bounds_for(&self, assets: &[String]) -> Result<(Vec<f64>, Vec<f64>)> {
         let n = assets.len();
         let expand = |name: &str, v: &[f64]| -> Result<Vec<f64>> {
             match v.len() {
@@ -147,21 +172,28 @@ impl Constraints {
                 ));
             }
             if lower[i] > upper[i] {
-                return Err(Error::Infeasible(format!(
-                    "asset {} has lower bound {} above its upper bound {}",
-                    assets[i], lower[i], upper[i]
-                )));
+                return Err(Error::infeasible(
+                    format!("bounds of {}", assets[i]),
+                    format!("lower bound {} is above upper bound {}", lower[i], upper[i]),
+                ));
             }
         }
         let (lo_sum, hi_sum) = (lower.iter().sum::<f64>(), upper.iter().sum::<f64>());
         if !self.allow_cash && hi_sum < 1.0 - 1e-12 {
-            return Err(Error::Infeasible(format!(
-                "the upper bounds sum to {hi_sum:.4} < 1, so the portfolio cannot be fully invested; raise them or allow cash"
-            )));
+            return Err(Error::infeasible(
+                "bounds",
+                format!("the upper bounds sum to {hi_sum:.4} < 1, so the portfolio cannot be fully invested; raise them or allow cash"),
+            ));
         }
         if lo_sum > 1.0 + 1e-12 {
-            return Err(Error::Infeasible(format!("the lower bounds sum to {lo_sum:.4} > 1")));
+            return Err(Error::infeasible("bounds", format!("the lower bounds sum to {lo_sum:.4} > 1")));
         }
+        Ok((lower, upper))
+    }
+
+    /// Each group's member indices and bounds, checked against the members'
+    /// bounds and against the groups that contain it.
+    fn groups_for(&self, assets: &[String], lower: &[f64], upper: &[f64]) -> Result<Vec<(Vec<usize>, f64, f64)>> {
         let mut groups = Vec::new();
         for g in &self.groups {
             let idx = g
@@ -174,25 +206,26 @@ impl Constraints {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let name = format!("group {}", g.name);
             if g.lower > g.upper {
-                return Err(Error::Infeasible(format!(
-                    "group {} has lower bound {} above its upper bound {}",
-                    g.name, g.lower, g.upper
-                )));
+                return Err(Error::infeasible(
+                    name,
+                    format!("lower bound {} is above upper bound {}", g.lower, g.upper),
+                ));
             }
             let cap: f64 = idx.iter().map(|&i| upper[i]).sum();
             let floor: f64 = idx.iter().map(|&i| lower[i]).sum();
             if g.lower > cap + 1e-12 {
-                return Err(Error::Infeasible(format!(
-                    "group {} needs at least {} but its members' upper bounds sum to {cap:.4}",
-                    g.name, g.lower
-                )));
+                return Err(Error::infeasible(
+                    name,
+                    format!("needs at least {} but its members' upper bounds sum to {cap:.4}", g.lower),
+                ));
             }
             if g.upper < floor - 1e-12 {
-                return Err(Error::Infeasible(format!(
-                    "group {} allows at most {} but its members' lower bounds sum to {floor:.4}",
-                    g.name, g.upper
-                )));
+                return Err(Error::infeasible(
+                    name,
+                    format!("allows at most {} but its members' lower bounds sum to {floor:.4}", g.upper),
+                ));
             }
             groups.push((idx, g.lower, g.upper));
         }
@@ -201,21 +234,21 @@ impl Constraints {
             for (b, gb) in self.groups.iter().enumerate() {
                 let nested = a != b && ga.members.iter().all(|m| gb.members.contains(m));
                 if nested && ga.lower > gb.upper + 1e-12 {
-                    return Err(Error::Infeasible(format!(
-                        "group {} needs at least {} but it lies inside group {}, which allows at most {}",
-                        ga.name, ga.lower, gb.name, gb.upper
-                    )));
+                    return Err(Error::infeasible(
+                        format!("group {}", ga.name),
+                        format!(
+                            "needs at least {} but it lies inside group {}, which allows at most {}",
+                            ga.lower, gb.name, gb.upper
+                        ),
+                    ));
                 }
             }
         }
-        if let Some(l) = self.leverage {
-            if !(l >= 1.0) {
-                return Err(Error::param(
-                    "max_leverage",
-                    format!("must be ≥ 1 for a fully invested portfolio, got {l}"),
-                ));
-            }
-        }
+        Ok(groups)
+    }
+
+    /// The previous weights, required when turnover is capped or costed.
+    fn previous_for(&self, n: usize) -> Result<Option<Array1<f64>>> {
         if self.cost_bps < 0.0 || !self.cost_bps.is_finite() {
             return Err(Error::param("cost_bps", format!("must be ≥ 0, got {}", self.cost_bps)));
         }
@@ -224,29 +257,17 @@ impl Constraints {
                 return Err(Error::param("max_turnover", format!("must be ≥ 0, got {t}")));
             }
         }
-        let previous = match (&self.previous, self.trades()) {
+        match (&self.previous, self.trades()) {
             (Some(p), _) if p.len() != n => {
-                return Err(Error::Shape(format!("previous weights have {} values for {n} assets", p.len())))
+                Err(Error::Shape(format!("previous weights have {} values for {n} assets", p.len())))
             }
-            (Some(p), _) => Some(Array1::from(p.clone())),
-            (None, true) => {
-                return Err(Error::param(
-                    "previous",
-                    "weights are needed for a turnover cap or transaction costs; set .previous(weights)",
-                ))
-            }
-            (None, false) => None,
-        };
-        Ok(Resolved {
-            lower,
-            upper,
-            allow_cash: self.allow_cash,
-            groups,
-            leverage: self.leverage,
-            previous,
-            turnover: self.turnover,
-            cost: self.cost_bps / 1e4,
-        })
+            (Some(p), _) => Ok(Some(Array1::from(p.clone()))),
+            (None, true) => Err(Error::param(
+                "previous",
+                "weights are needed for a turnover cap or transaction costs; set .previous(weights)",
+            )),
+            (None, false) => Ok(None),
+        }
     }
 }
 

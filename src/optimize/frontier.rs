@@ -6,8 +6,10 @@ use plotly::common::{Marker, Mode};
 use plotly::layout::{Axis, Layout};
 use plotly::{Plot, Scatter};
 
-use super::problem::{Program, Session};
-use super::{add_variance, max_return, return_row, Allocation, Constraints, Optimizer};
+use super::objective::{constrained, max_return, return_row, Readout};
+use super::problem::Session;
+use super::risk::{Risk, Variance};
+use super::{Allocation, Constraints, Optimizer};
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
 use crate::estimate::Moments;
@@ -41,6 +43,14 @@ pub struct Frontier {
 
 impl Frontier {
     /// 100 points, risk-free rate 0, long-only fully invested.
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// let r = Synthetic::params().assets(4).days(750).seed(3).generate()?.prices.returns(ReturnKind::Simple)?;
+    /// let frontier = Frontier::params().points(10).solve(&Moments::ledoit_wolf().fit(&r)?.annualized())?;
+    /// assert_eq!(frontier.points.len(), 10);
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
     pub fn params() -> FrontierParams {
         FrontierParams { points: 100, risk_free: 0.0, constraints: Constraints::long_only() }
     }
@@ -167,11 +177,10 @@ impl FrontierParams {
         let lo = min_var.expected_return();
         let n = m.n_assets();
         let c = self.constraints.resolve(m.assets())?;
-        let mut p = Program::new(n);
-        let t = c.write(&mut p, n);
+        let (mut p, t) = constrained(n, &c);
         let k = p.le(return_row(m.mean(), &c, t, n), -lo);
         let pos = p.le_position(k);
-        add_variance(&mut p, m.cov(), 0, 2.0);
+        Variance(m.cov()).add(&mut p, n, 1.0)?;
         let targets: Vec<f64> = (0..self.points)
             // Stop a hair short of the top: the maximum-return portfolio is
             // a vertex where the target row is only just feasible.
@@ -187,8 +196,8 @@ impl FrontierParams {
                 .map(|&target| {
                     session.set_b(pos, -target)?;
                     let sol = session.solve()?;
-                    let opt = Optimizer::target_return(target);
-                    super::finish(&opt, m, &sol, &c, self.risk_free, super::weights_of)
+                    let label = format!("minimum variance at return ≥ {target}");
+                    super::finish(label, m, &sol, &c, self.risk_free, Readout::Direct)
                 })
                 .collect()
         };

@@ -2,6 +2,11 @@
 //! objective is written straight into Clarabel's
 //! $\min \tfrac12 x^\top P x + q^\top x$ s.t. $Ax + s = b,\ s \in \mathcal K$.
 //!
+//! Each objective is one small formulation (`objective/`) that writes the
+//! constraints' rows, its risk term and its linear part; each risk term
+//! (`risk/`: variance, CVaR) writes its own quadratic form or epigraph, so
+//! objectives and risk measures combine without a central `match`.
+//!
 //! With expected returns $\mu$, covariance $\Sigma$ (from
 //! [`crate::estimate`]) and the feasible set $\mathcal W$ of
 //! [`Constraints`]:
@@ -31,9 +36,9 @@ mod allocation;
 mod constraints;
 mod evaluate;
 mod frontier;
+mod objective;
 mod problem;
-
-use ndarray::{Array1, Array2};
+mod risk;
 
 pub use allocation::Allocation;
 pub use constraints::{Constraints, Group};
@@ -44,7 +49,7 @@ use crate::data::{ReturnKind, Returns};
 use crate::error::{Error, Result, SolverStatus};
 use crate::estimate::Moments;
 use constraints::Resolved;
-use problem::Program;
+use objective::{Inputs, Readout};
 
 /// What to optimise.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,252 +171,42 @@ impl Optimizer {
 
     /// Solves for the given moments.
     pub fn solve(&self, m: &Moments) -> Result<Allocation> {
-        let n = m.n_assets();
-        let c = self.constraints.resolve(m.assets())?;
-        let mu = m.mean();
-        let cov = m.cov();
-        match &self.objective {
-            Objective::MinVariance => {
-                no_costs(&c, "minimum variance")?;
-                let mut p = Program::new(n);
-                c.write(&mut p, n);
-                add_variance(&mut p, cov, 0, 2.0);
-                finish(self, m, &p.solve()?, &c, 0.0, weights_of)
-            }
-            Objective::MeanVariance { risk_aversion } => {
-                if !(risk_aversion.is_finite() && *risk_aversion > 0.0) {
-                    return Err(Error::param("risk_aversion", format!("must be > 0, got {risk_aversion}")));
-                }
-                let mut p = Program::new(n);
-                let t = c.write(&mut p, n);
-                add_variance(&mut p, cov, 0, *risk_aversion);
-                for i in 0..n {
-                    p.lin(i, -mu[i]);
-                }
-                charge_costs(&mut p, &c, t, n);
-                finish(self, m, &p.solve()?, &c, 0.0, weights_of)
-            }
-            Objective::TargetReturn { target } => {
-                let mut p = Program::new(n);
-                let t = c.write(&mut p, n);
-                let row = return_row(mu, &c, t, n);
-                p.le(row, -target);
-                add_variance(&mut p, cov, 0, 2.0);
-                match p.solve() {
-                    Ok(sol) => finish(self, m, &sol, &c, 0.0, weights_of),
-                    Err(e) => Err(explain_target(e, *target, m, &self.constraints)),
-                }
-            }
-            Objective::TargetVolatility { target } => {
-                if !(target.is_finite() && *target > 0.0) {
-                    return Err(Error::param("target volatility", format!("must be > 0, got {target}")));
-                }
-                let mut p = Program::new(n);
-                let t = c.write(&mut p, n);
-                for i in 0..n {
-                    p.lin(i, -mu[i]);
-                }
-                charge_costs(&mut p, &c, t, n);
-                let l = factor(cov)?;
-                let mut rows = vec![(vec![], *target)];
-                for k in 0..n {
-                    rows.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), 0.0));
-                }
-                p.soc(rows);
-                match p.solve() {
-                    Ok(sol) => finish(self, m, &sol, &c, 0.0, weights_of),
-                    Err(Error::Solver { status, .. }) if status.is_infeasible() => {
-                        let floor = Optimizer::min_variance().constraints(self.constraints.clone()).solve(m)?;
-                        Err(Error::Infeasible(format!(
-                            "target volatility {target} is below the minimum-variance portfolio's {:.6} under these constraints",
-                            floor.volatility()
-                        )))
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            Objective::MaxSharpe { risk_free } => {
-                no_costs(&c, "maximum Sharpe")?;
-                if c.allow_cash {
-                    return Err(Error::param(
-                        "allow_cash",
-                        "is ambiguous with maximum Sharpe: any mix of cash and the tangency portfolio has the same Sharpe ratio; solve fully invested",
-                    ));
-                }
-                let excess = mu.mapv(|x| x - risk_free);
-                if excess.iter().all(|&x| x <= 0.0) {
-                    return Err(Error::Infeasible(format!(
-                        "no asset's expected return exceeds the risk-free rate {risk_free} (the highest is {:.6}), so no long portfolio has a positive Sharpe ratio; lower the risk-free rate or use minimum variance",
-                        mu.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-                    )));
-                }
-                homogeneous(self, m, &c, excess, *risk_free)
-            }
-            Objective::MaxDiversification => {
-                no_costs(&c, "maximum diversification")?;
-                if c.allow_cash {
-                    return Err(Error::param("allow_cash", "is not supported with maximum diversification"));
-                }
-                homogeneous(self, m, &c, m.volatility(), 0.0)
-            }
-            Objective::RiskParity { budgets } => {
-                if !c.is_long_only_default() {
-                    return Err(Error::param(
-                        "constraints",
-                        "risk parity is solved long-only and fully invested; other constraints are not supported",
-                    ));
-                }
-                let b = match budgets {
-                    None => vec![1.0 / n as f64; n],
-                    Some(b) if b.len() != n => {
-                        return Err(Error::Shape(format!("{} risk budgets for {n} assets", b.len())))
-                    }
-                    Some(b) if b.iter().any(|x| !(x.is_finite() && *x > 0.0)) => {
-                        return Err(Error::param("risk budgets", "must all be > 0"))
-                    }
-                    Some(b) => {
-                        let s: f64 = b.iter().sum();
-                        b.iter().map(|x| x / s).collect()
-                    }
-                };
-                let mut p = Program::new(n);
-                let t = p.vars(n);
-                add_variance(&mut p, cov, 0, 1.0);
-                for (i, bi) in b.iter().enumerate() {
-                    p.lin(t + i, -bi);
-                    p.exp([(vec![(t + i, -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
-                }
-                finish(self, m, &p.solve()?, &c, 0.0, |x, n, _| {
-                    let s: f64 = x[..n].iter().sum();
-                    x[..n].iter().map(|v| v / s).collect()
-                })
-            }
-            Objective::MinCvar { .. } => Err(Error::param(
-                "min_cvar",
-                "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
-            )),
-        }
+        self.solve_on(&Inputs { moments: m, scenarios: None })
     }
 
-    /// Minimum CVaR over historical scenarios: each row of `returns`
-    /// (converted to simple returns) is one equally likely scenario. The
-    /// allocation reports sample moments of the same returns.
+    /// Solves on historical scenarios: each row of `returns` (converted to
+    /// simple returns) is one equally likely scenario for scenario-based
+    /// risk measures (minimum CVaR); the allocation reports sample moments
+    /// of the same returns, and objectives of moments alone use them.
     pub fn solve_scenarios(&self, returns: &Returns) -> Result<Allocation> {
-        let Objective::MinCvar { confidence } = self.objective else {
-            return self.solve(&Moments::sample().fit(returns)?);
-        };
-        if !(confidence > 0.0 && confidence < 1.0) {
-            return Err(Error::param("confidence", format!("must be in (0, 1), got {confidence}")));
-        }
         let m = Moments::sample().fit(returns)?;
-        let r = returns.to_kind(ReturnKind::Simple);
-        let x = r.values();
-        let (s, n) = x.dim();
-        let c = self.constraints.resolve(m.assets())?;
-        let mut p = Program::new(n);
-        let t = c.write(&mut p, n);
-        let alpha = p.var();
-        let u = p.vars(s);
-        p.lin(alpha, 1.0);
-        let k = 1.0 / ((1.0 - confidence) * s as f64);
-        for j in 0..s {
-            p.lin(u + j, k);
-            let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -x[[j, i]])).collect();
-            row.push((alpha, -1.0));
-            row.push((u + j, -1.0));
-            p.le(row, 0.0);
-            p.le(vec![(u + j, -1.0)], 0.0);
+        let simple = returns.to_kind(ReturnKind::Simple);
+        self.solve_on(&Inputs { moments: &m, scenarios: Some(simple.values()) })
+    }
+
+    fn solve_on(&self, x: &Inputs<'_>) -> Result<Allocation> {
+        let c = self.constraints.resolve(x.moments.assets())?;
+        let f = objective::formulation(&self.objective, x)?;
+        let built = f.build(x, &c)?;
+        let sol = built.program.solve().map_err(|e| f.explain(e, x.moments, &self.constraints))?;
+        let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), built.readout)?;
+        if built.objective_is_risk {
+            a.set_cvar(sol.objective);
         }
-        charge_costs(&mut p, &c, t, n);
-        let sol = p.solve()?;
-        let mut a = finish(self, &m, &sol, &c, 0.0, weights_of)?;
-        a.set_cvar(sol.objective);
         Ok(a)
     }
 }
 
-/// The weights are the first `n` variables.
-fn weights_of(x: &[f64], n: usize, _: Option<usize>) -> Array1<f64> {
-    Array1::from(x[..n].to_vec())
-}
-
-fn no_costs(c: &Resolved, what: &str) -> Result<()> {
-    if c.cost > 0.0 {
-        return Err(Error::param(
-            "cost_bps",
-            format!("costs are charged against expected return; {what} has none (use mean-variance, target return or target volatility)"),
-        ));
-    }
-    Ok(())
-}
-
-/// Adds $\tfrac{s}{2}\, v^\top\Sigma v$ for $v = x_{at..at+n}$ to the objective.
-fn add_variance(p: &mut Program, cov: &Array2<f64>, at: usize, s: f64) {
-    let n = cov.nrows();
-    for i in 0..n {
-        for j in i..n {
-            p.quad(at + i, at + j, s * cov[[i, j]]);
-        }
-    }
-}
-
-/// $-\mu^\top w + c\sum t$ as a row (for "expected net return ≥ target").
-fn return_row(mu: &Array1<f64>, c: &Resolved, t: Option<usize>, n: usize) -> Vec<(usize, f64)> {
-    let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -mu[i])).collect();
-    if let Some(t) = t {
-        row.extend((0..n).map(|i| (t + i, c.cost)));
-    }
-    row
-}
-
-fn charge_costs(p: &mut Program, c: &Resolved, t: Option<usize>, n: usize) {
-    if let Some(t) = t {
-        for i in 0..n {
-            p.lin(t + i, c.cost);
-        }
-    }
-}
-
-/// Cholesky factor of $\Sigma$, with a tiny ridge if it is singular.
-fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
-    if let Some(l) = crate::linalg::cholesky(cov.view()) {
-        return Ok(l);
-    }
-    let scale = cov.diag().iter().fold(0.0f64, |a, b| a.max(*b));
-    let mut r = cov.clone();
-    for i in 0..r.nrows() {
-        r[[i, i]] += 1e-12 * scale.max(f64::MIN_POSITIVE);
-    }
-    crate::linalg::cholesky(r.view())
-        .ok_or_else(|| Error::param("covariance", "cannot be factored; is it positive semidefinite?"))
-}
-
-/// $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$; $w = y/\kappa$.
-fn homogeneous(opt: &Optimizer, m: &Moments, c: &Resolved, a: Array1<f64>, risk_free: f64) -> Result<Allocation> {
-    let n = m.n_assets();
-    let mut p = Program::new(n);
-    let kappa = p.var();
-    p.homogenize(kappa);
-    c.write(&mut p, n);
-    p.le(vec![(kappa, -1.0)], 0.0);
-    p.eq_raw((0..n).map(|i| (i, a[i])).collect(), 1.0);
-    add_variance(&mut p, m.cov(), 0, 2.0);
-    let sol = p.solve()?;
-    finish(opt, m, &sol, c, risk_free, move |x, n, _| {
-        let k = x[kappa];
-        x[..n].iter().map(|v| v / k).collect()
-    })
-}
-
+/// The allocation of a solved program, refused if any weight is not finite.
 fn finish(
-    opt: &Optimizer,
+    label: String,
     m: &Moments,
     sol: &problem::Solution,
     c: &Resolved,
     risk_free: f64,
-    weights: impl Fn(&[f64], usize, Option<usize>) -> Array1<f64>,
+    readout: Readout,
 ) -> Result<Allocation> {
-    let w = weights(&sol.x, m.n_assets(), None);
+    let w = readout.weights(&sol.x, m.n_assets());
     if w.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solver {
             status: SolverStatus::NumericalError,
@@ -419,7 +214,7 @@ fn finish(
         });
     }
     Ok(Allocation::new(
-        label(&opt.objective),
+        label,
         m,
         w,
         risk_free,
@@ -429,45 +224,4 @@ fn finish(
         sol.iterations,
         sol.seconds,
     ))
-}
-
-fn label(o: &Objective) -> String {
-    match o {
-        Objective::MinVariance => "minimum variance".into(),
-        Objective::MaxSharpe { risk_free } => format!("maximum Sharpe (r_f = {risk_free})"),
-        Objective::MeanVariance { risk_aversion } => format!("mean-variance (λ = {risk_aversion})"),
-        Objective::TargetReturn { target } => format!("minimum variance at return ≥ {target}"),
-        Objective::TargetVolatility { target } => format!("maximum return at volatility ≤ {target}"),
-        Objective::RiskParity { budgets: None } => "risk parity".into(),
-        Objective::RiskParity { budgets: Some(_) } => "risk budgeting".into(),
-        Objective::MaxDiversification => "maximum diversification".into(),
-        Objective::MinCvar { confidence } => format!("minimum CVaR ({:.0} %)", confidence * 100.0),
-    }
-}
-
-/// Turns an infeasible target-return solve into a message with the highest
-/// achievable return.
-fn explain_target(e: Error, target: f64, m: &Moments, constraints: &Constraints) -> Error {
-    match &e {
-        Error::Solver { status, .. } if status.is_infeasible() => match max_return(m, constraints) {
-            Ok(best) => Error::Infeasible(format!(
-                "target return {target} exceeds the highest achievable expected return {best:.6} under these constraints"
-            )),
-            Err(_) => e,
-        },
-        _ => e,
-    }
-}
-
-/// The highest expected return reachable under the constraints (an LP).
-pub(crate) fn max_return(m: &Moments, constraints: &Constraints) -> Result<f64> {
-    let n = m.n_assets();
-    let c = constraints.resolve(m.assets())?;
-    let mut p = Program::new(n);
-    let t = c.write(&mut p, n);
-    for i in 0..n {
-        p.lin(i, -m.mean()[i]);
-    }
-    charge_costs(&mut p, &c, t, n);
-    Ok(-p.solve()?.objective)
 }

@@ -4,7 +4,7 @@
 //! set of [`Metrics`]; a [`Population`] is several of them over the same
 //! dates, beside 1/N, and states its [`Verdicts`] against 1/N.
 //!
-//! Every path is produced by one simulation, [`simulate`]: on a decision
+//! Every path is produced by one simulation: on a decision
 //! before period $e$ the weights jump to the target, paying
 //! $c = \tfrac{\text{bps}}{10^4}\sum_i |w_i - w^{drift}_i|$ (plus a fixed
 //! amount per traded asset over the wealth); the period earns

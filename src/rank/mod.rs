@@ -69,6 +69,15 @@ impl Ranker {
     /// dates every horizon; 100 trees of depth ≤ 6 on bootstraps of half
     /// the rows and half the features, leaves ≥ 20 rows, seed 42; baseline
     /// the longest-window `mom_w` feature.
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// let prices = Synthetic::params().assets(12).days(700).seed(5).generate()?.prices;
+    /// let fs = Features::params().windows(&[5, 21]).kinds(&[Feature::Mean, Feature::Momentum]).compute(&prices)?;
+    /// let ranking = Ranker::params().horizon(1).refit_every(250).min_train(250).trees(5).max_depth(3).fit(&fs, &prices)?;
+    /// assert_eq!(ranking.scores().ncols(), 12);
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
     pub fn params() -> RankerParams {
         RankerParams {
             classes: 5,

@@ -20,7 +20,7 @@ pub fn perturbed_after(r: &Returns, t: usize) -> Returns {
 /// `t` is identical, later ones are not, weights are long-only and fully
 /// invested, and costs are charged. Returns the unperturbed report.
 pub fn assert_decisions_ignore_the_future(
-    bt: &Backtest,
+    bt: &BacktestParams,
     r: &Returns,
     t: usize,
     name: &str,

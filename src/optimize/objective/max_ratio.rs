@@ -1,0 +1,80 @@
+//! Maximum ratio of a linear reward to volatility, solved exactly in the
+//! homogenised form: $\max_{w\in\mathcal W} a^\top w/\sqrt{w^\top\Sigma w}$
+//! becomes $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$,
+//! $\kappa \ge 0$, and $w = y/\kappa$. With $a = \mu - r_f$ it is the maximum
+//! Sharpe ratio (the tangency portfolio); with $a = \sigma$ the maximum
+//! diversification ratio.
+
+use ndarray::Array1;
+
+use super::{no_costs, Built, Formulation, Inputs, Readout};
+use crate::error::{Error, Result};
+use crate::optimize::constraints::Resolved;
+use crate::optimize::problem::Program;
+use crate::optimize::risk::{Risk, Variance};
+
+pub(crate) struct MaxSharpe {
+    pub risk_free: f64,
+}
+
+impl Formulation for MaxSharpe {
+    fn label(&self) -> String {
+        format!("maximum Sharpe (r_f = {})", self.risk_free)
+    }
+
+    fn risk_free(&self) -> f64 {
+        self.risk_free
+    }
+
+    fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
+        no_costs(c, "maximum Sharpe")?;
+        if c.allow_cash {
+            return Err(Error::param(
+                "allow_cash",
+                "is ambiguous with maximum Sharpe: any mix of cash and the tangency portfolio has the same Sharpe ratio; solve fully invested",
+            ));
+        }
+        let mu = x.moments.mean();
+        let excess = mu.mapv(|v| v - self.risk_free);
+        if excess.iter().all(|&v| v <= 0.0) {
+            return Err(Error::infeasible(
+                "risk-free rate",
+                format!(
+                    "no asset's expected return exceeds the risk-free rate {} (the highest is {:.6}), so no long portfolio has a positive Sharpe ratio; lower the risk-free rate or use minimum variance",
+                    self.risk_free,
+                    mu.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                ),
+            ));
+        }
+        homogeneous(x, c, excess)
+    }
+}
+
+pub(crate) struct MaxDiversification;
+
+impl Formulation for MaxDiversification {
+    fn label(&self) -> String {
+        "maximum diversification".into()
+    }
+
+    fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
+        no_costs(c, "maximum diversification")?;
+        if c.allow_cash {
+            return Err(Error::param("allow_cash", "is not supported with maximum diversification"));
+        }
+        homogeneous(x, c, x.moments.volatility())
+    }
+}
+
+/// $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$.
+fn homogeneous(x: &Inputs<'_>, c: &Resolved, a: Array1<f64>) -> Result<Built> {
+    let n = x.moments.n_assets();
+    let mut p = Program::new(n);
+    let kappa = p.var();
+    p.homogenize(kappa);
+    c.write(&mut p, n);
+    p.le(vec![(kappa, -1.0)], 0.0);
+    p.eq_raw((0..n).map(|i| (i, a[i])).collect(), 1.0);
+    Variance(x.moments.cov()).add(&mut p, n, 1.0)?;
+    Ok(Built { program: p, readout: Readout::Scaled(kappa), objective_is_risk: false })
+}

@@ -1,0 +1,159 @@
+//! One formulation per objective. Each builds its whole conic program —
+//! the constraints' rows, its risk term (from [`super::risk`]) and its
+//! linear part — and says how the solution maps back to weights, so a new
+//! objective is a new file, not another arm of a long `match`.
+
+mod max_ratio;
+mod min_risk;
+mod risk_parity;
+mod target_return;
+mod target_volatility;
+mod utility;
+
+use ndarray::{Array1, ArrayView2};
+
+use super::constraints::Resolved;
+use super::problem::Program;
+use super::risk::{Cvar, Variance};
+use super::{Constraints, Objective};
+use crate::error::{Error, Result};
+use crate::estimate::Moments;
+
+/// What an objective is solved on: moments, and return scenarios (rows of
+/// simple returns) for scenario-based risk measures.
+pub(crate) struct Inputs<'a> {
+    pub moments: &'a Moments,
+    pub scenarios: Option<ArrayView2<'a, f64>>,
+}
+
+/// How the solution vector maps to weights.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Readout {
+    /// The weights are the first `n` variables.
+    Direct,
+    /// A homogenised program: $w = y / \kappa$ with $\kappa$ at this index.
+    Scaled(usize),
+    /// The first `n` variables normalised to sum to 1.
+    Normalized,
+}
+
+impl Readout {
+    pub(crate) fn weights(self, x: &[f64], n: usize) -> Array1<f64> {
+        match self {
+            Readout::Direct => Array1::from(x[..n].to_vec()),
+            Readout::Scaled(kappa) => x[..n].iter().map(|v| v / x[kappa]).collect(),
+            Readout::Normalized => {
+                let s: f64 = x[..n].iter().sum();
+                x[..n].iter().map(|v| v / s).collect()
+            }
+        }
+    }
+}
+
+/// A program ready to solve.
+pub(crate) struct Built {
+    pub program: Program,
+    pub readout: Readout,
+    /// The optimal objective value is the risk measure itself (reported
+    /// with the allocation, as minimum CVaR does).
+    pub objective_is_risk: bool,
+}
+
+impl Built {
+    fn direct(program: Program) -> Built {
+        Built { program, readout: Readout::Direct, objective_is_risk: false }
+    }
+}
+
+/// An objective's formulation.
+pub(crate) trait Formulation {
+    /// The objective's name in tables.
+    fn label(&self) -> String;
+
+    /// The risk-free rate the allocation's Sharpe ratio is measured against.
+    fn risk_free(&self) -> f64 {
+        0.0
+    }
+
+    /// Checks the objective's parameters and writes its program.
+    fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built>;
+
+    /// Turns a solver failure into a message that says what to relax, where
+    /// the objective knows better than the solver.
+    fn explain(&self, e: Error, _: &Moments, _: &Constraints) -> Error {
+        e
+    }
+}
+
+/// The formulation of `objective` on these inputs.
+pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<Box<dyn Formulation + 'a>> {
+    let cov = x.moments.cov();
+    Ok(match objective {
+        Objective::MinVariance => Box::new(min_risk::MinRisk::new(Variance(cov))),
+        Objective::MinCvar { confidence } => {
+            let scenarios = x.scenarios.ok_or_else(|| {
+                Error::param(
+                    "min_cvar",
+                    "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
+                )
+            })?;
+            Box::new(min_risk::MinRisk::new(Cvar { scenarios, beta: *confidence }).reporting_risk())
+        }
+        Objective::MeanVariance { risk_aversion } => Box::new(utility::MeanVariance { risk_aversion: *risk_aversion }),
+        Objective::TargetReturn { target } => Box::new(target_return::TargetReturn { target: *target }),
+        Objective::TargetVolatility { target } => Box::new(target_volatility::TargetVolatility { target: *target }),
+        Objective::MaxSharpe { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free: *risk_free }),
+        Objective::MaxDiversification => Box::new(max_ratio::MaxDiversification),
+        Objective::RiskParity { budgets } => Box::new(risk_parity::RiskParity { budgets: budgets.clone() }),
+    })
+}
+
+/// A program over the weights with the constraints written; the index of
+/// the first trade variable when trading enters.
+pub(crate) fn constrained(n: usize, c: &Resolved) -> (Program, Option<usize>) {
+    let mut p = Program::new(n);
+    let t = c.write(&mut p, n);
+    (p, t)
+}
+
+/// Refuses proportional costs for an objective with no return to charge
+/// them against.
+pub(crate) fn no_costs(c: &Resolved, what: &str) -> Result<()> {
+    if c.cost > 0.0 {
+        return Err(Error::param(
+            "cost_bps",
+            format!("costs are charged against expected return; {what} has none (use mean-variance, target return or target volatility)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds $c\sum_i t_i$ (the cost of trading) to the objective.
+pub(crate) fn charge_costs(p: &mut Program, c: &Resolved, t: Option<usize>, n: usize) {
+    if let Some(t) = t {
+        for i in 0..n {
+            p.lin(t + i, c.cost);
+        }
+    }
+}
+
+/// $-\mu^\top w + c\sum t$ as a row (for "expected net return ≥ target").
+pub(crate) fn return_row(mu: &Array1<f64>, c: &Resolved, t: Option<usize>, n: usize) -> Vec<(usize, f64)> {
+    let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -mu[i])).collect();
+    if let Some(t) = t {
+        row.extend((0..n).map(|i| (t + i, c.cost)));
+    }
+    row
+}
+
+/// The highest expected return reachable under the constraints (an LP).
+pub(crate) fn max_return(m: &Moments, constraints: &Constraints) -> Result<f64> {
+    let n = m.n_assets();
+    let c = constraints.resolve(m.assets())?;
+    let (mut p, t) = constrained(n, &c);
+    for i in 0..n {
+        p.lin(i, -m.mean()[i]);
+    }
+    charge_costs(&mut p, &c, t, n);
+    Ok(-p.solve()?.objective)
+}

@@ -1,0 +1,56 @@
+//! Risk budgeting: $\min \tfrac12 y^\top\Sigma y - \sum_i b_i \ln y_i$
+//! (exponential cones), $w = y / \sum y$, whose risk contributions
+//! $w_i(\Sigma w)_i / w^\top\Sigma w$ equal the budgets $b_i$ (equal for risk
+//! parity).
+
+use super::{Built, Formulation, Inputs, Readout};
+use crate::error::{Error, Result};
+use crate::optimize::constraints::Resolved;
+use crate::optimize::problem::Program;
+use crate::optimize::risk::{Risk, Variance};
+
+pub(crate) struct RiskParity {
+    pub budgets: Option<Vec<f64>>,
+}
+
+impl RiskParity {
+    /// The budgets normalised to sum to 1 (equal when none were given).
+    fn budgets(&self, n: usize) -> Result<Vec<f64>> {
+        match &self.budgets {
+            None => Ok(vec![1.0 / n as f64; n]),
+            Some(b) if b.len() != n => Err(Error::Shape(format!("{} risk budgets for {n} assets", b.len()))),
+            Some(b) if b.iter().any(|x| !(x.is_finite() && *x > 0.0)) => {
+                Err(Error::param("risk budgets", "must all be > 0"))
+            }
+            Some(b) => {
+                let s: f64 = b.iter().sum();
+                Ok(b.iter().map(|x| x / s).collect())
+            }
+        }
+    }
+}
+
+impl Formulation for RiskParity {
+    fn label(&self) -> String {
+        if self.budgets.is_none() { "risk parity" } else { "risk budgeting" }.into()
+    }
+
+    fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
+        if !c.is_long_only_default() {
+            return Err(Error::param(
+                "constraints",
+                "risk parity is solved long-only and fully invested; other constraints are not supported",
+            ));
+        }
+        let n = x.moments.n_assets();
+        let b = self.budgets(n)?;
+        let mut p = Program::new(n);
+        let t = p.vars(n);
+        Variance(x.moments.cov()).add(&mut p, n, 0.5)?;
+        for (i, bi) in b.iter().enumerate() {
+            p.lin(t + i, -bi);
+            p.exp([(vec![(t + i, -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
+        }
+        Ok(Built { program: p, readout: Readout::Normalized, objective_is_risk: false })
+    }
+}

@@ -1,0 +1,45 @@
+//! Minimum variance at a target return:
+//! $\min w^\top\Sigma w$ s.t. $\mu^\top w - c\lVert w - w^{prev}\rVert_1 \ge r^*$.
+
+use super::{constrained, max_return, return_row, Built, Formulation, Inputs};
+use crate::error::{Error, Result};
+use crate::estimate::Moments;
+use crate::optimize::constraints::Resolved;
+use crate::optimize::risk::{Risk, Variance};
+use crate::optimize::Constraints;
+
+pub(crate) struct TargetReturn {
+    pub target: f64,
+}
+
+impl Formulation for TargetReturn {
+    fn label(&self) -> String {
+        format!("minimum variance at return ≥ {}", self.target)
+    }
+
+    fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
+        let m = x.moments;
+        let n = m.n_assets();
+        let (mut p, t) = constrained(n, c);
+        p.le(return_row(m.mean(), c, t, n), -self.target);
+        Variance(m.cov()).add(&mut p, n, 1.0)?;
+        Ok(Built::direct(p))
+    }
+
+    /// An infeasible target names the highest achievable return.
+    fn explain(&self, e: Error, m: &Moments, constraints: &Constraints) -> Error {
+        match &e {
+            Error::Solver { status, .. } if status.is_infeasible() => match max_return(m, constraints) {
+                Ok(best) => Error::infeasible(
+                    "target return",
+                    format!(
+                        "{} exceeds the highest achievable expected return {best:.6} under these constraints",
+                        self.target
+                    ),
+                ),
+                Err(_) => e,
+            },
+            _ => e,
+        }
+    }
+}

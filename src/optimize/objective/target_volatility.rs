@@ -1,0 +1,77 @@
+//! Maximum return under a volatility cap:
+//! $\max \mu^\top w - c\lVert w - w^{prev}\rVert_1$ s.t.
+//! $\lVert L^\top w\rVert_2 \le \sigma^*$ with $\Sigma = LL^\top$ (a
+//! second-order cone).
+
+use ndarray::Array2;
+
+use super::{charge_costs, constrained, Built, Formulation, Inputs};
+use crate::error::{Error, Result};
+use crate::estimate::Moments;
+use crate::optimize::constraints::Resolved;
+use crate::optimize::{Constraints, Optimizer};
+
+pub(crate) struct TargetVolatility {
+    pub target: f64,
+}
+
+impl Formulation for TargetVolatility {
+    fn label(&self) -> String {
+        format!("maximum return at volatility ≤ {}", self.target)
+    }
+
+    fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
+        let target = self.target;
+        if !(target.is_finite() && target > 0.0) {
+            return Err(Error::param("target volatility", format!("must be > 0, got {target}")));
+        }
+        let m = x.moments;
+        let n = m.n_assets();
+        let (mut p, t) = constrained(n, c);
+        for i in 0..n {
+            p.lin(i, -m.mean()[i]);
+        }
+        charge_costs(&mut p, c, t, n);
+        let l = factor(m.cov())?;
+        let mut rows = vec![(vec![], target)];
+        for k in 0..n {
+            rows.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), 0.0));
+        }
+        p.soc(rows);
+        Ok(Built::direct(p))
+    }
+
+    /// An infeasible cap names the least volatility the constraints allow.
+    fn explain(&self, e: Error, m: &Moments, constraints: &Constraints) -> Error {
+        match &e {
+            Error::Solver { status, .. } if status.is_infeasible() => {
+                match Optimizer::min_variance().constraints(constraints.clone()).solve(m) {
+                    Ok(floor) => Error::infeasible(
+                        "target volatility",
+                        format!(
+                            "{} is below the minimum-variance portfolio's {:.6} under these constraints",
+                            self.target,
+                            floor.volatility()
+                        ),
+                    ),
+                    Err(other) => other,
+                }
+            }
+            _ => e,
+        }
+    }
+}
+
+/// Cholesky factor of $\Sigma$, with a tiny ridge if it is singular.
+fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
+    if let Some(l) = crate::linalg::cholesky(cov.view()) {
+        return Ok(l);
+    }
+    let scale = cov.diag().iter().fold(0.0f64, |a, b| a.max(*b));
+    let mut r = cov.clone();
+    for i in 0..r.nrows() {
+        r[[i, i]] += 1e-12 * scale.max(f64::MIN_POSITIVE);
+    }
+    crate::linalg::cholesky(r.view())
+        .ok_or_else(|| Error::param("covariance", "cannot be factored; is it positive semidefinite?"))
+}

@@ -1,0 +1,50 @@
+//! Conditional value at risk of scenario returns (Rockafellar–Uryasev):
+//! with $S$ equally likely scenarios $r_s$ and confidence $\beta$,
+//!
+//! $$ \mathrm{CVaR}_\beta(w) = \min_{\alpha}\ \alpha + \frac{1}{(1-\beta)S}\sum_s \max(0,\ -r_s^\top w - \alpha), $$
+//!
+//! written as $\alpha + \tfrac{1}{(1-\beta)S}\sum_s u_s$ with
+//! $u_s \ge -r_s^\top w - \alpha$, $u_s \ge 0$: a loss per period.
+
+use ndarray::ArrayView2;
+
+use super::Risk;
+use crate::error::{Error, Result};
+use crate::optimize::problem::Program;
+
+/// CVaR at confidence `beta` of the scenarios (rows of simple returns).
+pub(crate) struct Cvar<'a> {
+    pub scenarios: ArrayView2<'a, f64>,
+    pub beta: f64,
+}
+
+impl Risk for Cvar<'_> {
+    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+        if !(self.beta > 0.0 && self.beta < 1.0) {
+            return Err(Error::param("confidence", format!("must be in (0, 1), got {}", self.beta)));
+        }
+        let x = self.scenarios;
+        let s = x.nrows();
+        let alpha = p.var();
+        let u = p.vars(s);
+        p.lin(alpha, scale);
+        let k = scale / ((1.0 - self.beta) * s as f64);
+        for j in 0..s {
+            p.lin(u + j, k);
+            let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -x[[j, i]])).collect();
+            row.push((alpha, -1.0));
+            row.push((u + j, -1.0));
+            p.le(row, 0.0);
+            p.le(vec![(u + j, -1.0)], 0.0);
+        }
+        Ok(())
+    }
+
+    fn in_return_units(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> String {
+        format!("CVaR ({:.0} %)", self.beta * 100.0)
+    }
+}
