@@ -269,6 +269,14 @@ impl std::fmt::Display for SolverStatus {
     }
 }
 
+/// A date that does not parse (`"2015-13-01".parse::<NaiveDate>()?`) is a
+/// parameter error, so `?` works on date literals in notebooks and doctests.
+impl From<chrono::format::ParseError> for Error {
+    fn from(e: chrono::format::ParseError) -> Self {
+        Error::param("date", format!("must be a date like 2020-01-31: {e}"))
+    }
+}
+
 impl Error {
     /// Shorthand for [`Error::Infeasible`].
     pub(crate) fn infeasible(constraint: impl Into<String>, message: impl Into<String>) -> Self {

@@ -152,3 +152,8 @@ pub mod stats;
 
 pub use data::datasets;
 pub use error::{Error, Result, SolverStatus};
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

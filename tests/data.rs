@@ -256,6 +256,8 @@ fn splits_do_not_overlap_and_validate() {
     assert!(bad(p.between("2000-13-01", "").unwrap_err(), "from"));
     assert!(bad(p.between("", "31/12/2000").unwrap_err(), "to"));
     assert!(bad(p.between("2030-01-01", "").unwrap_err(), "date range"));
+    let e: Error = "2015-13-01".parse::<NaiveDate>().unwrap_err().into();
+    assert!(bad(e, "date"), "a date literal that does not parse is a parameter error");
     let sel = p.select(&["MSFT", "AAPL"]).unwrap();
     assert_eq!(sel.assets(), &["MSFT".to_string(), "AAPL".to_string()]);
     assert_eq!(sel.column("AAPL").unwrap(), p.column("AAPL").unwrap());

@@ -417,21 +417,6 @@ impl SyntheticParams {
         let mut e = vec![0.0; n];
         let mut z = vec![0.0; n];
 
-        // Draw the signal's observable for price date `day` (known at its close).
-        let momentum = |log_ret: &Array2<f64>, day: usize, lookback: usize| -> Vec<f64> {
-            let from = day.saturating_sub(lookback);
-            let sums: Vec<f64> = (0..n).map(|i| (from..day).map(|s| log_ret[[s, i]]).sum()).collect();
-            // Population standard deviation: each date's z-scores then have
-            // unit variance, so the planted IC is exact.
-            let m = crate::stats::mean(&sums);
-            let s = crate::stats::std(&sums) * ((n as f64 - 1.0) / n as f64).sqrt();
-            if day == 0 || !(s > 0.0) {
-                vec![0.0; n]
-            } else {
-                sums.iter().map(|x| (x - m) / s).collect()
-            }
-        };
-
         for day in 0..t {
             if day > 0 {
                 if let Some(r) = self.regimes {
@@ -484,13 +469,27 @@ impl SyntheticParams {
                     }
                 }
                 Some(Signal::CrossSectionalMomentum { lookback, .. }) => {
-                    let x = momentum(&log_ret, day, lookback);
+                    let x = momentum_z(&log_ret, day, lookback);
                     feature.row_mut(day).assign(&ndarray::Array1::from(x));
                 }
                 _ => {}
             }
         }
 
+        self.assemble(dates, log_ret, feature, regime, corr)
+    }
+
+    /// The market from its log returns: prices from 100, panels named
+    /// `A01`, `A02`, …, the planted observable when the signal has one.
+    fn assemble(
+        &self,
+        dates: Vec<NaiveDate>,
+        log_ret: Array2<f64>,
+        feature: Array2<f64>,
+        regime: Vec<u8>,
+        correlation: Array2<f64>,
+    ) -> Result<SyntheticMarket> {
+        let (t, n) = (dates.len(), log_ret.ncols());
         let names: Vec<String> = (1..=n).map(|i| format!("A{i:02}")).collect();
         let mut prices = Array2::<f64>::zeros((t, n));
         for i in 0..n {
@@ -521,9 +520,27 @@ impl SyntheticParams {
             returns,
             feature,
             regime,
-            correlation: corr,
+            correlation,
             params: self.clone(),
         })
+    }
+}
+
+/// The cross-sectional z-score of each asset's log return over the
+/// `lookback` days before price date `day` (known at its close); zeros on
+/// the first date or when every asset moved alike.
+fn momentum_z(log_ret: &Array2<f64>, day: usize, lookback: usize) -> Vec<f64> {
+    let n = log_ret.ncols();
+    let from = day.saturating_sub(lookback);
+    let sums: Vec<f64> = (0..n).map(|i| (from..day).map(|s| log_ret[[s, i]]).sum()).collect();
+    // Population standard deviation: each date's z-scores then have
+    // unit variance, so the planted IC is exact.
+    let m = crate::stats::mean(&sums);
+    let s = crate::stats::std(&sums) * ((n as f64 - 1.0) / n as f64).sqrt();
+    if day == 0 || !(s > 0.0) {
+        vec![0.0; n]
+    } else {
+        sums.iter().map(|x| (x - m) / s).collect()
     }
 }
 

@@ -4,6 +4,13 @@
 //! ([`PortfolioLoss`]: Markowitz certainty equivalent, or the realised Sharpe
 //! ratio). No return forecast in between.
 //!
+//! "The study" is the CNN+LSTM allocation study of the project's founding
+//! description, whose settings are the defaults here: 20 days in and 20
+//! out, Conv1D(64, 3) → MaxPool(2) → LSTM(32) → LSTM(16) → Dense(tanh) →
+//! softmax, returns scaled by 20, λ in {0, 0.1, 0.15}. The Sharpe loss is
+//! Zhang, Zohren & Roberts (2020), "Deep learning for portfolio
+//! optimisation".
+//!
 //! **Samples.** For a start row $s$, the input is rows $s..s+\text{lookback}$
 //! (`[lookback, N]`) and the target is the next `horizon` rows — the days
 //! the weights would be held. Starts advance by `stride` rows.

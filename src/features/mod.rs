@@ -1,5 +1,10 @@
 //! Per-asset features and forward-return targets, built without lookahead.
 //!
+//! "The prototype" below is the original Python pipeline this project was
+//! specified from (its founding description: a 10-day window, momentum as
+//! a price difference, same-day feature importances); its choices are kept
+//! as options so they can be compared honestly.
+//!
 //! For a price panel $p_{t,i}$ and each window $w$:
 //!
 //! | name | definition at date $t$ |

@@ -120,18 +120,7 @@ impl SelectorParams {
         let h = self.horizon;
         let (fwd, dates, _) = super::aligned_targets(features, prices, h)?;
         let d_all = dates.len();
-        let test_n = ((d_all as f64) * self.holdout).round() as usize;
-        let train_n = d_all.saturating_sub(test_n + h);
-        let test_eval = test_n.div_ceil(h);
-        if train_n < 50 || test_eval < 20 {
-            return Err(Error::TooFewRows {
-                operation: format!(
-                    "a train/holdout split with horizon {h} (≥ 50 training dates, a purge of {h}, ≥ 20 held-out dates every {h})"
-                ),
-                needed: 50 + h + 20 * h,
-                got: d_all,
-            });
-        }
+        let (train_n, test_n) = self.split(d_all)?;
         let classes = super::quantile_classes(fwd.view(), &dates, self.classes)?;
         let (_, n, f) = features.values().dim();
         let stride = self.stride.unwrap_or(h);
@@ -150,39 +139,71 @@ impl SelectorParams {
         let impurity = by_tree.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(f));
         let impurity_sd = by_tree.std_axis(Axis(0), if by_tree.nrows() > 1 { 1.0 } else { 0.0 });
 
-        let fwd_test: Vec<Vec<f64>> = test_dates.iter().map(|&d| fwd.row(d).to_vec()).collect();
-        let ic_by_date = |score: &Array1<f64>| -> Vec<f64> {
-            fwd_test
-                .iter()
-                .enumerate()
-                .map(|(j, y)| crate::stats::spearman(&score.as_slice().unwrap_or(&[])[j * n..(j + 1) * n], y))
-                .collect()
-        };
+        let held = HeldOut { forward: test_dates.iter().map(|&d| fwd.row(d).to_vec()).collect(), assets: n };
         let votes = forest.votes(x_test.view());
-        let base_ics = ic_by_date(&score_of(&votes));
+        let base_ics = held.ic_by_date(&score_of(&votes));
         let holdout_ic = crate::stats::mean(&base_ics);
         let holdout_ic_se =
             crate::stats::std(&base_ics) / (base_ics.iter().filter(|v| !v.is_nan()).count() as f64).sqrt();
 
-        // Univariate held-out IC of each feature: the naive baseline.
+        // Univariate IC of each feature, held out and in training: the naive baseline.
         let univariate: Vec<f64> =
-            (0..f).map(|k| crate::stats::mean(&ic_by_date(&x_test.column(k).to_owned()))).collect();
-        let train_univariate: Vec<f64> = (0..f)
-            .map(|k| {
-                let ics: Vec<f64> = train_dates
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &d)| {
-                        crate::stats::spearman(
-                            &x_train.slice(ndarray::s![j * n..(j + 1) * n, k]).to_vec(),
-                            &fwd.row(d).to_vec(),
-                        )
-                    })
-                    .collect();
-                crate::stats::mean(&ics)
-            })
-            .collect();
+            (0..f).map(|k| crate::stats::mean(&held.ic_by_date(&x_test.column(k).to_owned()))).collect();
+        let train_held = HeldOut { forward: train_dates.iter().map(|&d| fwd.row(d).to_vec()).collect(), assets: n };
+        let train_univariate: Vec<f64> =
+            (0..f).map(|k| crate::stats::mean(&train_held.ic_by_date(&x_train.column(k).to_owned()))).collect();
 
+        let (permutation, permutation_sd) = self.permutation_importance(&forest, &x_test, &votes, holdout_ic, &held)?;
+        Ok(Selection {
+            names: features.names().to_vec(),
+            impurity: impurity.to_vec(),
+            impurity_sd: impurity_sd.to_vec(),
+            permutation,
+            permutation_sd,
+            univariate_ic: univariate,
+            train_ic: train_univariate,
+            holdout_ic,
+            holdout_ic_se,
+            train: (dates[0], dates[train_n - 1]),
+            holdout: (dates[d_all - test_n], dates[d_all - 1]),
+            train_rows: x_train.nrows(),
+            holdout_dates: test_dates.len(),
+            horizon: h,
+            classes: self.classes,
+            trees: forest.n_trees(),
+        })
+    }
+
+    /// Training and held-out dates among `d_all`, with a purge of one
+    /// horizon between them.
+    fn split(&self, d_all: usize) -> Result<(usize, usize)> {
+        let h = self.horizon;
+        let test_n = ((d_all as f64) * self.holdout).round() as usize;
+        let train_n = d_all.saturating_sub(test_n + h);
+        if train_n < 50 || test_n.div_ceil(h.max(1)) < 20 {
+            return Err(Error::TooFewRows {
+                operation: format!(
+                    "a train/holdout split with horizon {h} (≥ 50 training dates, a purge of {h}, ≥ 20 held-out dates every {h})"
+                ),
+                needed: 50 + h + 20 * h,
+                got: d_all,
+            });
+        }
+        Ok((train_n, test_n))
+    }
+
+    /// The drop in held-out IC when each feature is shuffled (mean and
+    /// standard deviation over the repeats); features are shared between
+    /// the cores and only the trees that use a feature are re-run.
+    fn permutation_importance(
+        &self,
+        forest: &crate::forest::Forest,
+        x_test: &ndarray::Array2<f64>,
+        votes: &ndarray::Array2<f64>,
+        holdout_ic: f64,
+        held: &HeldOut,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let f = x_test.ncols();
         let jobs: Vec<Vec<usize>> = (0..2).map(|j| (j..f).step_by(2).collect()).collect();
         let perm_parts = crate::parallel::map("permutation importance", jobs, |feats| {
             let mut out = Vec::new();
@@ -205,14 +226,11 @@ impl SelectorParams {
                     for &t in &users {
                         v.row_mut(t).assign(&forest.tree_predict(t, x.view()).mapv(|c| c as f64));
                     }
-                    drops.push(holdout_ic - crate::stats::mean(&ic_by_date(&score_of(&v))));
+                    drops.push(holdout_ic - crate::stats::mean(&held.ic_by_date(&score_of(&v))));
                 }
                 x.column_mut(k).assign(&x_test.column(k));
-                out.push((
-                    k,
-                    crate::stats::mean(&drops),
-                    if drops.len() > 1 { crate::stats::std(&drops) } else { 0.0 },
-                ));
+                let sd = if drops.len() > 1 { crate::stats::std(&drops) } else { 0.0 };
+                out.push((k, crate::stats::mean(&drops), sd));
             }
             Ok(out)
         })?;
@@ -222,24 +240,26 @@ impl SelectorParams {
             permutation[k] = m;
             permutation_sd[k] = s;
         }
-        Ok(Selection {
-            names: features.names().to_vec(),
-            impurity: impurity.to_vec(),
-            impurity_sd: impurity_sd.to_vec(),
-            permutation,
-            permutation_sd,
-            univariate_ic: univariate,
-            train_ic: train_univariate,
-            holdout_ic,
-            holdout_ic_se,
-            train: (dates[0], dates[train_n - 1]),
-            holdout: (dates[d_all - test_n], dates[d_all - 1]),
-            train_rows: x_train.nrows(),
-            holdout_dates: test_dates.len(),
-            horizon: h,
-            classes: self.classes,
-            trees: forest.n_trees(),
-        })
+        Ok((permutation, permutation_sd))
+    }
+}
+
+/// Forward returns of a block of dates, for per-date rank ICs of scores
+/// laid out date by date (`assets` rows per date).
+struct HeldOut {
+    forward: Vec<Vec<f64>>,
+    assets: usize,
+}
+
+impl HeldOut {
+    /// Spearman IC of `score` against the forward returns, one per date.
+    fn ic_by_date(&self, score: &Array1<f64>) -> Vec<f64> {
+        let n = self.assets;
+        self.forward
+            .iter()
+            .enumerate()
+            .map(|(j, y)| crate::stats::spearman(&score.as_slice().unwrap_or(&[])[j * n..(j + 1) * n], y))
+            .collect()
     }
 }
 

@@ -260,6 +260,23 @@ fn view<'a>(v: &'a [f32], rows: usize, cols: usize) -> std::result::Result<Array
     ArrayView2::from_shape((rows, cols), &v[..rows * cols])
 }
 
+/// Projections `[T ≥ 1, B, 4H]`, `W_hh` `[4H, H]` and biases `[4H]`.
+fn check_shapes(xp: (usize, usize, usize), rec: Recurrent<'_, Cpu>, h: usize) -> Result<()> {
+    let (steps, _, g4) = xp;
+    if g4 != 4 * h || *rec.w_hh.shape() != (g4, h) || rec.b_ih.shape().0 != g4 || rec.b_hh.shape().0 != g4 || steps == 0
+    {
+        return Err(Error::Shape(format!(
+            "LSTM recurrence needs projections [T ≥ 1, B, {g}], W_hh [{g}, {h}] and biases [{g}], got {xp:?}, {:?}, {:?} \
+             and {:?}",
+            rec.w_hh.shape(),
+            rec.b_ih.shape(),
+            rec.b_hh.shape(),
+            g = 4 * h,
+        )));
+    }
+    Ok(())
+}
+
 /// The fused CPU recurrence (same contract as [`composed_recurrence`]).
 pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
     xp: Sequence<Cpu, T>,
@@ -269,17 +286,7 @@ pub(crate) fn fused_recurrence_cpu<T: Tape<f32, Cpu> + Merge<T>>(
     let w_hh = rec.w_hh;
     let (steps, b, g4) = *xp.shape();
     let h = hidden;
-    if g4 != 4 * h || *w_hh.shape() != (g4, h) || rec.b_ih.shape().0 != g4 || rec.b_hh.shape().0 != g4 || steps == 0 {
-        return Err(Error::Shape(format!(
-            "LSTM recurrence needs projections [T ≥ 1, B, {g}], W_hh [{g}, {h}] and biases [{g}], got {:?}, {:?}, {:?} \
-             and {:?}",
-            xp.shape(),
-            w_hh.shape(),
-            rec.b_ih.shape(),
-            rec.b_hh.shape(),
-            g = 4 * h,
-        )));
-    }
+    check_shapes(*xp.shape(), rec, h)?;
     let (xp, mut tape) = split(xp);
     let shape_err = |e: ndarray::ShapeError| Error::Shape(e.to_string());
     let w = Array2::from_shape_vec((g4, h), values(w_hh)?.to_vec()).map_err(shape_err)?;

@@ -73,9 +73,9 @@ pub fn lstm_recurrence_composed<D: Backend, T: Tape<f32, D> + Merge<T>>(
 
 /// A CPU device with dfdx's allocation cache on (`Cache::enable_cache`),
 /// as every `fit` in the crate trains on: tensor storage is reused from
-/// batch to batch instead of allocated afresh. With glibc's allocator a
-/// model trained in a process that had trained another one first ran 1.4×
-/// faster with it. Pass it to `fit_on` for the same.
+/// batch to batch instead of allocated afresh, so training speed does not
+/// depend on the state the system allocator was left in by earlier work in
+/// the process. Pass it to `fit_on` for the same.
 pub fn training_cpu() -> Cpu {
     let dev = Cpu::default();
     dev.enable_cache();

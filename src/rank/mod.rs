@@ -1,4 +1,7 @@
-//! Learning to rank assets, out of sample, on linfa random forests.
+//! Learning to rank assets, out of sample, on linfa random forests. "The
+//! prototype" is the original Python pipeline this project was specified
+//! from (see [`crate::features`]), whose in-sample "ranked returns" this
+//! stage redoes out of sample.
 //!
 //! At each date the forest scores every asset from its features; the score
 //! is the vote-weighted expected class of the forward return's
@@ -130,6 +133,34 @@ impl RankerParams {
     }
     crate::forest::forest_setters!();
 
+    fn check(&self, stride: usize) -> Result<()> {
+        for (name, v) in [("refit_every", self.refit_every), ("stride", stride), ("min_train", self.min_train)] {
+            if v == 0 {
+                return Err(Error::param(name, "must be ≥ 1, got 0"));
+            }
+        }
+        if let TrainWindow::Rolling(0) = self.window {
+            return Err(Error::param("rolling window", "must be ≥ 1 date, got 0"));
+        }
+        self.forest.check()
+    }
+
+    /// The baseline feature's name and index: the one named, else the
+    /// longest-window momentum.
+    fn baseline_feature(&self, features: &FeatureSet) -> Result<(String, usize)> {
+        let baseline = match &self.baseline {
+            Some(b) => b.clone(),
+            None => longest_momentum(features.names())
+                .ok_or_else(|| Error::param("baseline", "no mom_w feature in the set; name one with .baseline(..)"))?,
+        };
+        let idx = features
+            .names()
+            .iter()
+            .position(|n| *n == baseline)
+            .ok_or_else(|| Error::param("baseline", format!("{baseline:?} is not a feature of the set")))?;
+        Ok((baseline, idx))
+    }
+
     /// Runs the walk-forward: refits and out-of-sample scores.
     ///
     /// Errors: assets or dates of `features` and `prices` disagree, fewer
@@ -139,27 +170,10 @@ impl RankerParams {
     pub fn fit(&self, features: &FeatureSet, prices: &Prices) -> Result<Ranking> {
         let h = self.horizon;
         let stride = self.stride.unwrap_or(h);
-        for (name, v) in [("refit_every", self.refit_every), ("stride", stride), ("min_train", self.min_train)] {
-            if v == 0 {
-                return Err(Error::param(name, "must be ≥ 1, got 0"));
-            }
-        }
-        if let TrainWindow::Rolling(0) = self.window {
-            return Err(Error::param("rolling window", "must be ≥ 1 date, got 0"));
-        }
-        self.forest.check()?;
+        self.check(stride)?;
         let (fwd, labelled, offset) = crate::features::aligned_targets(features, prices, h)?;
         let classes = crate::features::quantile_classes(fwd.view(), &labelled, self.classes)?;
-        let baseline = match &self.baseline {
-            Some(b) => b.clone(),
-            None => longest_momentum(features.names())
-                .ok_or_else(|| Error::param("baseline", "no mom_w feature in the set; name one with .baseline(..)"))?,
-        };
-        let b_idx = features
-            .names()
-            .iter()
-            .position(|n| *n == baseline)
-            .ok_or_else(|| Error::param("baseline", format!("{baseline:?} is not a feature of the set")))?;
+        let (baseline, b_idx) = self.baseline_feature(features)?;
         let all_dates = features.dates();
         let first = self.min_train + h;
         if first >= all_dates.len() {

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Runs every side-by-side benchmark and rewrites bench/RESULTS.md.
+
+Each benchmark script in bench/ times assetalloc and its Python peer on the
+same data in one process run and writes target/bench/NAME.json. This script
+runs each of them --rounds times (default 3), so the two sides alternate in
+time (ours, peer, ours, peer, ...), and reports for every workload the
+median of each side and the median ratio with its range over the rounds.
+The machine, the commit and the library versions head the file.
+
+    pip install -r bench/requirements.txt
+    python3 bench/run_all.py                  # every benchmark, 3 rounds
+    python3 bench/run_all.py --only optimize,features --rounds 5
+
+bench/RESULTS.md is written by this script only; do not edit it by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata as md
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "target" / "bench"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+ORDER = ["optimize", "backtest", "features", "forecast", "deep"]
+TITLES = {
+    "optimize": "Optimisation (`bench/optimize.py`)",
+    "backtest": "Walk-forward backtest (`bench/backtest.py`)",
+    "features": "Rolling features (`bench/features.py`)",
+    "forecast": "LSTM training throughput (`bench/forecast.py`)",
+    "deep": "Deep allocator training (`bench/deep.py`)",
+}
+
+
+def rows_of(name: str, data) -> list[dict]:
+    """One benchmark's JSON as rows: workload, peer, both figures with their
+    unit, ratio (> 1: assetalloc faster) and a correctness note."""
+    if name == "optimize":
+        return [
+            {
+                "workload": r["workload"], "peer": r["peer"], "ours": r["assetalloc_ms"], "theirs": r["peer_ms"],
+                "unit": "ms", "ratio": r["ratio"],
+                "check": "" if r["max_weight_diff"] is None else f"max weight difference {r['max_weight_diff']:.1e}",
+            }
+            for r in data
+        ]
+    if name == "backtest":
+        worst = max(data["final_wealth_relative_difference"].values())
+        return [{
+            "workload": "S&P 500, 20 stocks, every 21 days on 252, 10 bps: 1/N, inverse vol, min variance, max Sharpe",
+            "peer": "Python loop (numpy, scikit-learn, cvxpy+Clarabel)",
+            "ours": data["assetalloc_backtest_seconds"], "theirs": data["python_loop_seconds"], "unit": "s",
+            "ratio": data["ratio_backtest"], "check": f"final wealth equal to {worst:.1e} (relative)",
+        }]
+    if name == "features":
+        return [{
+            "workload": data["workload"], "peer": "pandas rolling windows", "ours": data["assetalloc_ms"],
+            "theirs": data["pandas_ms"], "unit": "ms", "ratio": data["ratio"],
+            "check": f"tables equal to {data['max_relative_difference']:.1e} (relative)",
+        }]
+    if name == "forecast":
+        return [
+            {
+                "workload": f"2×32 LSTM, window 20, batch 64, {r['inputs']} input(s), {data['threads']} threads",
+                "peer": f"PyTorch {data['torch']} nn.LSTM (CPU)", "ours": r["assetalloc"], "theirs": r["pytorch"],
+                "unit": "samples/s", "ratio": r["ratio"], "check": "",
+            }
+            for r in data["rows"]
+        ]
+    if name == "deep":
+        return [{
+            "workload": f"CNN+LSTM epoch, S&P 500, {data['samples']} samples, batch 64, {data['threads']} threads",
+            "peer": f"PyTorch {data['torch']} (CPU)", "ours": data["assetalloc_s"], "theirs": data["pytorch_s"],
+            "unit": "s/epoch", "ratio": data["speed_ratio"], "check": "",
+        }]
+    raise ValueError(name)
+
+
+def run(name: str) -> list[dict]:
+    cmd = [sys.executable, str(ROOT / "bench" / f"{name}.py")]
+    print(f"[run_all] {' '.join(cmd[1:])}", flush=True)
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return rows_of(name, json.loads((OUT / f"{name}.json").read_text()))
+
+
+def cpu() -> tuple[str, str]:
+    """The CPU model and the vector instruction sets it reports."""
+    try:
+        info = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown", ""
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    wanted = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16"]
+    return model, " ".join(f for f in wanted if f in flags)
+
+
+def versions() -> str:
+    out = [f"Python {platform.python_version()}"]
+    try:
+        out.append(subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.split("(")[0].strip())
+    except OSError:
+        pass
+    for pkg in ["numpy", "pandas", "scikit-learn", "cvxpy", "clarabel", "pyportfolioopt", "torch"]:
+        try:
+            out.append(f"{pkg} {md.version(pkg)}")
+        except md.PackageNotFoundError:
+            pass
+    return ", ".join(out)
+
+
+def fmt(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", default=",".join(ORDER), help="comma-separated benchmark names")
+    args = ap.parse_args()
+    names = [n for n in ORDER if n in args.only.split(",")]
+    collected: dict[str, list[list[dict]]] = {n: [] for n in names}
+    for _ in range(args.rounds):
+        for n in names:
+            collected[n].append(run(n))
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    model, flags = cpu()
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python3 bench/run_all.py` (do not edit by hand). Ratio = peer time / assetalloc time "
+        "(for throughput: assetalloc / peer), so above 1 means assetalloc is faster; each figure is the median "
+        f"over {args.rounds} rounds that alternate the two sides, the range in brackets.",
+        "",
+        f"- date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- commit: {commit.stdout.strip() or 'unknown'}",
+        f"- CPU: {model}, {os.cpu_count()} cores; vector instructions: {flags or 'unknown'}",
+        f"- versions: {versions()}",
+        "",
+    ]
+    for n in names:
+        rounds = collected[n]
+        lines += [f"## {TITLES[n]}", "", "| workload | peer | assetalloc | peer | ratio (range) | check |", "|---|---|---|---|---|---|"]
+        for i, row in enumerate(rounds[0]):
+            same = [r[i] for r in rounds]
+            ours = statistics.median(r["ours"] for r in same)
+            theirs = statistics.median(r["theirs"] for r in same)
+            ratios = [r["ratio"] for r in same]
+            u = row["unit"]
+            lines.append(
+                f"| {row['workload']} | {row['peer']} | {fmt(ours)} {u} | {fmt(theirs)} {u} | "
+                f"**{statistics.median(ratios):.2f}×** ({min(ratios):.2f}–{max(ratios):.2f}) | {row['check']} |"
+            )
+        lines.append("")
+    RESULTS.write_text("\n".join(lines))
+    print(f"[run_all] wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
