@@ -10,7 +10,7 @@ use crate::nn::{Backend, Matrix, Sequence};
 /// constant returns (all holidays, say) has a finite gradient.
 const SHARPE_EPS: f32 = 1e-8;
 
-/// What the network is trained to maximise over the next `n_future` days.
+/// What the network is trained to maximise over the next `horizon` days.
 ///
 /// With $p_{b,t} = w_b^\top R_{b,t}$ the portfolio's return on day $t$ of
 /// sample $b$'s future window, $\bar p_b$ its mean and
@@ -71,8 +71,8 @@ impl PortfolioLoss {
     }
 
     /// The loss (to minimise) of weights `w` `[B, N]` against the future
-    /// windows' returns `future` `[B, N, n_future]` (asset-major per
-    /// sample, `n_future ≥ 2`).
+    /// windows' returns `future` `[B, N, horizon]` (asset-major per
+    /// sample, `horizon ≥ 2`).
     pub fn loss<D: Backend, T: Tape<f32, D> + Merge<T>>(
         &self,
         w: Matrix<D, T>,

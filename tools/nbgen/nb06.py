@@ -4,7 +4,7 @@ from common import md, code, write
 cells = [
     md("""# 06 · End-to-end deep allocation: CNN+LSTM weights trained on a portfolio objective
 
-No return forecast in between: a network reads the last $n_{time} = 20$ days of $N$ assets' log returns and outputs long-only weights, and training maximises what those weights would have earned over the **next** $n_{future} = 20$ days.
+No return forecast in between: a network reads the last `lookback` = 20 days of $N$ assets' log returns and outputs long-only weights, and training maximises what those weights would have earned over the **next** `horizon` = 20 days.
 
 **Network** (the study's): Conv1D over time (64 filters, kernel 3, ReLU) → MaxPool1D(2) → LSTM(32, full sequence) → LSTM(16, last state) → Dense($N$, tanh) → softmax. The LSTM is the forecasting stage's (PyTorch-equal); the tests check the whole network, both losses and every gradient against a PyTorch reference and finite differences. The tanh before the softmax caps any weight at $e^2/(e^2+N-1)$ — 0.28 for 20 stocks — so this head never concentrates.
 
@@ -12,7 +12,7 @@ No return forecast in between: a network reads the last $n_{time} = 20$ days of 
 * Markowitz / certainty equivalent: maximise $\\bar p - \\lambda\\, s_p^2 = w\\cdot\\bar R - \\lambda\\, w^\\top C w$ (optionally $-\\ell_2\\lVert w\\rVert^2$);
 * Sharpe (Zhang, Zohren & Roberts 2020): maximise $\\bar p / s_p$ over the window.
 
-**Scaling.** Returns are multiplied by $n_{time} = 20$ as inputs and in the loss, as in the study, so $\\lambda$ weighs $400\\times$ daily variance against $20\\times$ daily mean: $\\lambda = 0.1$ is a daily risk aversion of 2.
+**Scaling.** Returns are multiplied by the look-back window, 20 days, as inputs and in the loss, as in the study, so $\\lambda$ weighs $400\\times$ daily variance against $20\\times$ daily mean: $\\lambda = 0.1$ is a daily risk aversion of 2.
 
 **Honesty.** Judged only in the walk-forward backtest: on each rebalance (every 20 days) the weights come from a network trained on the trailing window alone (its latest 20 % validates for early stopping, and training targets end before validation targets begin). Beside it: 1/N, minimum variance, maximum Sharpe and buy-and-hold of the first asset, gross and net of 10 bps costs.
 
