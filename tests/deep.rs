@@ -317,8 +317,29 @@ fn bad_input_is_named() {
         )
         .unwrap_err();
     match e {
-        Error::TooFewRows { needed, got: 60, .. } => assert!(needed > 60, "{needed}"),
+        Error::TooFewRows { needed, got: 60, .. } => {
+            assert!(needed > 60, "{needed}");
+            // Exactly the rows needed: one fewer is still too few, that many trains.
+            let rows = |k: usize| {
+                Returns::new(
+                    r.dates()[..k].to_vec(),
+                    r.assets().to_vec(),
+                    r.values().slice(ndarray::s![..k, ..]).to_owned(),
+                    ReturnKind::Log,
+                )
+                .unwrap()
+            };
+            assert!(matches!(small().epochs(1).fit(&rows(needed - 1)), Err(Error::TooFewRows { .. })));
+            assert!(small().epochs(1).fit(&rows(needed)).is_ok(), "{needed} rows suffice");
+        }
         e => panic!("{e}"),
+    }
+    // A huge stride answers at once with the rows it would need.
+    for stride in [10_000_000, 1 << 62] {
+        let started = std::time::Instant::now();
+        let e = small().stride(stride).fit(&r).unwrap_err();
+        assert!(matches!(e, Error::TooFewRows { needed, .. } if needed > r.len()), "{e}");
+        assert!(started.elapsed().as_secs_f64() < 1.0, "stride {stride} took {:?}", started.elapsed());
     }
     // One asset.
     let one = Returns::new(

@@ -262,6 +262,10 @@ fn bad_input_is_named() {
     assert!(named(&e, "returns"), "{e}");
     let e = small().split(0.6, 0.35).fit(&r).unwrap_err();
     assert!(named(&e, "split"), "{e}");
+    for delta in [-1.0, 0.0, f64::NAN, f64::INFINITY] {
+        let e = small().loss(assetalloc::forecast::Loss::Huber(delta)).fit(&r).unwrap_err();
+        assert!(named(&e, "Huber delta"), "{delta}: {e}");
+    }
 }
 
 #[cfg(feature = "optimize")]

@@ -178,7 +178,7 @@ impl DeepAllocatorParams {
         }
         let min_train = self.train.batch_size.min(32);
         if self.split(rows).0.len() < min_train {
-            let needed = (rows..).find(|&r| self.split(r).0.len() >= min_train).unwrap_or(usize::MAX);
+            let needed = self.rows_needed(min_train);
             return Err(Error::TooFewRows {
                 operation: format!(
                     "a deep allocator ({min_train} training samples of {} + {} days, stride {}, after a {:.0} % \
@@ -193,6 +193,22 @@ impl DeepAllocatorParams {
             });
         }
         Ok(())
+    }
+
+    /// The fewest rows that give `min_train` training samples. With $S$
+    /// sample starts (rows $= \text{span} + (S-1)\cdot\text{stride}$) the
+    /// training count never falls as $S$ grows, and it reaches `min_train`
+    /// within a number of starts bounded by `min_train`, the validation
+    /// share and the horizon over the stride, so a short scan over $S$
+    /// finds it (never a scan over rows, which a large stride makes endless).
+    fn rows_needed(&self, min_train: usize) -> usize {
+        let span = self.lookback + self.horizon;
+        let purge = self.horizon.div_ceil(self.stride.max(1));
+        let limit = ((min_train + purge + 2) as f64 / (1.0 - self.validation)).ceil() as usize + 2;
+        (1..=limit)
+            .map(|starts| span.saturating_add((starts - 1).saturating_mul(self.stride)))
+            .find(|&rows| self.split(rows).0.len() >= min_train)
+            .unwrap_or(usize::MAX)
     }
 
     /// Sample start rows of the training and validation blocks for `rows`

@@ -83,6 +83,11 @@ impl ForecasterParams {
 
     fn check(&self, returns: &Returns) -> Result<()> {
         self.train.check()?;
+        if let Loss::Huber(delta) = self.loss {
+            if !(delta > 0.0 && delta.is_finite()) {
+                return Err(Error::param("Huber delta", format!("must be > 0 and finite, got {delta}")));
+            }
+        }
         if self.window < 2 {
             return Err(Error::param("lookback", format!("must be ≥ 2, got {}", self.window)));
         }
