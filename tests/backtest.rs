@@ -281,6 +281,48 @@ fn comparison_renders_and_plots() {
 }
 
 #[test]
+fn leverage_costs_and_ruin_are_modelled() {
+    let mut x = Array2::from_elem((60, 3), 0.0);
+    for t in 0..60 {
+        x[[t, 0]] = if t % 2 == 0 { 0.03 } else { -0.03 };
+        x[[t, 1]] = if t % 2 == 0 { -0.02 } else { 0.025 };
+    }
+    let r = returns_panel(x);
+    let bt = Backtest::params().schedule(Schedule::Every(5)).lookback(5);
+    // A short position is refused by the long-only default, naming the limit.
+    let short = || Fixed(array![-50.0, 51.0, 0.0], "levered");
+    let e = bt.run_returns(&r, strategies![short()]).unwrap_err();
+    assert!(strategy_failed(&e, "levered", "2024-01-05") && param_named(e.root(), "strategy weights"), "{e}");
+    let e = bt.clone().max_leverage(50.0).run_returns(&r, strategies![short()]).unwrap_err();
+    assert!(param_named(e.root(), "strategy weights"), "gross 101 > 50: {e}");
+    // Allowed, it loses more than the capital: ruin, at zero, never below.
+    let cmp = bt.clone().max_leverage(101.0).run_returns(&r, strategies![short()]).unwrap();
+    let p = cmp.get("levered").unwrap();
+    let ruin = p.ruin().expect("wealth reached zero");
+    let equity = p.equity();
+    let at = p.dates.iter().position(|d| *d == ruin).unwrap();
+    assert!(equity[..at].iter().all(|w| *w > 0.0) && equity[at..].iter().all(|w| *w == 0.0), "{equity:?}");
+    assert!(p.net.iter().all(|v| v.is_finite() && *v >= -1.0));
+    let m = p.metrics();
+    assert_eq!((m.cagr, m.max_drawdown), (-1.0, 1.0));
+    assert!(p.rebalances.iter().all(|b| b.date <= ruin), "no trade after ruin");
+    assert!(cmp.to_html().contains("ruined"));
+    // Costs: at most 100 % of the notional traded; 100 % of a full purchase is ruin.
+    let e = bt.clone().cost_bps(15_000.0).run_returns(&r, vec![]).unwrap_err();
+    assert!(param_named(&e, "cost_bps"), "{e}");
+    let all =
+        bt.clone().cost_bps(10_000.0).run_returns(&r, strategies![Fixed(array![1.0, 0.0, 0.0], "all in")]).unwrap();
+    let p = all.get("all in").unwrap();
+    assert_eq!(p.ruin(), Some(p.dates[0]));
+    assert!(p.net.iter().all(|v| v.is_finite()));
+    // A fixed cost above the wealth is ruin too, not a negative wealth.
+    let fixed = bt.fixed_cost(2e6, 1e6).run_returns(&r, vec![]).unwrap();
+    assert_eq!(fixed.reports[0].ruin(), Some(fixed.reports[0].dates[0]));
+    let e = Backtest::params().lookback(5).max_leverage(0.5).run_returns(&r, vec![]).unwrap_err();
+    assert!(param_named(&e, "max_leverage"), "{e}");
+}
+
+#[test]
 fn verdicts_follow_the_psr_thresholds() {
     assert_eq!(Verdict::from_psr(0.95), Verdict::Beats);
     assert_eq!(Verdict::from_psr(0.949), Verdict::Indistinguishable);

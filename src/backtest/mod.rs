@@ -16,6 +16,15 @@
 //! between trades the weights drift with prices:
 //! $w_i \leftarrow w_i(1+R_{i,t+1})/(1 + r^{gross}_{t+1})$.
 //!
+//! **Limits.** Weights are long-only and sum to at most 1 unless
+//! [`max_leverage`](BacktestParams::max_leverage) allows shorts up to a
+//! gross exposure; costs are at most 100 % of the notional traded
+//! (`cost_bps` ≤ 10,000). **Ruin**: a period that would take wealth to zero
+//! or below ends the strategy's run there — its wealth is 0 from then on,
+//! with no further trades, and the portfolio records the date
+//! ([`Portfolio::ruin`](crate::portfolio::Portfolio::ruin)) — never a sign
+//! flip or a NaN.
+//!
 //! The path itself (costs, drift, cash) is [`crate::portfolio`]'s one
 //! simulation; metrics and significance are in
 //! [`crate::portfolio::metrics`].
@@ -169,6 +178,7 @@ impl Backtest {
             capital: 1e6,
             risk_free: 0.0,
             on_failure: OnFailure::Error,
+            max_leverage: None,
         }
     }
 }
@@ -196,6 +206,7 @@ pub struct BacktestParams {
     capital: f64,
     risk_free: f64,
     on_failure: OnFailure,
+    max_leverage: Option<f64>,
 }
 
 impl BacktestParams {
@@ -237,6 +248,16 @@ impl BacktestParams {
         self
     }
 
+    /// Allows short positions up to a gross exposure $\sum_i |w_i| \le$
+    /// `gross` (≥ 1). Without it the backtest is long-only: weights ≥ 0,
+    /// summing to at most 1, like the optimisers' default constraints. A
+    /// strategy that returns weights outside these limits fails (its
+    /// error names the strategy, the date and the limit).
+    pub fn max_leverage(mut self, gross: f64) -> Self {
+        self.max_leverage = Some(gross);
+        self
+    }
+
     fn validate(&self, rows: usize) -> Result<()> {
         if self.lookback < 1 {
             return Err(Error::param("lookback", "must be ≥ 1, got 0"));
@@ -261,6 +282,17 @@ impl BacktestParams {
         for (name, v) in [("cost_bps", self.cost_bps), ("fixed cost", self.fixed_cost)] {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(Error::param(name, format!("must be ≥ 0, got {v}")));
+            }
+        }
+        if self.cost_bps > 10_000.0 {
+            return Err(Error::param(
+                "cost_bps",
+                format!("must be ≤ 10,000 (a cost of at most 100 % of the notional traded), got {}", self.cost_bps),
+            ));
+        }
+        if let Some(g) = self.max_leverage {
+            if !(g >= 1.0 && g.is_finite()) {
+                return Err(Error::param("max_leverage", format!("must be ≥ 1 and finite, got {g}")));
             }
         }
         if !(self.capital > 0.0 && self.capital.is_finite()) {
@@ -360,7 +392,8 @@ impl BacktestParams {
                 periods_per_year: k,
             };
             let date = returns.dates()[t];
-            let decided = decide(s, &window, w).and_then(|d| d.map(|x| check_weights(n, x)).transpose());
+            let decided =
+                decide(s, &window, w).and_then(|d| d.map(|x| check_weights(n, x, self.max_leverage)).transpose());
             match decided {
                 Ok(d) => Ok(d.map(|x| (date, x))),
                 Err(e) => match self.on_failure {
@@ -396,8 +429,11 @@ fn decide(s: &mut dyn Strategy, window: &Window<'_>, current: ArrayView1<'_, f64
     })
 }
 
-/// Finite, the right length, and summing to at most 1 (the rest is cash).
-fn check_weights(n: usize, w: Array1<f64>) -> Result<Array1<f64>> {
+/// Finite, the right length, summing to at most 1 (the rest is cash), and
+/// within the leverage allowed: long-only when `max_leverage` is `None`,
+/// else gross exposure $\sum_i |w_i| \le$ `max_leverage`.
+fn check_weights(n: usize, w: Array1<f64>, max_leverage: Option<f64>) -> Result<Array1<f64>> {
+    const TOL: f64 = 1e-6;
     if w.len() != n {
         return Err(Error::Shape(format!("the strategy returned {} weights for {n} assets", w.len())));
     }
@@ -405,11 +441,30 @@ fn check_weights(n: usize, w: Array1<f64>) -> Result<Array1<f64>> {
         return Err(Error::param("strategy weights", format!("must be finite, got {v}")));
     }
     let s = w.sum();
-    if s > 1.0 + 1e-6 {
+    if s > 1.0 + TOL {
         return Err(Error::param(
             "strategy weights",
             format!("must sum to at most 1 (the rest is cash), got weights summing to {s:.6}"),
         ));
+    }
+    match max_leverage {
+        None => {
+            if let Some(v) = w.iter().find(|v| **v < -TOL) {
+                return Err(Error::param(
+                    "strategy weights",
+                    format!("must be ≥ 0 (the backtest is long-only unless .max_leverage(..) allows shorts), got {v}"),
+                ));
+            }
+        }
+        Some(cap) => {
+            let gross = w.mapv(f64::abs).sum();
+            if gross > cap + TOL {
+                return Err(Error::param(
+                    "strategy weights",
+                    format!("gross exposure {gross:.6} exceeds the backtest's max_leverage {cap}"),
+                ));
+            }
+        }
     }
     Ok(w)
 }

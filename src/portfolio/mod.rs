@@ -62,6 +62,9 @@ pub struct Portfolio {
     pub rebalances: Vec<Rebalance>,
     /// Dates on which the strategy failed and kept its weights, with why.
     pub failures: Vec<(NaiveDate, String)>,
+    /// The date on which wealth reached zero, ending the run (see the
+    /// backtest's ruin rule), if it did.
+    ruin: Option<NaiveDate>,
     periods_per_year: f64,
     risk_free: f64,
 }
@@ -77,8 +80,25 @@ impl Portfolio {
         periods_per_year: f64,
         risk_free: f64,
     ) -> Self {
-        let simulate::Path { gross, net, rebalances } = path;
-        Portfolio { name, assets, dates, gross, net, rebalances, failures: Vec::new(), periods_per_year, risk_free }
+        let simulate::Path { gross, net, rebalances, ruin } = path;
+        let ruin = ruin.and_then(|i| dates.get(i).copied());
+        Portfolio {
+            name,
+            assets,
+            dates,
+            gross,
+            net,
+            rebalances,
+            failures: Vec::new(),
+            ruin,
+            periods_per_year,
+            risk_free,
+        }
+    }
+
+    /// The date on which wealth reached zero and the run ended, if it did.
+    pub fn ruin(&self) -> Option<NaiveDate> {
+        self.ruin
     }
 
     /// Observations per year.
@@ -202,8 +222,12 @@ impl Population {
         ));
         for (r, m) in self.reports.iter().zip(&ms) {
             let k = r.periods_per_year.sqrt();
+            let name = match r.ruin {
+                Some(d) => format!("{} (ruined {d})", r.name),
+                None => r.name.clone(),
+            };
             t.push(vec![
-                Cell::from(r.name.as_str()),
+                Cell::Text(name),
                 Cell::Pct(m.cagr, 1),
                 Cell::Pct(m.volatility, 1),
                 Cell::Num(m.sharpe, 2),

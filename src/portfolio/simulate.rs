@@ -29,12 +29,17 @@ pub(crate) struct Path {
     pub gross: Vec<f64>,
     pub net: Vec<f64>,
     pub rebalances: Vec<Rebalance>,
+    /// The position in the path (0 = row `first`) at which wealth reached
+    /// zero, if it did.
+    pub ruin: Option<usize>,
 }
 
 /// Walks the simple returns `r` (dates × assets) from row `first` to the
 /// end. Before each row `e` earns, `decide(e, drifted, last_target)` may
 /// return a trade: the decision date and the target weights (the rest in
-/// cash), executed at that close and charged its costs.
+/// cash), executed at that close and charged its costs. A row that would
+/// take wealth to zero or below is ruin: its net return is −100 % and every
+/// later row earns nothing, with no further decisions.
 pub(crate) fn simulate(
     r: ArrayView2<'_, f64>,
     first: usize,
@@ -46,8 +51,14 @@ pub(crate) fn simulate(
     let mut w = Array1::<f64>::zeros(n);
     let mut target = Array1::<f64>::zeros(n);
     let mut wealth = costs.capital;
-    let mut path = Path { gross: Vec::with_capacity(len), net: Vec::with_capacity(len), rebalances: Vec::new() };
+    let mut path =
+        Path { gross: Vec::with_capacity(len), net: Vec::with_capacity(len), rebalances: Vec::new(), ruin: None };
     for e in first..rows {
+        if path.ruin.is_some() {
+            path.gross.push(0.0);
+            path.net.push(0.0);
+            continue;
+        }
         let mut cost = 0.0;
         if let Some((date, x)) = decide(e, w.view(), target.view())? {
             let turnover = (&x - &w).mapv(f64::abs).sum();
@@ -60,9 +71,14 @@ pub(crate) fn simulate(
         let next = r.row(e);
         let cash = 1.0 - w.sum();
         let gross = w.dot(&next) + cash * costs.cash_rate;
-        let net = (1.0 - cost) * (1.0 + gross) - 1.0;
+        let mut net = (1.0 - cost) * (1.0 + gross) - 1.0;
+        if !(cost < 1.0 && 1.0 + net > 0.0) {
+            // Costs took all the wealth, or losses beyond it: ruin, at zero.
+            net = -1.0;
+            path.ruin = Some(e - first);
+        }
         wealth *= 1.0 + net;
-        path.gross.push(gross);
+        path.gross.push(gross.max(-1.0));
         path.net.push(net);
         if 1.0 + gross > 0.0 {
             w.zip_mut_with(&next, |wi, ri| *wi *= (1.0 + ri) / (1.0 + gross));
