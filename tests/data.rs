@@ -14,6 +14,27 @@ const PRICES: &[u8] = b"date,A,B\n2024-01-02,100,50\n2024-01-03,110,50\n2024-01-
 // ---------- loading: good input ----------
 
 #[test]
+fn degenerate_prices_and_bases_are_refused() {
+    let p = Load::bytes(PRICES).prices().unwrap();
+    for base in [0.0, -100.0, f64::NAN, f64::INFINITY] {
+        let e = p.normalized(base).unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "base"), "{base}: {e}");
+    }
+    assert_eq!(p.normalized(100.0).unwrap().values()[[0, 0]], 100.0);
+    // 1 → 1e308 → 1 → 2: the fall rounds to a simple return of exactly −1.
+    let extreme = Prices::new(
+        (0..4).map(|i| d("2024-01-01") + chrono::Days::new(i)).collect(),
+        vec!["X".into()],
+        Array2::from_shape_vec((4, 1), vec![1.0, 1e308, 1.0, 2.0]).unwrap(),
+    )
+    .unwrap();
+    let e = extreme.returns(ReturnKind::Simple).unwrap_err();
+    assert!(matches!(e, Error::InvalidValue { ref asset, date, .. } if asset == "X" && date == d("2024-01-03")), "{e}");
+    assert!(extreme.summary().is_err(), "no summary with a CAGR of −100 % for a price that doubled");
+    assert!(extreme.returns(ReturnKind::Log).is_ok(), "log returns represent the same moves");
+}
+
+#[test]
 fn csv_round_trip_and_weekday_calendar() {
     let r = datasets::sp500().unwrap().returns(ReturnKind::Log).unwrap().between("2019-12-20", "2020-01-10").unwrap();
     let dir = std::env::temp_dir().join(format!("assetalloc-csv-{}", std::process::id()));

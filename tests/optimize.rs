@@ -92,6 +92,31 @@ fn estimator_bad_input() {
     let asym = ndarray::array![[1.0, 0.2], [0.1, 1.0]];
     let e = Moments::new(names.clone(), Array1::zeros(2), asym, 252.0).unwrap_err();
     assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "covariance"), "{e}");
+    // EWMA, like the sample covariance, is singular with T ≤ N.
+    let e = Moments::ewma(5.0).fit(&short).unwrap_err();
+    assert!(matches!(e, Error::TooFewRows { needed: 21, got: 10, .. }), "{e}");
+    // Returns too large to square: an error, not an infinite covariance.
+    let huge = Returns::new(
+        short.dates().to_vec(),
+        vec!["a".into(), "b".into()],
+        Array2::from_shape_fn((10, 2), |(i, j)| if j == 0 { 1e200 * (i as f64 + 1.0) } else { 0.01 * i as f64 }),
+        ReturnKind::Simple,
+    )
+    .unwrap();
+    for est in [Moments::sample(), Moments::ewma(5.0), Moments::ledoit_wolf()] {
+        let e = est.fit(&huge).unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "returns"), "{e}");
+    }
+    // A constant asset: the constant-correlation target is undefined (0/0), and says so.
+    let flat = Returns::new(
+        short.dates().to_vec(),
+        vec!["a".into(), "b".into()],
+        Array2::from_shape_fn((10, 2), |(i, j)| if j == 0 { 0.0 } else { 0.01 * (i % 3) as f64 }),
+        ReturnKind::Simple,
+    )
+    .unwrap();
+    let e = Moments::ledoit_wolf_constant_correlation().fit(&flat).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "returns"), "{e}");
     let nan = Array1::from(vec![f64::NAN, 0.0]);
     assert!(Moments::new(names.clone(), nan, Array2::eye(2), 252.0).is_err());
     assert!(matches!(Moments::new(names, Array1::zeros(3), Array2::eye(2), 252.0), Err(Error::Shape(_))));
@@ -312,6 +337,15 @@ fn infeasible_constraints_are_named() {
     let e =
         Optimizer::mean_variance(1.0).constraints(Constraints::long_only().max_turnover(0.1)).solve(&m).unwrap_err();
     assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "previous"), "{e}");
+}
+
+#[test]
+fn risk_parity_refuses_an_asset_without_variance() {
+    let names: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+    let cov = ndarray::array![[0.04, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.09]];
+    let m = Moments::new(names, Array1::zeros(3), cov, 252.0).unwrap();
+    let e = Optimizer::risk_parity().solve(&m).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "covariance"), "{e}");
 }
 
 #[test]

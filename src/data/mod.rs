@@ -199,13 +199,40 @@ impl Prices {
             ReturnKind::Simple => ratio.mapv(|x| x - 1.0),
             ReturnKind::Log => ratio.mapv(f64::ln),
         };
+        // A price move too large for a finite return (or, for simple
+        // returns, a fall that rounds to exactly −100 %) would turn into a
+        // total loss or an infinity downstream; missing prices stay NaN.
+        let bad = values
+            .indexed_iter()
+            .find(|(_, r)| !r.is_nan() && !(r.is_finite() && (kind == ReturnKind::Log || **r > -1.0)));
+        if let Some(((i, j), r)) = bad {
+            return Err(Error::InvalidValue {
+                asset: self.assets()[j].clone(),
+                date: self.dates()[i + 1],
+                value: *r,
+                reason: format!(
+                    "the price moves from {} to {}, a ratio no finite {kind:?} return can represent",
+                    v[[i, j]],
+                    v[[i + 1, j]]
+                ),
+            });
+        }
         let panel = Panel::from_parts(self.dates()[1..].to_vec(), self.assets().to_vec(), values);
         let panel = panel.with_periods_per_year(self.periods_per_year())?;
         Ok(Returns { panel, kind })
     }
 
-    /// Prices divided by each asset's first price, times `base` (e.g. 100).
-    pub fn normalized(&self, base: f64) -> Prices {
+    /// Prices divided by each asset's first price, times `base` (e.g. 100;
+    /// it must be a positive price).
+    pub fn normalized(&self, base: f64) -> Result<Prices> {
+        if !(base.is_finite() && base > 0.0) {
+            return Err(Error::param("base", format!("must be a positive price, got {base}")));
+        }
+        Ok(self.rebased(base))
+    }
+
+    /// [`normalized`](Self::normalized) for a base known to be positive.
+    pub(crate) fn rebased(&self, base: f64) -> Prices {
         let mut v = self.0.values().to_owned();
         for mut col in v.columns_mut() {
             let first = col.iter().copied().find(|x| !x.is_nan()).unwrap_or(f64::NAN);

@@ -87,7 +87,7 @@ impl Prices {
     /// Prices rebased to 100 on each asset's first date; `log_scale` puts
     /// the y axis on a log scale (equal distances are equal growth rates).
     pub fn plot_normalized(&self, log_scale: bool) -> plotly::Plot {
-        let n = self.normalized(100.0);
+        let n = self.rebased(100.0);
         let series = columns(n.panel());
         crate::plot::lines(
             &format!("Prices rebased to 100 ({} → {})", self.start(), self.end()),

@@ -272,8 +272,14 @@ impl MomentsParams {
                 if !(halflife.is_finite() && halflife > 0.0) {
                     return Err(Error::param("halflife", format!("must be > 0, got {halflife}")));
                 }
-                if t < 2 {
-                    return Err(Error::TooFewRows { operation: "EWMA moments".into(), needed: 2, got: t });
+                if t <= n {
+                    return Err(Error::TooFewRows {
+                        operation: format!(
+                            "the EWMA covariance of {n} assets (it is singular with T ≤ N; use Moments::ledoit_wolf() to shrink it)"
+                        ),
+                        needed: n + 1,
+                        got: t,
+                    });
                 }
                 let lambda = 0.5f64.powf(1.0 / halflife);
                 let mut w: Array1<f64> = (0..t).map(|i| lambda.powi((t - 1 - i) as i32)).collect();
@@ -302,6 +308,27 @@ impl MomentsParams {
                 (mean, cov, format!("Ledoit–Wolf ({target}), δ = {delta:.3}"))
             }
         };
+        if let Some(((i, j), v)) = cov.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::param(
+                "returns",
+                format!(
+                    "give a covariance entry of {v} for ({}, {}): the returns are too large to square in floating point",
+                    returns.assets()[i],
+                    returns.assets()[j]
+                ),
+            ));
+        }
+        if self.estimator == Estimator::LedoitWolfConstantCorrelation {
+            if let Some(j) = (0..n).find(|&j| !(cov[[j, j]] > 0.0)) {
+                return Err(Error::param(
+                    "returns",
+                    format!(
+                        "of {} do not vary, so its correlations (and the constant-correlation target) are undefined; drop it or shrink towards the identity",
+                        returns.assets()[j]
+                    ),
+                ));
+            }
+        }
         // Sample, EWMA and identity-shrunk covariances are Gram matrices
         // (plus a positive multiple of I): PSD by construction. The
         // constant-correlation target is not when the average correlation is

@@ -44,6 +44,19 @@ impl Formulation for RiskParity {
         }
         let n = x.moments.n_assets();
         let b = self.budgets(n)?;
+        // An asset without variance carries no risk to budget: the
+        // log-barrier problem has no optimum then.
+        let cov = x.moments.cov();
+        if let Some(j) = (0..n).find(|&j| !(cov[[j, j]] > 0.0)) {
+            return Err(Error::param(
+                "covariance",
+                format!(
+                    "asset {} has variance {}, so it has no risk to budget; drop it from risk parity",
+                    x.moments.assets()[j],
+                    cov[[j, j]]
+                ),
+            ));
+        }
         let mut p = Program::new(n);
         let t = p.vars(n);
         Variance(x.moments.cov()).add(&mut p, n, 0.5)?;
