@@ -74,6 +74,18 @@ pub enum Error {
         second: usize,
     },
 
+    /// Two columns share a name (a spreadsheet export with a repeated
+    /// header, say); nothing is renamed silently.
+    #[error("column {column:?} appears twice (columns {first} and {second}, counting from 0); rename one")]
+    DuplicateColumn {
+        /// The repeated name.
+        column: String,
+        /// Position of its first occurrence.
+        first: usize,
+        /// Position of the second.
+        second: usize,
+    },
+
     /// A value column is not numeric.
     #[error("column {column:?} is not numeric: {detail}; drop or clean it before loading")]
     NonNumeric {

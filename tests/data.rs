@@ -154,6 +154,12 @@ fn duplicate_dates_are_an_error() {
 }
 
 #[test]
+fn a_repeated_column_name_is_refused_not_renamed() {
+    let e = Load::bytes(b"date,A,B,A\n2024-01-02,1,2,3\n2024-01-03,2,3,4\n").prices().unwrap_err();
+    assert!(matches!(e, Error::DuplicateColumn { ref column, first: 1, second: 3 } if column == "A"), "{e}");
+}
+
+#[test]
 fn non_numeric_column_points_at_the_cell() {
     let e = Load::bytes(b"date,A,B\n2024-01-02,1,x\n2024-01-03,2,3\n").prices().unwrap_err();
     assert!(

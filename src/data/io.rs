@@ -160,6 +160,11 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
     let header = String::from_utf8_lossy(&bytes[..header_end]);
     let names: Vec<String> =
         header.trim_end_matches('\r').split(separator as char).map(|s| s.trim_matches('"').to_string()).collect();
+    for (second, name) in names.iter().enumerate() {
+        if let Some(first) = names[..second].iter().position(|n| n == name) {
+            return Err(Error::DuplicateColumn { column: name.clone(), first, second });
+        }
+    }
     let date_col = find_date_column(&names, date_column)?;
     let nulls = NullValues::AllColumns(NULL_TOKENS.iter().map(|s| (*s).into()).collect());
     let read = |schema: Schema, infer: Option<usize>| -> PolarsResult<DataFrame> {
