@@ -83,6 +83,33 @@
 //! feature selection (`Selector::params`) and ranking (`Ranker::params`)
 //! show theirs on their builders.
 //!
+//! ## Failure model
+//!
+//! * **Bad input** (a parameter out of range, a NaN where a number is
+//!   needed, too few rows, an unknown asset, a malformed CSV or weights
+//!   file) is an [`Error`] returned before any work is done: the variant
+//!   says what kind of problem it is ([`Error::InvalidParameter`] with the
+//!   parameter's name, [`Error::TooFewRows`] with the rows needed,
+//!   [`Error::MissingValues`] / [`Error::InvalidValue`] with asset and date,
+//!   [`Error::DuplicateColumn`], [`Error::ModelFile`] with the tensor, …)
+//!   and its message what to do. Nothing reachable from user input panics;
+//!   a panic inside a user's strategy is caught and reported as
+//!   [`Error::Panicked`] under [`Error::Strategy`].
+//! * **Solver outcomes** are [`SolverStatus`] values: only a solved
+//!   problem gives an allocation; constraints that cannot hold are
+//!   [`Error::Infeasible`] naming the constraint (found before solving
+//!   where possible, explained after the solver certifies it otherwise),
+//!   other stops are [`Error::Solver`] with the status.
+//! * **Strategies** that fail stop the backtest with [`Error::Strategy`]
+//!   (name, date, cause), or keep their weights under
+//!   `OnFailure::KeepPrevious`, the failures listed in the result.
+//! * **Losses beyond the capital**: the backtest is long-only unless a
+//!   gross leverage cap allows shorts; costs are at most 100 % of the
+//!   notional traded; ruin (wealth reaching zero) ends a strategy's run at
+//!   zero with its date recorded — never a negative wealth or a NaN.
+//! * **Training** that produces a non-finite loss or gradient stops with
+//!   [`Error::Diverged`] naming the epoch.
+//!
 //! ## Stages
 //!
 //! * [`data`]: price and return panels ([`Prices`](data::Prices),

@@ -239,6 +239,18 @@ fn large_risk_aversion_moves_toward_minimum_variance() {
 }
 
 #[test]
+fn the_same_seed_trains_the_same_network() {
+    let r = log_returns(vec![0.0005, 0.0, 0.0002], vec![0.01; 3], 300, 81);
+    let fit = |seed| small().epochs(2).seed(seed).fit(&r).unwrap();
+    let (a, b, c) = (fit(6), fit(6), fit(7));
+    let w = |m: &DeepAllocator| m.weights(r.values()).unwrap().into_values();
+    let losses = |m: &DeepAllocator| m.history().epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>();
+    assert_eq!(losses(&a), losses(&b), "bit-identical training within a process");
+    assert_eq!(w(&a), w(&b));
+    assert_ne!(w(&a), w(&c), "another seed, another network");
+}
+
+#[test]
 fn training_targets_end_before_validation_targets() {
     let r = log_returns(vec![0.0005; 3], vec![0.01; 3], 400, 41);
     let a = small().epochs(1).validation(0.25).fit(&r).unwrap();

@@ -179,6 +179,17 @@ fn planted_autocorrelation_is_learned_and_noise_is_not() {
 }
 
 #[test]
+fn the_same_seed_trains_the_same_model() {
+    let r = synthetic(Some(0.2), 2, 600, 9);
+    let fit = |seed| small().epochs(3).seed(seed).fit(&r).unwrap();
+    let (a, b, c) = (fit(4), fit(4), fit(5));
+    let losses = |f: &Forecaster| f.history().epochs.iter().map(|e| (e.train_loss, e.val_loss)).collect::<Vec<_>>();
+    assert_eq!(losses(&a), losses(&b), "bit-identical training within a process");
+    assert_eq!(a.predict_next(r.values()).unwrap(), b.predict_next(r.values()).unwrap());
+    assert_ne!(losses(&a), losses(&c), "another seed, another model");
+}
+
+#[test]
 fn training_never_sees_the_test_block() {
     let r = synthetic(Some(0.2), 2, 900, 5);
     let p = small().epochs(3);
