@@ -151,6 +151,7 @@ fn perturbing_the_future_changes_nothing_before_it() {
         .returns(ReturnKind::Simple)
         .unwrap()
         .tail(900)
+        .unwrap()
         .select(&["AAPL", "JNJ", "KO", "XOM", "WMT"])
         .unwrap();
     let t = 600; // rows after t are replaced
@@ -349,7 +350,7 @@ fn verdicts_follow_the_psr_thresholds() {
 
 #[test]
 fn drift_schedule_trades_only_when_weights_wander() {
-    let prices = datasets::sp500().unwrap().select(&["AAPL", "XOM"]).unwrap().tail(1500);
+    let prices = datasets::sp500().unwrap().select(&["AAPL", "XOM"]).unwrap().tail(1500).unwrap();
     let tight = Backtest::params().schedule(Schedule::Drift(0.02)).lookback(20).run(&prices, vec![]).unwrap();
     let loose = Backtest::params().schedule(Schedule::Drift(0.30)).lookback(20).run(&prices, vec![]).unwrap();
     let (t, l) = (&tight.reports[0], &loose.reports[0]);

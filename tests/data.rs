@@ -154,6 +154,16 @@ fn duplicate_dates_are_an_error() {
 }
 
 #[test]
+fn head_and_tail_of_zero_rows_are_refused() {
+    let p = Load::bytes(PRICES).prices().unwrap();
+    for e in [p.head(0).unwrap_err(), p.tail(0).unwrap_err()] {
+        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "rows"), "{e}");
+    }
+    assert_eq!(p.head(1).unwrap().len(), 1);
+    assert_eq!(p.tail(10_000).unwrap().len(), p.len());
+}
+
+#[test]
 fn a_repeated_column_name_is_refused_not_renamed() {
     let e = Load::bytes(b"date,A,B,A\n2024-01-02,1,2,3\n2024-01-03,2,3,4\n").prices().unwrap_err();
     assert!(matches!(e, Error::DuplicateColumn { ref column, first: 1, second: 3 } if column == "A"), "{e}");
@@ -607,7 +617,7 @@ fn realized_ic_sees_the_planted_signal_and_no_signal_when_none_is_planted() {
 #[test]
 fn returns_and_planted_features_at_t_ignore_the_future() {
     // Perturb every price after date index t: returns up to t are bit-identical.
-    let p = datasets::sp500().unwrap().tail(500);
+    let p = datasets::sp500().unwrap().tail(500).unwrap();
     let t = 300;
     let mut v = p.values().to_owned();
     for i in t + 1..v.nrows() {

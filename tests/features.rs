@@ -263,7 +263,7 @@ mod selection {
     #[test]
     fn selector_rejects_bad_settings() {
         let (prices, fs) = planted(0.1, 10);
-        let short = prices.head(70);
+        let short = prices.head(70).unwrap();
         let fs_short = Features::params().windows(&[5]).compute(&short).unwrap();
         let e = selector().fit(&fs_short, &short).unwrap_err();
         assert!(matches!(e, Error::TooFewRows { needed: 71, .. }), "{e}");

@@ -80,7 +80,7 @@ fn estimators_match_numpy_and_scikit_learn() {
 
 #[test]
 fn estimator_bad_input() {
-    let short = returns().head(10); // 10 rows, 20 assets
+    let short = returns().head(10).unwrap(); // 10 rows, 20 assets
     let e = Moments::sample().fit(&short).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 21, got: 10, .. }), "{e}");
     assert!(Moments::ledoit_wolf().fit(&short).is_ok(), "shrinkage works with T < N");
@@ -245,7 +245,7 @@ fn target_volatility_binds_and_beats_the_min_variance_return() {
 
 #[test]
 fn min_cvar_beats_min_variance_on_cvar() {
-    let r = returns().tail(1000);
+    let r = returns().tail(1000).unwrap();
     let a = Optimizer::min_cvar(0.95).solve_scenarios(&r).unwrap();
     let cvar = |w: &Array1<f64>| {
         let x = r.values();

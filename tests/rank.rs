@@ -151,7 +151,7 @@ fn bad_input_is_named() {
     assert!(named(&e, "refit_every"), "{e}");
     let e = ranker().baseline("nope").fit(&fs, &prices).unwrap_err();
     assert!(named(&e, "baseline"), "{e}");
-    let shorter = prices.tail(300);
+    let shorter = prices.tail(300).unwrap();
     let e = ranker().fit(&fs, &shorter).unwrap_err();
     assert!(named(&e, "dates"), "{e}");
     let flat =

@@ -89,14 +89,14 @@ macro_rules! same_type_ops {
                 Ok($wrap(self, self.panel().select(names)?))
             }
 
-            /// The first `n` dates.
-            pub fn head(&self, n: usize) -> Self {
-                $wrap(self, self.panel().head(n))
+            /// The first `n` dates (all when `n` exceeds the length; `n` ≥ 1).
+            pub fn head(&self, n: usize) -> Result<Self> {
+                Ok($wrap(self, self.panel().head(n)?))
             }
 
-            /// The last `n` dates.
-            pub fn tail(&self, n: usize) -> Self {
-                $wrap(self, self.panel().tail(n))
+            /// The last `n` dates (all when `n` exceeds the length; `n` ≥ 1).
+            pub fn tail(&self, n: usize) -> Result<Self> {
+                Ok($wrap(self, self.panel().tail(n)?))
             }
 
             /// Train/test split in time: the test part starts strictly after

@@ -174,14 +174,15 @@ impl Panel {
         .map(|p| Panel { periods_per_year: self.periods_per_year, ..p })
     }
 
-    /// The first `n` dates (all when `n` exceeds the length).
-    pub fn head(&self, n: usize) -> Panel {
-        self.rows(0, n.clamp(1, self.len()))
+    /// The first `n` dates (all when `n` exceeds the length); `n` must be
+    /// ≥ 1, since a panel holds at least one date.
+    pub fn head(&self, n: usize) -> Result<Panel> {
+        Ok(self.rows(0, rows_asked(n)?.min(self.len())))
     }
 
-    /// The last `n` dates (all when `n` exceeds the length).
-    pub fn tail(&self, n: usize) -> Panel {
-        self.rows(self.len() - n.clamp(1, self.len()), self.len())
+    /// The last `n` dates (all when `n` exceeds the length); `n` must be ≥ 1.
+    pub fn tail(&self, n: usize) -> Result<Panel> {
+        Ok(self.rows(self.len() - rows_asked(n)?.min(self.len()), self.len()))
     }
 
     /// Splits into a training part and a test part that starts strictly
@@ -340,4 +341,12 @@ mod tests {
         let e = Panel::new(vec![d(2020, 1, 3), d(2020, 1, 2)], vec!["a".into()], v);
         assert!(matches!(e, Err(Error::InvalidParameter { .. })));
     }
+}
+
+/// A number of rows to keep: at least one, since a panel is never empty.
+fn rows_asked(n: usize) -> Result<usize> {
+    if n == 0 {
+        return Err(Error::param("rows", "must be ≥ 1 (a panel holds at least one date), got 0"));
+    }
+    Ok(n)
 }

@@ -38,7 +38,7 @@ returns"""),
 
 Resampling keeps the last price of each calendar month; returns resampled the same way compound within the month ($\\sum r$ for log returns), so both routes give the same monthly returns. A train/test split is always in time: the test part starts strictly after the training part, so nothing later leaks into what a model is fitted on."""),
     code("""let monthly = prices.resample(Frequency::Monthly);
-monthly.tail(3)"""),
+monthly.tail(3)?"""),
     code("""let (train, test) = returns.split(Split::AfterDate("2015-12-31".parse()?))?;
 println!("train: {} rows, {} → {}", train.len(), train.start(), train.end());
 println!("test:  {} rows, {} → {}", test.len(), test.start(), test.end());"""),
@@ -94,6 +94,6 @@ With `Signal::LaggedFeature { ic }` each asset has an observable $x_{i,t}$, publ
     .generate()?;
 let (ic, se) = mom.realized_ic().unwrap_or((f64::NAN, f64::NAN));
 println!("momentum signal: realised IC {ic:+.4} (± {se:.4})");
-mom.signal_feature()?.tail(3)"""),
+mom.signal_feature()?.tail(3)?"""),
 ]
 write("01_data", cells)
