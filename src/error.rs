@@ -74,6 +74,15 @@ pub enum Error {
         second: usize,
     },
 
+    /// The CSV text itself is malformed.
+    #[error("malformed CSV at line {line}: {message}")]
+    MalformedCsv {
+        /// 1-based line, the header being line 1.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+
     /// Two columns share a name (a spreadsheet export with a repeated
     /// header, say); nothing is renamed silently.
     #[error("column {column:?} appears twice (columns {first} and {second}, counting from 0); rename one")]
@@ -291,6 +300,7 @@ impl From<chrono::format::ParseError> for Error {
 
 impl Error {
     /// Shorthand for [`Error::Infeasible`].
+    #[cfg(feature = "optimize")]
     pub(crate) fn infeasible(constraint: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Infeasible { constraint: constraint.into(), message: message.into() }
     }

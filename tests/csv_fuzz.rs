@@ -3,6 +3,8 @@
 //! prices are finite and positive, with its columns neither renamed nor
 //! shifted, or is refused with a typed error.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use assetalloc::prelude::*;
@@ -41,11 +43,35 @@ fn header(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Panics on any thread of this process, the CSV reader's workers
+/// included (a panic there need not reach the caller).
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+fn count_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+}
+
 /// What every load must satisfy: a typed error, or finite positive prices
-/// under names the file's header has, in its order (never renamed).
+/// under names the file's header has, in its order (never renamed); no
+/// panic on any thread.
 fn check(bytes: &[u8], names: Option<&[String]>) -> std::result::Result<Option<Prices>, TestCaseError> {
+    count_panics();
+    let before = PANICS.load(Ordering::SeqCst);
     let started = Instant::now();
     let loaded = Load::bytes(bytes).prices();
+    prop_assert_eq!(
+        PANICS.load(Ordering::SeqCst),
+        before,
+        "a panic while loading {:?}",
+        String::from_utf8_lossy(bytes)
+    );
     prop_assert!(started.elapsed() < PER_FILE, "took {:?}", started.elapsed());
     let Ok(p) = loaded else { return Ok(None) };
     prop_assert!(p.values().iter().all(|v| v.is_finite() && *v > 0.0), "a non-finite or non-positive price loaded");

@@ -164,6 +164,35 @@ fn head_and_tail_of_zero_rows_are_refused() {
 }
 
 #[test]
+fn trailing_separators_as_spreadsheets_write_them() {
+    let want = Load::bytes(b"date,A,B\n2024-01-02,1,2\n2024-01-03,2,3\n").prices().unwrap();
+    for text in [
+        &b"date,A,B,\n2024-01-02,1,2,\n2024-01-03,2,3,\n"[..],
+        &b"date,A,B\n2024-01-02,1,2,\n2024-01-03,2,3,\n"[..],
+        &b"date,A,B,\r\n2024-01-02,1,2,\r\n2024-01-03,2,3,\r\n"[..],
+    ] {
+        let p = Load::bytes(text).prices().unwrap();
+        assert_eq!((p.assets(), p.values()), (want.assets(), want.values()));
+    }
+    // Only some lines with one: not guessed at, refused.
+    assert!(Load::bytes(b"date,A,B\n2024-01-02,1,2,\n2024-01-03,2,3\n").prices().is_err());
+}
+
+#[test]
+fn a_lone_quote_is_a_malformed_line() {
+    let e = Load::bytes(b"date,A,B\n2024-01-02,1,2\n2024-01-03,\",3\n").prices().unwrap_err();
+    assert!(matches!(e, Error::MalformedCsv { line: 3, .. }), "{e}");
+    // Found by fuzzing: a quote opened across lines and a lone quote at the
+    // end made the CSV reader underneath abort the process.
+    let e = Load::bytes(b"date,A,B\n\t\n8;Et5\"\nA51AeA 338+2e236+\";0ae\r,4Ate8t7aa1.B\nE7a\r\"3\tt,9t.\"\"\n\"")
+        .prices()
+        .unwrap_err();
+    assert!(matches!(e, Error::MalformedCsv { line: 6, .. }), "{e}");
+    let quoted = Load::bytes(b"\"date\",\"A\"\n2024-01-02,\"1.5\"\n2024-01-03,\"2\"\n").prices().unwrap();
+    assert_eq!(quoted.values()[[1, 0]], 2.0, "properly quoted fields load");
+}
+
+#[test]
 fn a_repeated_column_name_is_refused_not_renamed() {
     let e = Load::bytes(b"date,A,B,A\n2024-01-02,1,2,3\n2024-01-03,2,3,4\n").prices().unwrap_err();
     assert!(matches!(e, Error::DuplicateColumn { ref column, first: 1, second: 3 } if column == "A"), "{e}");

@@ -154,6 +154,9 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::TooFewRows { operation: "reading a CSV".into(), needed: 2, got: 0 });
     }
+    refuse_lone_quotes(bytes, separator)?;
+    let stripped = strip_trailing_separators(bytes, separator);
+    let bytes: &[u8] = stripped.as_deref().unwrap_or(bytes);
     // The header names the columns, so the date column can be read as text
     // (parsed later with the caller's format) and the rest as numbers.
     let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
@@ -188,6 +191,64 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
     // a non-numeric cell surfaces as a text column we can point into.
     let date_only = Schema::from_iter([Field::new(date_col.as_str().into(), DataType::String)]);
     Ok(read(date_only, None)?)
+}
+
+/// A field made of a single `"` opens a quote it never closes; the CSV
+/// reader underneath does not guard against it, so it is refused here,
+/// naming the line (1-based, the header being line 1).
+fn refuse_lone_quotes(bytes: &[u8], sep: u8) -> Result<()> {
+    if !bytes.contains(&b'"') {
+        return Ok(());
+    }
+    let is_edge = |b: Option<&u8>| matches!(b, None | Some(b'\n') | Some(b'\r')) || b == Some(&sep);
+    for (i, _) in bytes.iter().enumerate().filter(|(_, b)| **b == b'"') {
+        if is_edge(i.checked_sub(1).map(|j| &bytes[j])) && is_edge(bytes.get(i + 1)) {
+            let line = 1 + bytes[..i].iter().filter(|b| **b == b'\n').count();
+            return Err(Error::MalformedCsv {
+                line,
+                message: "a field is a single \" that opens a quote and never closes it".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Spreadsheets often end every line with a separator. When the header,
+/// or every data line, or both do, that one trailing separator is dropped
+/// from the lines that carry it: the empty field it opens holds no data.
+/// Anything else (some lines with it, some without) is left for the reader
+/// to refuse.
+fn strip_trailing_separators(bytes: &[u8], sep: u8) -> Option<Vec<u8>> {
+    let trim = |l: &[u8]| -> usize { l.len() - usize::from(l.last() == Some(&b'\r')) };
+    let ends = |l: &[u8]| l[..trim(l)].last() == Some(&sep);
+    let mut lines = bytes.split(|&b| b == b'\n');
+    let header = lines.next()?;
+    let first = lines.clone().find(|l| l.iter().any(|b| !b.is_ascii_whitespace()));
+    if !ends(header) && !first.is_some_and(ends) {
+        return None; // the usual file: nothing to look at beyond two lines
+    }
+    let data: Vec<&[u8]> = lines.filter(|l| l.iter().any(|b| !b.is_ascii_whitespace())).collect();
+    let header_ends = ends(header);
+    let data_end = !data.is_empty() && data.iter().all(|l| ends(l));
+    let data_none = data.iter().all(|l| !ends(l));
+    if !(data_end || header_ends && data_none) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        let strip = if i == 0 { header_ends } else { data_end && ends(line) };
+        if strip {
+            let t = trim(line);
+            out.extend_from_slice(&line[..t - 1]);
+            out.extend_from_slice(&line[t..]);
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    Some(out)
 }
 
 fn find_date_column(names: &[String], wanted: Option<&str>) -> Result<String> {

@@ -21,6 +21,7 @@ pub(crate) struct Costs {
 
 impl Costs {
     /// No costs, no cash return.
+    #[cfg(feature = "optimize")]
     pub const NONE: Costs = Costs { bps: 0.0, fixed: 0.0, capital: 1.0, cash_rate: 0.0 };
 }
 
