@@ -317,6 +317,14 @@ fn infer_periods_per_year(dates: &[NaiveDate]) -> f64 {
     }
 }
 
+/// A number of rows to keep: at least one, since a panel is never empty.
+fn rows_asked(n: usize) -> Result<usize> {
+    if n == 0 {
+        return Err(Error::param("rows", "must be ≥ 1 (a panel holds at least one date), got 0"));
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,12 +349,4 @@ mod tests {
         let e = Panel::new(vec![d(2020, 1, 3), d(2020, 1, 2)], vec!["a".into()], v);
         assert!(matches!(e, Err(Error::InvalidParameter { .. })));
     }
-}
-
-/// A number of rows to keep: at least one, since a panel is never empty.
-fn rows_asked(n: usize) -> Result<usize> {
-    if n == 0 {
-        return Err(Error::param("rows", "must be ≥ 1 (a panel holds at least one date), got 0"));
-    }
-    Ok(n)
 }
