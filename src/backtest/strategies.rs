@@ -141,9 +141,10 @@ impl Strategy for Optimized {
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let returns = window.to_returns()?;
         let m = self.estimator.fit(&returns)?.annualized();
-        let a = match self.optimizer.objective() {
-            crate::optimize::Objective::MinCvar { .. } => self.optimizer.solve_scenarios(&returns)?,
-            _ => self.optimizer.solve(&m)?,
+        let a = if self.optimizer.objective().needs_scenarios() {
+            self.optimizer.solve_scenarios(&returns)?
+        } else {
+            self.optimizer.solve(&m)?
         };
         Ok(Some(a.weights().clone()))
     }

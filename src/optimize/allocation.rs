@@ -24,7 +24,7 @@ pub struct Allocation {
     risk_free: f64,
     risk_contributions: Array1<f64>,
     turnover: Option<f64>,
-    cvar: Option<f64>,
+    risk: Option<(String, f64)>,
     annualized: bool,
     status: SolverStatus,
     tolerance: f64,
@@ -56,7 +56,7 @@ impl Allocation {
             risk_free,
             risk_contributions: rc,
             turnover: previous.map(|p| (&weights - &p).mapv(f64::abs).sum()),
-            cvar: None,
+            risk: None,
             annualized: m.is_annualized(),
             weights,
             status,
@@ -66,8 +66,8 @@ impl Allocation {
         }
     }
 
-    pub(crate) fn set_cvar(&mut self, cvar: f64) {
-        self.cvar = Some(cvar);
+    pub(crate) fn set_risk(&mut self, measure: String, value: f64) {
+        self.risk = Some((measure, value));
     }
 
     /// The same allocation under another label (shown in tables and
@@ -129,7 +129,13 @@ impl Allocation {
 
     /// Conditional value at risk (a loss, per period) for minimum-CVaR solves.
     pub fn cvar(&self) -> Option<f64> {
-        self.cvar
+        self.risk.as_ref().filter(|(m, _)| m.starts_with("CVaR")).map(|r| r.1)
+    }
+
+    /// The risk measure a minimum-risk solve minimised, and its value at the
+    /// optimum (per period, in return units).
+    pub fn risk(&self) -> Option<(&str, f64)> {
+        self.risk.as_ref().map(|(m, v)| (m.as_str(), *v))
     }
 
     /// The solver's status (always solved: other outcomes are errors).
@@ -167,8 +173,8 @@ impl Allocation {
         if let Some(t) = self.turnover {
             caption.push_str(&format!(" · turnover {:.1}%", 100.0 * t));
         }
-        if let Some(c) = self.cvar {
-            caption.push_str(&format!(" · CVaR {:.3}%", 100.0 * c));
+        if let Some((name, c)) = &self.risk {
+            caption.push_str(&format!(" · {name} {:.3}%", 100.0 * c));
         }
         caption.push_str(&format!(
             " · Clarabel {} (tolerance {:.0e}) in {} iterations, {:.2} ms",

@@ -44,6 +44,7 @@ pub use allocation::Allocation;
 pub use constraints::{Constraints, Group};
 pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
+pub use risk::RiskMeasure;
 
 use crate::data::{ReturnKind, Returns};
 use crate::error::{Error, Result, SolverStatus};
@@ -84,11 +85,29 @@ pub enum Objective {
     },
     /// Maximum diversification ratio $\sigma^\top w / \sqrt{w^\top\Sigma w}$.
     MaxDiversification,
+    /// Minimum of a risk measure (scenario measures need
+    /// [`Optimizer::solve_scenarios`]).
+    MinRisk {
+        /// The measure.
+        measure: RiskMeasure,
+    },
     /// Minimum conditional value at risk of scenario returns.
     MinCvar {
         /// Confidence level $\beta$, e.g. 0.95.
         confidence: f64,
     },
+}
+
+impl Objective {
+    /// Whether the objective is computed on return scenarios (solve it with
+    /// [`Optimizer::solve_scenarios`]) rather than on moments alone.
+    pub fn needs_scenarios(&self) -> bool {
+        match self {
+            Objective::MinCvar { .. } => true,
+            Objective::MinRisk { measure } => *measure != RiskMeasure::Variance,
+            _ => false,
+        }
+    }
 }
 
 /// An objective with constraints, ready to solve.
@@ -158,6 +177,23 @@ impl Optimizer {
         Optimizer::with(Objective::MinCvar { confidence })
     }
 
+    /// Minimum of any [`RiskMeasure`]: variance from moments
+    /// ([`solve`](Self::solve)), every other measure from return scenarios
+    /// ([`solve_scenarios`](Self::solve_scenarios)).
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// let r = Synthetic::params().assets(4).days(500).seed(3).generate()?.prices.returns(ReturnKind::Simple)?;
+    /// let a = Optimizer::min_risk(RiskMeasure::Cdar { beta: 0.95 }).solve_scenarios(&r)?;
+    /// let (name, cdar) = a.risk().expect("the minimum is reported");
+    /// assert_eq!(name, "CDaR (95 %)");
+    /// assert!(cdar > 0.0);
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
+    pub fn min_risk(measure: RiskMeasure) -> Self {
+        Optimizer::with(Objective::MinRisk { measure })
+    }
+
     /// Sets the constraints (default long-only, fully invested).
     pub fn constraints(mut self, c: Constraints) -> Self {
         self.constraints = c;
@@ -191,7 +227,7 @@ impl Optimizer {
         let sol = built.program.solve().map_err(|e| f.explain(e, x.moments, &self.constraints))?;
         let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), built.readout)?;
         if built.objective_is_risk {
-            a.set_cvar(sol.objective);
+            a.set_risk(f.risk_name(), sol.objective);
         }
         Ok(a)
     }

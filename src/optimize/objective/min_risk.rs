@@ -28,6 +28,10 @@ impl<R: Risk> Formulation for MinRisk<R> {
         format!("minimum {}", self.risk.name())
     }
 
+    fn risk_name(&self) -> String {
+        self.risk.name()
+    }
+
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         if !self.risk.in_return_units() {
             no_costs(c, &self.label())?;

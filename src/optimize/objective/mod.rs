@@ -75,6 +75,11 @@ pub(crate) trait Formulation {
         0.0
     }
 
+    /// The name of the risk measure the objective's value is, when it is one.
+    fn risk_name(&self) -> String {
+        String::new()
+    }
+
     /// Checks the objective's parameters and writes its program.
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built>;
 
@@ -99,6 +104,10 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
             })?;
             Box::new(min_risk::MinRisk::new(Cvar { scenarios, beta: *confidence }).reporting_risk())
         }
+        Objective::MinRisk { measure } => match measure.term(x.scenarios)? {
+            None => Box::new(min_risk::MinRisk::new(Variance(cov))),
+            Some(term) => Box::new(min_risk::MinRisk::new(term).reporting_risk()),
+        },
         Objective::MeanVariance { risk_aversion } => Box::new(utility::MeanVariance { risk_aversion: *risk_aversion }),
         Objective::TargetReturn { target } => Box::new(target_return::TargetReturn { target: *target }),
         Objective::TargetVolatility { target } => Box::new(target_volatility::TargetVolatility { target: *target }),

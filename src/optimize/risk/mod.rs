@@ -3,13 +3,174 @@
 //! them. A new risk measure is a new file here.
 
 mod cvar;
+mod deviation;
+mod drawdown;
 mod variance;
 
 pub(crate) use cvar::Cvar;
 pub(crate) use variance::Variance;
 
+use ndarray::ArrayView2;
+
 use super::problem::Program;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// A risk measure to minimise ([`Optimizer::min_risk`](super::Optimizer::min_risk)).
+/// Every measure but variance is computed on return scenarios — the rows of
+/// a returns panel, equally likely, in time order — so it is solved with
+/// [`solve_scenarios`](super::Optimizer::solve_scenarios). With portfolio
+/// returns $p_s = r_s^\top w$, their mean $\bar p$, and drawdowns
+/// $d_s$ of the uncompounded cumulative returns from the start:
+///
+/// | measure | $\rho(w)$ |
+/// |---|---|
+/// | `Variance` | $w^\top\Sigma w$ (from the moments) |
+/// | `MeanAbsoluteDeviation` | $\frac1S\sum_s\lvert p_s - \bar p\rvert$ |
+/// | `SemiDeviation` | $\sqrt{\frac{1}{S-1}\sum_s \min(p_s-\bar p, 0)^2}$ |
+/// | `FirstLowerPartialMoment` | $\frac1S\sum_s \max(\bar p - p_s, 0)$ |
+/// | `Cvar { beta }` | mean loss in the worst $1-\beta$ of scenarios |
+/// | `WorstRealization` | $\max_s(-p_s)$ |
+/// | `MaxDrawdown` | $\max_s d_s$ |
+/// | `AverageDrawdown` | $\frac1S\sum_s d_s$ |
+/// | `Cdar { beta }` | mean drawdown in the worst $1-\beta$ of scenarios |
+/// | `UlcerIndex` | $\sqrt{\frac1S\sum_s d_s^2}$ |
+///
+/// `beta` is the confidence level (0.95 means the worst 5 %).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum RiskMeasure {
+    /// Variance of the moments' covariance.
+    Variance,
+    /// Mean absolute deviation from the mean.
+    MeanAbsoluteDeviation,
+    /// Downside deviation below the mean (ddof 1).
+    SemiDeviation,
+    /// Mean shortfall below the mean.
+    FirstLowerPartialMoment,
+    /// Conditional value at risk at confidence `beta`.
+    Cvar {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
+    /// The largest loss of any scenario.
+    WorstRealization,
+    /// Largest drawdown of uncompounded cumulative returns.
+    MaxDrawdown,
+    /// Mean drawdown of uncompounded cumulative returns.
+    AverageDrawdown,
+    /// Conditional drawdown at risk at confidence `beta`.
+    Cdar {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
+    /// Root mean square drawdown.
+    UlcerIndex,
+}
+
+impl RiskMeasure {
+    /// The measure of a series of portfolio returns (in time order),
+    /// computed directly — what the optimiser's value is checked against.
+    pub fn of(&self, returns: &[f64]) -> f64 {
+        let s = returns.len() as f64;
+        let mean = returns.iter().sum::<f64>() / s;
+        let drawdowns = || {
+            let (mut c, mut peak) = (0.0f64, 0.0f64);
+            returns
+                .iter()
+                .map(move |r| {
+                    c += r;
+                    peak = peak.max(c);
+                    peak - c
+                })
+                .collect::<Vec<f64>>()
+        };
+        let tail_mean = |mut x: Vec<f64>, beta: f64| {
+            // Rockafellar–Uryasev at the optimal α (an order statistic).
+            x.sort_by(|a, b| b.total_cmp(a));
+            let k = (1.0 - beta) * s;
+            let whole = k.floor() as usize;
+            let head: f64 = x[..whole.min(x.len())].iter().sum();
+            let part = if whole < x.len() { (k - whole as f64) * x[whole] } else { 0.0 };
+            (head + part) / k
+        };
+        match *self {
+            RiskMeasure::Variance => returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (s - 1.0),
+            RiskMeasure::MeanAbsoluteDeviation => returns.iter().map(|r| (r - mean).abs()).sum::<f64>() / s,
+            RiskMeasure::SemiDeviation => {
+                (returns.iter().map(|r| (r - mean).min(0.0).powi(2)).sum::<f64>() / (s - 1.0)).sqrt()
+            }
+            RiskMeasure::FirstLowerPartialMoment => returns.iter().map(|r| (mean - r).max(0.0)).sum::<f64>() / s,
+            RiskMeasure::Cvar { beta } => tail_mean(returns.iter().map(|r| -r).collect(), beta),
+            RiskMeasure::WorstRealization => returns.iter().map(|r| -r).fold(f64::NEG_INFINITY, f64::max),
+            RiskMeasure::MaxDrawdown => drawdowns().into_iter().fold(0.0, f64::max),
+            RiskMeasure::AverageDrawdown => drawdowns().iter().sum::<f64>() / s,
+            RiskMeasure::Cdar { beta } => tail_mean(drawdowns(), beta),
+            RiskMeasure::UlcerIndex => (drawdowns().iter().map(|d| d * d).sum::<f64>() / s).sqrt(),
+        }
+    }
+
+    /// The measure's risk term on these scenarios (`None`: variance, from
+    /// the moments).
+    pub(crate) fn term<'a>(&self, scenarios: Option<ArrayView2<'a, f64>>) -> Result<Option<Box<dyn Risk + 'a>>> {
+        use deviation::{Deviation, Kind as D};
+        use drawdown::{Drawdown, Kind as Dd};
+        if *self == RiskMeasure::Variance {
+            return Ok(None);
+        }
+        let scenarios = scenarios.ok_or_else(|| {
+            Error::param(
+                "min_risk",
+                "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
+            )
+        })?;
+        if let RiskMeasure::Cvar { beta } | RiskMeasure::Cdar { beta } = *self {
+            if !(beta > 0.0 && beta < 1.0) {
+                return Err(Error::param("beta", format!("must be in (0, 1), got {beta}")));
+            }
+            let needed = (1.0 / (1.0 - beta)).ceil() as usize;
+            if scenarios.nrows() < needed {
+                return Err(Error::TooFewRows {
+                    operation: format!("a tail measure at confidence {beta} (at least 1/(1 − β) scenarios)"),
+                    needed,
+                    got: scenarios.nrows(),
+                });
+            }
+        }
+        if scenarios.nrows() < 2 {
+            return Err(Error::TooFewRows {
+                operation: "a scenario risk measure".into(),
+                needed: 2,
+                got: scenarios.nrows(),
+            });
+        }
+        let dev = |kind| Box::new(Deviation { scenarios, kind }) as Box<dyn Risk + 'a>;
+        let dd = |kind| Box::new(Drawdown { scenarios, kind }) as Box<dyn Risk + 'a>;
+        Ok(Some(match *self {
+            RiskMeasure::Variance => return Ok(None),
+            RiskMeasure::MeanAbsoluteDeviation => dev(D::MeanAbsolute),
+            RiskMeasure::SemiDeviation => dev(D::Semi),
+            RiskMeasure::FirstLowerPartialMoment => dev(D::LowerPartial),
+            RiskMeasure::WorstRealization => dev(D::Worst),
+            RiskMeasure::Cvar { beta } => Box::new(Cvar { scenarios, beta }),
+            RiskMeasure::MaxDrawdown => dd(Dd::Max),
+            RiskMeasure::AverageDrawdown => dd(Dd::Average),
+            RiskMeasure::Cdar { beta } => dd(Dd::Cdar { beta }),
+            RiskMeasure::UlcerIndex => dd(Dd::Ulcer),
+        }))
+    }
+}
+
+impl<R: Risk + ?Sized> Risk for Box<R> {
+    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+        (**self).add(p, n, scale)
+    }
+    fn in_return_units(&self) -> bool {
+        (**self).in_return_units()
+    }
+    fn name(&self) -> String {
+        (**self).name()
+    }
+}
 
 /// A convex risk measure of the weights $w = x_{0..n}$.
 pub(crate) trait Risk {

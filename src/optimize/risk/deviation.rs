@@ -1,0 +1,108 @@
+//! Deviation and tail measures of the portfolio's scenario returns
+//! $p_s = r_s^\top w$ ($S$ equally likely scenarios, sample mean
+//! $\bar p = \bar r^\top w$):
+//!
+//! | measure | $\rho(w)$ | written as |
+//! |---|---|---|
+//! | mean absolute deviation | $\frac1S\sum_s \lvert p_s - \bar p\rvert$ | $d_s \ge \pm(r_s - \bar r)^\top w$, LP |
+//! | semi-deviation | $\sqrt{\frac{1}{S-1}\sum_s \min(p_s - \bar p, 0)^2}$ | $v_s \ge (\bar r - r_s)^\top w$, $v \ge 0$, $\lVert v\rVert_2 \le \sqrt{S-1}\,t$ |
+//! | first lower partial moment | $\frac1S\sum_s \max(\bar p - p_s, 0)$ | $v_s \ge (\bar r - r_s)^\top w$, $v \ge 0$, LP |
+//! | worst realisation | $\max_s (-p_s)$ | $t \ge -r_s^\top w$, LP |
+
+use ndarray::{Array1, ArrayView2, Axis};
+
+use super::Risk;
+use crate::error::Result;
+use crate::optimize::problem::Program;
+
+/// Which deviation measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    MeanAbsolute,
+    Semi,
+    LowerPartial,
+    Worst,
+}
+
+/// A deviation measure of scenario returns (rows of simple returns).
+pub(crate) struct Deviation<'a> {
+    pub scenarios: ArrayView2<'a, f64>,
+    pub kind: Kind,
+}
+
+impl Deviation<'_> {
+    /// $(r_s - \bar r)^\top w$ as a row over the weights.
+    fn centred_rows(&self) -> impl Iterator<Item = Vec<(usize, f64)>> + '_ {
+        let mean: Array1<f64> =
+            self.scenarios.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(self.scenarios.ncols()));
+        self.scenarios.rows().into_iter().map(move |r| r.iter().zip(&mean).map(|(x, m)| x - m).enumerate().collect())
+    }
+}
+
+impl Risk for Deviation<'_> {
+    fn add(&self, p: &mut Program, _: usize, scale: f64) -> Result<()> {
+        let s = self.scenarios.nrows();
+        let neg = |row: &[(usize, f64)]| -> Vec<(usize, f64)> { row.iter().map(|&(i, v)| (i, -v)).collect() };
+        match self.kind {
+            Kind::MeanAbsolute => {
+                let d = p.vars(s);
+                for (k, row) in self.centred_rows().enumerate() {
+                    // d_k ≥ (r_k − r̄)·w and d_k ≥ −(r_k − r̄)·w.
+                    let mut up = row.clone();
+                    up.push((d + k, -1.0));
+                    p.le(up, 0.0);
+                    let mut down = neg(&row);
+                    down.push((d + k, -1.0));
+                    p.le(down, 0.0);
+                    p.lin(d + k, scale / s as f64);
+                }
+            }
+            Kind::Semi | Kind::LowerPartial => {
+                let v = p.vars(s);
+                for (k, row) in self.centred_rows().enumerate() {
+                    // v_k ≥ (r̄ − r_k)·w, v_k ≥ 0.
+                    let mut shortfall = neg(&row);
+                    shortfall.push((v + k, -1.0));
+                    p.le(shortfall, 0.0);
+                    p.le(vec![(v + k, -1.0)], 0.0);
+                }
+                if self.kind == Kind::LowerPartial {
+                    for k in 0..s {
+                        p.lin(v + k, scale / s as f64);
+                    }
+                } else {
+                    let t = p.var();
+                    p.lin(t, scale);
+                    let root = ((s as f64) - 1.0).max(1.0).sqrt();
+                    let mut cone = vec![(vec![(t, -root)], 0.0)];
+                    cone.extend((0..s).map(|k| (vec![(v + k, -1.0)], 0.0)));
+                    p.soc(cone);
+                }
+            }
+            Kind::Worst => {
+                let t = p.var();
+                p.lin(t, scale);
+                for r in self.scenarios.rows() {
+                    let mut row: Vec<(usize, f64)> = r.iter().enumerate().map(|(i, x)| (i, -x)).collect();
+                    row.push((t, -1.0));
+                    p.le(row, 0.0);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn in_return_units(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> String {
+        match self.kind {
+            Kind::MeanAbsolute => "mean absolute deviation",
+            Kind::Semi => "semi-deviation",
+            Kind::LowerPartial => "first lower partial moment",
+            Kind::Worst => "worst realisation",
+        }
+        .into()
+    }
+}

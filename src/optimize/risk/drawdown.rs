@@ -1,0 +1,117 @@
+//! Drawdown measures on **uncompounded** cumulative returns, as
+//! Riskfolio-Lib's and skfolio's optimisers define them: with portfolio
+//! scenario returns $p_s = r_s^\top w$ in time order, $c_s = \sum_{k\le s}
+//! p_k$ and the running peak $u_s = \max(0, c_1, \dots, c_s)$ (the start,
+//! 0, counts as a peak), the drawdown is $d_s = u_s - c_s \ge 0$:
+//!
+//! | measure | $\rho(w)$ |
+//! |---|---|
+//! | maximum drawdown | $\max_s d_s$ |
+//! | average drawdown | $\frac1S \sum_s d_s$ |
+//! | conditional drawdown at risk, CDaR$_\beta$ | $\min_\alpha \alpha + \frac{1}{(1-\beta)S}\sum_s \max(d_s - \alpha, 0)$ |
+//! | Ulcer index | $\sqrt{\frac1S \sum_s d_s^2}$ |
+//!
+//! Written with $c_s = c_{s-1} + r_s^\top w$ as equalities and
+//! $u_s \ge c_s$, $u_s \ge u_{s-1}$, $u_s \ge 0$, which is exact at the
+//! optimum because every measure grows with each $u_s$ (so the solver pushes
+//! $u_s$ down onto the running peak).
+
+use ndarray::ArrayView2;
+
+use super::Risk;
+use crate::error::{Error, Result};
+use crate::optimize::problem::Program;
+
+/// Which drawdown measure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Kind {
+    Max,
+    Average,
+    Cdar { beta: f64 },
+    Ulcer,
+}
+
+/// A drawdown measure of scenario returns in time order.
+pub(crate) struct Drawdown<'a> {
+    pub scenarios: ArrayView2<'a, f64>,
+    pub kind: Kind,
+}
+
+impl Risk for Drawdown<'_> {
+    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+        let s = self.scenarios.nrows();
+        let c = p.vars(s);
+        let u = p.vars(s);
+        for (k, r) in self.scenarios.rows().into_iter().enumerate() {
+            // c_k − c_{k−1} − r_k·w = 0.
+            let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -r[i])).collect();
+            row.push((c + k, 1.0));
+            if k > 0 {
+                row.push((c + k - 1, -1.0));
+            }
+            p.eq_raw(row, 0.0);
+            p.le(vec![(c + k, 1.0), (u + k, -1.0)], 0.0);
+            if k > 0 {
+                p.le(vec![(u + k - 1, 1.0), (u + k, -1.0)], 0.0);
+            } else {
+                p.le(vec![(u, -1.0)], 0.0);
+            }
+        }
+        let dd = |k: usize| vec![(u + k, 1.0), (c + k, -1.0)];
+        match self.kind {
+            Kind::Max => {
+                let t = p.var();
+                p.lin(t, scale);
+                for k in 0..s {
+                    let mut row = dd(k);
+                    row.push((t, -1.0));
+                    p.le(row, 0.0);
+                }
+            }
+            Kind::Average => {
+                for k in 0..s {
+                    p.lin(u + k, scale / s as f64);
+                    p.lin(c + k, -scale / s as f64);
+                }
+            }
+            Kind::Cdar { beta } => {
+                if !(beta > 0.0 && beta < 1.0) {
+                    return Err(Error::param("confidence", format!("must be in (0, 1), got {beta}")));
+                }
+                let alpha = p.var();
+                let z = p.vars(s);
+                p.lin(alpha, scale);
+                let w = scale / ((1.0 - beta) * s as f64);
+                for k in 0..s {
+                    p.lin(z + k, w);
+                    let mut row = dd(k);
+                    row.push((alpha, -1.0));
+                    row.push((z + k, -1.0));
+                    p.le(row, 0.0);
+                    p.le(vec![(z + k, -1.0)], 0.0);
+                }
+            }
+            Kind::Ulcer => {
+                let t = p.var();
+                p.lin(t, scale);
+                let mut cone = vec![(vec![(t, -(s as f64).sqrt())], 0.0)];
+                cone.extend((0..s).map(|k| (dd(k).into_iter().map(|(i, v)| (i, -v)).collect(), 0.0)));
+                p.soc(cone);
+            }
+        }
+        Ok(())
+    }
+
+    fn in_return_units(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> String {
+        match self.kind {
+            Kind::Max => "maximum drawdown".into(),
+            Kind::Average => "average drawdown".into(),
+            Kind::Cdar { beta } => format!("CDaR ({:.0} %)", beta * 100.0),
+            Kind::Ulcer => "Ulcer index".into(),
+        }
+    }
+}

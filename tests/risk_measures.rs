@@ -1,0 +1,103 @@
+//! Minimum-risk portfolios for every scenario risk measure: the optimiser's
+//! value equals the measure computed directly on the optimal portfolio's
+//! returns, no random long-only portfolio does better, and bad settings are
+//! refused with typed errors.
+#![cfg(feature = "optimize")]
+
+use assetalloc::prelude::*;
+use ndarray::Array1;
+use rand::{Rng, SeedableRng};
+
+const MEASURES: [RiskMeasure; 9] = [
+    RiskMeasure::MeanAbsoluteDeviation,
+    RiskMeasure::SemiDeviation,
+    RiskMeasure::FirstLowerPartialMoment,
+    RiskMeasure::Cvar { beta: 0.95 },
+    RiskMeasure::WorstRealization,
+    RiskMeasure::MaxDrawdown,
+    RiskMeasure::AverageDrawdown,
+    RiskMeasure::Cdar { beta: 0.95 },
+    RiskMeasure::UlcerIndex,
+];
+
+fn returns() -> Returns {
+    datasets::sp500().unwrap().tail(1001).unwrap().returns(ReturnKind::Simple).unwrap()
+}
+
+fn portfolio(r: &Returns, w: &Array1<f64>) -> Vec<f64> {
+    r.values().dot(w).to_vec()
+}
+
+#[test]
+fn every_measure_reports_its_own_value_and_nothing_random_beats_it() {
+    let r = returns();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let random: Vec<Array1<f64>> = (0..200)
+        .map(|_| {
+            let x: Array1<f64> = (0..r.n_assets()).map(|_| -rng.gen::<f64>().ln()).collect();
+            let s = x.sum();
+            x / s
+        })
+        .collect();
+    for m in MEASURES {
+        let a = Optimizer::min_risk(m).solve_scenarios(&r).unwrap();
+        let w = a.weights();
+        assert!((w.sum() - 1.0).abs() < 1e-8 && w.iter().all(|v| *v > -1e-8), "{m:?}: {w}");
+        let (_, reported) = a.risk().unwrap();
+        let direct = m.of(&portfolio(&r, w));
+        assert!(
+            (reported - direct).abs() <= 1e-8,
+            "{m:?}: solver {reported} vs direct {direct} (tolerance {:e})",
+            a.tolerance()
+        );
+        let best_random = random.iter().map(|x| m.of(&portfolio(&r, x))).fold(f64::INFINITY, f64::min);
+        assert!(direct <= best_random + 1e-12, "{m:?}: optimum {direct} vs a random portfolio's {best_random}");
+        let one_asset = (0..r.n_assets()).map(|j| m.of(&r.values().column(j).to_vec())).fold(f64::INFINITY, f64::min);
+        assert!(direct <= one_asset + 1e-12, "{m:?}: optimum {direct} vs the best single asset's {one_asset}");
+    }
+}
+
+#[test]
+fn min_risk_cvar_equals_min_cvar_and_variance_is_min_variance() {
+    let r = returns();
+    let a = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 }).solve_scenarios(&r).unwrap();
+    let b = Optimizer::min_cvar(0.95).solve_scenarios(&r).unwrap();
+    assert!((a.weights() - b.weights()).mapv(f64::abs).sum() < 1e-9);
+    assert_eq!(a.cvar(), b.cvar());
+    let m = Moments::sample().fit(&r).unwrap();
+    let v = Optimizer::min_risk(RiskMeasure::Variance).solve(&m).unwrap();
+    let mv = Optimizer::min_variance().solve(&m).unwrap();
+    assert_eq!(v.weights(), mv.weights());
+}
+
+#[test]
+fn drawdown_measures_follow_the_uncompounded_definition() {
+    // Cumulative 0.1, 0.05, 0.15, −0.05, 0.0: peaks 0.1, 0.1, 0.15, 0.15, 0.15.
+    let p = [0.1, -0.05, 0.1, -0.2, 0.05];
+    let dd = [0.0, 0.05, 0.0, 0.2, 0.15];
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    assert!(close(RiskMeasure::MaxDrawdown.of(&p), 0.2));
+    assert!(close(RiskMeasure::AverageDrawdown.of(&p), dd.iter().sum::<f64>() / 5.0));
+    assert!(close(RiskMeasure::UlcerIndex.of(&p), (dd.iter().map(|d| d * d).sum::<f64>() / 5.0).sqrt()));
+    // CDaR at 60 %: the mean of the worst 40 % (two of five) drawdowns.
+    assert!(close(RiskMeasure::Cdar { beta: 0.6 }.of(&p), (0.2 + 0.15) / 2.0));
+    // A fall from the start counts: the start is a peak.
+    assert!(close(RiskMeasure::MaxDrawdown.of(&[-0.1, 0.05]), 0.1));
+    assert!(close(RiskMeasure::WorstRealization.of(&p), 0.2));
+}
+
+#[test]
+fn bad_settings_are_named() {
+    let r = returns();
+    let named = |e: Error, want: &str| matches!(e, Error::InvalidParameter { ref name, .. } if name == want);
+    for beta in [0.0, 1.0, -0.5, f64::NAN] {
+        for m in [RiskMeasure::Cvar { beta }, RiskMeasure::Cdar { beta }] {
+            assert!(named(Optimizer::min_risk(m).solve_scenarios(&r).unwrap_err(), "beta"), "{m:?}");
+        }
+    }
+    let m = Moments::sample().fit(&r).unwrap();
+    assert!(named(Optimizer::min_risk(RiskMeasure::MaxDrawdown).solve(&m).unwrap_err(), "min_risk"));
+    let few = r.tail(50).unwrap();
+    let e = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.99 }).solve_scenarios(&few).unwrap_err();
+    assert!(matches!(e, Error::TooFewRows { needed: 100, got: 50, .. }), "{e}");
+}
