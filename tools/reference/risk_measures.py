@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Minimum-risk portfolios for every scenario risk measure, from skfolio.
+
+On the bundled S&P 500 (all 8,312 daily simple returns, long-only, fully
+invested), skfolio's MeanRisk(MINIMIZE_RISK) with Clarabel at tight
+tolerances gives the weights and the measure's value for each measure;
+writes tests/fixtures/risk_measures_reference.json, which
+tests/risk_measures.rs matches.
+
+    pip install skfolio==1.12.2
+    python3 tools/reference/risk_measures.py
+"""
+import json
+import pathlib
+
+import numpy as np
+import pandas as pd
+from skfolio import RiskMeasure
+from skfolio.optimization import MeanRisk, ObjectiveFunction
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MEASURES = {
+    "mad": RiskMeasure.MEAN_ABSOLUTE_DEVIATION,
+    "semi-deviation": RiskMeasure.SEMI_DEVIATION,
+    "flpm": RiskMeasure.FIRST_LOWER_PARTIAL_MOMENT,
+    "cvar": RiskMeasure.CVAR,
+    "worst": RiskMeasure.WORST_REALIZATION,
+    "max-drawdown": RiskMeasure.MAX_DRAWDOWN,
+    "average-drawdown": RiskMeasure.AVERAGE_DRAWDOWN,
+    "cdar": RiskMeasure.CDAR,
+    "ulcer": RiskMeasure.ULCER_INDEX,
+}
+TOL = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
+
+
+def main():
+    prices = pd.read_csv(ROOT / "data" / "sp500.csv", index_col=0, parse_dates=True)
+    returns = prices.pct_change().dropna()
+    out = {"assets": list(returns.columns), "rows": len(returns), "beta": 0.95, "measures": {}}
+    for name, measure in MEASURES.items():
+        model = MeanRisk(
+            objective_function=ObjectiveFunction.MINIMIZE_RISK,
+            risk_measure=measure,
+            cvar_beta=0.95,
+            cdar_beta=0.95,
+            solver="CLARABEL",
+            solver_params=TOL,
+        )
+        model.fit(returns)
+        ptf = model.predict(returns)
+        w = model.weights_
+        p = returns.to_numpy() @ w
+        out["measures"][name] = {
+            "weights": [float(x) for x in w],
+            "value": float(getattr(ptf, measure.value)),
+            "first_returns": [float(x) for x in p[:3]],
+        }
+        print(f"{name:18} {out['measures'][name]['value']:.8f}")
+    dest = ROOT / "tests" / "fixtures" / "risk_measures_reference.json"
+    dest.write_text(json.dumps(out, indent=1))
+    print(f"wrote {dest.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
