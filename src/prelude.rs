@@ -23,7 +23,9 @@ pub use crate::forecast::LstmStrategy;
 #[cfg(feature = "nn")]
 pub use crate::forecast::{Forecaster, ForecasterParams, Loss};
 #[cfg(feature = "optimize")]
-pub use crate::optimize::{Allocation, Constraints, Frontier, Objective, Optimizer, OutOfSample, RiskMeasure};
+pub use crate::optimize::{
+    Allocation, Constraints, Frontier, MeanRiskGoal, Objective, Optimizer, OutOfSample, RiskMeasure,
+};
 pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]
 pub use crate::rank::{RankPortfolio, Ranker, Ranking, TrainWindow};

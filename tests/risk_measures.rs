@@ -145,3 +145,81 @@ fn minimum_risk_matches_skfolio() {
         }
     }
 }
+
+fn random_portfolios(n: usize, count: usize, seed: u64) -> Vec<Array1<f64>> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let x: Array1<f64> = (0..n).map(|_| -rng.gen::<f64>().ln()).collect();
+            let s = x.sum();
+            x / s
+        })
+        .collect()
+}
+
+#[test]
+fn mean_risk_objectives_beat_every_feasible_alternative() {
+    let r = returns();
+    let mu = r.values().mean_axis(ndarray::Axis(0)).unwrap();
+    let others = random_portfolios(r.n_assets(), 300, 5);
+    for m in [
+        RiskMeasure::Cvar { beta: 0.95 },
+        RiskMeasure::Cdar { beta: 0.95 },
+        RiskMeasure::MeanAbsoluteDeviation,
+        RiskMeasure::UlcerIndex,
+    ] {
+        let risk = |w: &Array1<f64>| m.of(&portfolio(&r, w));
+        // Maximum ratio: no random portfolio, and not the minimum-risk one, has a higher ratio.
+        let best = Optimizer::max_ratio(m, 0.0).solve_scenarios(&r).unwrap();
+        let ratio = |w: &Array1<f64>| mu.dot(w) / risk(w);
+        let top = ratio(best.weights());
+        let min_risk = Optimizer::min_risk(m).solve_scenarios(&r).unwrap();
+        assert!(top >= ratio(min_risk.weights()) - 1e-9, "{m:?}");
+        for w in &others {
+            assert!(top >= ratio(w) - 1e-9, "{m:?}: a random portfolio's ratio {} beats {top}", ratio(w));
+        }
+        // Maximum utility at λ = 2.
+        let u = Optimizer::max_utility(m, 2.0).solve_scenarios(&r).unwrap();
+        let utility = |w: &Array1<f64>| mu.dot(w) - 2.0 * risk(w);
+        for w in others.iter().chain([min_risk.weights(), best.weights()]) {
+            assert!(utility(u.weights()) >= utility(w) - 1e-10, "{m:?}");
+        }
+        // Minimum risk at a target return halfway to the best asset's: the target binds.
+        let target = 0.5 * (mu.dot(min_risk.weights()) + mu.iter().cloned().fold(f64::MIN, f64::max));
+        let at = Optimizer::min_risk_at_return(m, target).solve_scenarios(&r).unwrap();
+        assert!(
+            (mu.dot(at.weights()) - target).abs() < 1e-8,
+            "{m:?}: return {} vs target {target}",
+            mu.dot(at.weights())
+        );
+        assert!((at.risk().unwrap().1 - risk(at.weights())).abs() < 1e-8);
+        for w in others.iter().filter(|w| mu.dot(*w) >= target) {
+            assert!(risk(at.weights()) <= risk(w) + 1e-10, "{m:?}");
+        }
+        // Maximum return under a cap halfway between the minimum and the target portfolio's risk: the cap binds.
+        let cap = 0.5 * (risk(min_risk.weights()) + risk(at.weights()));
+        let capped = Optimizer::max_return_at_risk(m, cap).solve_scenarios(&r).unwrap();
+        // Binding up to the interior-point tolerance (the Ulcer index is a cone).
+        assert!((risk(capped.weights()) - cap).abs() < 1e-7, "{m:?}: risk {} vs cap {cap}", risk(capped.weights()));
+        for w in others.iter().filter(|w| risk(w) <= cap) {
+            assert!(mu.dot(capped.weights()) >= mu.dot(w) - 1e-10, "{m:?}");
+        }
+    }
+}
+
+#[test]
+fn mean_risk_with_variance_is_the_classic_problem_and_bad_targets_are_named() {
+    let r = returns();
+    let m = Moments::sample().fit(&r).unwrap();
+    let a = Optimizer::max_ratio(RiskMeasure::Variance, 0.0).solve(&m).unwrap();
+    let b = Optimizer::max_sharpe(0.0).solve(&m).unwrap();
+    assert_eq!(a.weights(), b.weights());
+    let e = Optimizer::min_risk_at_return(RiskMeasure::Cdar { beta: 0.95 }, 1.0).solve_scenarios(&r).unwrap_err();
+    assert!(matches!(e, Error::Infeasible { ref constraint, .. } if constraint == "target return"), "{e}");
+    let e = Optimizer::max_return_at_risk(RiskMeasure::MaxDrawdown, 1e-6).solve_scenarios(&r).unwrap_err();
+    assert!(matches!(e, Error::Infeasible { ref constraint, .. } if constraint == "risk cap"), "{e}");
+    let e = Optimizer::max_return_at_risk(RiskMeasure::MaxDrawdown, -1.0).solve_scenarios(&r).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "risk cap"), "{e}");
+    let e = Optimizer::max_utility(RiskMeasure::Cvar { beta: 0.95 }, f64::NAN).solve_scenarios(&r).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "risk_aversion"), "{e}");
+}

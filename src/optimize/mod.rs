@@ -91,10 +91,44 @@ pub enum Objective {
         /// The measure.
         measure: RiskMeasure,
     },
+    /// Mean against any risk measure: maximum ratio, maximum utility,
+    /// minimum risk at a target return, or maximum return under a risk cap.
+    MeanRisk {
+        /// The measure.
+        measure: RiskMeasure,
+        /// What to optimise.
+        goal: MeanRiskGoal,
+    },
     /// Minimum conditional value at risk of scenario returns.
     MinCvar {
         /// Confidence level $\beta$, e.g. 0.95.
         confidence: f64,
+    },
+}
+
+/// What a mean–risk objective optimises (see [`Optimizer::max_ratio`] and
+/// its siblings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MeanRiskGoal {
+    /// Maximum (mean − risk-free) / risk.
+    MaxRatio {
+        /// Risk-free rate per period.
+        risk_free: f64,
+    },
+    /// Maximum mean − λ · risk.
+    MaxUtility {
+        /// λ ≥ 0.
+        risk_aversion: f64,
+    },
+    /// Minimum risk at a mean return of at least `target`.
+    MinRiskAtReturn {
+        /// Per-period target.
+        target: f64,
+    },
+    /// Maximum mean return with risk at most `cap`.
+    MaxReturnAtRisk {
+        /// The cap, in the measure's units.
+        cap: f64,
     },
 }
 
@@ -104,7 +138,7 @@ impl Objective {
     pub fn needs_scenarios(&self) -> bool {
         match self {
             Objective::MinCvar { .. } => true,
-            Objective::MinRisk { measure } => *measure != RiskMeasure::Variance,
+            Objective::MinRisk { measure } | Objective::MeanRisk { measure, .. } => *measure != RiskMeasure::Variance,
             _ => false,
         }
     }
@@ -192,6 +226,29 @@ impl Optimizer {
     /// ```
     pub fn min_risk(measure: RiskMeasure) -> Self {
         Optimizer::with(Objective::MinRisk { measure })
+    }
+
+    /// Maximum (mean − `risk_free`) / `measure` ratio, solved exactly in the
+    /// homogenised form (for variance: the maximum Sharpe ratio).
+    pub fn max_ratio(measure: RiskMeasure, risk_free: f64) -> Self {
+        Optimizer::with(Objective::MeanRisk { measure, goal: MeanRiskGoal::MaxRatio { risk_free } })
+    }
+
+    /// Maximum mean − `risk_aversion` × `measure` (for variance:
+    /// mean − λ·wᵀΣw).
+    pub fn max_utility(measure: RiskMeasure, risk_aversion: f64) -> Self {
+        Optimizer::with(Objective::MeanRisk { measure, goal: MeanRiskGoal::MaxUtility { risk_aversion } })
+    }
+
+    /// Minimum `measure` at a mean return of at least `target` per period.
+    pub fn min_risk_at_return(measure: RiskMeasure, target: f64) -> Self {
+        Optimizer::with(Objective::MeanRisk { measure, goal: MeanRiskGoal::MinRiskAtReturn { target } })
+    }
+
+    /// Maximum mean return with `measure` at most `cap` (for variance, a
+    /// cap on the variance: volatility ≤ √cap).
+    pub fn max_return_at_risk(measure: RiskMeasure, cap: f64) -> Self {
+        Optimizer::with(Objective::MeanRisk { measure, goal: MeanRiskGoal::MaxReturnAtRisk { cap } })
     }
 
     /// Sets the constraints (default long-only, fully invested).

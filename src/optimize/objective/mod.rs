@@ -4,6 +4,7 @@
 //! objective is a new file, not another arm of a long `match`.
 
 mod max_ratio;
+mod mean_risk;
 mod min_risk;
 mod risk_parity;
 mod target_return;
@@ -15,7 +16,7 @@ use ndarray::{Array1, ArrayView2};
 use super::constraints::Resolved;
 use super::problem::Program;
 use super::risk::{Cvar, Variance};
-use super::{Constraints, Objective};
+use super::{Constraints, MeanRiskGoal, Objective};
 use crate::error::{Error, Result};
 use crate::estimate::Moments;
 
@@ -107,6 +108,20 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
         Objective::MinRisk { measure } => match measure.term(x.scenarios)? {
             None => Box::new(min_risk::MinRisk::new(Variance(cov))),
             Some(term) => Box::new(min_risk::MinRisk::new(term).reporting_risk()),
+        },
+        Objective::MeanRisk { measure, goal } => match measure.term(x.scenarios)? {
+            // Variance has its own formulations: the quadratic form and the SOC cap.
+            None => match *goal {
+                MeanRiskGoal::MaxRatio { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free }),
+                MeanRiskGoal::MaxUtility { risk_aversion } => {
+                    Box::new(utility::MeanVariance { risk_aversion: 2.0 * risk_aversion })
+                }
+                MeanRiskGoal::MinRiskAtReturn { target } => Box::new(target_return::TargetReturn { target }),
+                MeanRiskGoal::MaxReturnAtRisk { cap } => {
+                    Box::new(target_volatility::TargetVolatility { target: cap.max(0.0).sqrt() })
+                }
+            },
+            Some(risk) => Box::new(mean_risk::MeanRisk { measure: *measure, risk, goal: *goal }),
         },
         Objective::MeanVariance { risk_aversion } => Box::new(utility::MeanVariance { risk_aversion: *risk_aversion }),
         Objective::TargetReturn { target } => Box::new(target_return::TargetReturn { target: *target }),

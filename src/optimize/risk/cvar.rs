@@ -10,7 +10,7 @@ use ndarray::ArrayView2;
 
 use super::Risk;
 use crate::error::{Error, Result};
-use crate::optimize::problem::Program;
+use crate::optimize::problem::{Program, Row};
 
 /// CVaR at confidence `beta` of the scenarios (rows of simple returns).
 pub(crate) struct Cvar<'a> {
@@ -19,7 +19,7 @@ pub(crate) struct Cvar<'a> {
 }
 
 impl Risk for Cvar<'_> {
-    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
         if !(self.beta > 0.0 && self.beta < 1.0) {
             return Err(Error::param("confidence", format!("must be in (0, 1), got {}", self.beta)));
         }
@@ -27,17 +27,17 @@ impl Risk for Cvar<'_> {
         let s = x.nrows();
         let alpha = p.var();
         let u = p.vars(s);
-        p.lin(alpha, scale);
-        let k = scale / ((1.0 - self.beta) * s as f64);
+        let k = 1.0 / ((1.0 - self.beta) * s as f64);
+        let mut value = vec![(alpha, 1.0)];
         for j in 0..s {
-            p.lin(u + j, k);
+            value.push((u + j, k));
             let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -x[[j, i]])).collect();
             row.push((alpha, -1.0));
             row.push((u + j, -1.0));
             p.le(row, 0.0);
             p.le(vec![(u + j, -1.0)], 0.0);
         }
-        Ok(())
+        Ok(value)
     }
 
     fn in_return_units(&self) -> bool {

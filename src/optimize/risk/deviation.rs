@@ -13,7 +13,7 @@ use ndarray::{Array1, ArrayView2, Axis};
 
 use super::Risk;
 use crate::error::Result;
-use crate::optimize::problem::Program;
+use crate::optimize::problem::{Program, Row};
 
 /// Which deviation measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +40,9 @@ impl Deviation<'_> {
 }
 
 impl Risk for Deviation<'_> {
-    fn add(&self, p: &mut Program, _: usize, scale: f64) -> Result<()> {
+    fn epigraph(&self, p: &mut Program, _: usize) -> Result<Row> {
         let s = self.scenarios.nrows();
+        let mut value = Vec::new();
         let neg = |row: &[(usize, f64)]| -> Vec<(usize, f64)> { row.iter().map(|&(i, v)| (i, -v)).collect() };
         match self.kind {
             Kind::MeanAbsolute => {
@@ -54,7 +55,7 @@ impl Risk for Deviation<'_> {
                     let mut down = neg(&row);
                     down.push((d + k, -1.0));
                     p.le(down, 0.0);
-                    p.lin(d + k, scale / s as f64);
+                    value.push((d + k, 1.0 / s as f64));
                 }
             }
             Kind::Semi | Kind::LowerPartial => {
@@ -67,12 +68,10 @@ impl Risk for Deviation<'_> {
                     p.le(vec![(v + k, -1.0)], 0.0);
                 }
                 if self.kind == Kind::LowerPartial {
-                    for k in 0..s {
-                        p.lin(v + k, scale / s as f64);
-                    }
+                    value.extend((0..s).map(|k| (v + k, 1.0 / s as f64)));
                 } else {
                     let t = p.var();
-                    p.lin(t, scale);
+                    value.push((t, 1.0));
                     let root = ((s as f64) - 1.0).max(1.0).sqrt();
                     let mut cone = vec![(vec![(t, -root)], 0.0)];
                     cone.extend((0..s).map(|k| (vec![(v + k, -1.0)], 0.0)));
@@ -81,7 +80,7 @@ impl Risk for Deviation<'_> {
             }
             Kind::Worst => {
                 let t = p.var();
-                p.lin(t, scale);
+                value.push((t, 1.0));
                 for r in self.scenarios.rows() {
                     let mut row: Vec<(usize, f64)> = r.iter().enumerate().map(|(i, x)| (i, -x)).collect();
                     row.push((t, -1.0));
@@ -89,7 +88,7 @@ impl Risk for Deviation<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(value)
     }
 
     fn in_return_units(&self) -> bool {

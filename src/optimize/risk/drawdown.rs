@@ -20,7 +20,7 @@ use ndarray::ArrayView2;
 
 use super::Risk;
 use crate::error::{Error, Result};
-use crate::optimize::problem::Program;
+use crate::optimize::problem::{Program, Row};
 
 /// Which drawdown measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,7 +38,7 @@ pub(crate) struct Drawdown<'a> {
 }
 
 impl Risk for Drawdown<'_> {
-    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
         let s = self.scenarios.nrows();
         let c = p.vars(s);
         let u = p.vars(s);
@@ -58,10 +58,11 @@ impl Risk for Drawdown<'_> {
             }
         }
         let dd = |k: usize| vec![(u + k, 1.0), (c + k, -1.0)];
+        let mut value = Vec::new();
         match self.kind {
             Kind::Max => {
                 let t = p.var();
-                p.lin(t, scale);
+                value.push((t, 1.0));
                 for k in 0..s {
                     let mut row = dd(k);
                     row.push((t, -1.0));
@@ -70,8 +71,8 @@ impl Risk for Drawdown<'_> {
             }
             Kind::Average => {
                 for k in 0..s {
-                    p.lin(u + k, scale / s as f64);
-                    p.lin(c + k, -scale / s as f64);
+                    value.push((u + k, 1.0 / s as f64));
+                    value.push((c + k, -1.0 / s as f64));
                 }
             }
             Kind::Cdar { beta } => {
@@ -80,10 +81,10 @@ impl Risk for Drawdown<'_> {
                 }
                 let alpha = p.var();
                 let z = p.vars(s);
-                p.lin(alpha, scale);
-                let w = scale / ((1.0 - beta) * s as f64);
+                value.push((alpha, 1.0));
+                let w = 1.0 / ((1.0 - beta) * s as f64);
                 for k in 0..s {
-                    p.lin(z + k, w);
+                    value.push((z + k, w));
                     let mut row = dd(k);
                     row.push((alpha, -1.0));
                     row.push((z + k, -1.0));
@@ -93,13 +94,13 @@ impl Risk for Drawdown<'_> {
             }
             Kind::Ulcer => {
                 let t = p.var();
-                p.lin(t, scale);
+                value.push((t, 1.0));
                 let mut cone = vec![(vec![(t, -(s as f64).sqrt())], 0.0)];
                 cone.extend((0..s).map(|k| (dd(k).into_iter().map(|(i, v)| (i, -v)).collect(), 0.0)));
                 p.soc(cone);
             }
         }
-        Ok(())
+        Ok(value)
     }
 
     fn in_return_units(&self) -> bool {

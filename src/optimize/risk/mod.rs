@@ -12,7 +12,7 @@ pub(crate) use variance::Variance;
 
 use ndarray::ArrayView2;
 
-use super::problem::Program;
+use super::problem::{Program, Row};
 use crate::error::{Error, Result};
 
 /// A risk measure to minimise ([`Optimizer::min_risk`](super::Optimizer::min_risk)).
@@ -164,6 +164,9 @@ impl<R: Risk + ?Sized> Risk for Box<R> {
     fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
         (**self).add(p, n, scale)
     }
+    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
+        (**self).epigraph(p, n)
+    }
     fn in_return_units(&self) -> bool {
         (**self).in_return_units()
     }
@@ -176,7 +179,18 @@ impl<R: Risk + ?Sized> Risk for Box<R> {
 pub(crate) trait Risk {
     /// Adds $\text{scale} \cdot \rho(w)$ to the objective (auxiliary
     /// variables and rows as the measure needs).
-    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()>;
+    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+        for (i, v) in self.epigraph(p, n)? {
+            p.lin(i, scale * v);
+        }
+        Ok(())
+    }
+
+    /// Writes the measure's auxiliary variables and rows, and returns a
+    /// linear expression $e^\top x$ with $e^\top x \ge \rho(w)$ at every
+    /// feasible point and equality at some, so minimising or capping it
+    /// minimises or caps $\rho$. Variance, a quadratic form, has none.
+    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row>;
 
     /// Whether the measure is in units of return per period, so that
     /// proportional costs (a return) can be charged beside it.

@@ -4,7 +4,7 @@ use ndarray::Array2;
 
 use super::Risk;
 use crate::error::Result;
-use crate::optimize::problem::Program;
+use crate::optimize::problem::{Program, Row};
 
 /// $w^\top\Sigma w$ for a covariance $\Sigma$.
 pub(crate) struct Variance<'a>(pub &'a Array2<f64>);
@@ -13,6 +13,13 @@ impl Risk for Variance<'_> {
     fn add(&self, p: &mut Program, _: usize, scale: f64) -> Result<()> {
         add_quadratic(p, self.0, 2.0 * scale);
         Ok(())
+    }
+
+    fn epigraph(&self, _: &mut Program, _: usize) -> Result<Row> {
+        Err(crate::error::Error::param(
+            "risk measure",
+            "variance is a quadratic form with no linear epigraph; cap volatility with target_volatility instead",
+        ))
     }
 
     fn in_return_units(&self) -> bool {

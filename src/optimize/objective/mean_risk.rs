@@ -1,0 +1,143 @@
+//! Mean–risk objectives for any scenario [`RiskMeasure`] $\rho$ (each
+//! written through the measure's linear epigraph, so one file serves every
+//! measure):
+//!
+//! | objective | problem |
+//! |---|---|
+//! | maximum ratio | $\max_{w\in\mathcal W} (\mu - r_f)^\top w / \rho(w)$, homogenised: $\min \rho(y)$ s.t. $(\mu - r_f)^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$, $w = y/\kappa$ (exact, as every measure here is positively homogeneous) |
+//! | maximum utility | $\max_{w\in\mathcal W} \mu^\top w - \lambda\rho(w) - c\lVert w - w^{prev}\rVert_1$ |
+//! | minimum risk at a target return | $\min \rho(w)$ s.t. $\mu^\top w - c\lVert w - w^{prev}\rVert_1 \ge r^*$ |
+//! | maximum return under a risk cap | $\max \mu^\top w - c\lVert w - w^{prev}\rVert_1$ s.t. $\rho(w) \le \bar\rho$ |
+//!
+//! $\mu$ is the scenarios' sample mean (the moments
+//! [`solve_scenarios`](crate::optimize::Optimizer::solve_scenarios) fits).
+
+use super::{charge_costs, constrained, no_costs, return_row, Built, Formulation, Inputs, Readout};
+use crate::error::{Error, Result};
+use crate::optimize::constraints::Resolved;
+use crate::optimize::problem::Program;
+use crate::optimize::risk::{Risk, RiskMeasure};
+use crate::optimize::MeanRiskGoal;
+
+pub(crate) struct MeanRisk<'a> {
+    pub measure: RiskMeasure,
+    pub risk: Box<dyn Risk + 'a>,
+    pub goal: MeanRiskGoal,
+}
+
+impl Formulation for MeanRisk<'_> {
+    fn label(&self) -> String {
+        let r = self.risk.name();
+        match self.goal {
+            MeanRiskGoal::MaxRatio { risk_free } => format!("maximum return / {r} (r_f = {risk_free})"),
+            MeanRiskGoal::MaxUtility { risk_aversion } => format!("maximum return − {risk_aversion} × {r}"),
+            MeanRiskGoal::MinRiskAtReturn { target } => format!("minimum {r} at return ≥ {target}"),
+            MeanRiskGoal::MaxReturnAtRisk { cap } => format!("maximum return at {r} ≤ {cap}"),
+        }
+    }
+
+    fn risk_free(&self) -> f64 {
+        match self.goal {
+            MeanRiskGoal::MaxRatio { risk_free } => risk_free,
+            _ => 0.0,
+        }
+    }
+
+    fn risk_name(&self) -> String {
+        self.risk.name()
+    }
+
+    fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
+        let m = x.moments;
+        let n = m.n_assets();
+        let finite = |name: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(Error::param(name, format!("must be finite, got {v}")))
+            }
+        };
+        match self.goal {
+            MeanRiskGoal::MaxRatio { risk_free } => {
+                finite("risk_free", risk_free)?;
+                no_costs(c, "a maximum ratio")?;
+                if c.allow_cash {
+                    return Err(Error::param("allow_cash", "is ambiguous with a maximum ratio; solve fully invested"));
+                }
+                let excess = m.mean().mapv(|v| v - risk_free);
+                if excess.iter().all(|&v| v <= 0.0) {
+                    return Err(Error::infeasible(
+                        "risk-free rate",
+                        format!(
+                            "no asset's mean return exceeds {risk_free}, so no long portfolio has a positive ratio"
+                        ),
+                    ));
+                }
+                let mut p = Program::new(n);
+                let kappa = p.var();
+                p.homogenize(kappa);
+                c.write(&mut p, n);
+                p.le(vec![(kappa, -1.0)], 0.0);
+                p.eq_raw((0..n).map(|i| (i, excess[i])).collect(), 1.0);
+                self.risk.add(&mut p, n, 1.0)?;
+                Ok(Built { program: p, readout: Readout::Scaled(kappa), objective_is_risk: false })
+            }
+            MeanRiskGoal::MaxUtility { risk_aversion } => {
+                if !(risk_aversion.is_finite() && risk_aversion >= 0.0) {
+                    return Err(Error::param("risk_aversion", format!("must be ≥ 0, got {risk_aversion}")));
+                }
+                let (mut p, t) = constrained(n, c);
+                self.risk.add(&mut p, n, risk_aversion)?;
+                for i in 0..n {
+                    p.lin(i, -m.mean()[i]);
+                }
+                charge_costs(&mut p, c, t, n);
+                Ok(Built::direct(p))
+            }
+            MeanRiskGoal::MinRiskAtReturn { target } => {
+                finite("target return", target)?;
+                let (mut p, t) = constrained(n, c);
+                p.le(return_row(m.mean(), c, t, n), -target);
+                self.risk.add(&mut p, n, 1.0)?;
+                Ok(Built { objective_is_risk: true, ..Built::direct(p) })
+            }
+            MeanRiskGoal::MaxReturnAtRisk { cap } => {
+                if !(cap.is_finite() && cap > 0.0) {
+                    return Err(Error::param("risk cap", format!("must be > 0, got {cap}")));
+                }
+                let (mut p, t) = constrained(n, c);
+                let value = self.risk.epigraph(&mut p, n)?;
+                p.le(value, cap);
+                for i in 0..n {
+                    p.lin(i, -m.mean()[i]);
+                }
+                charge_costs(&mut p, c, t, n);
+                Ok(Built::direct(p))
+            }
+        }
+    }
+
+    /// An infeasible target or cap names the measure and how far it is.
+    fn explain(&self, e: Error, m: &crate::estimate::Moments, constraints: &crate::optimize::Constraints) -> Error {
+        match (&e, self.goal) {
+            (Error::Solver { status, .. }, MeanRiskGoal::MinRiskAtReturn { target }) if status.is_infeasible() => {
+                match super::max_return(m, constraints) {
+                    Ok(best) => Error::infeasible(
+                        "target return",
+                        format!("{target} exceeds the highest achievable mean return {best:.6} under these constraints"),
+                    ),
+                    Err(_) => e,
+                }
+            }
+            (Error::Solver { status, .. }, MeanRiskGoal::MaxReturnAtRisk { cap }) if status.is_infeasible() => Error::infeasible(
+                "risk cap",
+                format!(
+                    "no portfolio under these constraints has {} ≤ {cap}; see the minimum with Optimizer::min_risk({:?})",
+                    self.risk.name(),
+                    self.measure
+                ),
+            ),
+            _ => e,
+        }
+    }
+}
