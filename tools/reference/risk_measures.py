@@ -3,7 +3,9 @@
 
 On the bundled S&P 500 (all 8,312 daily simple returns, long-only, fully
 invested), skfolio's MeanRisk(MINIMIZE_RISK) with Clarabel at tight
-tolerances gives the weights and the measure's value for each measure;
+tolerances gives the weights and the measure's value for each measure, and
+MAXIMIZE_RATIO and MINIMIZE_RISK at a target return the weights for
+variance, CVaR and CDaR;
 writes tests/fixtures/risk_measures_reference.json, which
 tests/risk_measures.rs matches.
 
@@ -56,6 +58,20 @@ def main():
             "first_returns": [float(x) for x in p[:3]],
         }
         print(f"{name:18} {out['measures'][name]['value']:.8f}")
+    # Maximum return/risk ratio, and minimum risk at a target mean return
+    # (halfway between the minimum-risk portfolio's mean and the best asset's).
+    out["ratio"], out["target"] = {}, {}
+    best_asset = float(returns.mean().max())
+    for name in ["variance", "cvar", "cdar"]:
+        measure = RiskMeasure.VARIANCE if name == "variance" else MEASURES[name]
+        common = dict(risk_measure=measure, cvar_beta=0.95, cdar_beta=0.95, solver="CLARABEL", solver_params=TOL)
+        ratio = MeanRisk(objective_function=ObjectiveFunction.MAXIMIZE_RATIO, risk_free_rate=0.0, **common).fit(returns)
+        out["ratio"][name] = [float(x) for x in ratio.weights_]
+        low = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, **common).fit(returns)
+        target = 0.5 * (float(returns.mean().to_numpy() @ low.weights_) + best_asset)
+        at = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, min_return=target, **common).fit(returns)
+        out["target"][name] = {"target": target, "weights": [float(x) for x in at.weights_]}
+        print(f"{name:18} ratio and target {target:.6f} done")
     dest = ROOT / "tests" / "fixtures" / "risk_measures_reference.json"
     dest.write_text(json.dumps(out, indent=1))
     print(f"wrote {dest.relative_to(ROOT)}")
