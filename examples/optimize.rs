@@ -4,9 +4,20 @@
 //! expected return, volatility and Sharpe of each portfolio, and the
 //! median wall time of each workload over `--repeat` runs (default 5).
 //!
+//!
+//! With `--objective` it solves one mean–risk problem on the returns as
+//! scenarios (per-period sample mean) and prints its weights by asset, the
+//! measure at the optimum and the time: `--objective min-risk | max-ratio |
+//! utility | target-return`, `--measure` one of variance, mad,
+//! semi-deviation, flpm, cvar, worst, max-drawdown, average-drawdown, cdar,
+//! ulcer, `--alpha` the tail probability of cvar and cdar (default 0.05),
+//! `--risk-aversion` for utility (default 1), `--target` the per-period mean
+//! return for target-return.
+//!
 //! ```text
 //! cargo run --release --example optimize -- data/sp500.csv
 //! cargo run --release --example optimize -- prices.csv --points 100 --repeat 11
+//! cargo run --release --example optimize -- data/sp500.csv --objective max-ratio --measure cdar --alpha 0.05
 //! ```
 use std::time::Instant;
 
@@ -62,6 +73,9 @@ fn run() -> Result<()> {
     let path = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "data/sp500.csv".into());
     let points = arg_value(&args, "--points", 100)?;
     let repeat = arg_value(&args, "--repeat", 5)?;
+    if let Some(objective) = cli::flag(&args, "--objective") {
+        return mean_risk(&path, objective, &args);
+    }
     let t_all = Instant::now();
     let (load_s, returns) = timed(repeat, || Prices::read_csv(&path)?.returns(ReturnKind::Simple))?;
     let (moments_s, m) = timed(repeat, || Ok(Moments::sample().fit(&returns)?.annualized()))?;
@@ -84,6 +98,44 @@ fn run() -> Result<()> {
         "max_sharpe": describe(&ms, ms_s),
         "frontier": {"points": points, "median_ms": 1e3 * f_s, "portfolios": frontier},
         "total_ms": 1e3 * t_all.elapsed().as_secs_f64(),
+    });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    Ok(())
+}
+
+/// One mean–risk problem on the file's returns as scenarios, as JSON.
+fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
+    let returns = Prices::read_csv(path)?.returns(ReturnKind::Simple)?;
+    let measure = RiskMeasure::from_name(
+        cli::flag(args, "--measure").unwrap_or("variance"),
+        cli::number(args, "--alpha", 0.05)?,
+    )?;
+    let optimizer = match objective {
+        "min-risk" => Optimizer::min_risk(measure),
+        "max-ratio" => Optimizer::max_ratio(measure, 0.0),
+        "utility" => Optimizer::max_utility(measure, cli::number(args, "--risk-aversion", 1.0)?),
+        "target-return" => Optimizer::min_risk_at_return(measure, cli::number(args, "--target", 0.0005)?),
+        other => {
+            return Err(Error::InvalidParameter {
+                name: "--objective".into(),
+                message: format!("{other:?} is not one of min-risk, max-ratio, utility, target-return"),
+            })
+        }
+    };
+    let t0 = Instant::now();
+    let a = optimizer.solve_scenarios(&returns)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let weights: serde_json::Map<String, Value> =
+        a.assets().iter().zip(a.weights().iter()).map(|(k, v)| (k.clone(), json!(v))).collect();
+    let p = returns.values().dot(a.weights());
+    let out = json!({
+        "objective": a.objective(),
+        "measure": format!("{measure:?}"),
+        "weights": weights,
+        "risk": measure.of(p.as_slice().unwrap_or(&[])),
+        "mean": p.mean(),
+        "solver_ms": 1e3 * a.solve_seconds(),
+        "total_ms": 1e3 * seconds,
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     Ok(())

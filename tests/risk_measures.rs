@@ -97,6 +97,14 @@ fn bad_settings_are_named() {
     }
     let m = Moments::sample().fit(&r).unwrap();
     assert!(named(Optimizer::min_risk(RiskMeasure::MaxDrawdown).solve(&m).unwrap_err(), "min_risk"));
+    for name in RiskMeasure::NAMES {
+        assert!(RiskMeasure::from_name(name, 0.05).is_ok(), "{name}");
+    }
+    assert_eq!(RiskMeasure::from_name("cdar", 0.05).unwrap(), RiskMeasure::Cdar { beta: 0.95 });
+    assert!(named(RiskMeasure::from_name("evar", 0.05).unwrap_err(), "measure"));
+    for alpha in [0.0, 1.0, f64::NAN] {
+        assert!(named(RiskMeasure::from_name("cvar", alpha).unwrap_err(), "alpha"));
+    }
     let few = r.tail(50).unwrap();
     let e = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.99 }).solve_scenarios(&few).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 100, got: 50, .. }), "{e}");

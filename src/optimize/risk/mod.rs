@@ -68,6 +68,48 @@ pub enum RiskMeasure {
 }
 
 impl RiskMeasure {
+    /// The names [`from_name`](Self::from_name) accepts.
+    pub const NAMES: [&'static str; 10] = [
+        "variance",
+        "mad",
+        "semi-deviation",
+        "flpm",
+        "cvar",
+        "worst",
+        "max-drawdown",
+        "average-drawdown",
+        "cdar",
+        "ulcer",
+    ];
+
+    /// The measure called `name` (one of [`NAMES`](Self::NAMES)); tail
+    /// measures (`cvar`, `cdar`) take the tail probability `alpha` in
+    /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α).
+    pub fn from_name(name: &str, alpha: f64) -> Result<RiskMeasure> {
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(Error::param("alpha", format!("must be in (0, 1), got {alpha}")));
+        }
+        let beta = 1.0 - alpha;
+        Ok(match name {
+            "variance" => RiskMeasure::Variance,
+            "mad" => RiskMeasure::MeanAbsoluteDeviation,
+            "semi-deviation" => RiskMeasure::SemiDeviation,
+            "flpm" => RiskMeasure::FirstLowerPartialMoment,
+            "cvar" => RiskMeasure::Cvar { beta },
+            "worst" => RiskMeasure::WorstRealization,
+            "max-drawdown" => RiskMeasure::MaxDrawdown,
+            "average-drawdown" => RiskMeasure::AverageDrawdown,
+            "cdar" => RiskMeasure::Cdar { beta },
+            "ulcer" => RiskMeasure::UlcerIndex,
+            other => {
+                return Err(Error::param(
+                    "measure",
+                    format!("{other:?} is not a risk measure; choose one of {}", RiskMeasure::NAMES.join(", ")),
+                ))
+            }
+        })
+    }
+
     /// The measure of a series of portfolio returns (in time order),
     /// computed directly — what the optimiser's value is checked against.
     pub fn of(&self, returns: &[f64]) -> f64 {
