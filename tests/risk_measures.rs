@@ -283,3 +283,37 @@ fn max_ratio_and_target_return_match_skfolio() {
         assert!(dw < 1e-4, "{name}: weights apart by {dw}");
     }
 }
+
+#[test]
+fn frontiers_for_scenario_measures() {
+    let r = returns();
+    let mu = r.values().mean_axis(ndarray::Axis(0)).unwrap();
+    for m in [RiskMeasure::Cvar { beta: 0.95 }, RiskMeasure::Cdar { beta: 0.95 }] {
+        let f = Frontier::params().points(8).measure(m).solve_scenarios(&r).unwrap();
+        assert_eq!(f.points.len(), 8);
+        let risk = |a: &Allocation| a.risk().unwrap().1;
+        let floor = risk(&f.min_variance);
+        let best = f.max_sharpe.as_ref().expect("a maximum ratio portfolio");
+        let best_ratio = mu.dot(best.weights()) / risk(best);
+        let mut last_mean = f64::NEG_INFINITY;
+        for a in &f.points {
+            let mean = mu.dot(a.weights());
+            assert!(mean > last_mean - 1e-12 && risk(a) >= floor - 1e-10, "{m:?}");
+            last_mean = mean;
+            assert!((risk(a) - m.of(&portfolio(&r, a.weights()))).abs() < 1e-8, "{m:?}: the point's reported risk");
+            assert!(mean / risk(a) <= best_ratio + 1e-9, "{m:?}: a frontier point beats the maximum ratio");
+        }
+        // A point equals the minimum risk at its target, solved on its own.
+        let k = 5;
+        let target = mu.dot(f.points[k].weights());
+        let alone = Optimizer::min_risk_at_return(m, target - 1e-12).solve_scenarios(&r).unwrap();
+        assert!((risk(&alone) - risk(&f.points[k])).abs() < 1e-8, "{m:?}");
+        assert!(
+            f.to_html().contains("frontier")
+                && f.plot_frontier().to_json().contains(&m.of(&[0.0, 0.0]).to_string()[..1])
+        );
+    }
+    let e =
+        Frontier::params().measure(RiskMeasure::MaxDrawdown).solve(&Moments::sample().fit(&r).unwrap()).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "min_risk"), "{e}");
+}

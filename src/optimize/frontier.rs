@@ -6,9 +6,10 @@ use plotly::common::{Marker, Mode};
 use plotly::layout::{Axis, Layout};
 use plotly::{Plot, Scatter};
 
+use super::objective::Inputs;
 use super::objective::{constrained, max_return, return_row, Readout};
 use super::problem::Session;
-use super::risk::{Risk, Variance};
+use super::risk::{Risk, RiskMeasure, Variance};
 use super::{Allocation, Constraints, Optimizer};
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
@@ -20,6 +21,7 @@ pub struct FrontierParams {
     points: usize,
     risk_free: f64,
     constraints: Constraints,
+    measure: RiskMeasure,
 }
 
 /// Points of the efficient frontier plus the minimum-variance, maximum-Sharpe
@@ -38,6 +40,8 @@ pub struct Frontier {
     /// asset beats the risk-free rate, so there is no maximum Sharpe).
     pub failures: Vec<(String, String)>,
     assets: Vec<(String, f64, f64)>,
+    /// The scenario measure traced, `None` for variance.
+    measure: Option<String>,
     seconds: f64,
 }
 
@@ -52,7 +56,12 @@ impl Frontier {
     /// # Ok::<(), assetalloc::Error>(())
     /// ```
     pub fn params() -> FrontierParams {
-        FrontierParams { points: 100, risk_free: 0.0, constraints: Constraints::long_only() }
+        FrontierParams {
+            points: 100,
+            risk_free: 0.0,
+            constraints: Constraints::long_only(),
+            measure: RiskMeasure::Variance,
+        }
     }
 
     /// Total wall time of all solves, seconds.
@@ -62,26 +71,29 @@ impl Frontier {
 
     /// Summary table: one row per tenth of the points plus the special portfolios.
     pub fn table(&self) -> Table {
+        let measure = self.measure.as_deref();
         let mut caption = format!(
-            "Efficient frontier · {} points · {:.1} ms of solves in total (in-sample moments)",
+            "{} frontier · {} points · {:.1} ms of solves in total (in-sample {})",
+            measure.map_or("Efficient".to_string(), |m| format!("Mean–{m}")),
             self.points.len(),
-            1e3 * self.seconds
+            1e3 * self.seconds,
+            if measure.is_some() { "scenarios" } else { "moments" },
         );
         for (name, why) in &self.failures {
             caption.push_str(&format!(" · no {name}: {why}"));
         }
-        let mut t = Table::new(["portfolio", "expected return", "volatility", "Sharpe"]).caption(caption);
+        let mut t =
+            Table::new(["portfolio", "expected return", "volatility", measure.unwrap_or("Sharpe")]).caption(caption);
         let mut row = |name: String, a: &Allocation| {
-            t.push(vec![
-                Cell::Text(name),
-                Cell::Pct(a.expected_return(), 2),
-                Cell::Pct(a.volatility(), 2),
-                Cell::Num(a.sharpe(), 3),
-            ]);
+            let last = match a.risk() {
+                Some((_, v)) => Cell::Pct(v, 3),
+                None => Cell::Num(a.sharpe(), 3),
+            };
+            t.push(vec![Cell::Text(name), Cell::Pct(a.expected_return(), 2), Cell::Pct(a.volatility(), 2), last]);
         };
-        row("minimum variance".into(), &self.min_variance);
+        row(format!("minimum {}", measure.unwrap_or("variance")), &self.min_variance);
         if let Some(a) = &self.max_sharpe {
-            row("maximum Sharpe".into(), a);
+            row(if measure.is_some() { "maximum ratio" } else { "maximum Sharpe" }.into(), a);
         }
         if let Some(a) = &self.risk_parity {
             row("risk parity".into(), a);
@@ -97,10 +109,12 @@ impl Frontier {
     /// volatility–return space.
     pub fn plot_frontier(&self) -> Plot {
         let pct = |v: f64| crate::plot::round6(100.0 * v);
+        // Volatility for the mean–variance frontier, else the measure itself.
+        let risk = |a: &Allocation| a.risk().map_or(a.volatility(), |r| r.1);
         let mut plot = Plot::new();
         plot.add_trace(
             Scatter::new(
-                self.points.iter().map(|a| pct(a.volatility())).collect(),
+                self.points.iter().map(|a| pct(risk(a))).collect(),
                 self.points.iter().map(|a| pct(a.expected_return())).collect(),
             )
             .mode(Mode::Lines)
@@ -125,7 +139,7 @@ impl Frontier {
         }
         for (name, a) in special {
             plot.add_trace(
-                Scatter::new(vec![pct(a.volatility())], vec![pct(a.expected_return())])
+                Scatter::new(vec![pct(risk(a))], vec![pct(a.expected_return())])
                     .mode(Mode::Markers)
                     .marker(Marker::new().size(13))
                     .name(name),
@@ -133,8 +147,11 @@ impl Frontier {
         }
         plot.set_layout(
             Layout::new()
-                .title("Efficient frontier (in-sample moments)")
-                .x_axis(Axis::new().title("volatility, %"))
+                .title(match &self.measure {
+                    None => "Efficient frontier (in-sample moments)".to_string(),
+                    Some(r) => format!("Mean–{r} frontier (in-sample scenarios)"),
+                })
+                .x_axis(Axis::new().title(format!("{}, %", self.measure.as_deref().unwrap_or("volatility"))))
                 .y_axis(Axis::new().title("expected return, %"))
                 .height(520),
         );
@@ -163,16 +180,47 @@ impl FrontierParams {
         self
     }
 
+    /// The risk measure the frontier minimises at each target return
+    /// (default variance); any measure other than variance is traced on
+    /// return scenarios with [`solve_scenarios`](Self::solve_scenarios).
+    pub fn measure(mut self, m: RiskMeasure) -> Self {
+        self.measure = m;
+        self
+    }
+
+    /// The frontier of a scenario risk measure on `returns` (simple
+    /// returns, equally likely rows; the mean is their sample mean): from
+    /// the minimum-risk portfolio's mean return to the highest achievable,
+    /// with the maximum return/risk ratio portfolio.
+    pub fn solve_scenarios(&self, returns: &crate::data::Returns) -> Result<Frontier> {
+        let m = Moments::sample().fit(returns)?;
+        let simple = returns.to_kind(crate::data::ReturnKind::Simple);
+        self.trace(&Inputs { moments: &m, scenarios: Some(simple.values()) })
+    }
+
     /// Traces the frontier from the minimum-variance return to the highest
     /// achievable return, in `points` equal steps. The points are shared
     /// among the cores; on each, one Clarabel solver is set up once and only
     /// the target in $b$ changes between its points.
     pub fn solve(&self, m: &Moments) -> Result<Frontier> {
+        self.trace(&Inputs { moments: m, scenarios: None })
+    }
+
+    fn trace(&self, x: &Inputs<'_>) -> Result<Frontier> {
+        let m = x.moments;
         if self.points < 2 {
             return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
         }
         let t0 = Instant::now();
-        let min_var = Optimizer::min_variance().constraints(self.constraints.clone()).solve(m)?;
+        let term = self.measure.term(x.scenarios)?;
+        let solve = |o: Optimizer| {
+            let o = o.constraints(self.constraints.clone());
+            match x.scenarios {
+                None => o.solve(m),
+                Some(_) => o.solve_on(x),
+            }
+        };
+        let min_var = solve(Optimizer::min_risk(self.measure))?;
         let hi = max_return(m, &self.constraints)?;
         let lo = min_var.expected_return();
         let n = m.n_assets();
@@ -180,7 +228,11 @@ impl FrontierParams {
         let (mut p, t) = constrained(n, &c);
         let k = p.le(return_row(m.mean(), &c, t, n), -lo);
         let pos = p.le_position(k);
-        Variance(m.cov()).add(&mut p, n, 1.0)?;
+        match &term {
+            None => Variance(m.cov()).add(&mut p, n, 1.0)?,
+            Some(risk) => risk.add(&mut p, n, 1.0)?,
+        }
+        let risk_name = term.as_ref().map(|r| r.name());
         let targets: Vec<f64> = (0..self.points)
             // Stop a hair short of the top: the maximum-return portfolio is
             // a vertex where the target row is only just feasible.
@@ -196,8 +248,13 @@ impl FrontierParams {
                 .map(|&target| {
                     session.set_b(pos, -target)?;
                     let sol = session.solve()?;
-                    let label = format!("minimum variance at return ≥ {target}");
-                    super::finish(label, m, &sol, &c, self.risk_free, Readout::Direct)
+                    let name = risk_name.clone().unwrap_or_else(|| "variance".into());
+                    let label = format!("minimum {name} at return ≥ {target}");
+                    let mut a = super::finish(label, m, &sol, &c, self.risk_free, Readout::Direct)?;
+                    if let Some(r) = &risk_name {
+                        a.set_risk(r.clone(), sol.objective);
+                    }
+                    Ok(a)
                 })
                 .collect()
         };
@@ -211,14 +268,23 @@ impl FrontierParams {
                 None
             }
         };
-        let max_sharpe = keep(
-            "maximum Sharpe",
-            Optimizer::max_sharpe(self.risk_free).constraints(self.constraints.clone()).solve(m),
-        );
-        let risk_parity =
-            if c.is_long_only_default() { keep("risk parity", Optimizer::risk_parity().solve(m)) } else { None };
-        let vol = m.volatility();
-        let assets = m.assets().iter().enumerate().map(|(i, a)| (a.clone(), m.mean()[i], vol[i])).collect();
+        let ratio = if term.is_none() { "maximum Sharpe" } else { "maximum ratio" };
+        let mut max_sharpe = keep(ratio, solve(Optimizer::max_ratio(self.measure, self.risk_free)));
+        if let (Some(a), Some(r), Some(name)) = (max_sharpe.as_mut(), x.scenarios, &risk_name) {
+            let value = self.measure.of(&r.dot(a.weights()).to_vec());
+            a.set_risk(name.clone(), value);
+        }
+        let risk_parity = if c.is_long_only_default() && term.is_none() {
+            keep("risk parity", Optimizer::risk_parity().solve(m))
+        } else {
+            None
+        };
+        // Each asset's own risk: volatility, or the measure of its scenarios.
+        let own: Vec<f64> = match x.scenarios {
+            Some(r) if term.is_some() => r.columns().into_iter().map(|col| self.measure.of(&col.to_vec())).collect(),
+            _ => m.volatility().to_vec(),
+        };
+        let assets = m.assets().iter().enumerate().map(|(i, a)| (a.clone(), m.mean()[i], own[i])).collect();
         Ok(Frontier {
             points,
             min_variance: min_var,
@@ -226,6 +292,7 @@ impl FrontierParams {
             risk_parity,
             failures,
             assets,
+            measure: risk_name,
             seconds: t0.elapsed().as_secs_f64(),
         })
     }
