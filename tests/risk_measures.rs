@@ -308,10 +308,7 @@ fn frontiers_for_scenario_measures() {
         let target = mu.dot(f.points[k].weights());
         let alone = Optimizer::min_risk_at_return(m, target - 1e-12).solve_scenarios(&r).unwrap();
         assert!((risk(&alone) - risk(&f.points[k])).abs() < 1e-8, "{m:?}");
-        assert!(
-            f.to_html().contains("frontier")
-                && f.plot_frontier().to_json().contains(&m.of(&[0.0, 0.0]).to_string()[..1])
-        );
+        assert!(f.to_html().contains("Mean–") && f.plot_frontier().to_json().contains("in-sample scenarios"));
     }
     let e =
         Frontier::params().measure(RiskMeasure::MaxDrawdown).solve(&Moments::sample().fit(&r).unwrap()).unwrap_err();
