@@ -303,6 +303,18 @@ fn frontiers_for_scenario_measures() {
             assert!((risk(a) - m.of(&portfolio(&r, a.weights()))).abs() < 1e-8, "{m:?}: the point's reported risk");
             assert!(mean / risk(a) <= best_ratio + 1e-9, "{m:?}: a frontier point beats the maximum ratio");
         }
+        // The points span the means from the minimum-risk portfolio's to the best asset's.
+        let top = mu.iter().cloned().fold(f64::MIN, f64::max);
+        let first = mu.dot(f.points[0].weights());
+        assert!(
+            (mu.dot(f.points[7].weights()) - top).abs() < 1e-6 * top.abs(),
+            "{m:?}: the last point reaches the top"
+        );
+        assert!((first - mu.dot(f.min_variance.weights())).abs() < 1e-9, "{m:?}");
+        for (i, a) in f.points.iter().enumerate() {
+            let want = first + (top - first) * i as f64 / 7.0;
+            assert!((mu.dot(a.weights()) - want).abs() < 1e-6 * top.abs(), "{m:?}: point {i} misses its target");
+        }
         // A point equals the minimum risk at its target, solved on its own.
         let k = 5;
         let target = mu.dot(f.points[k].weights());

@@ -227,11 +227,12 @@ impl FrontierParams {
         let c = self.constraints.resolve(m.assets())?;
         let (mut p, t) = constrained(n, &c);
         let k = p.le(return_row(m.mean(), &c, t, n), -lo);
-        let pos = p.le_position(k);
         match &term {
             None => Variance(m.cov()).add(&mut p, n, 1.0)?,
             Some(risk) => risk.add(&mut p, n, 1.0)?,
         }
+        // After the risk term: its equalities come first in b and move the row.
+        let pos = p.le_position(k);
         let risk_name = term.as_ref().map(|r| r.name());
         let targets: Vec<f64> = (0..self.points)
             // Stop a hair short of the top: the maximum-return portfolio is
