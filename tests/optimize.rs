@@ -384,3 +384,52 @@ fn out_of_sample_holding_matches_hand_computation_and_includes_1_over_n() {
     assert!((hand / mv.weights().sum() - got).abs() < 1e-9, "{hand} vs {got}");
     assert!(oos.to_html().contains("Out of sample"));
 }
+
+#[test]
+fn named_linear_constraints_hold_in_every_objective() {
+    let m = annual_sample();
+    let w = |a: &Allocation, name: &str| a.weight(name).unwrap();
+    let free = Optimizer::min_variance().solve(&m).unwrap();
+    assert!(w(&free, "AAPL") + w(&free, "MSFT") < 0.3, "the constraint below must bind");
+    let tilted =
+        Constraints::long_only().linear("tech ≥ 30 %", &[("AAPL", 1.0), ("MSFT", 1.0)], Relation::AtLeast, 0.3);
+    let a = Optimizer::min_variance().constraints(tilted).solve(&m).unwrap();
+    assert!((w(&a, "AAPL") + w(&a, "MSFT") - 0.3).abs() < 1e-8, "binding at the optimum");
+    let fixed = Constraints::long_only().linear("AAPL at 10 %", &[("AAPL", 1.0)], Relation::Equal, 0.1);
+    let a = Optimizer::max_sharpe(0.0).constraints(fixed).solve(&m).unwrap();
+    assert!((w(&a, "AAPL") - 0.1).abs() < 1e-8, "held in the homogenised max-Sharpe program too");
+    // A beta-like exposure cap with a scenario measure.
+    let r = returns().tail(750).unwrap();
+    let capped = Constraints::long_only().linear(
+        "exposure ≤ 0.8",
+        &[("AAPL", 2.0), ("AMD", 2.0), ("KO", 0.5)],
+        Relation::AtMost,
+        0.8,
+    );
+    let a = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 }).constraints(capped).solve_scenarios(&r).unwrap();
+    assert!(2.0 * w(&a, "AAPL") + 2.0 * w(&a, "AMD") + 0.5 * w(&a, "KO") <= 0.8 + 1e-8);
+    // Impossible within the bounds: named before solving.
+    let e = Optimizer::min_variance()
+        .constraints(Constraints::long_only().bounds(0.0, 0.2).linear(
+            "AAPL ≥ 50 %",
+            &[("AAPL", 1.0)],
+            Relation::AtLeast,
+            0.5,
+        ))
+        .solve(&m)
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Infeasible { ref constraint, .. } if constraint == "linear constraint AAPL ≥ 50 %"),
+        "{e}"
+    );
+    let e = Optimizer::min_variance()
+        .constraints(Constraints::long_only().linear("x", &[("ZZZ", 1.0)], Relation::AtMost, 1.0))
+        .solve(&m)
+        .unwrap_err();
+    assert!(matches!(e, Error::UnknownAsset { .. }), "{e}");
+    let e = Optimizer::min_variance()
+        .constraints(Constraints::long_only().linear("nan", &[("AAPL", f64::NAN)], Relation::AtMost, 1.0))
+        .solve(&m)
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "linear constraint"), "{e}");
+}

@@ -29,6 +29,32 @@ pub struct Constraints {
     pub(crate) previous: Option<Vec<f64>>,
     pub(crate) turnover: Option<f64>,
     pub(crate) cost_bps: f64,
+    pub(crate) linear: Vec<Linear>,
+}
+
+/// How a linear constraint's left side relates to its right side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// $a^\top w \le b$.
+    AtMost,
+    /// $a^\top w = b$.
+    Equal,
+    /// $a^\top w \ge b$.
+    AtLeast,
+}
+
+/// A named linear constraint $a^\top w \;(\le, =, \ge)\; b$ with
+/// coefficients by asset name (assets not named have coefficient 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linear {
+    /// Name shown in error messages, e.g. "beta to the index ≤ 1".
+    pub name: String,
+    /// Coefficients by asset name.
+    pub coefficients: Vec<(String, f64)>,
+    /// The relation.
+    pub relation: Relation,
+    /// The right-hand side.
+    pub rhs: f64,
 }
 
 /// Bounds on the total weight of a set of assets.
@@ -62,6 +88,7 @@ impl Constraints {
             previous: None,
             turnover: None,
             cost_bps: 0.0,
+            linear: Vec::new(),
         }
     }
 
@@ -92,6 +119,25 @@ impl Constraints {
             members: members.iter().map(|m| m.as_ref().to_string()).collect(),
             lower,
             upper,
+        });
+        self
+    }
+
+    /// A named linear constraint $a^\top w \;(\le, =, \ge)\; b$ with
+    /// coefficients by asset name, e.g. a beta to an index at most 1:
+    /// `.linear("beta ≤ 1", &[("AAPL", 1.2), ("KO", 0.6)], Relation::AtMost, 1.0)`.
+    pub fn linear<S: AsRef<str>>(
+        mut self,
+        name: &str,
+        coefficients: &[(S, f64)],
+        relation: Relation,
+        rhs: f64,
+    ) -> Self {
+        self.linear.push(Linear {
+            name: name.to_string(),
+            coefficients: coefficients.iter().map(|(a, c)| (a.as_ref().to_string(), *c)).collect(),
+            relation,
+            rhs,
         });
         self
     }
@@ -139,11 +185,13 @@ impl Constraints {
                 ));
             }
         }
+        let linear = self.linear_for(assets, &lower, &upper)?;
         Ok(Resolved {
             lower,
             upper,
             allow_cash: self.allow_cash,
             groups,
+            linear,
             leverage: self.leverage,
             previous: self.previous_for(assets.len())?,
             turnover: self.turnover,
@@ -247,6 +295,45 @@ impl Constraints {
         Ok(groups)
     }
 
+    /// Each linear constraint as a dense row with its relation and bound,
+    /// checked against what the per-asset bounds allow.
+    fn linear_for(&self, assets: &[String], lower: &[f64], upper: &[f64]) -> Result<Vec<(Vec<f64>, Relation, f64)>> {
+        let mut out = Vec::new();
+        for l in &self.linear {
+            let mut a = vec![0.0; assets.len()];
+            for (name, c) in &l.coefficients {
+                let j = assets.iter().position(|x| x == name).ok_or_else(|| Error::UnknownAsset {
+                    name: format!("{name} (in linear constraint {})", l.name),
+                    available: assets.to_vec(),
+                })?;
+                if !c.is_finite() {
+                    return Err(Error::param("linear constraint", format!("{}: coefficient of {name} is {c}", l.name)));
+                }
+                a[j] += c;
+            }
+            if !l.rhs.is_finite() {
+                return Err(Error::param("linear constraint", format!("{}: right-hand side is {}", l.name, l.rhs)));
+            }
+            // The range a·w can take within the per-asset bounds alone.
+            let lo: f64 = a.iter().zip(lower.iter().zip(upper)).map(|(c, (l, u))| (c * l).min(c * u)).sum();
+            let hi: f64 = a.iter().zip(lower.iter().zip(upper)).map(|(c, (l, u))| (c * l).max(c * u)).sum();
+            let tol = 1e-12 * (1.0 + l.rhs.abs());
+            let impossible = match l.relation {
+                Relation::AtMost => lo > l.rhs + tol,
+                Relation::AtLeast => hi < l.rhs - tol,
+                Relation::Equal => lo > l.rhs + tol || hi < l.rhs - tol,
+            };
+            if impossible {
+                return Err(Error::infeasible(
+                    format!("linear constraint {}", l.name),
+                    format!("within the weight bounds the left side ranges over [{lo:.6}, {hi:.6}], which cannot meet {:?} {}", l.relation, l.rhs),
+                ));
+            }
+            out.push((a, l.relation, l.rhs));
+        }
+        Ok(out)
+    }
+
     /// The previous weights, required when turnover is capped or costed.
     fn previous_for(&self, n: usize) -> Result<Option<Array1<f64>>> {
         if self.cost_bps < 0.0 || !self.cost_bps.is_finite() {
@@ -278,6 +365,7 @@ pub(crate) struct Resolved {
     pub upper: Vec<f64>,
     pub allow_cash: bool,
     pub groups: Vec<(Vec<usize>, f64, f64)>,
+    pub linear: Vec<(Vec<f64>, Relation, f64)>,
     pub leverage: Option<f64>,
     pub previous: Option<Array1<f64>>,
     pub turnover: Option<f64>,
@@ -309,6 +397,20 @@ impl Resolved {
             prog.le(idx.iter().map(|&i| (i, 1.0)).collect(), *hi);
             prog.le(idx.iter().map(|&i| (i, -1.0)).collect(), -*lo);
         }
+        for (a, relation, rhs) in &self.linear {
+            let row = || a.iter().enumerate().filter(|(_, c)| **c != 0.0).map(|(i, c)| (i, *c));
+            match relation {
+                Relation::AtMost => {
+                    prog.le(row().collect(), *rhs);
+                }
+                Relation::AtLeast => {
+                    prog.le(row().map(|(i, c)| (i, -c)).collect(), -*rhs);
+                }
+                Relation::Equal => {
+                    prog.eq(row().collect(), *rhs);
+                }
+            }
+        }
         if let Some(l) = self.leverage {
             let u = prog.vars(n);
             for i in 0..n {
@@ -336,6 +438,7 @@ impl Resolved {
     pub fn is_long_only_default(&self) -> bool {
         !self.allow_cash
             && self.groups.is_empty()
+            && self.linear.is_empty()
             && self.leverage.is_none()
             && self.turnover.is_none()
             && self.cost == 0.0

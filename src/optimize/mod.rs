@@ -41,7 +41,7 @@ mod problem;
 mod risk;
 
 pub use allocation::Allocation;
-pub use constraints::{Constraints, Group};
+pub use constraints::{Constraints, Group, Linear, Relation};
 pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
 pub use risk::RiskMeasure;
