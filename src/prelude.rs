@@ -24,7 +24,8 @@ pub use crate::forecast::LstmStrategy;
 pub use crate::forecast::{Forecaster, ForecasterParams, Loss};
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{
-    Allocation, Constraints, Frontier, MeanRiskGoal, Objective, Optimizer, OutOfSample, Relation, RiskMeasure,
+    Allocation, Benchmark, Constraints, Frontier, MeanRiskGoal, Objective, Optimizer, OutOfSample, Relation,
+    RiskMeasure,
 };
 pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]

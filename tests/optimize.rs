@@ -433,3 +433,71 @@ fn named_linear_constraints_hold_in_every_objective() {
         .unwrap_err();
     assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "linear constraint"), "{e}");
 }
+
+#[test]
+fn tracking_error_caps_hold_bind_and_collapse_to_the_benchmark() {
+    let m = annual_sample();
+    let names = m.assets().to_vec();
+    let bench: Vec<(String, f64)> = names.iter().map(|a| (a.clone(), 1.0 / names.len() as f64)).collect();
+    let b = Array1::from_elem(names.len(), 1.0 / names.len() as f64);
+    let te = |w: &Array1<f64>| {
+        let d = w - &b;
+        d.dot(&m.cov().dot(&d)).sqrt()
+    };
+    let free = Optimizer::mean_variance(5.0).solve(&m).unwrap();
+    assert!(te(free.weights()) > 0.03, "the cap below must bind");
+    let capped = Optimizer::mean_variance(5.0)
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(bench.clone()), 0.03))
+        .solve(&m)
+        .unwrap();
+    assert!((te(capped.weights()) - 0.03).abs() < 1e-7, "binds: {}", te(capped.weights()));
+    // A cap of 0: the benchmark itself.
+    let zero = Optimizer::min_variance()
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(bench.clone()), 0.0))
+        .solve(&m)
+        .unwrap();
+    assert!((zero.weights() - &b).mapv(f64::abs).fold(0.0f64, |a, x| a.max(*x)) < 1e-5, "{}", zero.weights());
+    // Against a benchmark return series, on scenarios: 1/N's own daily returns.
+    let r = returns().tail(750).unwrap();
+    let y: Vec<f64> = r.values().dot(&b).to_vec();
+    let daily = |w: &Array1<f64>| {
+        let d: Vec<f64> = r.values().dot(w).iter().zip(&y).map(|(p, q)| p - q).collect();
+        sample_std(&d)
+    };
+    let cap = 0.002;
+    let a = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 })
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Returns(y.clone()), cap))
+        .solve_scenarios(&r)
+        .unwrap();
+    assert!(daily(a.weights()) <= cap + 1e-8, "{}", daily(a.weights()));
+    let free = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 }).solve_scenarios(&r).unwrap();
+    assert!(daily(free.weights()) > cap, "the cap binds");
+    // Bad input, each named.
+    let e = Optimizer::min_variance()
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(vec![("ZZZ".into(), 1.0)]), 0.1))
+        .solve(&m)
+        .unwrap_err();
+    assert!(matches!(e, Error::UnknownAsset { .. }), "{e}");
+    let e = Optimizer::min_risk(RiskMeasure::MaxDrawdown)
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Returns(y[..10].to_vec()), 0.1))
+        .solve_scenarios(&r)
+        .unwrap_err();
+    assert!(matches!(e, Error::Shape(_)), "{e}");
+    let e = Optimizer::max_sharpe(0.0)
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(bench.clone()), 0.1))
+        .solve(&m)
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "tracking error"), "{e}");
+    let e = Optimizer::min_variance()
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(bench), -0.1))
+        .solve(&m)
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "tracking error"), "{e}");
+}
+
+/// Sample standard deviation (ddof 1).
+fn sample_std(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}

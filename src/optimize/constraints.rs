@@ -30,6 +30,20 @@ pub struct Constraints {
     pub(crate) turnover: Option<f64>,
     pub(crate) cost_bps: f64,
     pub(crate) linear: Vec<Linear>,
+    pub(crate) tracking: Option<(Benchmark, f64)>,
+}
+
+/// What a tracking-error cap measures against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Benchmark {
+    /// Benchmark weights by asset name (assets not named weigh 0): the
+    /// tracking error is $\sqrt{(w-b)^\top\Sigma(w-b)}$ with the
+    /// moments' covariance.
+    Weights(Vec<(String, f64)>),
+    /// The benchmark's return in each scenario (same rows as the returns
+    /// solved on): the tracking error is the standard deviation (ddof 1) of
+    /// $r_s^\top w - y_s$.
+    Returns(Vec<f64>),
 }
 
 /// How a linear constraint's left side relates to its right side.
@@ -89,6 +103,7 @@ impl Constraints {
             turnover: None,
             cost_bps: 0.0,
             linear: Vec::new(),
+            tracking: None,
         }
     }
 
@@ -142,6 +157,16 @@ impl Constraints {
         self
     }
 
+    /// Caps the tracking error against a [`Benchmark`] at `cap` (in the
+    /// moments' units for benchmark weights — annualised when they are —
+    /// and per period for a benchmark return series, solved on scenarios).
+    /// Not available with the ratio objectives (maximum Sharpe, maximum
+    /// ratio, maximum diversification) or risk parity.
+    pub fn tracking_error(mut self, benchmark: Benchmark, cap: f64) -> Self {
+        self.tracking = Some((benchmark, cap));
+        self
+    }
+
     /// Caps gross leverage $\sum_i |w_i| \le L$.
     pub fn max_leverage(mut self, gross: f64) -> Self {
         self.leverage = Some(gross);
@@ -186,12 +211,14 @@ impl Constraints {
             }
         }
         let linear = self.linear_for(assets, &lower, &upper)?;
+        let tracking = self.tracking_for(assets)?;
         Ok(Resolved {
             lower,
             upper,
             allow_cash: self.allow_cash,
             groups,
             linear,
+            tracking,
             leverage: self.leverage,
             previous: self.previous_for(assets.len())?,
             turnover: self.turnover,
@@ -334,6 +361,37 @@ impl Constraints {
         Ok(out)
     }
 
+    /// The benchmark resolved against the assets, and the cap.
+    fn tracking_for(&self, assets: &[String]) -> Result<Option<(Tracking, f64)>> {
+        let Some((benchmark, cap)) = &self.tracking else { return Ok(None) };
+        if !(cap.is_finite() && *cap >= 0.0) {
+            return Err(Error::param("tracking error", format!("the cap must be ≥ 0 and finite, got {cap}")));
+        }
+        let resolved = match benchmark {
+            Benchmark::Weights(w) => {
+                let mut b = Array1::zeros(assets.len());
+                for (name, v) in w {
+                    let j = assets.iter().position(|a| a == name).ok_or_else(|| Error::UnknownAsset {
+                        name: format!("{name} (in the tracking-error benchmark)"),
+                        available: assets.to_vec(),
+                    })?;
+                    if !v.is_finite() {
+                        return Err(Error::param("tracking error", format!("benchmark weight of {name} is {v}")));
+                    }
+                    b[j] += v;
+                }
+                Tracking::Weights(b)
+            }
+            Benchmark::Returns(y) => {
+                if let Some(v) = y.iter().find(|v| !v.is_finite()) {
+                    return Err(Error::param("tracking error", format!("benchmark return {v} is not finite")));
+                }
+                Tracking::Returns(y.clone())
+            }
+        };
+        Ok(Some((resolved, *cap)))
+    }
+
     /// The previous weights, required when turnover is capped or costed.
     fn previous_for(&self, n: usize) -> Result<Option<Array1<f64>>> {
         if self.cost_bps < 0.0 || !self.cost_bps.is_finite() {
@@ -358,6 +416,13 @@ impl Constraints {
     }
 }
 
+/// A benchmark resolved against the assets.
+#[derive(Debug, Clone)]
+pub(crate) enum Tracking {
+    Weights(Array1<f64>),
+    Returns(Vec<f64>),
+}
+
 /// Constraints with indices and per-asset bounds.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved {
@@ -366,6 +431,7 @@ pub(crate) struct Resolved {
     pub allow_cash: bool,
     pub groups: Vec<(Vec<usize>, f64, f64)>,
     pub linear: Vec<(Vec<f64>, Relation, f64)>,
+    pub tracking: Option<(Tracking, f64)>,
     pub leverage: Option<f64>,
     pub previous: Option<Array1<f64>>,
     pub turnover: Option<f64>,
@@ -439,6 +505,7 @@ impl Resolved {
         !self.allow_cash
             && self.groups.is_empty()
             && self.linear.is_empty()
+            && self.tracking.is_none()
             && self.leverage.is_none()
             && self.turnover.is_none()
             && self.cost == 0.0

@@ -221,11 +221,11 @@ impl FrontierParams {
             }
         };
         let min_var = solve(Optimizer::min_risk(self.measure))?;
-        let hi = max_return(m, &self.constraints)?;
+        let hi = max_return(x, &self.constraints)?;
         let lo = min_var.expected_return();
         let n = m.n_assets();
         let c = self.constraints.resolve(m.assets())?;
-        let (mut p, t) = constrained(n, &c);
+        let (mut p, t) = constrained(x, &c)?;
         let k = p.le(return_row(m.mean(), &c, t, n), -lo);
         match &term {
             None => Variance(m.cov()).add(&mut p, n, 1.0)?,

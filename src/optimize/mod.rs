@@ -41,7 +41,7 @@ mod problem;
 mod risk;
 
 pub use allocation::Allocation;
-pub use constraints::{Constraints, Group, Linear, Relation};
+pub use constraints::{Benchmark, Constraints, Group, Linear, Relation};
 pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
 pub use risk::RiskMeasure;
@@ -281,7 +281,7 @@ impl Optimizer {
         let c = self.constraints.resolve(x.moments.assets())?;
         let f = objective::formulation(&self.objective, x)?;
         let built = f.build(x, &c)?;
-        let sol = built.program.solve().map_err(|e| f.explain(e, x.moments, &self.constraints))?;
+        let sol = built.program.solve().map_err(|e| f.explain(e, x, &self.constraints))?;
         let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), built.readout)?;
         if built.objective_is_risk {
             a.set_risk(f.risk_name(), sol.objective);

@@ -7,7 +7,7 @@
 
 use ndarray::Array1;
 
-use super::{no_costs, Built, Formulation, Inputs, Readout};
+use super::{no_costs, no_tracking, Built, Formulation, Inputs, Readout};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Program;
@@ -28,6 +28,7 @@ impl Formulation for MaxSharpe {
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         no_costs(c, "maximum Sharpe")?;
+        no_tracking(c, "maximum Sharpe")?;
         if c.allow_cash {
             return Err(Error::param(
                 "allow_cash",
@@ -59,6 +60,7 @@ impl Formulation for MaxDiversification {
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         no_costs(c, "maximum diversification")?;
+        no_tracking(c, "maximum diversification")?;
         if c.allow_cash {
             return Err(Error::param("allow_cash", "is not supported with maximum diversification"));
         }

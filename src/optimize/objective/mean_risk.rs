@@ -12,7 +12,7 @@
 //! $\mu$ is the scenarios' sample mean (the moments
 //! [`solve_scenarios`](crate::optimize::Optimizer::solve_scenarios) fits).
 
-use super::{charge_costs, constrained, no_costs, return_row, Built, Formulation, Inputs, Readout};
+use super::{charge_costs, constrained, no_costs, no_tracking, return_row, Built, Formulation, Inputs, Readout};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Program;
@@ -61,6 +61,7 @@ impl Formulation for MeanRisk<'_> {
             MeanRiskGoal::MaxRatio { risk_free } => {
                 finite("risk_free", risk_free)?;
                 no_costs(c, "a maximum ratio")?;
+                no_tracking(c, "a maximum ratio")?;
                 if c.allow_cash {
                     return Err(Error::param("allow_cash", "is ambiguous with a maximum ratio; solve fully invested"));
                 }
@@ -86,7 +87,7 @@ impl Formulation for MeanRisk<'_> {
                 if !(risk_aversion.is_finite() && risk_aversion >= 0.0) {
                     return Err(Error::param("risk_aversion", format!("must be ≥ 0, got {risk_aversion}")));
                 }
-                let (mut p, t) = constrained(n, c);
+                let (mut p, t) = constrained(x, c)?;
                 self.risk.add(&mut p, n, risk_aversion)?;
                 for i in 0..n {
                     p.lin(i, -m.mean()[i]);
@@ -96,7 +97,7 @@ impl Formulation for MeanRisk<'_> {
             }
             MeanRiskGoal::MinRiskAtReturn { target } => {
                 finite("target return", target)?;
-                let (mut p, t) = constrained(n, c);
+                let (mut p, t) = constrained(x, c)?;
                 p.le(return_row(m.mean(), c, t, n), -target);
                 self.risk.add(&mut p, n, 1.0)?;
                 Ok(Built { objective_is_risk: true, ..Built::direct(p) })
@@ -105,7 +106,7 @@ impl Formulation for MeanRisk<'_> {
                 if !(cap.is_finite() && cap > 0.0) {
                     return Err(Error::param("risk cap", format!("must be > 0, got {cap}")));
                 }
-                let (mut p, t) = constrained(n, c);
+                let (mut p, t) = constrained(x, c)?;
                 let value = self.risk.epigraph(&mut p, n)?;
                 p.le(value, cap);
                 for i in 0..n {
@@ -118,7 +119,7 @@ impl Formulation for MeanRisk<'_> {
     }
 
     /// An infeasible target or cap names the measure and how far it is.
-    fn explain(&self, e: Error, m: &crate::estimate::Moments, constraints: &crate::optimize::Constraints) -> Error {
+    fn explain(&self, e: Error, m: &Inputs<'_>, constraints: &crate::optimize::Constraints) -> Error {
         match (&e, self.goal) {
             (Error::Solver { status, .. }, MeanRiskGoal::MinRiskAtReturn { target }) if status.is_infeasible() => {
                 match super::max_return(m, constraints) {

@@ -37,7 +37,7 @@ impl<R: Risk> Formulation for MinRisk<R> {
             no_costs(c, &self.label())?;
         }
         let n = x.moments.n_assets();
-        let (mut p, t) = constrained(n, c);
+        let (mut p, t) = constrained(x, c)?;
         self.risk.add(&mut p, n, 1.0)?;
         charge_costs(&mut p, c, t, n);
         Ok(Built { objective_is_risk: self.report, ..Built::direct(p) })

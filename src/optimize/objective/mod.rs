@@ -13,7 +13,7 @@ mod utility;
 
 use ndarray::{Array1, ArrayView2};
 
-use super::constraints::Resolved;
+use super::constraints::{Resolved, Tracking};
 use super::problem::Program;
 use super::risk::{Cvar, Variance};
 use super::{Constraints, MeanRiskGoal, Objective};
@@ -86,7 +86,7 @@ pub(crate) trait Formulation {
 
     /// Turns a solver failure into a message that says what to relax, where
     /// the objective knows better than the solver.
-    fn explain(&self, e: Error, _: &Moments, _: &Constraints) -> Error {
+    fn explain(&self, e: Error, _: &Inputs<'_>, _: &Constraints) -> Error {
         e
     }
 }
@@ -132,12 +132,61 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
     })
 }
 
-/// A program over the weights with the constraints written; the index of
-/// the first trade variable when trading enters.
-pub(crate) fn constrained(n: usize, c: &Resolved) -> (Program, Option<usize>) {
+/// A program over the weights with the constraints written — the
+/// tracking-error cap too, which needs the moments or the scenarios — and
+/// the index of the first trade variable when trading enters.
+pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, Option<usize>)> {
+    let n = x.moments.n_assets();
     let mut p = Program::new(n);
     let t = c.write(&mut p, n);
-    (p, t)
+    if let Some((benchmark, cap)) = &c.tracking {
+        let mut cone = vec![(vec![], *cap)];
+        match benchmark {
+            Tracking::Weights(b) => {
+                // ‖Lᵀ(w − b)‖ ≤ cap with Σ = LLᵀ.
+                let l = target_volatility::factor(x.moments.cov())?;
+                for k in 0..n {
+                    let lb: f64 = (k..n).map(|i| l[[i, k]] * b[i]).sum();
+                    cone.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), -lb));
+                }
+            }
+            Tracking::Returns(y) => {
+                let r = x.scenarios.ok_or_else(|| {
+                    Error::param(
+                        "tracking error",
+                        "against a return series needs scenarios: call .solve_scenarios(&returns)",
+                    )
+                })?;
+                let s = r.nrows();
+                if y.len() != s || s < 2 {
+                    return Err(Error::Shape(format!(
+                        "the tracking-error benchmark has {} returns for {s} scenarios (at least 2)",
+                        y.len()
+                    )));
+                }
+                let mean = r.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                let y_mean = y.iter().sum::<f64>() / s as f64;
+                let root = ((s - 1) as f64).sqrt();
+                cone[0].1 = cap * root;
+                for (row, ys) in r.rows().into_iter().zip(y) {
+                    cone.push(((0..n).map(|i| (i, -(row[i] - mean[i]))).collect(), -(ys - y_mean)));
+                }
+            }
+        }
+        p.soc(cone);
+    }
+    Ok((p, t))
+}
+
+/// Refuses a tracking-error cap where the program cannot hold it.
+pub(crate) fn no_tracking(c: &Resolved, what: &str) -> Result<()> {
+    if c.tracking.is_some() {
+        return Err(Error::param(
+            "tracking error",
+            format!("a cap is not supported with {what}; use a mean–risk or minimum-risk objective"),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses proportional costs for an objective with no return to charge
@@ -171,10 +220,11 @@ pub(crate) fn return_row(mu: &Array1<f64>, c: &Resolved, t: Option<usize>, n: us
 }
 
 /// The highest expected return reachable under the constraints (an LP).
-pub(crate) fn max_return(m: &Moments, constraints: &Constraints) -> Result<f64> {
+pub(crate) fn max_return(x: &Inputs<'_>, constraints: &Constraints) -> Result<f64> {
+    let m = x.moments;
     let n = m.n_assets();
     let c = constraints.resolve(m.assets())?;
-    let (mut p, t) = constrained(n, &c);
+    let (mut p, t) = constrained(x, &c)?;
     for i in 0..n {
         p.lin(i, -m.mean()[i]);
     }

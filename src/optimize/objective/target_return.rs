@@ -3,7 +3,6 @@
 
 use super::{constrained, max_return, return_row, Built, Formulation, Inputs};
 use crate::error::{Error, Result};
-use crate::estimate::Moments;
 use crate::optimize::constraints::Resolved;
 use crate::optimize::risk::{Risk, Variance};
 use crate::optimize::Constraints;
@@ -20,14 +19,14 @@ impl Formulation for TargetReturn {
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         let m = x.moments;
         let n = m.n_assets();
-        let (mut p, t) = constrained(n, c);
+        let (mut p, t) = constrained(x, c)?;
         p.le(return_row(m.mean(), c, t, n), -self.target);
         Variance(m.cov()).add(&mut p, n, 1.0)?;
         Ok(Built::direct(p))
     }
 
     /// An infeasible target names the highest achievable return.
-    fn explain(&self, e: Error, m: &Moments, constraints: &Constraints) -> Error {
+    fn explain(&self, e: Error, m: &Inputs<'_>, constraints: &Constraints) -> Error {
         match &e {
             Error::Solver { status, .. } if status.is_infeasible() => match max_return(m, constraints) {
                 Ok(best) => Error::infeasible(

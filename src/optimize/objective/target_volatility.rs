@@ -7,7 +7,6 @@ use ndarray::Array2;
 
 use super::{charge_costs, constrained, Built, Formulation, Inputs};
 use crate::error::{Error, Result};
-use crate::estimate::Moments;
 use crate::optimize::constraints::Resolved;
 use crate::optimize::{Constraints, Optimizer};
 
@@ -27,7 +26,7 @@ impl Formulation for TargetVolatility {
         }
         let m = x.moments;
         let n = m.n_assets();
-        let (mut p, t) = constrained(n, c);
+        let (mut p, t) = constrained(x, c)?;
         for i in 0..n {
             p.lin(i, -m.mean()[i]);
         }
@@ -42,10 +41,10 @@ impl Formulation for TargetVolatility {
     }
 
     /// An infeasible cap names the least volatility the constraints allow.
-    fn explain(&self, e: Error, m: &Moments, constraints: &Constraints) -> Error {
+    fn explain(&self, e: Error, x: &Inputs<'_>, constraints: &Constraints) -> Error {
         match &e {
             Error::Solver { status, .. } if status.is_infeasible() => {
-                match Optimizer::min_variance().constraints(constraints.clone()).solve(m) {
+                match Optimizer::min_variance().constraints(constraints.clone()).solve_on(x) {
                     Ok(floor) => Error::infeasible(
                         "target volatility",
                         format!(
@@ -63,7 +62,7 @@ impl Formulation for TargetVolatility {
 }
 
 /// Cholesky factor of $\Sigma$, with a tiny ridge if it is singular.
-fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
+pub(crate) fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
     if let Some(l) = crate::linalg::cholesky(cov.view()) {
         return Ok(l);
     }
