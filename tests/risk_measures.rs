@@ -326,3 +326,55 @@ fn frontiers_for_scenario_measures() {
         Frontier::params().measure(RiskMeasure::MaxDrawdown).solve(&Moments::sample().fit(&r).unwrap()).unwrap_err();
     assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "min_risk"), "{e}");
 }
+
+#[test]
+fn standard_deviation_is_the_classic_problem_through_a_cone() {
+    let r = returns();
+    let m = Moments::sample().fit(&r).unwrap();
+    let close =
+        |a: &Allocation, b: &Allocation| (a.weights() - b.weights()).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
+    // σ is flat at its minimum: a 1e-10 gap in σ leaves the weights free to
+    // about √(1e-10·σ²/λ_min) ≈ 1e-5, so they are compared at 5e-5 and the
+    // minima themselves at 1e-9.
+    let sd = Optimizer::min_risk(RiskMeasure::StandardDeviation).solve(&m).unwrap();
+    let mv = Optimizer::min_variance().solve(&m).unwrap();
+    assert!(close(&sd, &mv) < 5e-5, "{}", close(&sd, &mv));
+    assert!((sd.risk().unwrap().1 - mv.volatility()).abs() < 1e-9);
+    let ratio = Optimizer::max_ratio(RiskMeasure::StandardDeviation, 0.0).solve(&m).unwrap();
+    let sharpe = Optimizer::max_sharpe(0.0).solve(&m).unwrap();
+    assert!(close(&ratio, &sharpe) < 5e-5, "{}", close(&ratio, &sharpe));
+    assert!((ratio.sharpe() - sharpe.sharpe()).abs() < 1e-9 * sharpe.sharpe().abs());
+    let parity = Optimizer::risk_budgeting_for(RiskMeasure::StandardDeviation, None).solve(&m).unwrap();
+    let classic = Optimizer::risk_parity().solve(&m).unwrap();
+    assert!(close(&parity, &classic) < 5e-5, "{}", close(&parity, &classic));
+    // A volatility cap (per period) binds.
+    let cap = 1.2 * mv.volatility();
+    let capped = Optimizer::max_return_at_risk(RiskMeasure::StandardDeviation, cap).solve(&m).unwrap();
+    assert!((capped.volatility() - cap).abs() < 1e-9, "{} vs {cap}", capped.volatility());
+}
+
+#[test]
+fn cvar_risk_budgets_are_met_by_euler_contributions() {
+    let r = returns();
+    let beta = 0.95;
+    let budgets = vec![2.0; 5].into_iter().chain(vec![1.0; 15]).collect::<Vec<f64>>();
+    let total: f64 = budgets.iter().sum();
+    let a =
+        Optimizer::risk_budgeting_for(RiskMeasure::Cvar { beta }, Some(budgets.clone())).solve_scenarios(&r).unwrap();
+    let w = a.weights();
+    assert!((w.sum() - 1.0).abs() < 1e-9 && w.iter().all(|v| *v > 0.0));
+    // ∂CVaR/∂w_i: the mean of −r_i over the tail scenarios (the boundary one in part).
+    let p = portfolio(&r, w);
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let k = (1.0 - beta) * p.len() as f64;
+    let whole = k.floor() as usize;
+    let x = r.values();
+    let cvar = RiskMeasure::Cvar { beta }.of(&p);
+    for i in 0..20 {
+        let mut g: f64 = order[..whole].iter().map(|&s| -x[[s, i]]).sum();
+        g += (k - whole as f64) * -x[[order[whole], i]];
+        let share = w[i] * g / k / cvar;
+        assert!((share - budgets[i] / total).abs() < 1e-4, "asset {i}: share {share} vs budget {}", budgets[i] / total);
+    }
+}

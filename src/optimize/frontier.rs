@@ -212,7 +212,7 @@ impl FrontierParams {
             return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
         }
         let t0 = Instant::now();
-        let term = self.measure.term(x.scenarios)?;
+        let term = self.measure.term(m.cov(), x.scenarios)?;
         let solve = |o: Optimizer| {
             let o = o.constraints(self.constraints.clone());
             match x.scenarios {

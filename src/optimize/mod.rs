@@ -83,6 +83,13 @@ pub enum Objective {
         /// Risk budgets (default equal), positive, normalised to sum to 1.
         budgets: Option<Vec<f64>>,
     },
+    /// Risk budgeting for any measure (variance: as `RiskParity`).
+    RiskBudget {
+        /// The measure whose contributions are budgeted.
+        measure: RiskMeasure,
+        /// Risk budgets (default equal), positive, normalised to sum to 1.
+        budgets: Option<Vec<f64>>,
+    },
     /// Maximum diversification ratio $\sigma^\top w / \sqrt{w^\top\Sigma w}$.
     MaxDiversification,
     /// Minimum of a risk measure (scenario measures need
@@ -138,7 +145,11 @@ impl Objective {
     pub fn needs_scenarios(&self) -> bool {
         match self {
             Objective::MinCvar { .. } => true,
-            Objective::MinRisk { measure } | Objective::MeanRisk { measure, .. } => *measure != RiskMeasure::Variance,
+            Objective::MinRisk { measure }
+            | Objective::MeanRisk { measure, .. }
+            | Objective::RiskBudget { measure, .. } => {
+                !matches!(measure, RiskMeasure::Variance | RiskMeasure::StandardDeviation)
+            }
             _ => false,
         }
     }
@@ -226,6 +237,14 @@ impl Optimizer {
     /// ```
     pub fn min_risk(measure: RiskMeasure) -> Self {
         Optimizer::with(Objective::MinRisk { measure })
+    }
+
+    /// Risk contributions to `measure` in proportion to `budgets` (equal
+    /// when `None`: risk parity), long-only and fully invested, by the
+    /// log-barrier program; scenario measures need
+    /// [`solve_scenarios`](Self::solve_scenarios).
+    pub fn risk_budgeting_for(measure: RiskMeasure, budgets: Option<Vec<f64>>) -> Self {
+        Optimizer::with(Objective::RiskBudget { measure, budgets })
     }
 
     /// Maximum (mean − `risk_free`) / `measure` ratio, solved exactly in the

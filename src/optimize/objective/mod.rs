@@ -105,11 +105,11 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
             })?;
             Box::new(min_risk::MinRisk::new(Cvar { scenarios, beta: *confidence }).reporting_risk())
         }
-        Objective::MinRisk { measure } => match measure.term(x.scenarios)? {
+        Objective::MinRisk { measure } => match measure.term(cov, x.scenarios)? {
             None => Box::new(min_risk::MinRisk::new(Variance(cov))),
             Some(term) => Box::new(min_risk::MinRisk::new(term).reporting_risk()),
         },
-        Objective::MeanRisk { measure, goal } => match measure.term(x.scenarios)? {
+        Objective::MeanRisk { measure, goal } => match measure.term(cov, x.scenarios)? {
             // Variance has its own formulations: the quadratic form and the SOC cap.
             None => match *goal {
                 MeanRiskGoal::MaxRatio { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free }),
@@ -128,7 +128,10 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
         Objective::TargetVolatility { target } => Box::new(target_volatility::TargetVolatility { target: *target }),
         Objective::MaxSharpe { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free: *risk_free }),
         Objective::MaxDiversification => Box::new(max_ratio::MaxDiversification),
-        Objective::RiskParity { budgets } => Box::new(risk_parity::RiskParity { budgets: budgets.clone() }),
+        Objective::RiskParity { budgets } => Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: None }),
+        Objective::RiskBudget { measure, budgets } => {
+            Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: measure.term(cov, x.scenarios)? })
+        }
     })
 }
 
@@ -144,7 +147,7 @@ pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, Opti
         match benchmark {
             Tracking::Weights(b) => {
                 // ‖Lᵀ(w − b)‖ ≤ cap with Σ = LLᵀ.
-                let l = target_volatility::factor(x.moments.cov())?;
+                let l = super::risk::factor(x.moments.cov())?;
                 for k in 0..n {
                     let lb: f64 = (k..n).map(|i| l[[i, k]] * b[i]).sum();
                     cone.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), -lb));

@@ -3,8 +3,6 @@
 //! $\lVert L^\top w\rVert_2 \le \sigma^*$ with $\Sigma = LL^\top$ (a
 //! second-order cone).
 
-use ndarray::Array2;
-
 use super::{charge_costs, constrained, Built, Formulation, Inputs};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
@@ -31,7 +29,7 @@ impl Formulation for TargetVolatility {
             p.lin(i, -m.mean()[i]);
         }
         charge_costs(&mut p, c, t, n);
-        let l = factor(m.cov())?;
+        let l = crate::optimize::risk::factor(m.cov())?;
         let mut rows = vec![(vec![], target)];
         for k in 0..n {
             rows.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), 0.0));
@@ -59,18 +57,4 @@ impl Formulation for TargetVolatility {
             _ => e,
         }
     }
-}
-
-/// Cholesky factor of $\Sigma$, with a tiny ridge if it is singular.
-pub(crate) fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
-    if let Some(l) = crate::linalg::cholesky(cov.view()) {
-        return Ok(l);
-    }
-    let scale = cov.diag().iter().fold(0.0f64, |a, b| a.max(*b));
-    let mut r = cov.clone();
-    for i in 0..r.nrows() {
-        r[[i, i]] += 1e-12 * scale.max(f64::MIN_POSITIVE);
-    }
-    crate::linalg::cholesky(r.view())
-        .ok_or_else(|| Error::param("covariance", "cannot be factored; is it positive semidefinite?"))
 }

@@ -8,7 +8,7 @@ mod drawdown;
 mod variance;
 
 pub(crate) use cvar::Cvar;
-pub(crate) use variance::Variance;
+pub(crate) use variance::{factor, StdDev, Variance};
 
 use ndarray::ArrayView2;
 
@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 /// | measure | $\rho(w)$ |
 /// |---|---|
 /// | `Variance` | $w^\top\Sigma w$ (from the moments) |
+/// | `StandardDeviation` | $\sqrt{w^\top\Sigma w}$ (from the moments) |
 /// | `MeanAbsoluteDeviation` | $\frac1S\sum_s\lvert p_s - \bar p\rvert$ |
 /// | `SemiDeviation` | $\sqrt{\frac{1}{S-1}\sum_s \min(p_s-\bar p, 0)^2}$ |
 /// | `FirstLowerPartialMoment` | $\frac1S\sum_s \max(\bar p - p_s, 0)$ |
@@ -41,6 +42,8 @@ use crate::error::{Error, Result};
 pub enum RiskMeasure {
     /// Variance of the moments' covariance.
     Variance,
+    /// Standard deviation of the moments' covariance, $\sqrt{w^\top\Sigma w}$.
+    StandardDeviation,
     /// Mean absolute deviation from the mean.
     MeanAbsoluteDeviation,
     /// Downside deviation below the mean (ddof 1).
@@ -69,8 +72,9 @@ pub enum RiskMeasure {
 
 impl RiskMeasure {
     /// The names [`from_name`](Self::from_name) accepts.
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 11] = [
         "variance",
+        "std",
         "mad",
         "semi-deviation",
         "flpm",
@@ -92,6 +96,7 @@ impl RiskMeasure {
         let beta = 1.0 - alpha;
         Ok(match name {
             "variance" => RiskMeasure::Variance,
+            "std" => RiskMeasure::StandardDeviation,
             "mad" => RiskMeasure::MeanAbsoluteDeviation,
             "semi-deviation" => RiskMeasure::SemiDeviation,
             "flpm" => RiskMeasure::FirstLowerPartialMoment,
@@ -137,6 +142,7 @@ impl RiskMeasure {
         };
         match *self {
             RiskMeasure::Variance => returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (s - 1.0),
+            RiskMeasure::StandardDeviation => RiskMeasure::Variance.of(returns).sqrt(),
             RiskMeasure::MeanAbsoluteDeviation => returns.iter().map(|r| (r - mean).abs()).sum::<f64>() / s,
             RiskMeasure::SemiDeviation => {
                 (returns.iter().map(|r| (r - mean).min(0.0).powi(2)).sum::<f64>() / (s - 1.0)).sqrt()
@@ -153,11 +159,17 @@ impl RiskMeasure {
 
     /// The measure's risk term on these scenarios (`None`: variance, from
     /// the moments).
-    pub(crate) fn term<'a>(&self, scenarios: Option<ArrayView2<'a, f64>>) -> Result<Option<Box<dyn Risk + 'a>>> {
+    pub(crate) fn term<'a>(
+        &self,
+        cov: &'a ndarray::Array2<f64>,
+        scenarios: Option<ArrayView2<'a, f64>>,
+    ) -> Result<Option<Box<dyn Risk + 'a>>> {
         use deviation::{Deviation, Kind as D};
         use drawdown::{Drawdown, Kind as Dd};
-        if *self == RiskMeasure::Variance {
-            return Ok(None);
+        match self {
+            RiskMeasure::Variance => return Ok(None),
+            RiskMeasure::StandardDeviation => return Ok(Some(Box::new(StdDev(cov)))),
+            _ => {}
         }
         let scenarios = scenarios.ok_or_else(|| {
             Error::param(
@@ -188,7 +200,7 @@ impl RiskMeasure {
         let dev = |kind| Box::new(Deviation { scenarios, kind }) as Box<dyn Risk + 'a>;
         let dd = |kind| Box::new(Drawdown { scenarios, kind }) as Box<dyn Risk + 'a>;
         Ok(Some(match *self {
-            RiskMeasure::Variance => return Ok(None),
+            RiskMeasure::Variance | RiskMeasure::StandardDeviation => return Ok(None),
             RiskMeasure::MeanAbsoluteDeviation => dev(D::MeanAbsolute),
             RiskMeasure::SemiDeviation => dev(D::Semi),
             RiskMeasure::FirstLowerPartialMoment => dev(D::LowerPartial),
