@@ -8,9 +8,10 @@
 //! With `--objective` it solves one mean–risk problem on the returns as
 //! scenarios (per-period sample mean) and prints its weights by asset, the
 //! measure at the optimum and the time: `--objective min-risk | max-ratio |
-//! utility | target-return`, `--measure` one of variance, mad,
-//! semi-deviation, flpm, cvar, worst, max-drawdown, average-drawdown, cdar,
-//! ulcer, `--alpha` the tail probability of cvar and cdar (default 0.05),
+//! utility | target-return`, `--measure` one of variance, std, mad,
+//! semi-deviation, flpm, cvar, evar, worst, max-drawdown, average-drawdown,
+//! cdar, ulcer, `--alpha` the tail probability of cvar, evar and cdar
+//! (default 0.05),
 //! `--risk-aversion` for utility (default 1), `--target` the per-period mean
 //! return for target-return.
 //!

@@ -8,11 +8,12 @@ use assetalloc::prelude::*;
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 
-const MEASURES: [RiskMeasure; 9] = [
+const MEASURES: [RiskMeasure; 10] = [
     RiskMeasure::MeanAbsoluteDeviation,
     RiskMeasure::SemiDeviation,
     RiskMeasure::FirstLowerPartialMoment,
     RiskMeasure::Cvar { beta: 0.95 },
+    RiskMeasure::Evar { beta: 0.95 },
     RiskMeasure::WorstRealization,
     RiskMeasure::MaxDrawdown,
     RiskMeasure::AverageDrawdown,
@@ -127,6 +128,7 @@ fn minimum_risk_matches_skfolio() {
         ("semi-deviation", RiskMeasure::SemiDeviation),
         ("flpm", RiskMeasure::FirstLowerPartialMoment),
         ("cvar", RiskMeasure::Cvar { beta: 0.95 }),
+        ("evar", RiskMeasure::Evar { beta: 0.95 }),
         ("worst", RiskMeasure::WorstRealization),
         ("max-drawdown", RiskMeasure::MaxDrawdown),
         ("average-drawdown", RiskMeasure::AverageDrawdown),

@@ -5,6 +5,7 @@
 mod cvar;
 mod deviation;
 mod drawdown;
+mod evar;
 mod variance;
 
 pub(crate) use cvar::Cvar;
@@ -30,6 +31,7 @@ use crate::error::{Error, Result};
 /// | `SemiDeviation` | $\sqrt{\frac{1}{S-1}\sum_s \min(p_s-\bar p, 0)^2}$ |
 /// | `FirstLowerPartialMoment` | $\frac1S\sum_s \max(\bar p - p_s, 0)$ |
 /// | `Cvar { beta }` | mean loss in the worst $1-\beta$ of scenarios |
+/// | `Evar { beta }` | $\min_{z>0} z\ln\big(\frac{1}{(1-\beta)S}\sum_s e^{-p_s/z}\big)$ |
 /// | `WorstRealization` | $\max_s(-p_s)$ |
 /// | `MaxDrawdown` | $\max_s d_s$ |
 /// | `AverageDrawdown` | $\frac1S\sum_s d_s$ |
@@ -55,6 +57,11 @@ pub enum RiskMeasure {
         /// Confidence level in (0, 1).
         beta: f64,
     },
+    /// Entropic value at risk at confidence `beta` (exponential cones).
+    Evar {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
     /// The largest loss of any scenario.
     WorstRealization,
     /// Largest drawdown of uncompounded cumulative returns.
@@ -72,13 +79,14 @@ pub enum RiskMeasure {
 
 impl RiskMeasure {
     /// The names [`from_name`](Self::from_name) accepts.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "variance",
         "std",
         "mad",
         "semi-deviation",
         "flpm",
         "cvar",
+        "evar",
         "worst",
         "max-drawdown",
         "average-drawdown",
@@ -88,7 +96,8 @@ impl RiskMeasure {
 
     /// The measure called `name` (one of [`NAMES`](Self::NAMES)); tail
     /// measures (`cvar`, `cdar`) take the tail probability `alpha` in
-    /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α).
+    /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α); so does
+    /// `evar`.
     pub fn from_name(name: &str, alpha: f64) -> Result<RiskMeasure> {
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(Error::param("alpha", format!("must be in (0, 1), got {alpha}")));
@@ -101,6 +110,7 @@ impl RiskMeasure {
             "semi-deviation" => RiskMeasure::SemiDeviation,
             "flpm" => RiskMeasure::FirstLowerPartialMoment,
             "cvar" => RiskMeasure::Cvar { beta },
+            "evar" => RiskMeasure::Evar { beta },
             "worst" => RiskMeasure::WorstRealization,
             "max-drawdown" => RiskMeasure::MaxDrawdown,
             "average-drawdown" => RiskMeasure::AverageDrawdown,
@@ -149,6 +159,7 @@ impl RiskMeasure {
             }
             RiskMeasure::FirstLowerPartialMoment => returns.iter().map(|r| (mean - r).max(0.0)).sum::<f64>() / s,
             RiskMeasure::Cvar { beta } => tail_mean(returns.iter().map(|r| -r).collect(), beta),
+            RiskMeasure::Evar { beta } => evar::of(returns, beta),
             RiskMeasure::WorstRealization => returns.iter().map(|r| -r).fold(f64::NEG_INFINITY, f64::max),
             RiskMeasure::MaxDrawdown => drawdowns().into_iter().fold(0.0, f64::max),
             RiskMeasure::AverageDrawdown => drawdowns().iter().sum::<f64>() / s,
@@ -177,7 +188,7 @@ impl RiskMeasure {
                 "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
             )
         })?;
-        if let RiskMeasure::Cvar { beta } | RiskMeasure::Cdar { beta } = *self {
+        if let RiskMeasure::Cvar { beta } | RiskMeasure::Cdar { beta } | RiskMeasure::Evar { beta } = *self {
             if !(beta > 0.0 && beta < 1.0) {
                 return Err(Error::param("beta", format!("must be in (0, 1), got {beta}")));
             }
@@ -206,6 +217,7 @@ impl RiskMeasure {
             RiskMeasure::FirstLowerPartialMoment => dev(D::LowerPartial),
             RiskMeasure::WorstRealization => dev(D::Worst),
             RiskMeasure::Cvar { beta } => Box::new(Cvar { scenarios, beta }),
+            RiskMeasure::Evar { beta } => Box::new(evar::Evar { scenarios, beta }),
             RiskMeasure::MaxDrawdown => dd(Dd::Max),
             RiskMeasure::AverageDrawdown => dd(Dd::Average),
             RiskMeasure::Cdar { beta } => dd(Dd::Cdar { beta }),

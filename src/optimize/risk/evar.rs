@@ -1,0 +1,77 @@
+//! Entropic value at risk (Ahmadi-Javid 2012) of scenario returns: with
+//! losses $L_s = -r_s^\top w$ over $S$ equally likely scenarios and tail
+//! probability $\alpha = 1 - \beta$,
+//!
+//! $$ \mathrm{EVaR}_\alpha(w) = \min_{z > 0}\ z \ln\Big(\frac{1}{\alpha S}\sum_s e^{L_s/z}\Big), $$
+//!
+//! the tightest upper bound on CVaR obtainable from the Chernoff
+//! inequality. Written with exponential cones: $\min t + z\ln\frac{1}{\alpha S}$
+//! s.t. $z\,e^{(L_s - t)/z} \le u_s$ for each scenario and $\sum_s u_s \le z$.
+
+use ndarray::ArrayView2;
+
+use super::Risk;
+use crate::error::Result;
+use crate::optimize::problem::{Program, Row};
+
+/// EVaR at confidence `beta` of the scenarios (rows of simple returns).
+pub(crate) struct Evar<'a> {
+    pub scenarios: ArrayView2<'a, f64>,
+    pub beta: f64,
+}
+
+impl Risk for Evar<'_> {
+    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
+        let s = self.scenarios.nrows();
+        let t = p.var();
+        let z = p.var();
+        let u = p.vars(s);
+        for (k, r) in self.scenarios.rows().into_iter().enumerate() {
+            // (L_k − t, z, u_k) ∈ K_exp with L_k = −r_k·w.
+            let mut first: Vec<(usize, f64)> = (0..n).map(|i| (i, r[i])).collect();
+            first.push((t, 1.0));
+            p.exp([(first, 0.0), (vec![(z, -1.0)], 0.0), (vec![(u + k, -1.0)], 0.0)]);
+        }
+        let mut budget: Vec<(usize, f64)> = (0..s).map(|k| (u + k, 1.0)).collect();
+        budget.push((z, -1.0));
+        p.le(budget, 0.0);
+        let log = (1.0 / ((1.0 - self.beta) * s as f64)).ln();
+        Ok(vec![(t, 1.0), (z, log)])
+    }
+
+    fn in_return_units(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> String {
+        format!("EVaR ({:.0} %)", self.beta * 100.0)
+    }
+}
+
+/// EVaR of a series of returns, computed directly: the convex function of
+/// $\ln z$ minimised by golden-section search, with a stable log-sum-exp.
+pub(crate) fn of(returns: &[f64], beta: f64) -> f64 {
+    let s = returns.len() as f64;
+    let losses: Vec<f64> = returns.iter().map(|r| -r).collect();
+    let worst = losses.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let log_alpha_s = ((1.0 - beta) * s).ln();
+    let f = |log_z: f64| {
+        let z = log_z.exp();
+        let lse = worst / z + losses.iter().map(|l| ((l - worst) / z).exp()).sum::<f64>().ln();
+        z * (lse - log_alpha_s)
+    };
+    let scale = losses.iter().map(|l| l.abs()).fold(1e-12, f64::max);
+    let (mut a, mut b) = ((scale * 1e-8).ln(), (scale * 1e8).ln());
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    for _ in 0..300 {
+        if f(c) < f(d) {
+            b = d;
+        } else {
+            a = c;
+        }
+        c = b - g * (b - a);
+        d = a + g * (b - a);
+    }
+    f(0.5 * (a + b)).min(worst)
+}
