@@ -102,7 +102,7 @@ fn bad_settings_are_named() {
         assert!(RiskMeasure::from_name(name, 0.05).is_ok(), "{name}");
     }
     assert_eq!(RiskMeasure::from_name("cdar", 0.05).unwrap(), RiskMeasure::Cdar { beta: 0.95 });
-    assert!(named(RiskMeasure::from_name("evar", 0.05).unwrap_err(), "measure"));
+    assert!(named(RiskMeasure::from_name("value-at-risk", 0.05).unwrap_err(), "measure"));
     for alpha in [0.0, 1.0, f64::NAN] {
         assert!(named(RiskMeasure::from_name("cvar", alpha).unwrap_err(), "alpha"));
     }
