@@ -254,15 +254,7 @@ impl MomentsParams {
         )?;
         let (mean, cov, method) = match self.estimator {
             Estimator::Sample => {
-                if t <= n {
-                    return Err(Error::TooFewRows {
-                        operation: format!(
-                            "the sample covariance of {n} assets (it is singular with T ≤ N; use Moments::ledoit_wolf() to shrink it)"
-                        ),
-                        needed: n + 1,
-                        got: t,
-                    });
-                }
+                full_rank("sample", t, n)?;
                 let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
                 let xc = &x - &mean;
                 let cov = xc.t().dot(&xc) / (t as f64 - 1.0);
@@ -272,15 +264,7 @@ impl MomentsParams {
                 if !(halflife.is_finite() && halflife > 0.0) {
                     return Err(Error::param("halflife", format!("must be > 0, got {halflife}")));
                 }
-                if t <= n {
-                    return Err(Error::TooFewRows {
-                        operation: format!(
-                            "the EWMA covariance of {n} assets (it is singular with T ≤ N; use Moments::ledoit_wolf() to shrink it)"
-                        ),
-                        needed: n + 1,
-                        got: t,
-                    });
-                }
+                full_rank("EWMA", t, n)?;
                 let lambda = 0.5f64.powf(1.0 / halflife);
                 let mut w: Array1<f64> = (0..t).map(|i| lambda.powi((t - 1 - i) as i32)).collect();
                 let s = w.sum();
@@ -345,6 +329,21 @@ impl MomentsParams {
             method,
         })
     }
+}
+
+/// A covariance estimated from `t` rows of `n` assets is singular unless
+/// `t > n`.
+fn full_rank(what: &str, t: usize, n: usize) -> Result<()> {
+    if t <= n {
+        return Err(Error::TooFewRows {
+            operation: format!(
+                "the {what} covariance of {n} assets (it is singular with T ≤ N; use Moments::ledoit_wolf() to shrink it)"
+            ),
+            needed: n + 1,
+            got: t,
+        });
+    }
+    Ok(())
 }
 
 /// Shrinkage towards $\frac{\operatorname{tr}S}{N} I$; returns the matrix and $\delta$.

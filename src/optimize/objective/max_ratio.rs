@@ -70,13 +70,20 @@ impl Formulation for MaxDiversification {
 
 /// $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$.
 fn homogeneous(x: &Inputs<'_>, c: &Resolved, a: Array1<f64>) -> Result<Built> {
-    let n = x.moments.n_assets();
+    homogenised(x.moments.n_assets(), c, &a, &Variance(x.moments.cov()))
+}
+
+/// $\min \rho(y)$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$,
+/// read back as $w = y/\kappa$: the maximum of $a^\top w / \rho(w)$ for a
+/// positively homogeneous $\rho$ (variance enters as $y^\top\Sigma y$, whose
+/// square root is the homogeneous one).
+pub(crate) fn homogenised(n: usize, c: &Resolved, a: &Array1<f64>, risk: &dyn Risk) -> Result<Built> {
     let mut p = Program::new(n);
     let kappa = p.var();
     p.homogenize(kappa);
     c.write(&mut p, n);
     p.le(vec![(kappa, -1.0)], 0.0);
     p.eq_raw((0..n).map(|i| (i, a[i])).collect(), 1.0);
-    Variance(x.moments.cov()).add(&mut p, n, 1.0)?;
+    risk.add(&mut p, n, 1.0)?;
     Ok(Built { program: p, readout: Readout::Scaled(kappa), objective_is_risk: false })
 }

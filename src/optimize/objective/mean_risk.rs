@@ -12,10 +12,9 @@
 //! $\mu$ is the scenarios' sample mean (the moments
 //! [`solve_scenarios`](crate::optimize::Optimizer::solve_scenarios) fits).
 
-use super::{charge_costs, constrained, no_costs, no_tracking, return_row, Built, Formulation, Inputs, Readout};
+use super::{charge_costs, constrained, no_costs, no_tracking, return_row, Built, Formulation, Inputs};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
-use crate::optimize::problem::Program;
 use crate::optimize::risk::{Risk, RiskMeasure};
 use crate::optimize::MeanRiskGoal;
 
@@ -74,14 +73,7 @@ impl Formulation for MeanRisk<'_> {
                         ),
                     ));
                 }
-                let mut p = Program::new(n);
-                let kappa = p.var();
-                p.homogenize(kappa);
-                c.write(&mut p, n);
-                p.le(vec![(kappa, -1.0)], 0.0);
-                p.eq_raw((0..n).map(|i| (i, excess[i])).collect(), 1.0);
-                self.risk.add(&mut p, n, 1.0)?;
-                Ok(Built { program: p, readout: Readout::Scaled(kappa), objective_is_risk: false })
+                super::max_ratio::homogenised(n, c, &excess, self.risk.as_ref())
             }
             MeanRiskGoal::MaxUtility { risk_aversion } => {
                 if !(risk_aversion.is_finite() && risk_aversion >= 0.0) {
