@@ -31,16 +31,6 @@ fn main() {
     cli::main(run);
 }
 
-fn arg_value(args: &[String], name: &str, default: usize) -> Result<usize> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args.get(i + 1).and_then(|v| v.parse().ok()).ok_or_else(|| Error::InvalidParameter {
-            name: name.into(),
-            message: "needs a positive integer after it".into(),
-        }),
-    }
-}
-
 /// Median seconds of `repeat` runs of `f`, and its last result.
 fn timed<T>(repeat: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)> {
     let mut times = Vec::with_capacity(repeat);
@@ -72,8 +62,8 @@ fn describe(a: &Allocation, seconds: f64) -> Value {
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "data/sp500.csv".into());
-    let points = arg_value(&args, "--points", 100)?;
-    let repeat = arg_value(&args, "--repeat", 5)?;
+    let points: usize = cli::number(&args, "--points", 100)?;
+    let repeat: usize = cli::number(&args, "--repeat", 5)?;
     if let Some(objective) = cli::flag(&args, "--objective") {
         return mean_risk(&path, objective, &args);
     }

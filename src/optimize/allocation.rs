@@ -8,6 +8,15 @@ use plotly::{Bar, Plot};
 use crate::display::{Cell, Table};
 use crate::error::SolverStatus;
 use crate::estimate::Moments;
+use crate::optimize::RiskMeasure;
+
+/// The risk measure an allocation minimised, its name and its value.
+#[derive(Debug, Clone, PartialEq)]
+struct Reported {
+    measure: RiskMeasure,
+    name: String,
+    value: f64,
+}
 
 /// Named weights with their risk and return under the moments used.
 ///
@@ -24,7 +33,7 @@ pub struct Allocation {
     risk_free: f64,
     risk_contributions: Array1<f64>,
     turnover: Option<f64>,
-    risk: Option<(String, f64)>,
+    risk: Option<Reported>,
     annualized: bool,
     status: SolverStatus,
     tolerance: f64,
@@ -66,8 +75,8 @@ impl Allocation {
         }
     }
 
-    pub(crate) fn set_risk(&mut self, measure: String, value: f64) {
-        self.risk = Some((measure, value));
+    pub(crate) fn set_risk(&mut self, measure: RiskMeasure, name: String, value: f64) {
+        self.risk = Some(Reported { measure, name, value });
     }
 
     /// The same allocation under another label (shown in tables and
@@ -129,13 +138,13 @@ impl Allocation {
 
     /// Conditional value at risk (a loss, per period) for minimum-CVaR solves.
     pub fn cvar(&self) -> Option<f64> {
-        self.risk.as_ref().filter(|(m, _)| m.starts_with("CVaR")).map(|r| r.1)
+        self.risk.as_ref().filter(|r| matches!(r.measure, RiskMeasure::Cvar { .. })).map(|r| r.value)
     }
 
     /// The risk measure a minimum-risk solve minimised, and its value at the
     /// optimum (per period, in return units).
     pub fn risk(&self) -> Option<(&str, f64)> {
-        self.risk.as_ref().map(|(m, v)| (m.as_str(), *v))
+        self.risk.as_ref().map(|r| (r.name.as_str(), r.value))
     }
 
     /// The solver's status (always solved: other outcomes are errors).
@@ -173,7 +182,7 @@ impl Allocation {
         if let Some(t) = self.turnover {
             caption.push_str(&format!(" · turnover {:.1}%", 100.0 * t));
         }
-        if let Some((name, c)) = &self.risk {
+        if let Some(Reported { name, value: c, .. }) = &self.risk {
             caption.push_str(&format!(" · {name} {:.3}%", 100.0 * c));
         }
         caption.push_str(&format!(

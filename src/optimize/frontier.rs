@@ -213,13 +213,7 @@ impl FrontierParams {
         }
         let t0 = Instant::now();
         let term = self.measure.term(m.cov(), x.scenarios)?;
-        let solve = |o: Optimizer| {
-            let o = o.constraints(self.constraints.clone());
-            match x.scenarios {
-                None => o.solve(m),
-                Some(_) => o.solve_on(x),
-            }
-        };
+        let solve = |o: Optimizer| o.constraints(self.constraints.clone()).solve_on(x);
         let min_var = solve(Optimizer::min_risk(self.measure))?;
         let hi = max_return(x, &self.constraints)?;
         let lo = min_var.expected_return();
@@ -253,7 +247,7 @@ impl FrontierParams {
                     let label = format!("minimum {name} at return ≥ {target}");
                     let mut a = super::finish(label, m, &sol, &c, self.risk_free, Readout::Direct)?;
                     if let Some(r) = &risk_name {
-                        a.set_risk(r.clone(), sol.objective);
+                        a.set_risk(self.measure, r.clone(), sol.objective);
                     }
                     Ok(a)
                 })
@@ -273,7 +267,7 @@ impl FrontierParams {
         let mut max_sharpe = keep(ratio, solve(Optimizer::max_ratio(self.measure, self.risk_free)));
         if let (Some(a), Some(r), Some(name)) = (max_sharpe.as_mut(), x.scenarios, &risk_name) {
             let value = self.measure.of(&r.dot(a.weights()).to_vec());
-            a.set_risk(name.clone(), value);
+            a.set_risk(self.measure, name.clone(), value);
         }
         let risk_parity = if c.is_long_only_default() && term.is_none() {
             keep("risk parity", Optimizer::risk_parity().solve(m))

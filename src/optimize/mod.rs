@@ -140,18 +140,21 @@ pub enum MeanRiskGoal {
 }
 
 impl Objective {
+    /// The risk measure the objective is about, if it names one.
+    pub(crate) fn measure(&self) -> Option<RiskMeasure> {
+        match self {
+            Objective::MinCvar { confidence } => Some(RiskMeasure::Cvar { beta: *confidence }),
+            Objective::MinRisk { measure }
+            | Objective::MeanRisk { measure, .. }
+            | Objective::RiskBudget { measure, .. } => Some(*measure),
+            _ => None,
+        }
+    }
+
     /// Whether the objective is computed on return scenarios (solve it with
     /// [`Optimizer::solve_scenarios`]) rather than on moments alone.
     pub fn needs_scenarios(&self) -> bool {
-        match self {
-            Objective::MinCvar { .. } => true,
-            Objective::MinRisk { measure }
-            | Objective::MeanRisk { measure, .. }
-            | Objective::RiskBudget { measure, .. } => {
-                !matches!(measure, RiskMeasure::Variance | RiskMeasure::StandardDeviation)
-            }
-            _ => false,
-        }
+        self.measure().is_some_and(|m| !matches!(m, RiskMeasure::Variance | RiskMeasure::StandardDeviation))
     }
 }
 
@@ -302,8 +305,8 @@ impl Optimizer {
         let built = f.build(x, &c)?;
         let sol = built.program.solve().map_err(|e| f.explain(e, x, &self.constraints))?;
         let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), built.readout)?;
-        if built.objective_is_risk {
-            a.set_risk(f.risk_name(), sol.objective);
+        if let (true, Some(measure)) = (built.objective_is_risk, self.objective.measure()) {
+            a.set_risk(measure, f.risk_name(), sol.objective);
         }
         Ok(a)
     }

@@ -15,7 +15,7 @@ use ndarray::{Array1, ArrayView2};
 
 use super::constraints::{Resolved, Tracking};
 use super::problem::Program;
-use super::risk::{Cvar, Variance};
+use super::risk::{RiskMeasure, Variance};
 use super::{Constraints, MeanRiskGoal, Objective};
 use crate::error::{Error, Result};
 use crate::estimate::Moments;
@@ -97,18 +97,15 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
     Ok(match objective {
         Objective::MinVariance => Box::new(min_risk::MinRisk::new(Variance(cov))),
         Objective::MinCvar { confidence } => {
-            let scenarios = x.scenarios.ok_or_else(|| {
-                Error::param(
+            if x.scenarios.is_none() {
+                return Err(Error::param(
                     "min_cvar",
                     "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
-                )
-            })?;
-            Box::new(min_risk::MinRisk::new(Cvar { scenarios, beta: *confidence }).reporting_risk())
+                ));
+            }
+            min_risk(RiskMeasure::Cvar { beta: *confidence }, x)?
         }
-        Objective::MinRisk { measure } => match measure.term(cov, x.scenarios)? {
-            None => Box::new(min_risk::MinRisk::new(Variance(cov))),
-            Some(term) => Box::new(min_risk::MinRisk::new(term).reporting_risk()),
-        },
+        Objective::MinRisk { measure } => min_risk(*measure, x)?,
         Objective::MeanRisk { measure, goal } => match measure.term(cov, x.scenarios)? {
             // Variance has its own formulations: the quadratic form and the SOC cap.
             None => match *goal {
@@ -132,6 +129,15 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
         Objective::RiskBudget { measure, budgets } => {
             Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: measure.term(cov, x.scenarios)? })
         }
+    })
+}
+
+/// Minimum of `measure`: the quadratic form for variance, else the
+/// measure's term, whose value the allocation reports.
+fn min_risk<'a>(measure: RiskMeasure, x: &Inputs<'a>) -> Result<Box<dyn Formulation + 'a>> {
+    Ok(match measure.term(x.moments.cov(), x.scenarios)? {
+        None => Box::new(min_risk::MinRisk::new(Variance(x.moments.cov()))),
+        Some(term) => Box::new(min_risk::MinRisk::new(term).reporting_risk()),
     })
 }
 

@@ -9,7 +9,7 @@
 use ndarray::ArrayView2;
 
 use super::Risk;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::optimize::problem::{Program, Row};
 
 /// CVaR at confidence `beta` of the scenarios (rows of simple returns).
@@ -20,9 +20,6 @@ pub(crate) struct Cvar<'a> {
 
 impl Risk for Cvar<'_> {
     fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
-        if !(self.beta > 0.0 && self.beta < 1.0) {
-            return Err(Error::param("confidence", format!("must be in (0, 1), got {}", self.beta)));
-        }
         let x = self.scenarios;
         let s = x.nrows();
         let alpha = p.var();

@@ -19,7 +19,7 @@
 use ndarray::ArrayView2;
 
 use super::Risk;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::optimize::problem::{Program, Row};
 
 /// Which drawdown measure.
@@ -76,9 +76,6 @@ impl Risk for Drawdown<'_> {
                 }
             }
             Kind::Cdar { beta } => {
-                if !(beta > 0.0 && beta < 1.0) {
-                    return Err(Error::param("confidence", format!("must be in (0, 1), got {beta}")));
-                }
                 let alpha = p.var();
                 let z = p.vars(s);
                 value.push((alpha, 1.0));

@@ -177,11 +177,29 @@ impl RiskMeasure {
     ) -> Result<Option<Box<dyn Risk + 'a>>> {
         use deviation::{Deviation, Kind as D};
         use drawdown::{Drawdown, Kind as Dd};
-        match self {
+        // Scenario measures read the scenarios, checked once here.
+        let scenarios = || self.scenarios(scenarios);
+        let dev = |kind| -> Result<Box<dyn Risk + 'a>> { Ok(Box::new(Deviation { scenarios: scenarios()?, kind })) };
+        let dd = |kind| -> Result<Box<dyn Risk + 'a>> { Ok(Box::new(Drawdown { scenarios: scenarios()?, kind })) };
+        Ok(Some(match *self {
             RiskMeasure::Variance => return Ok(None),
-            RiskMeasure::StandardDeviation => return Ok(Some(Box::new(StdDev(cov)))),
-            _ => {}
-        }
+            RiskMeasure::StandardDeviation => Box::new(StdDev(cov)),
+            RiskMeasure::MeanAbsoluteDeviation => dev(D::MeanAbsolute)?,
+            RiskMeasure::SemiDeviation => dev(D::Semi)?,
+            RiskMeasure::FirstLowerPartialMoment => dev(D::LowerPartial)?,
+            RiskMeasure::WorstRealization => dev(D::Worst)?,
+            RiskMeasure::Cvar { beta } => Box::new(Cvar { scenarios: scenarios()?, beta }),
+            RiskMeasure::Evar { beta } => Box::new(evar::Evar { scenarios: scenarios()?, beta }),
+            RiskMeasure::MaxDrawdown => dd(Dd::Max)?,
+            RiskMeasure::AverageDrawdown => dd(Dd::Average)?,
+            RiskMeasure::Cdar { beta } => dd(Dd::Cdar { beta })?,
+            RiskMeasure::UlcerIndex => dd(Dd::Ulcer)?,
+        }))
+    }
+
+    /// The scenarios a scenario measure needs: present, at least two, and
+    /// for a tail measure a valid β with at least 1/(1 − β) of them.
+    fn scenarios<'a>(&self, scenarios: Option<ArrayView2<'a, f64>>) -> Result<ArrayView2<'a, f64>> {
         let scenarios = scenarios.ok_or_else(|| {
             Error::param(
                 "min_risk",
@@ -208,21 +226,7 @@ impl RiskMeasure {
                 got: scenarios.nrows(),
             });
         }
-        let dev = |kind| Box::new(Deviation { scenarios, kind }) as Box<dyn Risk + 'a>;
-        let dd = |kind| Box::new(Drawdown { scenarios, kind }) as Box<dyn Risk + 'a>;
-        Ok(Some(match *self {
-            RiskMeasure::Variance | RiskMeasure::StandardDeviation => return Ok(None),
-            RiskMeasure::MeanAbsoluteDeviation => dev(D::MeanAbsolute),
-            RiskMeasure::SemiDeviation => dev(D::Semi),
-            RiskMeasure::FirstLowerPartialMoment => dev(D::LowerPartial),
-            RiskMeasure::WorstRealization => dev(D::Worst),
-            RiskMeasure::Cvar { beta } => Box::new(Cvar { scenarios, beta }),
-            RiskMeasure::Evar { beta } => Box::new(evar::Evar { scenarios, beta }),
-            RiskMeasure::MaxDrawdown => dd(Dd::Max),
-            RiskMeasure::AverageDrawdown => dd(Dd::Average),
-            RiskMeasure::Cdar { beta } => dd(Dd::Cdar { beta }),
-            RiskMeasure::UlcerIndex => dd(Dd::Ulcer),
-        }))
+        Ok(scenarios)
     }
 }
 
