@@ -39,6 +39,8 @@ pub struct TrainParams {
     pub seed: u64,
     /// Print one line per epoch as it ends.
     pub verbose: bool,
+    /// Where training runs; the fitted model is returned on the CPU.
+    pub device: super::Device,
 }
 
 impl Default for TrainParams {
@@ -51,6 +53,7 @@ impl Default for TrainParams {
             patience: Some(5),
             seed: 42,
             verbose: true,
+            device: super::Device::default(),
         }
     }
 }
@@ -115,6 +118,12 @@ macro_rules! train_setters {
         /// Print a line per epoch as it ends.
         pub fn verbose(mut self, v: bool) -> Self {
             self.train.verbose = v;
+            self
+        }
+        /// Where to train ([`Device::best`](crate::nn::Device::best) picks a
+        /// GPU when one answers); the fitted model comes back on the CPU.
+        pub fn device(mut self, d: $crate::nn::Device) -> Self {
+            self.train.device = d;
             self
         }
         /// The training-loop settings.
@@ -259,20 +268,27 @@ fn update<S: dfdx::shapes::Shape, D: Backend>(
 }
 
 fn global_norm<D: Backend, M: Parameters<D>>(model: &M, grads: &mut Gradients<f32, D>) -> Result<f64> {
-    let mut sq = 0.0f64;
+    // Each parameter's sum of squares stays on the device; one copy brings
+    // them all to the host (one synchronisation per step on a GPU), where
+    // they add up in f64 in parameter order.
+    let mut sums: Vec<Tensor<(), f32, D>> = Vec::new();
     for (_, p) in model.parameters() {
-        sq += match p {
+        sums.push(match p {
             Param::Matrix(m) => {
                 grads.try_alloc_for(m).map_err(nn_err)?;
-                grads.get(m).square().sum::<(), _>().as_vec()[0] as f64
+                grads.get(m).try_square().map_err(nn_err)?.try_sum::<(), _>().map_err(nn_err)?
             }
             Param::Vector(v) => {
                 grads.try_alloc_for(v).map_err(nn_err)?;
-                grads.get(v).square().sum::<(), _>().as_vec()[0] as f64
+                grads.get(v).try_square().map_err(nn_err)?.try_sum::<(), _>().map_err(nn_err)?
             }
-        };
+        });
     }
-    Ok(sq.sqrt())
+    if sums.is_empty() {
+        return Ok(0.0);
+    }
+    let host = sums.try_stack().map_err(nn_err)?.as_vec();
+    Ok(host.iter().map(|&s| s as f64).sum::<f64>().sqrt())
 }
 
 /// The gradients times `c`, on the device. dfdx exposes gradient buffers
