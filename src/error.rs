@@ -212,6 +212,15 @@ pub enum Error {
     #[error("the compute device failed: {0}")]
     Device(String),
 
+    /// A CUDA GPU was asked for where it cannot work.
+    #[error("CUDA GPU {ordinal} is unavailable: {reason}")]
+    CudaUnavailable {
+        /// The GPU asked for.
+        ordinal: usize,
+        /// Why, with what to do.
+        reason: CudaUnavailable,
+    },
+
     /// The problem cannot have a solution: found before solving, or
     /// explained after the solver certified it.
     #[error("infeasible {constraint}: {message}")]
@@ -235,6 +244,62 @@ pub enum Error {
         /// The loss seen (NaN or ±inf; NaN also for a non-finite gradient).
         loss: f64,
     },
+}
+
+/// Why a CUDA device cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CudaUnavailable {
+    /// This build has no `cuda` feature.
+    FeatureOff,
+    /// The driver did not initialise (no NVIDIA driver, or no GPU visible).
+    NoDriver {
+        /// The driver's error name, e.g. `CUDA_ERROR_NO_DEVICE`.
+        code: String,
+    },
+    /// No GPU with this ordinal.
+    NoSuchDevice {
+        /// The ordinal asked for.
+        ordinal: usize,
+        /// GPUs the driver sees.
+        count: usize,
+    },
+    /// The driver is older than the toolkit the kernels were compiled with.
+    DriverTooOld {
+        /// The driver's CUDA version, e.g. "12.4".
+        driver: String,
+        /// The toolkit's version, e.g. "13.0" ("newer" where the build did
+        /// not record it).
+        toolkit: String,
+    },
+    /// The device answered but a first operation on it failed.
+    Failed {
+        /// The driver's or cuBLAS's error.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for CudaUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CudaUnavailable::FeatureOff => write!(
+                f,
+                "this build has no `cuda` feature (build with `--features cuda`; tools/cuda.sh builds it without a GPU)"
+            ),
+            CudaUnavailable::NoDriver { code } => write!(
+                f,
+                "the CUDA driver did not start ({code}): no NVIDIA driver or no GPU visible to this process (check `nvidia-smi` and CUDA_VISIBLE_DEVICES)"
+            ),
+            CudaUnavailable::NoSuchDevice { ordinal, count } => write!(
+                f,
+                "there is no GPU {ordinal}: the driver sees {count} (ordinals 0..{count}); pass an ordinal below {count}"
+            ),
+            CudaUnavailable::DriverTooOld { driver, toolkit } => write!(
+                f,
+                "the driver supports CUDA {driver} but the kernels were compiled with CUDA {toolkit}: update the NVIDIA driver or build with an older toolkit"
+            ),
+            CudaUnavailable::Failed { message } => write!(f, "the GPU answered but a first operation failed: {message}"),
+        }
+    }
 }
 
 /// Why the convex solver stopped: the crate's own copy of the solver's

@@ -390,3 +390,12 @@ fn bad_input_is_named() {
     let e = small().learning_rate(1e38).clip_norm(None).fit(&r).unwrap_err();
     assert!(matches!(e, Error::Diverged { epoch, .. } if epoch >= 1), "{e}");
 }
+
+#[test]
+fn a_trained_network_moves_between_devices_unchanged() {
+    let r = log_returns(vec![0.0005, 0.0, 0.0002], vec![0.01; 3], 300, 81);
+    let a = small().epochs(1).device(assetalloc::nn::Device::cpu()).fit(&r).unwrap();
+    let moved = a.to_device(&Cpu::default()).unwrap();
+    assert_eq!(moved.weights(r.values()).unwrap().into_values(), a.weights(r.values()).unwrap().into_values());
+    assert_eq!(moved.history().epochs.len(), 1);
+}

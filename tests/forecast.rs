@@ -341,3 +341,27 @@ fn fused_cpu_recurrence_equals_the_composed_one() {
     }
     assert!(fused[4].iter().any(|g| *g != 0.0));
 }
+
+#[test]
+fn the_training_device_is_a_setting_and_cuda_where_it_cannot_work_is_named() {
+    use assetalloc::nn::{CudaUnavailable, Device};
+    let r = synthetic(Some(0.2), 2, 600, 9);
+    let default = small().epochs(2).fit(&r).unwrap();
+    let on_cpu = small().epochs(2).device(Device::cpu()).fit(&r).unwrap();
+    assert_eq!(default.predict_next(r.values()).unwrap(), on_cpu.predict_next(r.values()).unwrap());
+    assert_eq!(small().train_params().device, Device::cpu(), "the CPU is the default");
+    // A fitted model moves between devices with its weights unchanged.
+    let moved = default.to_device(&Cpu::default()).unwrap();
+    assert_eq!(moved.predict_next(r.values()).unwrap(), default.predict_next(r.values()).unwrap());
+    #[cfg(not(feature = "cuda"))]
+    {
+        match Device::cuda(0) {
+            Err(Error::CudaUnavailable { ordinal: 0, reason: CudaUnavailable::FeatureOff }) => {}
+            other => panic!("expected FeatureOff, got {other:?}"),
+        }
+        let e = Device::cuda(7).unwrap_err();
+        assert!(e.to_string().contains("--features cuda"), "{e}");
+        assert_eq!(Device::best(), Device::cpu(), "without the feature the best device is the CPU");
+        assert!(!Device::best().is_gpu());
+    }
+}

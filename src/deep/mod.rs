@@ -49,9 +49,7 @@ use crate::data::Returns;
 use crate::error::{Error, Result};
 use crate::forecast::last_rows;
 use crate::nn::train::{fit, scalar, Trainable};
-use crate::nn::{
-    chunks, tensor_from, training_cpu, Backend, Cpu, History, Matrix, Param, Parameters, Sequence, TrainParams,
-};
+use crate::nn::{chunks, tensor_from, Backend, Cpu, Device, History, Matrix, Param, Parameters, Sequence, TrainParams};
 use crate::portfolio::Weights;
 
 impl DeepAllocator<Cpu> {
@@ -230,14 +228,19 @@ impl DeepAllocatorParams {
     }
 
     /// Trains on `returns` (log or simple, as given; every asset on every
-    /// date) on the CPU.
+    /// date) on the [`device`](Self::device) set (the CPU by default); the
+    /// network comes back on the CPU.
     pub fn fit(&self, returns: &Returns) -> Result<DeepAllocator<Cpu>> {
-        self.fit_on(&training_cpu(), returns)
+        match &self.train.device {
+            Device::Cpu(cpu) => self.fit_on(cpu, returns),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(gpu) => self.fit_on(&gpu.dfdx()?, returns)?.to_device(&crate::nn::training_cpu()),
+        }
     }
 
-    /// [`fit`](Self::fit) on a given dfdx device, used as given: `fit`
-    /// trains on [`training_cpu`], whose
-    /// allocation cache is on.
+    /// [`fit`](Self::fit) on a given dfdx device, used as given, the
+    /// network staying there (the CPU of [`Device::cpu`] has its allocation
+    /// cache on).
     pub fn fit_on<D: Backend>(&self, dev: &D, returns: &Returns) -> Result<DeepAllocator<D>> {
         self.check(returns)?;
         let scale = self.scale_factor();
@@ -351,6 +354,20 @@ pub struct DeepAllocator<D: Backend = Cpu> {
 }
 
 impl<D: Backend> DeepAllocator<D> {
+    /// The same trained allocator with its network on device `dev`.
+    pub fn to_device<E: Backend>(&self, dev: &E) -> Result<DeepAllocator<E>> {
+        Ok(DeepAllocator {
+            net: self.net.to_device(dev, self.lookback)?,
+            lookback: self.lookback,
+            scale: self.scale,
+            assets: self.assets.clone(),
+            objective: self.objective,
+            history: self.history.clone(),
+            train_targets: self.train_targets,
+            validation_targets: self.validation_targets,
+        })
+    }
+
     /// The network.
     pub fn network(&self) -> &CnnLstm<D> {
         &self.net

@@ -4,7 +4,9 @@
 use dfdx::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::nn::{max_pool_time, nn_err, seeded, Backend, Conv1d, Dense, Lstm, Matrix, Param, Parameters, Sequence};
+use crate::nn::{
+    copy_parameters, max_pool_time, nn_err, seeded, Backend, Conv1d, Dense, Lstm, Matrix, Param, Parameters, Sequence,
+};
 
 /// Sizes of the allocation network (the study's by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +109,14 @@ impl<D: Backend> CnnLstm<D> {
         let lstm2 = Lstm::new(dev, arch.hidden1, arch.hidden2, 1, &mut rng)?;
         let head = Dense::new(dev, arch.hidden2, assets, &mut rng);
         Ok(CnnLstm { assets, arch, conv, lstm1, lstm2, head })
+    }
+
+    /// The same network (its weights copied) on device `dev`, for
+    /// `lookback`-day windows.
+    pub fn to_device<E: Backend>(&self, dev: &E, lookback: usize) -> Result<CnnLstm<E>> {
+        let mut net = CnnLstm::new(dev, self.assets, lookback, self.arch, 0)?;
+        copy_parameters(self, &mut net)?;
+        Ok(net)
     }
 
     /// Number of assets (inputs per day and outputs).

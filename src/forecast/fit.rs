@@ -10,7 +10,7 @@ use super::Evaluation;
 use crate::data::Returns;
 use crate::error::{Error, Result};
 use crate::nn::train::{self, scalar, Loss, Trainable};
-use crate::nn::{chunks, tensor_from, training_cpu, Backend, Cpu, Matrix, Param, Parameters, Sequence, TrainParams};
+use crate::nn::{chunks, tensor_from, Backend, Cpu, Device, Matrix, Param, Parameters, Sequence, TrainParams};
 
 /// Settings of the forecaster; build with [`Forecaster::params`].
 #[derive(Debug, Clone, PartialEq)]
@@ -114,14 +114,20 @@ impl ForecasterParams {
     }
 
     /// Fits on `returns` (one asset for a univariate model, several for a
-    /// multi-asset one) on the CPU and evaluates on the test block.
+    /// multi-asset one) on the [`device`](Self::device) set (the CPU by
+    /// default) and evaluates on the test block; the model comes back on
+    /// the CPU.
     pub fn fit(&self, returns: &Returns) -> Result<Forecaster<Cpu>> {
-        self.fit_on(&training_cpu(), returns)
+        match &self.train.device {
+            Device::Cpu(cpu) => self.fit_on(cpu, returns),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(gpu) => self.fit_on(&gpu.dfdx()?, returns)?.to_device(&crate::nn::training_cpu()),
+        }
     }
 
-    /// [`fit`](Self::fit) on a given dfdx device, used as given: `fit`
-    /// trains on [`training_cpu`](crate::nn::training_cpu), whose
-    /// allocation cache is on.
+    /// [`fit`](Self::fit) on a given dfdx device, used as given, the model
+    /// staying there (the CPU of [`Device::cpu`] has its allocation cache
+    /// on).
     pub fn fit_on<D: Backend>(&self, dev: &D, returns: &Returns) -> Result<Forecaster<D>> {
         self.check(returns)?;
         let r = returns.values();

@@ -12,8 +12,8 @@ use plotly::Plot;
 use super::Evaluation;
 use crate::error::{Error, Result};
 use crate::nn::{
-    save_safetensors, seeded, tensor_from, Backend, Cpu, Dense, History, Lstm, Matrix, Param, Parameters, Sequence,
-    WeightsFile,
+    copy_parameters, save_safetensors, seeded, tensor_from, Backend, Cpu, Dense, History, Lstm, Matrix, Param,
+    Parameters, Sequence, WeightsFile,
 };
 use crate::stats;
 
@@ -34,6 +34,21 @@ impl<D: Backend> LstmRegressor<D> {
         let lstm = Lstm::new(dev, inputs, hidden, layers, &mut rng)?;
         let head = Dense::new(dev, hidden, outputs, &mut rng);
         Ok(LstmRegressor { lstm, head })
+    }
+
+    /// The same model (its weights copied) on device `dev`.
+    pub fn to_device<E: Backend>(&self, dev: &E) -> Result<LstmRegressor<E>> {
+        let outputs = self.head.outputs();
+        let mut m = LstmRegressor::new(
+            dev,
+            self.lstm.input_size(),
+            self.lstm.hidden_size(),
+            self.lstm.num_layers(),
+            outputs,
+            0,
+        )?;
+        copy_parameters(self, &mut m)?;
+        Ok(m)
     }
 
     /// The LSTM.
@@ -120,6 +135,19 @@ pub struct Forecaster<D: Backend = Cpu> {
 }
 
 impl<D: Backend> Forecaster<D> {
+    /// The same fitted forecaster with its network on device `dev`.
+    pub fn to_device<E: Backend>(&self, dev: &E) -> Result<Forecaster<E>> {
+        Ok(Forecaster {
+            model: self.model.to_device(dev)?,
+            scaler: self.scaler.clone(),
+            lookback: self.lookback,
+            assets: self.assets.clone(),
+            history: self.history.clone(),
+            blocks: self.blocks.clone(),
+            evaluation: self.evaluation.clone(),
+        })
+    }
+
     /// The network.
     pub fn model(&self) -> &LstmRegressor<D> {
         &self.model

@@ -123,6 +123,11 @@ impl<D: Backend> Dense<D> {
         }
     }
 
+    /// Number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.weight.shape()[0]
+    }
+
     /// `x` `[batch, in]` → `[batch, out]`.
     pub fn forward<T: Tape<f32, D> + Merge<T>>(&self, x: Matrix<D, T>) -> Result<Matrix<D, T>> {
         let (Param::Matrix(w), Param::Vector(b)) = (&self.weight, &self.bias) else { unreachable!() };

@@ -13,6 +13,7 @@
 
 mod cell;
 mod conv;
+mod device;
 mod io;
 pub(crate) mod lstm;
 pub(crate) mod train;
@@ -20,6 +21,9 @@ pub(crate) mod train;
 use dfdx::prelude::*;
 
 pub use conv::{max_pool_time, Conv1d};
+#[cfg(feature = "cuda")]
+pub use device::Gpu;
+pub use device::{CudaUnavailable, Device};
 /// dfdx's CPU device, the default for every model here.
 pub use dfdx::prelude::Cpu;
 pub(crate) use io::WeightsFile;
@@ -80,6 +84,34 @@ pub fn training_cpu() -> Cpu {
     let dev = Cpu::default();
     dev.enable_cache();
     dev
+}
+
+/// Copies every parameter of `from` into `to`, a model of the same
+/// architecture on another device (names and shapes must agree).
+pub(crate) fn copy_parameters<A: Backend, B: Backend>(
+    from: &impl Parameters<A>,
+    to: &mut impl Parameters<B>,
+) -> Result<()> {
+    let source = from.parameters();
+    let mut target = to.parameters_mut();
+    if source.len() != target.len() {
+        return Err(crate::error::Error::Shape(format!(
+            "{} parameters to copy into a model with {}",
+            source.len(),
+            target.len()
+        )));
+    }
+    for ((name, p), (to_name, q)) in source.iter().zip(target.iter_mut()) {
+        if name != to_name || p.shape() != q.shape() {
+            return Err(crate::error::Error::Shape(format!(
+                "parameter {name} {:?} does not match {to_name} {:?}",
+                p.shape(),
+                q.shape()
+            )));
+        }
+        q.set_values(&p.values())?;
+    }
+    Ok(())
 }
 
 pub(crate) fn chunks(r: std::ops::Range<usize>, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
