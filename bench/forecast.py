@@ -26,10 +26,10 @@ SAMPLES, EPOCHS, WINDOW, BATCH, HIDDEN, LAYERS = 8192, 3, 20, 64, 32, 2
 
 
 class Regressor(torch.nn.Module):
-    def __init__(self, n):
+    def __init__(self, n, hidden=HIDDEN, layers=LAYERS):
         super().__init__()
-        self.lstm = torch.nn.LSTM(n, HIDDEN, LAYERS, batch_first=True)
-        self.head = torch.nn.Linear(HIDDEN, n)
+        self.lstm = torch.nn.LSTM(n, hidden, layers, batch_first=True)
+        self.head = torch.nn.Linear(hidden, n)
 
     def forward(self, x):
         return self.head(self.lstm(x)[0][:, -1])

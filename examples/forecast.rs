@@ -68,19 +68,8 @@ fn run() -> Result<()> {
 /// Training samples per second of the public training path (forward,
 /// backward, clipping, Adam) on synthetic returns with `n` assets.
 fn throughput(n: usize, samples: usize, epochs: usize) -> Result<()> {
-    let prices = Synthetic::params().assets(n).days(samples + 21).vol(0.01).seed(1).generate()?.prices;
-    let returns = prices.returns(ReturnKind::Simple)?;
-    let f = Forecaster::params()
-        .lookback(20)
-        .hidden(32)
-        .layers(2)
-        .batch_size(64)
-        .epochs(epochs)
-        .patience(None)
-        .split(0.0, 0.0)
-        .verbose(false)
-        .fit(&returns)?;
-    let rates: Vec<f64> = f.history().epochs.iter().map(|e| e.samples_per_sec).collect();
+    let history = cli::lstm_training(&assetalloc::nn::training_cpu(), n, 32, 64, samples, epochs)?;
+    let rates: Vec<f64> = history.epochs.iter().map(|e| e.samples_per_sec).collect();
     let mut sorted = rates.clone();
     sorted.sort_by(f64::total_cmp);
     println!(

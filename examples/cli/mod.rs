@@ -25,3 +25,31 @@ pub fn number<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> 
         }
     }
 }
+
+/// A 2-layer LSTM regressor of `hidden` units trained on `dev` through the
+/// public path (forward, backward, clipping, Adam) on synthetic returns of
+/// `inputs` assets: window 20, every sample training, no early stopping.
+/// Its history holds samples/s per epoch.
+#[cfg(feature = "nn")]
+pub fn lstm_training<D: assetalloc::nn::Backend>(
+    dev: &D,
+    inputs: usize,
+    hidden: usize,
+    batch: usize,
+    samples: usize,
+    epochs: usize,
+) -> Result<assetalloc::nn::History> {
+    let prices = Synthetic::params().assets(inputs).days(samples + 21).vol(0.01).seed(1).generate()?.prices;
+    let returns = prices.returns(ReturnKind::Simple)?;
+    let f = Forecaster::params()
+        .lookback(20)
+        .hidden(hidden)
+        .layers(2)
+        .batch_size(batch)
+        .epochs(epochs)
+        .patience(None)
+        .split(0.0, 0.0)
+        .verbose(false)
+        .fit_on(dev, &returns)?;
+    Ok(f.history().clone())
+}
