@@ -11,6 +11,11 @@ The machine, the commit and the library versions head the file.
     pip install -r bench/requirements.txt
     python3 bench/run_all.py                  # every benchmark, 3 rounds
     python3 bench/run_all.py --only optimize,features --rounds 5
+    python3 bench/run_all.py --only gpu       # rewrite only the GPU section
+
+The GPU section is not measured here (this machine has no GPU): it renders
+the files tools/gpu_run.sh wrote on a GPU machine and bench/gpu/ keeps
+(gpu_check.json, pytorch_gpu.json, nvidia-smi.csv, build.json).
 
 bench/RESULTS.md is written by this script only; do not edit it by hand.
 """
@@ -133,11 +138,77 @@ def fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
+GPU_DIR = ROOT / "bench" / "gpu"
+GPU_TITLE = "## GPU: assetalloc (dfdx + cuBLAS) against PyTorch (cuDNN)"
+
+
+def gpu_section() -> list[str]:
+    """The GPU section from bench/gpu/ (empty when no run was recorded)."""
+    try:
+        ours = json.loads((GPU_DIR / "gpu_check.json").read_text())
+        torch_ = json.loads((GPU_DIR / "pytorch_gpu.json").read_text())
+        build = json.loads((GPU_DIR / "build.json").read_text())
+        smi = (GPU_DIR / "nvidia-smi.csv").read_text().strip().splitlines()[-1]
+    except FileNotFoundError:
+        return []
+    name, driver, cap, memory = [x.strip() for x in smi.split(",")]
+    lines = [
+        GPU_TITLE, "",
+        f"Recorded by `tools/gpu_run.sh` on one {name} (compute capability {cap}, {memory}, driver {driver}; "
+        f"the host's {ours['cpu_threads']} CPU threads for the CPU column), binary built "
+        f"{build['built']} from commit {build['commit']}{' with local changes' if build['dirty'] else ''} "
+        f"({build['toolkit']}, sm_{build['compute_capability']}, rustc {build['rustc']}); PyTorch {torch_['torch']}, "
+        f"CUDA {torch_['cuda']}, cuDNN {torch_['cudnn']}. One run of each side, in the same session; samples/s "
+        f"is the median over the epochs after the first of {ours['epochs']}. Rendered from bench/gpu/, not measured "
+        "by this script.", "",
+        "| equality, CPU against GPU | identical weights: max abs output difference | gradient, max abs difference / max abs | trained 1 epoch | trained "
+        f"{ours['epochs']} epochs |",
+        "|---|---|---|---|---|",
+    ]
+    for key in ("forecaster", "deep"):
+        r = ours[key]
+        grad = r.get("gradient_max_abs_diff_over_max_abs")
+        one = r.get("trained_1_epoch_max_abs_diff")
+        lines.append(
+            f"| {r['workload']} | {r['identical_weights_max_abs_diff']:.1e} | {'' if grad is None else f'{grad:.1e}'} | "
+            f"{'' if one is None else f'{one:.1e}'} | {r['trained_max_abs_diff']:.1e} |"
+        )
+    lines += [
+        "", "| training throughput | assetalloc GPU | PyTorch GPU (cuDNN) | assetalloc / PyTorch | assetalloc CPU | GPU / CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    theirs = {(r["hidden"], r["batch"]): r["pytorch_samples_per_s"] for r in torch_["lstm_training"]}
+    for r in ours["lstm_training"]:
+        t = theirs[(r["hidden"], r["batch"])]
+        lines.append(
+            f"| LSTM {r['layers']}×{r['hidden']}, window {r['window']}, batch {r['batch']}, {r['inputs']} inputs | "
+            f"{fmt(r['gpu_samples_per_s'])} samples/s | {fmt(t)} samples/s | **{r['gpu_samples_per_s'] / t:.2f}×** | "
+            f"{fmt(r['cpu_samples_per_s'])} samples/s | {r['gpu_over_cpu']:.2f}× |"
+        )
+    d, t = ours["deep"], torch_["deep"]["pytorch_samples_per_s"]
+    lines.append(
+        f"| {d['workload']} | {fmt(d['gpu_samples_per_s'])} samples/s | {fmt(t)} samples/s | "
+        f"**{d['gpu_samples_per_s'] / t:.2f}×** | {fmt(d['cpu_samples_per_s'])} samples/s | {d['gpu_over_cpu']:.2f}× |"
+    )
+    return lines + [""]
+
+
+def rewrite_gpu_section():
+    """Replaces the GPU section of bench/RESULTS.md, keeping the rest."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    head = text.split(GPU_TITLE)[0].rstrip("\n") + "\n\n"
+    RESULTS.write_text(head + "\n".join(gpu_section()))
+    print(f"[run_all] rewrote the GPU section of {RESULTS.relative_to(ROOT)}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", default=",".join(ORDER), help="comma-separated benchmark names")
     args = ap.parse_args()
+    if args.only == "gpu":
+        rewrite_gpu_section()
+        return
     names = [n for n in ORDER if n in args.only.split(",")]
     collected: dict[str, list[list[dict]]] = {n: [] for n in names}
     for _ in range(args.rounds):
@@ -173,7 +244,7 @@ def main():
                 f"**{statistics.median(ratios):.2f}×** ({min(ratios):.2f}–{max(ratios):.2f}) | {row['check']} |"
             )
         lines.append("")
-    RESULTS.write_text("\n".join(lines))
+    RESULTS.write_text("\n".join(lines + gpu_section()))
     print(f"[run_all] wrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -8,16 +8,20 @@ An LSTM reads the last 20 days of returns and forecasts the next day's. The laye
 
 **Honesty rules.** Samples are split in time order into training, validation (early stopping) and test blocks; the scaler is fitted on the training rows only; every score below is on the test block, beside three naive forecasts: the training mean (historical mean), zero, and the window's trailing mean. The Diebold–Mariano $t$ says whether the LSTM's squared-error gain over the historical mean is more than noise.
 
-**Size.** Defaults are the prototype's (2 layers × 32, window 20, Adam, MSE, 30 epochs) with early stopping (patience 5), so a fit takes well under a minute on 2 cores. Knobs for longer runs: `.epochs(..)`, `.patience(None)`, `.hidden(..)`, `.layers(..)`."""),
+**Size.** Defaults are the prototype's (2 layers × 32, window 20, Adam, MSE, 30 epochs) with early stopping (patience 5), so a fit takes well under a minute on 2 cores. Knobs for longer runs: `.epochs(..)`, `.patience(None)`, `.hidden(..)`, `.layers(..)`.
+
+**Device.** Training runs where `.device(..)` says. `Device::best()` picks a CUDA GPU in a build with the `cuda` feature where one answers, and otherwise the CPU with a note saying why; the fitted model comes back on the CPU either way, so nothing below depends on it."""),
     code(":cache 2048\n:opt 0"),
     code(':dep assetalloc = { path = "..", default-features = false, features = ["nn", "optimize"] }'),
     code("use assetalloc::prelude::*;"),
     md("""## One stock: Apple's daily return
 
 The prototype's setting. A progress line prints as each epoch ends (train and validation loss on standardised returns, samples per second)."""),
+    code("""let device = Device::best();
+println!("training on the {device}");"""),
     code("""let prices = datasets::sp500()?;
 let returns = prices.returns(ReturnKind::Simple)?;
-let aapl: Forecaster = Forecaster::params().seed(1).fit(&returns.select(&["AAPL"])?)?;
+let aapl: Forecaster = Forecaster::params().seed(1).device(device.clone()).fit(&returns.select(&["AAPL"])?)?;
 aapl.history().clone()"""),
     code("aapl.history().plot()"),
     code("aapl.evaluation()?.clone()"),
