@@ -20,8 +20,8 @@
 use std::time::Instant;
 
 use assetalloc::deep::{Architecture, CnnLstm, DeepAllocator, PortfolioLoss};
-use assetalloc::forecast::Forecaster;
-use assetalloc::nn::{training_cpu, Backend, Device, Parameters, Sequence};
+use assetalloc::forecast::{Forecaster, LstmRegressor};
+use assetalloc::nn::{training_cpu, Backend, Device, Matrix, Parameters, Sequence};
 use assetalloc::prelude::*;
 use dfdx::prelude::*;
 use serde_json::{json, Value};
@@ -142,9 +142,12 @@ fn run() -> Result<()> {
             lstm.push(section("lstm", || {
                 let on_gpu = lstm_rate(&cuda, hidden, batch, gpu_samples, epochs)?;
                 let on_cpu = lstm_rate(&cpu, hidden, batch, cpu_samples, epochs.min(2))?;
+                let (forward_ms, backward_ms) = phases(&cuda, hidden, batch)?;
                 Ok(json!({"layers": 2, "hidden": hidden, "batch": batch, "window": 20, "inputs": 20,
                           "cpu_samples_per_s": on_cpu, "gpu_samples_per_s": on_gpu, "gpu_over_cpu": on_gpu / on_cpu,
-                          "gpu_samples": gpu_samples, "cpu_samples": cpu_samples}))
+                          "gpu_samples": gpu_samples, "cpu_samples": cpu_samples,
+                          "gpu_step_ms": 1e3 * batch as f64 / on_gpu, "gpu_forward_ms": forward_ms,
+                          "gpu_forward_backward_ms": forward_ms + backward_ms}))
             }));
             eprintln!("gpu_check: lstm 2x{hidden} batch {batch} done at {:.0} s", t0.elapsed().as_secs_f64());
         }
@@ -244,6 +247,40 @@ fn deep_gradients<D: Backend>(net: &CnnLstm<D>, dev: &D, log: &Returns, scale: f
     let w = net.forward(x.traced(Gradients::leaky()))?;
     let mut grads = PortfolioLoss::markowitz(0.1).loss(w, &y)?.backward();
     net.parameters().into_iter().map(|(_, p)| p.gradient(&mut grads)).collect()
+}
+
+/// Where a training step's time goes on `dev`: milliseconds of the forward
+/// pass (no tape) and of the loss's backward pass after a taped forward, for
+/// one batch of the 2-layer LSTM regressor; each timed call ends with a
+/// small copy to the host, so queued GPU work is counted. The rest of a
+/// step (gathering the batch, the gradient norm, Adam) is the step's time
+/// less these.
+fn phases<D: Backend>(dev: &D, hidden: usize, batch: usize) -> Result<(f64, f64)> {
+    let m = LstmRegressor::new(dev, 20, hidden, 2, 20, 3)?;
+    let x: Sequence<D> =
+        dev.tensor_from_vec((0..batch * 400).map(|k| ((k % 7) as f32 - 3.0) * 0.01).collect(), (batch, 20, 20));
+    let y: Matrix<D> = dev.zeros_like(&(batch, 20));
+    let ms = |f: &dyn Fn() -> Result<()>| -> Result<f64> {
+        for _ in 0..2 {
+            f()?;
+        }
+        let t = Instant::now();
+        for _ in 0..10 {
+            f()?;
+        }
+        Ok(t.elapsed().as_secs_f64() * 100.0)
+    };
+    let forward = ms(&|| {
+        m.forward(x.clone())?.sum::<(), _>().as_vec();
+        Ok(())
+    })?;
+    let both = ms(&|| {
+        let out = m.forward(x.clone().traced(Gradients::leaky()))?;
+        let mut g = (out - y.clone()).square().mean::<(), _>().backward();
+        m.parameters()[0].1.gradient(&mut g)?;
+        Ok(())
+    })?;
+    Ok((forward, both - forward))
 }
 
 /// Training samples/s of a 2-layer LSTM regressor on synthetic returns of
