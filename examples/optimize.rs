@@ -31,33 +31,6 @@ fn main() {
     cli::main(run);
 }
 
-/// Median seconds of `repeat` runs of `f`, and its last result.
-fn timed<T>(repeat: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)> {
-    let mut times = Vec::with_capacity(repeat);
-    let mut last = None;
-    for _ in 0..repeat.max(1) {
-        let t0 = Instant::now();
-        last = Some(f()?);
-        times.push(t0.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    let out = last.ok_or_else(|| Error::InvalidParameter { name: "repeat".into(), message: "must be ≥ 1".into() })?;
-    Ok((times[times.len() / 2], out))
-}
-
-fn describe(a: &Allocation, seconds: f64) -> Value {
-    let weights: serde_json::Map<String, Value> =
-        a.assets().iter().zip(a.weights().iter()).map(|(k, v)| (k.clone(), json!(v))).collect();
-    json!({
-        "objective": a.objective(),
-        "weights": weights,
-        "expected_return": a.expected_return(),
-        "volatility": a.volatility(),
-        "sharpe": a.sharpe(),
-        "iterations": a.iterations(),
-        "median_ms": 1e3 * seconds,
-    })
-}
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -68,11 +41,11 @@ fn run() -> Result<()> {
         return mean_risk(&path, objective, &args);
     }
     let t_all = Instant::now();
-    let (load_s, returns) = timed(repeat, || Prices::read_csv(&path)?.returns(ReturnKind::Simple))?;
-    let (moments_s, m) = timed(repeat, || Ok(Moments::sample().fit(&returns)?.annualized()))?;
-    let (mv_s, mv) = timed(repeat, || Optimizer::min_variance().solve(&m))?;
-    let (ms_s, ms) = timed(repeat, || Optimizer::max_sharpe(0.0).solve(&m))?;
-    let (f_s, f) = timed(repeat, || Frontier::params().points(points).solve(&m))?;
+    let (load_s, returns) = cli::timed(repeat, || Prices::read_csv(&path)?.returns(ReturnKind::Simple))?;
+    let (moments_s, m) = cli::timed(repeat, || Ok(Moments::sample().fit(&returns)?.annualized()))?;
+    let (mv_s, mv) = cli::timed(repeat, || Optimizer::min_variance().solve(&m))?;
+    let (ms_s, ms) = cli::timed(repeat, || Optimizer::max_sharpe(0.0).solve(&m))?;
+    let (f_s, f) = cli::timed(repeat, || Frontier::params().points(points).solve(&m))?;
     let frontier: Vec<Value> = f
         .points
         .iter()
@@ -85,8 +58,8 @@ fn run() -> Result<()> {
         "repeat": repeat,
         "load_and_returns_ms": 1e3 * load_s,
         "moments_ms": 1e3 * moments_s,
-        "min_variance": describe(&mv, mv_s),
-        "max_sharpe": describe(&ms, ms_s),
+        "min_variance": cli::describe(&mv, mv_s),
+        "max_sharpe": cli::describe(&ms, ms_s),
         "frontier": {"points": points, "median_ms": 1e3 * f_s, "portfolios": frontier},
         "total_ms": 1e3 * t_all.elapsed().as_secs_f64(),
     });

@@ -164,6 +164,8 @@ pub mod features;
 pub mod forecast;
 #[cfg(feature = "ml")]
 mod forest;
+#[cfg(feature = "optimize")]
+pub mod hierarchy;
 mod linalg;
 #[cfg(feature = "nn")]
 pub mod nn;

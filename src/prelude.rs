@@ -22,6 +22,8 @@ pub use crate::features::{Selection, Selector};
 pub use crate::forecast::LstmStrategy;
 #[cfg(feature = "nn")]
 pub use crate::forecast::{Forecaster, ForecasterParams, Loss};
+#[cfg(feature = "optimize")]
+pub use crate::hierarchy::{Distance, Hierarchical, HierarchicalStrategy, Hierarchy, Linkage};
 #[cfg(feature = "nn")]
 pub use crate::nn::Device;
 #[cfg(feature = "optimize")]

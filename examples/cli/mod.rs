@@ -1,7 +1,11 @@
 //! Argument helpers shared by the example programs.
 #![allow(dead_code)]
 
+use std::time::Instant;
+
 use assetalloc::prelude::*;
+#[cfg(feature = "optimize")]
+use serde_json::{json, Value};
 
 /// Runs `run`, printing an error and exiting with status 1 if it fails.
 pub fn main(run: impl FnOnce() -> Result<()>) {
@@ -52,4 +56,33 @@ pub fn lstm_training<D: assetalloc::nn::Backend>(
         .verbose(false)
         .fit_on(dev, &returns)?;
     Ok(f.history().clone())
+}
+
+/// Median seconds of `repeat` runs of `f`, and its last result.
+pub fn timed<T>(repeat: usize, mut f: impl FnMut() -> Result<T>) -> Result<(f64, T)> {
+    let mut times = Vec::with_capacity(repeat);
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let t0 = Instant::now();
+        last = Some(f()?);
+        times.push(t0.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let out = last.ok_or_else(|| Error::InvalidParameter { name: "repeat".into(), message: "must be ≥ 1".into() })?;
+    Ok((times[times.len() / 2], out))
+}
+
+#[cfg(feature = "optimize")]
+pub fn describe(a: &Allocation, seconds: f64) -> Value {
+    let weights: serde_json::Map<String, Value> =
+        a.assets().iter().zip(a.weights().iter()).map(|(k, v)| (k.clone(), json!(v))).collect();
+    json!({
+        "objective": a.objective(),
+        "weights": weights,
+        "expected_return": a.expected_return(),
+        "volatility": a.volatility(),
+        "sharpe": a.sharpe(),
+        "iterations": a.iterations(),
+        "median_ms": 1e3 * seconds,
+    })
 }

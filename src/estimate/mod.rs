@@ -161,6 +161,20 @@ impl Moments {
         Moments { mean: &self.mean * k, cov: &self.cov * k, annualized: true, ..self.clone() }
     }
 
+    /// The moments of the assets `idx` (in that order).
+    pub(crate) fn subset(&self, idx: &[usize]) -> Moments {
+        let mean = Array1::from_iter(idx.iter().map(|&i| self.mean[i]));
+        let cov = Array2::from_shape_fn((idx.len(), idx.len()), |(a, b)| self.cov[[idx[a], idx[b]]]);
+        let assets = idx.iter().map(|&i| self.assets[i].clone()).collect();
+        self.reduced(assets, mean, cov)
+    }
+
+    /// Moments of other instruments (e.g. portfolios of these assets) in the
+    /// same units, from the same estimator.
+    pub(crate) fn reduced(&self, assets: Vec<String>, mean: Array1<f64>, cov: Array2<f64>) -> Moments {
+        Moments { assets, mean, cov, ..self.clone() }
+    }
+
     /// Replaces the expected returns (same units as these moments: per
     /// period, or annual when annualised).
     pub fn with_mean(&self, mean: Array1<f64>) -> Result<Moments> {

@@ -37,7 +37,7 @@ mod constraints;
 mod evaluate;
 mod frontier;
 mod objective;
-mod problem;
+pub(crate) mod problem;
 mod risk;
 
 pub use allocation::Allocation;

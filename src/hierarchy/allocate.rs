@@ -1,0 +1,425 @@
+//! Hierarchical risk parity, hierarchical equal risk contribution and nested
+//! clustered optimisation on an asset tree.
+
+use std::time::Instant;
+
+use ndarray::{Array1, Array2, ArrayView1};
+
+use super::tree::{Distance, Hierarchy, Linkage};
+use crate::backtest::{Strategy, Window};
+use crate::data::Returns;
+use crate::error::{Error, Result, SolverStatus};
+use crate::estimate::{Moments, MomentsParams};
+use crate::optimize::problem::Program;
+use crate::optimize::{Allocation, Optimizer, RiskMeasure};
+
+#[derive(Debug, Clone)]
+enum Method {
+    Hrp,
+    Herc,
+    Nco { inner: Box<Optimizer>, outer: Box<Optimizer> },
+}
+
+/// An allocation on an asset tree (see the [module docs](super)): built
+/// from its method — [`hrp`](Self::hrp), [`herc`](Self::herc),
+/// [`nco`](Self::nco) — with the tree, the risk measure, the covariance
+/// estimator, the cluster count and weight bounds as settings; solved on a
+/// returns panel.
+#[derive(Debug, Clone)]
+pub struct Hierarchical {
+    method: Method,
+    tree: super::tree::HierarchyParams,
+    measure: RiskMeasure,
+    estimator: MomentsParams,
+    clusters: Option<usize>,
+    bounds: (f64, f64),
+    asset_bounds: Vec<(String, f64, f64)>,
+}
+
+impl Hierarchical {
+    fn with(method: Method) -> Self {
+        Hierarchical {
+            method,
+            tree: Hierarchy::params(),
+            measure: RiskMeasure::Variance,
+            estimator: Moments::sample(),
+            clusters: None,
+            bounds: (0.0, 1.0),
+            asset_bounds: Vec::new(),
+        }
+    }
+
+    /// Hierarchical risk parity (López de Prado 2016): assets in the tree's
+    /// leaf order, split in halves recursively; each half gets a share of
+    /// its parent's weight inversely proportional to its risk, the risk of a
+    /// half being that of its inverse-risk portfolio.
+    pub fn hrp() -> Self {
+        Hierarchical::with(Method::Hrp)
+    }
+
+    /// Hierarchical equal risk contribution (Raffinot 2018): the tree cut
+    /// into clusters; inverse-risk weights inside each cluster; down the
+    /// tree above the cut, each branch gets a share inversely proportional
+    /// to the summed risk of the clusters under it.
+    pub fn herc() -> Self {
+        Hierarchical::with(Method::Herc)
+    }
+
+    /// Nested clustered optimisation (López de Prado 2019): `inner` solved
+    /// on each cluster's moments, then `outer` on the clusters as assets
+    /// (means $W^\top\mu$, covariance $W^\top\Sigma W$ of the inner
+    /// portfolios $W$).
+    pub fn nco(inner: Optimizer, outer: Optimizer) -> Self {
+        Hierarchical::with(Method::Nco { inner: Box::new(inner), outer: Box::new(outer) })
+    }
+
+    /// The linkage of the tree (default Ward).
+    pub fn linkage(mut self, l: Linkage) -> Self {
+        self.tree = self.tree.linkage(l);
+        self
+    }
+
+    /// The distance between assets (default [`Distance::Pearson`]).
+    pub fn distance(mut self, d: Distance) -> Self {
+        self.tree = self.tree.distance(d);
+        self
+    }
+
+    /// The risk of a (sub-)portfolio for HRP and HERC (default variance):
+    /// variance and standard deviation from the estimated covariance, every
+    /// other measure on the window's return scenarios.
+    pub fn measure(mut self, m: RiskMeasure) -> Self {
+        self.measure = m;
+        self
+    }
+
+    /// The covariance (and mean) estimator (default sample).
+    pub fn estimator(mut self, e: MomentsParams) -> Self {
+        self.estimator = e;
+        self
+    }
+
+    /// The number of clusters for HERC and NCO (default: the two-order
+    /// difference gap rule, [`Hierarchy::optimal_clusters`]).
+    pub fn clusters(mut self, k: usize) -> Self {
+        self.clusters = Some(k);
+        self
+    }
+
+    /// Bounds on every weight (default 0 and 1), for HRP and HERC.
+    pub fn bounds(mut self, min: f64, max: f64) -> Self {
+        self.bounds = (min, max);
+        self
+    }
+
+    /// Bounds on one asset's weight, overriding [`bounds`](Self::bounds).
+    pub fn bound(mut self, asset: &str, min: f64, max: f64) -> Self {
+        self.asset_bounds.push((asset.to_string(), min, max));
+        self
+    }
+
+    /// The method's name.
+    pub fn label(&self) -> String {
+        match &self.method {
+            Method::Hrp => format!("HRP ({} linkage)", self.tree.linkage_method().name()),
+            Method::Herc => format!("HERC ({} linkage)", self.tree.linkage_method().name()),
+            Method::Nco { .. } => format!("NCO ({} linkage)", self.tree.linkage_method().name()),
+        }
+    }
+
+    /// The tree these settings build on `returns`.
+    pub fn tree(&self, returns: &Returns) -> Result<Hierarchy> {
+        self.tree.estimator(self.estimator).fit(returns)
+    }
+
+    /// The allocation on `returns` (every asset on every date); moments in
+    /// the allocation are annualised.
+    pub fn solve(&self, returns: &Returns) -> Result<Allocation> {
+        let start = Instant::now();
+        crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "hierarchical allocation")?;
+        let m = self.estimator.fit(returns)?;
+        let tree = self.tree.estimator(self.estimator).fit_with(returns, &m)?;
+        let n = m.n_assets();
+        let (lo, hi) = self.resolved_bounds(returns.assets())?;
+        let risk = Risk { measure: self.measure, cov: m.cov(), scenarios: returns.values() };
+        let weights = match &self.method {
+            Method::Hrp => hrp(&tree, &risk, &lo, &hi, returns.assets())?,
+            Method::Herc => {
+                let w = herc(&tree, &risk, self.cluster_count(&tree)?, returns.assets())?;
+                within_bounds(w, &lo, &hi)?
+            }
+            Method::Nco { inner, outer } => nco(&tree, &m.annualized(), self.cluster_count(&tree)?, inner, outer)?,
+        };
+        debug_assert_eq!(weights.len(), n);
+        Ok(Allocation::new(
+            self.label(),
+            &m.annualized(),
+            weights,
+            0.0,
+            None,
+            SolverStatus::Solved,
+            0.0,
+            0,
+            start.elapsed().as_secs_f64(),
+        ))
+    }
+
+    fn cluster_count(&self, tree: &Hierarchy) -> Result<usize> {
+        let k = self.clusters.unwrap_or_else(|| tree.optimal_clusters());
+        let n = tree.assets().len();
+        if k == 0 || k > n {
+            return Err(Error::param("clusters", format!("must be in [1, {n}] for {n} assets, got {k}")));
+        }
+        Ok(k)
+    }
+
+    fn resolved_bounds(&self, assets: &[String]) -> Result<(Array1<f64>, Array1<f64>)> {
+        let n = assets.len();
+        let mut lo = Array1::from_elem(n, self.bounds.0);
+        let mut hi = Array1::from_elem(n, self.bounds.1);
+        for (name, a, b) in &self.asset_bounds {
+            let i = assets.iter().position(|x| x == name).ok_or_else(|| {
+                Error::param("bound", format!("{name:?} is not one of the assets ({})", assets.join(", ")))
+            })?;
+            lo[i] = *a;
+            hi[i] = *b;
+        }
+        for i in 0..n {
+            if !(lo[i].is_finite() && hi[i].is_finite() && lo[i] >= 0.0 && lo[i] <= hi[i]) {
+                return Err(Error::param(
+                    "bounds",
+                    format!("{}: need 0 ≤ min ≤ max and both finite, got [{}, {}]", assets[i], lo[i], hi[i]),
+                ));
+            }
+        }
+        let (sl, sh) = (lo.sum(), hi.sum());
+        if sl > 1.0 + 1e-12 || sh < 1.0 - 1e-12 {
+            return Err(Error::Infeasible {
+                constraint: "bounds".into(),
+                message: format!("the minimum weights sum to {sl} and the maximum weights to {sh}; fully invested weights need min sum ≤ 1 ≤ max sum"),
+            });
+        }
+        Ok((lo, hi))
+    }
+}
+
+/// The risk of a portfolio by the chosen measure.
+struct Risk<'a> {
+    measure: RiskMeasure,
+    cov: &'a Array2<f64>,
+    scenarios: ndarray::ArrayView2<'a, f64>,
+}
+
+impl Risk<'_> {
+    /// The risk of weights `w` on assets `idx` (the other weights zero).
+    fn of(&self, idx: &[usize], w: &[f64]) -> f64 {
+        match self.measure {
+            RiskMeasure::Variance | RiskMeasure::StandardDeviation => {
+                let mut v = 0.0;
+                for (a, &i) in idx.iter().enumerate() {
+                    for (b, &j) in idx.iter().enumerate() {
+                        v += w[a] * w[b] * self.cov[[i, j]];
+                    }
+                }
+                if self.measure == RiskMeasure::Variance {
+                    v
+                } else {
+                    v.max(0.0).sqrt()
+                }
+            }
+            m => {
+                let r: Vec<f64> = self
+                    .scenarios
+                    .rows()
+                    .into_iter()
+                    .map(|row| idx.iter().zip(w).map(|(&i, wi)| row[i] * wi).sum())
+                    .collect();
+                m.of(&r)
+            }
+        }
+    }
+
+    /// Each asset's own risk, naming an asset without any.
+    fn unitary(&self, assets: &[String]) -> Result<Vec<f64>> {
+        (0..assets.len())
+            .map(|i| {
+                let r = self.of(&[i], &[1.0]);
+                if r.is_finite() && r > 0.0 {
+                    Ok(r)
+                } else {
+                    Err(Error::param(
+                        "returns",
+                        format!(
+                            "asset {} has risk {r} by this measure; risk parity needs positive risk: drop it",
+                            assets[i]
+                        ),
+                    ))
+                }
+            })
+            .collect()
+    }
+
+    /// The risk of the inverse-risk portfolio of `idx`, and its weights.
+    fn inverse_risk(&self, idx: &[usize], unit: &[f64]) -> (f64, Vec<f64>) {
+        let inv: Vec<f64> = idx.iter().map(|&i| 1.0 / unit[i]).collect();
+        let total: f64 = inv.iter().sum();
+        let w: Vec<f64> = inv.iter().map(|v| v / total).collect();
+        (self.of(idx, &w), w)
+    }
+}
+
+/// Recursive bisection of the leaf order, with skfolio's (and
+/// Riskfolio-Lib's) treatment of bounds: each split factor is clipped so
+/// that a half's total stays within the sums of its members' bounds.
+fn hrp(
+    tree: &Hierarchy,
+    risk: &Risk<'_>,
+    lo: &Array1<f64>,
+    hi: &Array1<f64>,
+    assets: &[String],
+) -> Result<Array1<f64>> {
+    let unit = risk.unitary(assets)?;
+    let mut w = Array1::<f64>::ones(assets.len());
+    let mut items: Vec<Vec<usize>> = vec![tree.order().to_vec()];
+    while !items.is_empty() {
+        let mut next = Vec::new();
+        for item in items.iter().filter(|i| i.len() > 1) {
+            let (left, right) = item.split_at(item.len() / 2);
+            let (rl, rr) = (risk.inverse_risk(left, &unit).0, risk.inverse_risk(right, &unit).0);
+            if !(rl.is_finite() && rr.is_finite() && rl + rr > 0.0) {
+                return Err(Error::param("returns", format!("clusters with risks {rl} and {rr} cannot be split")));
+            }
+            let parent = w[left[0]];
+            let sum = |idx: &[usize], b: &Array1<f64>| idx.iter().map(|&i| b[i]).sum::<f64>();
+            let mut alpha = 1.0 - rl / (rl + rr);
+            alpha = (sum(left, hi) / parent).min((sum(left, lo) / parent).max(alpha));
+            alpha = 1.0 - (sum(right, hi) / parent).min((sum(right, lo) / parent).max(1.0 - alpha));
+            for &i in left {
+                w[i] *= alpha;
+            }
+            for &i in right {
+                w[i] *= 1.0 - alpha;
+            }
+            next.push(left.to_vec());
+            next.push(right.to_vec());
+        }
+        items = next;
+    }
+    Ok(w)
+}
+
+fn herc(tree: &Hierarchy, risk: &Risk<'_>, k: usize, assets: &[String]) -> Result<Array1<f64>> {
+    let unit = risk.unitary(assets)?;
+    let labels = tree.clusters(k)?;
+    let mut w = Array1::<f64>::zeros(assets.len());
+    let mut cluster_risk = vec![0.0; k];
+    for (c, cr) in cluster_risk.iter_mut().enumerate() {
+        let idx: Vec<usize> = (0..assets.len()).filter(|&i| labels[i] == c).collect();
+        let (r, inner) = risk.inverse_risk(&idx, &unit);
+        *cr = r;
+        for (&i, v) in idx.iter().zip(inner) {
+            w[i] = v;
+        }
+    }
+    let mut share = vec![1.0; k];
+    let distinct = |node: usize| {
+        let mut l: Vec<usize> = tree.members(node).into_iter().map(|i| labels[i]).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
+    let mut stack = vec![tree.root()];
+    while let Some(node) = stack.pop() {
+        if distinct(node).len() <= 1 {
+            continue;
+        }
+        let (a, b) = tree.children(node).expect("a node holding two clusters is not a leaf");
+        let (la, lb) = (distinct(a), distinct(b));
+        let (ra, rb): (f64, f64) =
+            (la.iter().map(|&c| cluster_risk[c]).sum(), lb.iter().map(|&c| cluster_risk[c]).sum());
+        let alpha = 1.0 - ra / (ra + rb);
+        for &c in &la {
+            share[c] *= alpha;
+        }
+        for &c in &lb {
+            share[c] *= 1.0 - alpha;
+        }
+        stack.push(a);
+        stack.push(b);
+    }
+    for i in 0..assets.len() {
+        w[i] *= share[labels[i]];
+    }
+    Ok(w)
+}
+
+/// The weights closest to `w` in relative terms, $\min \sum_i (x_i/w_i - 1)^2$
+/// subject to the bounds and $\sum_i x_i = 1$ (on Clarabel); `w` itself when
+/// it is within them already.
+fn within_bounds(w: Array1<f64>, lo: &Array1<f64>, hi: &Array1<f64>) -> Result<Array1<f64>> {
+    let eps = 1e-12;
+    if w.iter().zip(lo.iter().zip(hi)).all(|(x, (a, b))| *x >= a - eps && *x <= b + eps) {
+        return Ok(w);
+    }
+    let n = w.len();
+    let mut p = Program::new(n);
+    for i in 0..n {
+        let s = 1.0 / w[i];
+        p.quad(i, i, 2.0 * s * s);
+        p.lin(i, -2.0 * s);
+        p.le(vec![(i, 1.0)], hi[i]);
+        p.le(vec![(i, -1.0)], -lo[i]);
+    }
+    p.eq((0..n).map(|i| (i, 1.0)).collect(), 1.0);
+    let sol = p.solve()?;
+    Ok(Array1::from_iter(sol.x.into_iter().take(n)))
+}
+
+fn nco(tree: &Hierarchy, m: &Moments, k: usize, inner: &Optimizer, outer: &Optimizer) -> Result<Array1<f64>> {
+    let n = m.n_assets();
+    let labels = tree.clusters(k)?;
+    let mut within = Array2::<f64>::zeros((n, k));
+    for c in 0..k {
+        let idx: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
+        if idx.len() == 1 {
+            within[[idx[0], c]] = 1.0;
+            continue;
+        }
+        let sub = m.subset(&idx);
+        let a = inner
+            .solve(&sub)
+            .map_err(|e| Error::param("nco inner", format!("cluster {} ({}): {e}", c + 1, sub.assets().join(", "))))?;
+        for (&i, &v) in idx.iter().zip(a.weights().iter()) {
+            within[[i, c]] = v;
+        }
+    }
+    let names: Vec<String> = (1..=k).map(|c| format!("cluster {c}")).collect();
+    let reduced = m.reduced(names, within.t().dot(m.mean()), within.t().dot(m.cov()).dot(&within));
+    let a = outer.solve(&reduced).map_err(|e| Error::param("nco outer", e.to_string()))?;
+    Ok(within.dot(a.weights()))
+}
+
+/// A hierarchical allocation re-solved on every rebalance on the window's
+/// returns.
+#[derive(Debug, Clone)]
+pub struct HierarchicalStrategy {
+    name: String,
+    method: Hierarchical,
+}
+
+impl HierarchicalStrategy {
+    /// A named strategy.
+    pub fn new(name: &str, method: Hierarchical) -> Self {
+        HierarchicalStrategy { name: name.to_string(), method }
+    }
+}
+
+impl Strategy for HierarchicalStrategy {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        Ok(Some(self.method.solve(&window.to_returns()?)?.weights().clone()))
+    }
+}

@@ -1,0 +1,203 @@
+//! Hierarchical allocation: the tree equals SciPy's linkage, HRP, HERC and
+//! NCO equal skfolio's (fixtures from tools/reference/hierarchical.py) and
+//! PyPortfolioOpt's HRP, bounds hold, planted blocks are found, bad input is
+//! refused with typed errors.
+#![cfg(feature = "optimize")]
+
+use assetalloc::hierarchy::Merge;
+use assetalloc::prelude::*;
+use ndarray::Array2;
+use serde_json::Value;
+
+mod common;
+
+fn fixtures() -> Value {
+    serde_json::from_str(include_str!("fixtures/hierarchical_reference.json")).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+fn returns() -> Returns {
+    datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap()
+}
+
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+fn linkage(name: &str) -> Linkage {
+    Linkage::from_name(name).unwrap()
+}
+
+#[test]
+fn the_tree_equals_scipys_linkage_for_every_method() {
+    let (f, r) = (fixtures(), returns());
+    assert_eq!(r.len(), f["rows"].as_u64().unwrap() as usize);
+    for name in Linkage::NAMES {
+        let tree = Hierarchy::params().linkage(linkage(name)).fit(&r).unwrap();
+        let theirs: Vec<Vec<f64>> = f["linkages"][name]["linkage"].as_array().unwrap().iter().map(floats).collect();
+        for (m, t) in tree.merges().iter().zip(&theirs) {
+            let Merge { left, right, height, size } = *m;
+            assert_eq!((left as f64, right as f64, size as f64), (t[0], t[1], t[3]), "{name}: merge {m:?} vs {t:?}");
+            assert!((height - t[2]).abs() < 1e-12, "{name}: height {height} vs {}", t[2]);
+        }
+        let leaves: Vec<usize> =
+            f["linkages"][name]["leaves"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        assert_eq!(tree.order(), leaves.as_slice(), "{name}: leaf order");
+    }
+}
+
+#[test]
+fn hrp_equals_skfolio_and_pyportfolioopt() {
+    let (f, r) = (fixtures(), returns());
+    for name in Linkage::NAMES {
+        for (label, measure) in [
+            ("variance", RiskMeasure::Variance),
+            ("std", RiskMeasure::StandardDeviation),
+            ("cvar", RiskMeasure::Cvar { beta: 0.95 }),
+        ] {
+            let ours = Hierarchical::hrp().linkage(linkage(name)).measure(measure).solve(&r).unwrap();
+            let d = max_diff(ours.weights().as_slice().unwrap(), &floats(&f["linkages"][name]["hrp"][label]));
+            assert!(d < 1e-8, "HRP {name} {label}: max weight difference {d:e}");
+        }
+    }
+    let ours = Hierarchical::hrp().linkage(Linkage::Single).solve(&r).unwrap();
+    let d = max_diff(ours.weights().as_slice().unwrap(), &floats(&f["pypfopt_hrp_single"]));
+    assert!(d < 1e-8, "HRP single vs PyPortfolioOpt: {d:e}");
+}
+
+#[test]
+fn herc_and_nco_equal_skfolio() {
+    let (f, r) = (fixtures(), returns());
+    for name in Linkage::NAMES {
+        let fx = &f["linkages"][name];
+        let tree = Hierarchy::params().linkage(linkage(name)).fit(&r).unwrap();
+        assert_eq!(tree.optimal_clusters(), fx["herc_gap_clusters"].as_u64().unwrap() as usize, "{name}: gap rule");
+        let four = Hierarchical::herc().linkage(linkage(name)).clusters(4).solve(&r).unwrap();
+        let d = max_diff(four.weights().as_slice().unwrap(), &floats(&fx["herc_4"]));
+        assert!(d < 1e-8, "HERC {name}, 4 clusters: {d:e}");
+        let gap = Hierarchical::herc().linkage(linkage(name)).solve(&r).unwrap();
+        let d = max_diff(gap.weights().as_slice().unwrap(), &floats(&fx["herc_gap"]));
+        assert!(d < 1e-8, "HERC {name}, gap rule: {d:e}");
+        let nco = Hierarchical::nco(Optimizer::min_variance(), Optimizer::min_variance())
+            .linkage(linkage(name))
+            .clusters(4)
+            .solve(&r)
+            .unwrap();
+        // Minimum variance is flat near its optimum: weights agree to the
+        // solvers' tolerance, and ours is never the worse of the two.
+        let theirs = ndarray::Array1::from(floats(&fx["nco_4"]));
+        let d = max_diff(nco.weights().as_slice().unwrap(), theirs.as_slice().unwrap());
+        assert!(d < 3e-5, "NCO {name}, 4 clusters: {d:e}");
+        let cov = Moments::sample().fit(&r).unwrap().cov().clone();
+        let var = |w: &ndarray::Array1<f64>| w.dot(&cov.dot(w));
+        assert!(var(nco.weights()) <= var(&theirs) * (1.0 + 1e-7), "NCO {name}: variance above skfolio's");
+    }
+}
+
+#[test]
+fn variation_of_information_equals_skfolio() {
+    let (f, r) = (fixtures(), returns());
+    let tree = Hierarchy::params().distance(Distance::VariationOfInformation { bins: Some(10) }).fit(&r).unwrap();
+    let theirs: Vec<f64> = f["variation_of_information_10_bins"].as_array().unwrap().iter().flat_map(floats).collect();
+    let d = max_diff(tree.distances().as_slice().unwrap(), &theirs);
+    assert!(d < 1e-9, "variation of information: {d:e}");
+}
+
+#[test]
+fn weights_stay_within_bounds_and_loose_bounds_change_nothing() {
+    let r = returns();
+    for method in [Hierarchical::hrp(), Hierarchical::herc().clusters(4)] {
+        let free = method.clone().solve(&r).unwrap();
+        let loose = method.clone().bounds(0.0, 0.9).solve(&r).unwrap();
+        assert!(max_diff(free.weights().as_slice().unwrap(), loose.weights().as_slice().unwrap()) < 1e-12);
+        let (lo, hi) = (0.02, 0.08);
+        let w = method.clone().bounds(lo, hi).bound("AAPL", 0.05, 0.06).solve(&r).unwrap();
+        assert!((w.weights().sum() - 1.0).abs() < 1e-9, "{}", w.weights().sum());
+        for (a, &x) in w.assets().iter().zip(w.weights()) {
+            let (l, h) = if a == "AAPL" { (0.05, 0.06) } else { (lo, hi) };
+            assert!(x >= l - 1e-7 && x <= h + 1e-7, "{}: {a} = {x} outside [{l}, {h}]", method.label());
+        }
+        assert!(
+            max_diff(free.weights().as_slice().unwrap(), w.weights().as_slice().unwrap()) > 1e-3,
+            "the bounds bind"
+        );
+    }
+}
+
+#[test]
+fn planted_blocks_are_recovered() {
+    // Three blocks of four assets: one factor per block, independent noise.
+    let (t, k, per) = (1500, 3, 4);
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5);
+    let normal =
+        |rng: &mut rand::rngs::StdRng| -> f64 { rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng) };
+    let mut values = Array2::<f64>::zeros((t, k * per));
+    for row in 0..t {
+        for b in 0..k {
+            let f = normal(&mut rng);
+            for j in 0..per {
+                values[[row, b * per + j]] = 0.01 * (f + 0.6 * normal(&mut rng));
+            }
+        }
+    }
+    let assets: Vec<String> = (0..k * per).map(|i| format!("B{}_{}", i / per, i % per)).collect();
+    let dates: Vec<chrono::NaiveDate> =
+        (0..t).map(|d| chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap() + chrono::Days::new(d as u64)).collect();
+    let r = Returns::new(dates, assets, values, ReturnKind::Simple).unwrap();
+    for name in Linkage::NAMES {
+        let tree = Hierarchy::params().linkage(linkage(name)).fit(&r).unwrap();
+        let labels = tree.clusters(3).unwrap();
+        for i in 0..k * per {
+            assert_eq!(labels[i], labels[(i / per) * per], "{name}: asset {i} in its block: {labels:?}");
+        }
+        assert_ne!(labels[0], labels[per]);
+        assert_ne!(labels[per], labels[2 * per]);
+    }
+}
+
+#[test]
+fn hierarchical_strategies_see_only_the_past() {
+    let r = returns().tail(900).unwrap();
+    let bt = Backtest::params().schedule(Schedule::Every(21)).lookback(252).cost_bps(10.0);
+    for name in ["HRP", "HERC", "NCO"] {
+        let make = || -> Vec<Box<dyn Strategy>> {
+            let method = match name {
+                "HRP" => Hierarchical::hrp(),
+                "HERC" => Hierarchical::herc(),
+                _ => Hierarchical::nco(Optimizer::min_variance(), Optimizer::min_variance()),
+            };
+            strategies![HierarchicalStrategy::new(name, method)]
+        };
+        common::assert_decisions_ignore_the_future(&bt, &r, 600, name, make);
+    }
+}
+
+#[test]
+fn bad_input_is_named() {
+    let r = returns();
+    let one = r.select(&["AAPL"]).unwrap();
+    let e = Hierarchical::hrp().solve(&one).unwrap_err();
+    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "assets"), "{e}");
+    let e = Linkage::from_name("centroid").unwrap_err();
+    assert!(e.to_string().contains("single, complete, average, ward"), "{e}");
+    let e = Hierarchical::herc().clusters(21).solve(&r).unwrap_err();
+    assert!(e.to_string().contains("[1, 20]"), "{e}");
+    let e = Hierarchical::herc().clusters(0).solve(&r).unwrap_err();
+    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "clusters"), "{e}");
+    let e = Hierarchical::hrp().bounds(0.0, 0.04).solve(&r).unwrap_err();
+    assert!(matches!(&e, Error::Infeasible { constraint, .. } if constraint == "bounds"), "{e}");
+    let e = Hierarchical::hrp().bounds(0.06, 1.0).solve(&r).unwrap_err();
+    assert!(matches!(&e, Error::Infeasible { .. }), "{e}");
+    let e = Hierarchical::hrp().bound("XYZ", 0.0, 0.1).solve(&r).unwrap_err();
+    assert!(e.to_string().contains("\"XYZ\""), "{e}");
+    // A constant asset has no correlation to cluster by.
+    let mut values = r.values().to_owned();
+    values.column_mut(3).fill(0.0);
+    let flat = Returns::new(r.dates().to_vec(), r.assets().to_vec(), values, ReturnKind::Simple).unwrap();
+    let e = Hierarchical::hrp().solve(&flat).unwrap_err();
+    assert!(e.to_string().contains(&r.assets()[3]), "{e}");
+}
