@@ -31,7 +31,6 @@ fn main() {
     cli::main(run);
 }
 
-
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "data/sp500.csv".into());

@@ -126,7 +126,10 @@
 //!   Clarabel — minimum variance or CVaR, maximum Sharpe, mean-variance,
 //!   target return/volatility, risk parity, maximum diversification — with
 //!   constraints, the efficient frontier, and out-of-sample holding.
-//! * `nn` (feature `nn`): the network toolkit on dfdx — device trait and
+//! * `hierarchy` (feature `optimize`): asset trees on kodama and the
+//!   allocations on them — HRP, HERC, NCO — with weight bounds.
+//! * `nn` (feature `nn`): the network toolkit on dfdx — the training
+//!   [`Device`](nn::Device) (CPU, or CUDA with `cuda`), the device trait and
 //!   fused CPU LSTM recurrence, LSTM (equal to PyTorch's `nn.LSTM`), Dense,
 //!   Conv1d, safetensors under PyTorch's names, Adam, training loop.
 //! * `forecast` (feature `nn`): the LSTM return forecaster judged against

@@ -40,6 +40,51 @@ pub(crate) fn cholesky(a: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
     Some(l)
 }
 
+/// $X^\top X$ for a tall `x` (`t × n`), exactly symmetric. Above a few
+/// tens of millions of multiply-adds only the upper triangle is computed,
+/// in column blocks spread over the cores (block $j$ is the product of the
+/// columns up to its end with its own columns; blocks $i$ and $B-1-i$ share
+/// a thread, which balances the work), then mirrored; every entry is still
+/// one dot product over `t`.
+pub(crate) fn gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
+    let (t, n) = x.dim();
+    let threads = std::thread::available_parallelism().map_or(1, |c| c.get());
+    if t * n * n < 50_000_000 || n < 8 {
+        return x.t().dot(&x);
+    }
+    let count = (2 * threads).min(n);
+    let step = n.div_ceil(count);
+    let blocks: Vec<std::ops::Range<usize>> = (0..n).step_by(step).map(|s| s..(s + step).min(n)).collect();
+    let b = blocks.len();
+    let jobs: Vec<Vec<std::ops::Range<usize>>> =
+        (0..b.div_ceil(2))
+            .map(|i| {
+                if i == b - 1 - i {
+                    vec![blocks[i].clone()]
+                } else {
+                    vec![blocks[i].clone(), blocks[b - 1 - i].clone()]
+                }
+            })
+            .collect();
+    let parts = crate::parallel::map("covariance", jobs, |cols| {
+        Ok(cols
+            .into_iter()
+            .map(|c| (c.clone(), x.slice(ndarray::s![.., ..c.end]).t().dot(&x.slice(ndarray::s![.., c]))))
+            .collect::<Vec<_>>())
+    })
+    .expect("matrix products do not fail");
+    let mut out = Array2::zeros((n, n));
+    for (cols, part) in parts.into_iter().flatten() {
+        out.slice_mut(ndarray::s![..cols.end, cols]).assign(&part);
+    }
+    for i in 0..n {
+        for j in 0..i {
+            out[[i, j]] = out[[j, i]];
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

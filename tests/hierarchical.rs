@@ -201,3 +201,24 @@ fn bad_input_is_named() {
     let e = Hierarchical::hrp().solve(&flat).unwrap_err();
     assert!(e.to_string().contains(&r.assets()[3]), "{e}");
 }
+
+#[test]
+fn the_split_covariance_of_a_large_panel_equals_the_plain_product() {
+    // 500 assets × 600 days: above the size where the product is split.
+    let r = Synthetic::params()
+        .assets(500)
+        .days(601)
+        .seed(3)
+        .generate()
+        .unwrap()
+        .prices
+        .returns(ReturnKind::Simple)
+        .unwrap();
+    let x = r.values();
+    let xc = &x - &x.mean_axis(ndarray::Axis(0)).unwrap();
+    let plain = xc.t().dot(&xc) / (x.nrows() as f64 - 1.0);
+    let cov = Moments::sample().fit(&r).unwrap().cov().clone();
+    let worst = (&cov - &plain).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+    assert!(worst <= 1e-15 * plain.mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b)), "{worst:e}");
+    assert_eq!(cov, cov.t(), "exactly symmetric");
+}

@@ -162,6 +162,7 @@ impl Moments {
     }
 
     /// The moments of the assets `idx` (in that order).
+    #[cfg(feature = "optimize")]
     pub(crate) fn subset(&self, idx: &[usize]) -> Moments {
         let mean = Array1::from_iter(idx.iter().map(|&i| self.mean[i]));
         let cov = Array2::from_shape_fn((idx.len(), idx.len()), |(a, b)| self.cov[[idx[a], idx[b]]]);
@@ -171,6 +172,7 @@ impl Moments {
 
     /// Moments of other instruments (e.g. portfolios of these assets) in the
     /// same units, from the same estimator.
+    #[cfg(feature = "optimize")]
     pub(crate) fn reduced(&self, assets: Vec<String>, mean: Array1<f64>, cov: Array2<f64>) -> Moments {
         Moments { assets, mean, cov, ..self.clone() }
     }
@@ -271,7 +273,7 @@ impl MomentsParams {
                 full_rank("sample", t, n)?;
                 let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
                 let xc = &x - &mean;
-                let cov = xc.t().dot(&xc) / (t as f64 - 1.0);
+                let cov = crate::linalg::gram(xc.view()) / (t as f64 - 1.0);
                 (mean, cov, "sample".to_string())
             }
             Estimator::Ewma { halflife } => {
