@@ -85,6 +85,39 @@ pub(crate) fn gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
     out
 }
 
+/// $x = A^{-1}b$ from the Cholesky factor $L$ of $A$ (forward, then
+/// backward substitution).
+pub(crate) fn cholesky_solve(l: &Array2<f64>, b: &ndarray::Array1<f64>) -> ndarray::Array1<f64> {
+    let k = b.len();
+    let mut y = b.clone();
+    for i in 0..k {
+        for j in 0..i {
+            y[i] -= l[[i, j]] * y[j];
+        }
+        y[i] /= l[[i, i]];
+    }
+    for i in (0..k).rev() {
+        for j in i + 1..k {
+            y[i] -= l[[j, i]] * y[j];
+        }
+        y[i] /= l[[i, i]];
+    }
+    y
+}
+
+/// Eigenvalues of a symmetric matrix in descending order and the matching
+/// unit eigenvectors as columns (nalgebra's symmetric eigensolver).
+pub(crate) fn symmetric_eigen(a: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
+    let n = a.nrows();
+    let m = nalgebra::DMatrix::from_fn(n, n, |i, j| 0.5 * (a[[i, j]] + a[[j, i]]));
+    let e = nalgebra::SymmetricEigen::new(m);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| e.eigenvalues[y].total_cmp(&e.eigenvalues[x]));
+    let values = order.iter().map(|&i| e.eigenvalues[i]).collect();
+    let vectors = Array2::from_shape_fn((n, n), |(r, c)| e.eigenvectors[(r, order[c])]);
+    (values, vectors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,10 @@
 //! Everything a notebook needs: `use assetalloc::prelude::*;`.
 
-#[cfg(feature = "optimize")]
-pub use crate::backtest::Optimized;
 pub use crate::backtest::{
     Backtest, BacktestParams, BuyAndHold, EqualWeight, InverseVolatility, OnFailure, Schedule, Strategy, Window,
 };
+#[cfg(feature = "optimize")]
+pub use crate::backtest::{BlackLittermanStrategy, Optimized};
 pub use crate::data::synthetic::Correlation;
 pub use crate::data::{
     datasets, AssetStats, Frequency, Innovations, Load, Missing, Panel, Prices, Regimes, ReturnKind, Returns, Signal,
@@ -14,7 +14,7 @@ pub use crate::data::{
 pub use crate::deep::{Architecture, DeepAllocator, DeepAllocatorParams, DeepStrategy, PortfolioLoss};
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result, SolverStatus};
-pub use crate::estimate::{Estimator, Moments, MomentsParams};
+pub use crate::estimate::{BlackLitterman, Estimator, Moments, MomentsParams, View, ViewUncertainty};
 pub use crate::features::{CrossSection, Feature, FeatureSet, Features, Targets};
 #[cfg(feature = "ml")]
 pub use crate::features::{Selection, Selector};

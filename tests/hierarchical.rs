@@ -222,3 +222,13 @@ fn the_split_covariance_of_a_large_panel_equals_the_plain_product() {
     assert!(worst <= 1e-15 * plain.mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b)), "{worst:e}");
     assert_eq!(cov, cov.t(), "exactly symmetric");
 }
+
+#[test]
+fn nco_takes_scenario_objectives_inside_and_outside() {
+    let r = returns().tail(1001).unwrap();
+    let cvar = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 });
+    let a = Hierarchical::nco(cvar.clone(), cvar).clusters(4).solve(&r).unwrap();
+    let b = Hierarchical::nco(Optimizer::min_variance(), Optimizer::min_variance()).clusters(4).solve(&r).unwrap();
+    assert!((a.weights().sum() - 1.0).abs() < 1e-8 && a.weights().iter().all(|w| *w >= -1e-9));
+    assert!(max_diff(a.weights().as_slice().unwrap(), b.weights().as_slice().unwrap()) > 1e-3, "CVaR is not variance");
+}

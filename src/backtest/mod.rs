@@ -35,7 +35,7 @@ use chrono::{Datelike, NaiveDate};
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
 #[cfg(feature = "optimize")]
-pub use strategies::Optimized;
+pub use strategies::{BlackLittermanStrategy, Optimized, ViewRule};
 pub use strategies::{BuyAndHold, EqualWeight, InverseVolatility};
 
 use crate::data::{Prices, ReturnKind, Returns};

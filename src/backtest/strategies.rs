@@ -121,14 +121,32 @@ impl Strategy for InverseVolatility {
 pub struct Optimized {
     name: String,
     optimizer: crate::optimize::Optimizer,
-    estimator: crate::estimate::MomentsParams,
+    estimator: Estimate,
+}
+
+/// Where an [`Optimized`] strategy's moments come from.
+#[cfg(feature = "optimize")]
+#[derive(Debug, Clone)]
+enum Estimate {
+    Moments(crate::estimate::MomentsParams),
+    Factors(Box<crate::estimate::FactorModelParams>),
 }
 
 #[cfg(feature = "optimize")]
 impl Optimized {
     /// A named optimised strategy.
     pub fn new(name: &str, optimizer: crate::optimize::Optimizer, estimator: crate::estimate::MomentsParams) -> Self {
-        Optimized { name: name.to_string(), optimizer, estimator }
+        Optimized { name: name.to_string(), optimizer, estimator: Estimate::Moments(estimator) }
+    }
+
+    /// A named optimised strategy on a factor model fitted to each window
+    /// (the optimiser uses its factored covariance).
+    pub fn factor_model(
+        name: &str,
+        optimizer: crate::optimize::Optimizer,
+        model: crate::estimate::FactorModelParams,
+    ) -> Self {
+        Optimized { name: name.to_string(), optimizer, estimator: Estimate::Factors(Box::new(model)) }
     }
 }
 
@@ -140,12 +158,65 @@ impl Strategy for Optimized {
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let returns = window.to_returns()?;
-        let m = self.estimator.fit(&returns)?.annualized();
+        let m = match &self.estimator {
+            Estimate::Moments(e) => e.fit(&returns)?,
+            Estimate::Factors(f) => f.fit(&returns)?.moments().clone(),
+        }
+        .annualized();
         let a = if self.optimizer.objective().needs_scenarios() {
             self.optimizer.solve_scenarios(&returns)?
         } else {
             self.optimizer.solve(&m)?
         };
         Ok(Some(a.weights().clone()))
+    }
+}
+
+/// Views as a function of the window's returns (e.g. from momentum or a
+/// ranker's scores).
+#[cfg(feature = "optimize")]
+pub type ViewRule = Box<dyn Fn(&crate::data::Returns) -> Result<Vec<crate::estimate::View>> + Send>;
+
+/// Black–Litterman re-fitted on every rebalance: moments estimated on the
+/// window (annualised), the views the rule draws from the same window, and
+/// an [`Optimizer`](crate::optimize::Optimizer) objective solved on the
+/// posterior.
+#[cfg(feature = "optimize")]
+pub struct BlackLittermanStrategy {
+    name: String,
+    params: crate::estimate::BlackLittermanParams,
+    estimator: crate::estimate::MomentsParams,
+    optimizer: crate::optimize::Optimizer,
+    views: ViewRule,
+}
+
+#[cfg(feature = "optimize")]
+impl BlackLittermanStrategy {
+    /// A named strategy: `params` carries the market weights, δ, τ and the
+    /// view uncertainty (Idzorek confidences must match the rule's view
+    /// count); `views` gives each window's views.
+    pub fn new(
+        name: &str,
+        params: crate::estimate::BlackLittermanParams,
+        estimator: crate::estimate::MomentsParams,
+        optimizer: crate::optimize::Optimizer,
+        views: impl Fn(&crate::data::Returns) -> Result<Vec<crate::estimate::View>> + Send + 'static,
+    ) -> Self {
+        BlackLittermanStrategy { name: name.to_string(), params, estimator, optimizer, views: Box::new(views) }
+    }
+}
+
+#[cfg(feature = "optimize")]
+impl Strategy for BlackLittermanStrategy {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        let returns = window.to_returns()?;
+        let m = self.estimator.fit(&returns)?.annualized();
+        let params = (self.views)(&returns)?.into_iter().fold(self.params.clone(), |p, v| p.view(v));
+        let bl = params.fit(&m)?;
+        Ok(Some(self.optimizer.solve(bl.posterior())?.weights().clone()))
     }
 }

@@ -30,6 +30,12 @@
 //! Any estimator's mean can be replaced by an external vector
 //! ([`Moments::with_mean`]), e.g. a forecast.
 
+mod black_litterman;
+mod factor;
+
+pub use black_litterman::{BlackLitterman, BlackLittermanParams, View, ViewUncertainty};
+pub use factor::{Components, FactorModel, FactorModelParams, Factored};
+
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::data::{ReturnKind, Returns};
@@ -46,6 +52,8 @@ pub struct Moments {
     periods_per_year: f64,
     annualized: bool,
     method: String,
+    /// The factored form $BFB^\top + D$ of `cov`, when a factor model made it.
+    factors: Option<std::sync::Arc<Factored>>,
 }
 
 /// Covariance estimator.
@@ -114,7 +122,7 @@ impl Moments {
         check_finite("mean", mean.iter())?;
         check_finite("covariance", cov.iter())?;
         check_psd(cov.view())?;
-        Ok(Moments { assets, mean, cov, periods_per_year, annualized: false, method: "given".into() })
+        Ok(Moments { assets, mean, cov, periods_per_year, annualized: false, method: "given".into(), factors: None })
     }
 
     /// Asset names.
@@ -158,7 +166,8 @@ impl Moments {
             return self.clone();
         }
         let k = self.periods_per_year;
-        Moments { mean: &self.mean * k, cov: &self.cov * k, annualized: true, ..self.clone() }
+        let factors = self.factors.as_ref().map(|f| std::sync::Arc::new(f.scaled(k)));
+        Moments { mean: &self.mean * k, cov: &self.cov * k, annualized: true, factors, ..self.clone() }
     }
 
     /// The moments of the assets `idx` (in that order).
@@ -172,9 +181,20 @@ impl Moments {
 
     /// Moments of other instruments (e.g. portfolios of these assets) in the
     /// same units, from the same estimator.
-    #[cfg(feature = "optimize")]
     pub(crate) fn reduced(&self, assets: Vec<String>, mean: Array1<f64>, cov: Array2<f64>) -> Moments {
-        Moments { assets, mean, cov, ..self.clone() }
+        Moments { assets, mean, cov, factors: None, ..self.clone() }
+    }
+
+    /// The factored form of the covariance, when a factor model made these
+    /// moments (the optimiser then never forms the dense matrix).
+    pub fn factored(&self) -> Option<&Factored> {
+        self.factors.as_deref()
+    }
+
+    /// The same moments under another estimator name.
+    pub(crate) fn labelled(mut self, method: &str) -> Moments {
+        self.method = method.to_string();
+        self
     }
 
     /// Replaces the expected returns (same units as these moments: per
@@ -343,6 +363,7 @@ impl MomentsParams {
             periods_per_year: returns.periods_per_year(),
             annualized: false,
             method,
+            factors: None,
         })
     }
 }

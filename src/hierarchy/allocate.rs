@@ -66,9 +66,10 @@ impl Hierarchical {
     }
 
     /// Nested clustered optimisation (López de Prado 2019): `inner` solved
-    /// on each cluster's moments, then `outer` on the clusters as assets
-    /// (means $W^\top\mu$, covariance $W^\top\Sigma W$ of the inner
-    /// portfolios $W$).
+    /// on each cluster's moments (or its return scenarios, for a scenario
+    /// objective), then `outer` on the clusters as assets (means
+    /// $W^\top\mu$, covariance $W^\top\Sigma W$ of the inner portfolios
+    /// $W$, or their return series).
     pub fn nco(inner: Optimizer, outer: Optimizer) -> Self {
         Hierarchical::with(Method::Nco { inner: Box::new(inner), outer: Box::new(outer) })
     }
@@ -148,7 +149,9 @@ impl Hierarchical {
                 let w = herc(&tree, &risk, self.cluster_count(&tree)?, returns.assets())?;
                 within_bounds(w, &lo, &hi)?
             }
-            Method::Nco { inner, outer } => nco(&tree, &m.annualized(), self.cluster_count(&tree)?, inner, outer)?,
+            Method::Nco { inner, outer } => {
+                nco(&tree, &m.annualized(), returns, self.cluster_count(&tree)?, inner, outer)?
+            }
         };
         debug_assert_eq!(weights.len(), n);
         Ok(Allocation::new(
@@ -375,7 +378,14 @@ fn within_bounds(w: Array1<f64>, lo: &Array1<f64>, hi: &Array1<f64>) -> Result<A
     Ok(Array1::from_iter(sol.x.into_iter().take(n)))
 }
 
-fn nco(tree: &Hierarchy, m: &Moments, k: usize, inner: &Optimizer, outer: &Optimizer) -> Result<Array1<f64>> {
+fn nco(
+    tree: &Hierarchy,
+    m: &Moments,
+    returns: &Returns,
+    k: usize,
+    inner: &Optimizer,
+    outer: &Optimizer,
+) -> Result<Array1<f64>> {
     let n = m.n_assets();
     let labels = tree.clusters(k)?;
     let mut within = Array2::<f64>::zeros((n, k));
@@ -386,17 +396,31 @@ fn nco(tree: &Hierarchy, m: &Moments, k: usize, inner: &Optimizer, outer: &Optim
             continue;
         }
         let sub = m.subset(&idx);
-        let a = inner
-            .solve(&sub)
+        let a = solve_on(inner, &sub, || returns.select(sub.assets()))
             .map_err(|e| Error::param("nco inner", format!("cluster {} ({}): {e}", c + 1, sub.assets().join(", "))))?;
         for (&i, &v) in idx.iter().zip(a.weights().iter()) {
             within[[i, c]] = v;
         }
     }
     let names: Vec<String> = (1..=k).map(|c| format!("cluster {c}")).collect();
-    let reduced = m.reduced(names, within.t().dot(m.mean()), within.t().dot(m.cov()).dot(&within));
-    let a = outer.solve(&reduced).map_err(|e| Error::param("nco outer", e.to_string()))?;
+    let reduced = m.reduced(names.clone(), within.t().dot(m.mean()), within.t().dot(m.cov()).dot(&within));
+    // The clusters' portfolios as assets: their return series for
+    // scenario objectives, their moments otherwise.
+    let a = solve_on(outer, &reduced, || {
+        Returns::new(returns.dates().to_vec(), names.clone(), returns.values().dot(&within), returns.kind())
+    })
+    .map_err(|e| Error::param("nco outer", e.to_string()))?;
     Ok(within.dot(a.weights()))
+}
+
+/// `o` solved on the moments, or on the scenarios `scenarios()` builds when
+/// its objective reads return scenarios (CVaR, drawdowns, …).
+fn solve_on(o: &Optimizer, m: &Moments, scenarios: impl FnOnce() -> Result<Returns>) -> Result<Allocation> {
+    if o.objective().needs_scenarios() {
+        o.solve_scenarios(&scenarios()?)
+    } else {
+        o.solve(m)
+    }
 }
 
 /// A hierarchical allocation re-solved on every rebalance on the window's

@@ -212,7 +212,7 @@ impl FrontierParams {
             return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
         }
         let t0 = Instant::now();
-        let term = self.measure.term(m.cov(), x.scenarios)?;
+        let term = self.measure.term(m, x.scenarios)?;
         let solve = |o: Optimizer| o.constraints(self.constraints.clone()).solve_on(x);
         let min_var = solve(Optimizer::min_risk(self.measure))?;
         let hi = max_return(x, &self.constraints)?;
@@ -222,7 +222,7 @@ impl FrontierParams {
         let (mut p, t) = constrained(x, &c)?;
         let k = p.le(return_row(m.mean(), &c, t, n), -lo);
         match &term {
-            None => Variance(m.cov()).add(&mut p, n, 1.0)?,
+            None => Variance(m).add(&mut p, n, 1.0)?,
             Some(risk) => risk.add(&mut p, n, 1.0)?,
         }
         // After the risk term: its equalities come first in b and move the row.

@@ -70,7 +70,7 @@ impl Formulation for MaxDiversification {
 
 /// $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$.
 fn homogeneous(x: &Inputs<'_>, c: &Resolved, a: Array1<f64>) -> Result<Built> {
-    homogenised(x.moments.n_assets(), c, &a, &Variance(x.moments.cov()))
+    homogenised(x.moments.n_assets(), c, &a, &Variance(x.moments))
 }
 
 /// $\min \rho(y)$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$,

@@ -93,9 +93,9 @@ pub(crate) trait Formulation {
 
 /// The formulation of `objective` on these inputs.
 pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<Box<dyn Formulation + 'a>> {
-    let cov = x.moments.cov();
+    let m = x.moments;
     Ok(match objective {
-        Objective::MinVariance => Box::new(min_risk::MinRisk::new(Variance(cov))),
+        Objective::MinVariance => Box::new(min_risk::MinRisk::new(Variance(m))),
         Objective::MinCvar { confidence } => {
             if x.scenarios.is_none() {
                 return Err(Error::param(
@@ -106,7 +106,7 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
             min_risk(RiskMeasure::Cvar { beta: *confidence }, x)?
         }
         Objective::MinRisk { measure } => min_risk(*measure, x)?,
-        Objective::MeanRisk { measure, goal } => match measure.term(cov, x.scenarios)? {
+        Objective::MeanRisk { measure, goal } => match measure.term(m, x.scenarios)? {
             // Variance has its own formulations: the quadratic form and the SOC cap.
             None => match *goal {
                 MeanRiskGoal::MaxRatio { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free }),
@@ -127,7 +127,7 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
         Objective::MaxDiversification => Box::new(max_ratio::MaxDiversification),
         Objective::RiskParity { budgets } => Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: None }),
         Objective::RiskBudget { measure, budgets } => {
-            Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: measure.term(cov, x.scenarios)? })
+            Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: measure.term(m, x.scenarios)? })
         }
     })
 }
@@ -135,8 +135,8 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
 /// Minimum of `measure`: the quadratic form for variance, else the
 /// measure's term, whose value the allocation reports.
 fn min_risk<'a>(measure: RiskMeasure, x: &Inputs<'a>) -> Result<Box<dyn Formulation + 'a>> {
-    Ok(match measure.term(x.moments.cov(), x.scenarios)? {
-        None => Box::new(min_risk::MinRisk::new(Variance(x.moments.cov()))),
+    Ok(match measure.term(x.moments, x.scenarios)? {
+        None => Box::new(min_risk::MinRisk::new(Variance(x.moments))),
         Some(term) => Box::new(min_risk::MinRisk::new(term).reporting_risk()),
     })
 }
@@ -152,12 +152,8 @@ pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, Opti
         let mut cone = vec![(vec![], *cap)];
         match benchmark {
             Tracking::Weights(b) => {
-                // ‖Lᵀ(w − b)‖ ≤ cap with Σ = LLᵀ.
-                let l = super::risk::factor(x.moments.cov())?;
-                for k in 0..n {
-                    let lb: f64 = (k..n).map(|i| l[[i, k]] * b[i]).sum();
-                    cone.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), -lb));
-                }
+                // ‖Σ^{1/2}(w − b)‖ ≤ cap.
+                cone.extend(super::risk::volatility_rows(&mut p, x.moments, n, Some(b))?);
             }
             Tracking::Returns(y) => {
                 let r = x.scenarios.ok_or_else(|| {

@@ -72,7 +72,7 @@ impl Formulation for RiskParity<'_> {
         let mut p = Program::new(n);
         let t = p.vars(n);
         match &self.risk {
-            None => Variance(x.moments.cov()).add(&mut p, n, 0.5)?,
+            None => Variance(x.moments).add(&mut p, n, 0.5)?,
             Some(r) => r.add(&mut p, n, 1.0)?,
         }
         for (i, bi) in b.iter().enumerate() {

@@ -21,7 +21,7 @@ impl Formulation for TargetReturn {
         let n = m.n_assets();
         let (mut p, t) = constrained(x, c)?;
         p.le(return_row(m.mean(), c, t, n), -self.target);
-        Variance(m.cov()).add(&mut p, n, 1.0)?;
+        Variance(m).add(&mut p, n, 1.0)?;
         Ok(Built::direct(p))
     }
 

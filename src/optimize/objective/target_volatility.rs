@@ -29,11 +29,8 @@ impl Formulation for TargetVolatility {
             p.lin(i, -m.mean()[i]);
         }
         charge_costs(&mut p, c, t, n);
-        let l = crate::optimize::risk::factor(m.cov())?;
         let mut rows = vec![(vec![], target)];
-        for k in 0..n {
-            rows.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), 0.0));
-        }
+        rows.extend(crate::optimize::risk::volatility_rows(&mut p, m, n, None)?);
         p.soc(rows);
         Ok(Built::direct(p))
     }

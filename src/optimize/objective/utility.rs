@@ -23,7 +23,7 @@ impl Formulation for MeanVariance {
         let m = x.moments;
         let n = m.n_assets();
         let (mut p, t) = constrained(x, c)?;
-        Variance(m.cov()).add(&mut p, n, l / 2.0)?;
+        Variance(m).add(&mut p, n, l / 2.0)?;
         for i in 0..n {
             p.lin(i, -m.mean()[i]);
         }

@@ -9,7 +9,7 @@ mod evar;
 mod variance;
 
 pub(crate) use cvar::Cvar;
-pub(crate) use variance::{factor, StdDev, Variance};
+pub(crate) use variance::{volatility_rows, StdDev, Variance};
 
 use ndarray::ArrayView2;
 
@@ -172,7 +172,7 @@ impl RiskMeasure {
     /// the moments).
     pub(crate) fn term<'a>(
         &self,
-        cov: &'a ndarray::Array2<f64>,
+        m: &'a crate::estimate::Moments,
         scenarios: Option<ArrayView2<'a, f64>>,
     ) -> Result<Option<Box<dyn Risk + 'a>>> {
         use deviation::{Deviation, Kind as D};
@@ -183,7 +183,7 @@ impl RiskMeasure {
         let dd = |kind| -> Result<Box<dyn Risk + 'a>> { Ok(Box::new(Drawdown { scenarios: scenarios()?, kind })) };
         Ok(Some(match *self {
             RiskMeasure::Variance => return Ok(None),
-            RiskMeasure::StandardDeviation => Box::new(StdDev(cov)),
+            RiskMeasure::StandardDeviation => Box::new(StdDev(m)),
             RiskMeasure::MeanAbsoluteDeviation => dev(D::MeanAbsolute)?,
             RiskMeasure::SemiDeviation => dev(D::Semi)?,
             RiskMeasure::FirstLowerPartialMoment => dev(D::LowerPartial)?,

@@ -1,17 +1,36 @@
-//! Variance, $\rho(w) = w^\top\Sigma w$: a quadratic form in the objective.
+//! Variance, $\rho(w) = w^\top\Sigma w$: a quadratic form in the objective;
+//! and the volatility cone every standard-deviation term shares. Moments
+//! that carry a factored covariance $\Sigma = BFB^\top + D$ are written with
+//! $k$ auxiliary exposures $y = B^\top w$ — $y^\top F y + \sum_i d_i w_i^2$ —
+//! so the program never holds the dense $N \times N$ matrix.
 
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 
 use super::Risk;
 use crate::error::{Error, Result};
+use crate::estimate::{Factored, Moments};
 use crate::optimize::problem::{Program, Row};
 
-/// $w^\top\Sigma w$ for a covariance $\Sigma$.
-pub(crate) struct Variance<'a>(pub &'a Array2<f64>);
+/// $w^\top\Sigma w$ for the moments' covariance.
+pub(crate) struct Variance<'a>(pub &'a Moments);
 
 impl Risk for Variance<'_> {
-    fn add(&self, p: &mut Program, _: usize, scale: f64) -> Result<()> {
-        add_quadratic(p, self.0, 2.0 * scale);
+    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+        match self.0.factored() {
+            None => add_quadratic(p, self.0.cov(), 2.0 * scale),
+            Some(f) => {
+                let y = exposures(p, f, n);
+                let k = f.factor_cov.nrows();
+                for a in 0..k {
+                    for b in a..k {
+                        p.quad(y + a, y + b, 2.0 * scale * f.factor_cov[[a, b]]);
+                    }
+                }
+                for (i, d) in f.specific.iter().enumerate() {
+                    p.quad(i, i, 2.0 * scale * d);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -55,20 +74,70 @@ pub(crate) fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
         .ok_or_else(|| Error::param("covariance", "cannot be factored; is it positive semidefinite?"))
 }
 
+/// The exposures $y = B^\top w$ as `k` new variables (returned: the first),
+/// tied to the weights by equalities.
+fn exposures(p: &mut Program, f: &Factored, n: usize) -> usize {
+    let k = f.loadings.ncols();
+    let y = p.vars(k);
+    for j in 0..k {
+        let mut row: Row = vec![(y + j, 1.0)];
+        row.extend((0..n).map(|i| (i, -f.loadings[[i, j]])).filter(|e| e.1 != 0.0));
+        p.eq(row, 0.0);
+    }
+    y
+}
+
+/// Cone rows whose Euclidean norm is the volatility of $w - b$ ($b = 0$
+/// when `None`), in the program's $c - a^\top x$ form: $L^\top(w - b)$ on
+/// the Cholesky factor $\Sigma = LL^\top$, or for a factored covariance
+/// $L_F^\top(y - B^\top b)$ and $\sqrt{d}\circ(w - b)$ with $F = L_FL_F^\top$.
+pub(crate) fn volatility_rows(
+    p: &mut Program,
+    m: &Moments,
+    n: usize,
+    b: Option<&Array1<f64>>,
+) -> Result<Vec<(Row, f64)>> {
+    let zero = Array1::zeros(n);
+    let b = b.unwrap_or(&zero);
+    let mut rows = Vec::new();
+    match m.factored() {
+        None => {
+            let l = factor(m.cov())?;
+            for k in 0..n {
+                let lb: f64 = (k..n).map(|i| l[[i, k]] * b[i]).sum();
+                rows.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), -lb));
+            }
+        }
+        Some(f) => {
+            let y = exposures(p, f, n);
+            let lf = factor(&f.factor_cov)?;
+            let bb = f.loadings.t().dot(b);
+            for j in 0..lf.ncols() {
+                let c: f64 = (j..lf.nrows()).map(|l| lf[[l, j]] * bb[l]).sum();
+                rows.push(((j..lf.nrows()).map(|l| (y + l, -lf[[l, j]])).collect(), -c));
+            }
+            for (i, d) in f.specific.iter().enumerate() {
+                if *d > 0.0 {
+                    let s = d.sqrt();
+                    rows.push((vec![(i, -s)], -s * b[i]));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// Standard deviation $\sqrt{w^\top\Sigma w}$: a second-order cone
-/// $\lVert L^\top w\rVert_2 \le t$ on the Cholesky factor $\Sigma = LL^\top$,
-/// so unlike variance it has a linear epigraph (and is positively
-/// homogeneous), which the ratio, cap and budgeting formulations need.
-pub(crate) struct StdDev<'a>(pub &'a Array2<f64>);
+/// $\lVert \Sigma^{1/2} w\rVert_2 \le t$ ([`volatility_rows`]), so unlike
+/// variance it has a linear epigraph (and is positively homogeneous), which
+/// the ratio, cap and budgeting formulations need.
+pub(crate) struct StdDev<'a>(pub &'a Moments);
 
 impl Risk for StdDev<'_> {
     fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
-        let l = factor(self.0)?;
         let t = p.var();
         let mut cone = vec![(vec![(t, -1.0)], 0.0)];
-        for k in 0..n {
-            cone.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), 0.0));
-        }
+        cone.extend(volatility_rows(p, self.0, n, None)?);
         p.soc(cone);
         Ok(vec![(t, 1.0)])
     }
