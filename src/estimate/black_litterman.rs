@@ -54,8 +54,8 @@ impl View {
     }
 
     /// Any linear combination, e.g. a basket against another.
-    pub fn linear(weights: &[(&str, f64)], value: f64) -> View {
-        View { weights: weights.iter().map(|(a, w)| (a.to_string(), *w)).collect(), value }
+    pub fn linear<S: AsRef<str>>(weights: &[(S, f64)], value: f64) -> View {
+        View { weights: weights.iter().map(|(a, w)| (a.as_ref().to_string(), *w)).collect(), value }
     }
 }
 
@@ -91,8 +91,8 @@ impl BlackLittermanParams {
 
     /// Market weights by asset (normalised to sum to 1; market
     /// capitalisations work as well). Assets not named weigh 0.
-    pub fn market(mut self, weights: &[(&str, f64)]) -> Self {
-        self.market = weights.iter().map(|(a, w)| (a.to_string(), *w)).collect();
+    pub fn market<S: AsRef<str>>(mut self, weights: &[(S, f64)]) -> Self {
+        self.market = weights.iter().map(|(a, w)| (a.as_ref().to_string(), *w)).collect();
         self
     }
 

@@ -6,7 +6,7 @@ use ndarray::{s, Array1, Array2, Axis};
 use plotly::Plot;
 
 use super::{Moments, MomentsParams};
-use crate::data::Returns;
+use crate::data::{ReturnKind, Returns};
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
 
@@ -70,8 +70,10 @@ impl FactorModelParams {
     /// uses the dates both panels share.
     pub fn fit(&self, returns: &Returns) -> Result<FactorModel> {
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "a factor model")?;
+        // Everything in simple returns, as the moment estimators use them.
+        let returns = &returns.to_kind(ReturnKind::Simple);
         match &self.source {
-            Source::Regression(factors) => self.regression(returns, factors),
+            Source::Regression(factors) => self.regression(returns, &factors.to_kind(ReturnKind::Simple)),
             Source::Pca(c) => self.pca(returns, *c),
         }
     }
@@ -148,9 +150,12 @@ impl FactorModelParams {
         let (t, n) = r.dim();
         let mean = r.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
         let centred = &r - &mean;
-        let s = crate::linalg::gram(centred.view()) / (t as f64 - 1.0);
-        let (values, vectors) = crate::linalg::symmetric_eigen(&s);
-        let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
+        if t < 3 {
+            return Err(Error::TooFewRows { operation: "principal components".into(), needed: 3, got: t });
+        }
+        let (values, vectors) = principal_components(&centred);
+        let variances = centred.map_axis(Axis(0), |c| c.iter().map(|x| x * x).sum::<f64>() / (t as f64 - 1.0));
+        let total: f64 = variances.sum();
         let k = match c {
             Components::Count(k) => k,
             Components::Explained(share) => {
@@ -167,7 +172,7 @@ impl FactorModelParams {
                     .map_or(n, |i| i + 1)
             }
         };
-        if k == 0 || k > n || k >= t {
+        if k == 0 || k > n || k >= t || k > values.len() {
             return Err(Error::param(
                 "components",
                 format!("must be in [1, {}] for {n} assets and {t} dates, got {k}", n.min(t.saturating_sub(1))),
@@ -176,13 +181,18 @@ impl FactorModelParams {
         let v = vectors.slice(s![.., ..k]).to_owned();
         let scores = centred.dot(&v) + mean.dot(&v);
         let names: Vec<String> = (1..=k).map(|i| format!("PC{i}")).collect();
-        let panel = Returns::new(returns.dates().to_vec(), names.clone(), scores, returns.kind())?
-            .with_periods_per_year(returns.periods_per_year())?;
+        // Scores are returns of long-short eigenportfolios, not bounded by
+        // −1 like an asset's simple return: the panel skips that check.
+        let panel = Returns::from_panel(
+            crate::data::Panel::new(returns.dates().to_vec(), names.clone(), scores)?,
+            ReturnKind::Simple,
+        )
+        .with_periods_per_year(returns.periods_per_year())?;
         let fm = self.estimator.fit(&panel)?;
         let explained: Vec<f64> = values.iter().take(k).map(|v| v.max(0.0) / total).collect();
         // Specific variance: what the k components leave on the diagonal.
         let common = v.dot(fm.cov()).dot(&v.t());
-        let specific = Array1::from_iter((0..n).map(|i| (s[[i, i]] - common[[i, i]]).max(0.0)));
+        let specific = Array1::from_iter((0..n).map(|i| (variances[i] - common[[i, i]]).max(0.0)));
         FactorModel::assemble(
             returns,
             names,
@@ -194,6 +204,29 @@ impl FactorModelParams {
             format!("{k} principal components"),
         )
     }
+}
+
+/// Eigenvalues (descending) and unit eigenvectors (columns) of the sample
+/// covariance $X^\top X/(T-1)$ of centred returns $X$ (`T × N`). With fewer
+/// dates than assets the $T \times T$ matrix $XX^\top$ is decomposed
+/// instead — the same non-zero eigenvalues, eigenvectors
+/// $X^\top u/\sqrt{(T-1)\lambda}$ — which costs $T^3$, not $N^3$.
+fn principal_components(x: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
+    let (t, n) = x.dim();
+    let d = t as f64 - 1.0;
+    if t > n {
+        return crate::linalg::symmetric_eigen(&(crate::linalg::gram(x.view()) / d));
+    }
+    let g = x.dot(&x.t()) / d;
+    let (values, u) = crate::linalg::symmetric_eigen(&g);
+    let scale = values.iter().cloned().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    // Components with a positive eigenvalue (the centring leaves at most T − 1).
+    let m = values.iter().take_while(|&&v| v > 1e-12 * scale).count();
+    let mut v = x.t().dot(&u.slice(s![.., ..m]));
+    for (j, mut col) in v.columns_mut().into_iter().enumerate() {
+        col /= (d * values[j]).sqrt();
+    }
+    (values[..m].to_vec(), v)
 }
 
 /// The dates two sorted date lists share, as row indices into each.
