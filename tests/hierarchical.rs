@@ -232,3 +232,17 @@ fn nco_takes_scenario_objectives_inside_and_outside() {
     assert!((a.weights().sum() - 1.0).abs() < 1e-8 && a.weights().iter().all(|w| *w >= -1e-9));
     assert!(max_diff(a.weights().as_slice().unwrap(), b.weights().as_slice().unwrap()) > 1e-3, "CVaR is not variance");
 }
+
+#[test]
+fn a_tree_grows_from_moments_too() {
+    let r = returns();
+    let from_returns = Hierarchy::params().linkage(Linkage::Average).fit(&r).unwrap();
+    let from_moments =
+        Hierarchy::params().linkage(Linkage::Average).fit_moments(&Moments::sample().fit(&r).unwrap()).unwrap();
+    assert_eq!(from_returns.merges(), from_moments.merges());
+    let e = Hierarchy::params()
+        .distance(Distance::VariationOfInformation { bins: None })
+        .fit_moments(&Moments::sample().fit(&r).unwrap())
+        .unwrap_err();
+    assert!(e.to_string().contains("needs the returns"), "{e}");
+}

@@ -133,19 +133,38 @@ impl HierarchyParams {
         self.fit_with(returns, &m)
     }
 
+    /// The tree of moments estimated elsewhere (a factor model's, a
+    /// Black–Litterman posterior's, …): correlation distances only, as the
+    /// variation of information needs the returns themselves.
+    pub fn fit_moments(&self, m: &Moments) -> Result<Hierarchy> {
+        let corr = correlation(m)?;
+        let distance = match self.distance {
+            Distance::Pearson => corr.mapv(|r| (0.5 * (1.0 - r)).max(0.0).sqrt()),
+            Distance::AbsolutePearson => corr.mapv(|r| (1.0 - r.abs()).max(0.0).sqrt()),
+            Distance::VariationOfInformation { .. } => {
+                return Err(Error::param(
+                    "distance",
+                    "the variation of information needs the returns: use .fit(&returns)",
+                ))
+            }
+        };
+        Hierarchy::from_distance(m.assets().to_vec(), corr, distance, self.linkage)
+    }
+
     /// The tree from moments already estimated on `returns`.
     pub(crate) fn fit_with(&self, returns: &Returns, m: &Moments) -> Result<Hierarchy> {
         let n = m.n_assets();
         if n < 2 {
             return Err(Error::param("assets", format!("a tree needs at least 2 assets, got {n}")));
         }
-        let corr = correlation(m)?;
-        let distance = match self.distance {
-            Distance::Pearson => corr.mapv(|r| (0.5 * (1.0 - r)).max(0.0).sqrt()),
-            Distance::AbsolutePearson => corr.mapv(|r| (1.0 - r.abs()).max(0.0).sqrt()),
-            Distance::VariationOfInformation { bins } => variation_of_information(returns.values(), corr.view(), bins)?,
-        };
-        Hierarchy::from_distance(m.assets().to_vec(), corr, distance, self.linkage)
+        match self.distance {
+            Distance::VariationOfInformation { bins } => {
+                let corr = correlation(m)?;
+                let distance = variation_of_information(returns.values(), corr.view(), bins)?;
+                Hierarchy::from_distance(m.assets().to_vec(), corr, distance, self.linkage)
+            }
+            _ => self.fit_moments(m),
+        }
     }
 }
 
