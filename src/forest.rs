@@ -53,8 +53,10 @@ impl ForestParams {
     }
 
     /// Fits on rows `x` with class labels `y` (0..k). The trees are grown in
-    /// two seeded halves on two threads (seeds `seed` and `seed + 1`), so a
-    /// fit is reproducible whatever the machine.
+    /// two seeded halves on two threads (seeds `seed` and `seed + 1`), and
+    /// linfa-trees is patched to count classes in an ordered map
+    /// (vendor/README.md), so the same seed gives the same bits in any
+    /// process on any machine with the same core count.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: &[usize]) -> Result<Forest> {
         self.check()?;
         if x.nrows() != y.len() || x.nrows() == 0 {

@@ -245,19 +245,19 @@ mod selection {
         assert!(s.holdout_ic.abs() < 3.0 * s.holdout_ic_se);
     }
 
-    /// The bootstraps and shuffles are seeded, but linfa-trees keeps class
-    /// counts in std `HashMap`s, whose per-instance random order decides
-    /// modal-class ties and the f32 summation order of the Gini impurity: two
-    /// fits with one seed agree closely, not bit for bit.
+    /// The bootstraps and shuffles are seeded and the trees count classes
+    /// in an ordered map (vendor/linfa-trees): two fits with one seed are
+    /// bit-identical.
     #[test]
-    fn same_seed_nearly_same_importances() {
+    fn same_seed_same_importances() {
         let (prices, fs) = planted(0.1, 10);
         let a = selector().fit(&fs, &prices).unwrap();
         let b = selector().fit(&fs, &prices).unwrap();
-        assert_eq!(a.order()[0], b.order()[0]);
-        for k in 0..a.names.len() {
-            assert!((a.impurity[k] - b.impurity[k]).abs() < 0.02, "{}", a.names[k]);
-        }
+        assert_eq!(a.order(), b.order());
+        assert_eq!(a.impurity, b.impurity);
+        assert_eq!(a.holdout_ic.to_bits(), b.holdout_ic.to_bits());
+        let c = selector().seed(4).fit(&fs, &prices).unwrap();
+        assert_ne!(a.impurity, c.impurity, "another seed, another forest");
     }
 
     #[test]

@@ -1,10 +1,9 @@
-//! Same seed, same bits, across processes: the synthetic market, the LSTM
-//! forecaster and the deep allocator, each run in this process and in two
-//! fresh processes (this test binary started again), must print the same
-//! bit patterns. (Within one process the stage tests check it already.)
-//! The random-forest stages (selection, ranking) are not covered: linfa's
-//! forest is not reproducible yet.
-#![cfg(feature = "nn")]
+//! Same seed, same bits, across processes: the synthetic market, feature
+//! selection and ranking (random forests), the LSTM forecaster and the deep
+//! allocator, each run in this process and in two fresh processes (this
+//! test binary started again), must print the same bit patterns. (Within
+//! one process the stage tests check it already.)
+#![cfg(all(feature = "nn", feature = "ml"))]
 
 use std::process::Command;
 
@@ -30,7 +29,35 @@ fn fingerprint() -> String {
         .fit(&log)
         .unwrap();
     let weights = deep.weights(log.values()).unwrap().into_values().to_vec();
-    format!("synthetic {}\nforecast {}\ndeep {}", hex(&prices), hex(&forecast), hex(&weights))
+    let planted =
+        Synthetic::params().assets(6).days(700).signal(Signal::LaggedFeature { ic: 0.1 }).seed(3).generate().unwrap();
+    let fs = Features::params()
+        .windows(&[5, 21])
+        .compute(&planted.prices)
+        .unwrap()
+        .with_panel("signal", planted.signal_feature().unwrap())
+        .unwrap();
+    let selection =
+        Selector::params().horizon(1).trees(20).repeats(2).max_depth(4).seed(3).fit(&fs, &planted.prices).unwrap();
+    let ranking = Ranker::params()
+        .horizon(1)
+        .stride(2)
+        .refit_every(125)
+        .min_train(250)
+        .trees(20)
+        .max_depth(4)
+        .seed(5)
+        .fit(&fs, &planted.prices)
+        .unwrap();
+    let scores: Vec<f64> = ranking.scores().iter().copied().collect();
+    format!(
+        "synthetic {}\nselection {}\nranking {}\nforecast {}\ndeep {}",
+        hex(&prices),
+        hex(&selection.impurity),
+        hex(&scores),
+        hex(&forecast),
+        hex(&weights)
+    )
 }
 
 #[test]
