@@ -119,7 +119,7 @@ impl ForecasterParams {
     /// the CPU.
     pub fn fit(&self, returns: &Returns) -> Result<Forecaster<Cpu>> {
         match &self.train.device {
-            Device::Cpu(cpu) => self.fit_on(cpu, returns),
+            Device::Cpu => self.fit_on(&crate::nn::training_cpu(), returns),
             #[cfg(feature = "cuda")]
             Device::Cuda(gpu) => self.fit_on(&gpu.dfdx()?, returns)?.to_device(&crate::nn::training_cpu()),
         }

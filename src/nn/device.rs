@@ -5,20 +5,21 @@
 
 use std::fmt;
 
-use super::Cpu;
 pub use crate::error::CudaUnavailable;
 use crate::error::{Error, Result};
 
-/// The device networks train on. The default is the CPU (with dfdx's
-/// allocation cache on, see [`training_cpu`](super::training_cpu)).
+/// The device networks train on. The default is the CPU: each fit gets a
+/// fresh [`training_cpu`](super::training_cpu) (allocation cache on), as a
+/// GPU fit opens its own dfdx device, so settings cloned into several
+/// strategies share no device state.
 ///
 /// A model trained on a GPU is moved to the CPU when training ends (its
 /// parameters are copied, the model is the same), so what `fit` returns and
 /// how it predicts do not depend on where it trained.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Device {
     /// dfdx's CPU device.
-    Cpu(Cpu),
+    Cpu,
     /// A CUDA GPU (`cuda` feature).
     #[cfg(feature = "cuda")]
     Cuda(Gpu),
@@ -30,13 +31,6 @@ impl Default for Device {
     }
 }
 
-impl PartialEq for Device {
-    /// The same kind of device (and, for GPUs, the same ordinal).
-    fn eq(&self, other: &Self) -> bool {
-        self.describe() == other.describe()
-    }
-}
-
 impl fmt::Display for Device {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.describe())
@@ -44,9 +38,9 @@ impl fmt::Display for Device {
 }
 
 impl Device {
-    /// The CPU, allocation cache on.
+    /// The CPU.
     pub fn cpu() -> Device {
-        Device::Cpu(super::training_cpu())
+        Device::Cpu
     }
 
     /// CUDA GPU number `ordinal`, checked to work: the driver starts, the
@@ -80,12 +74,12 @@ impl Device {
 
     /// Whether this is a GPU.
     pub fn is_gpu(&self) -> bool {
-        !matches!(self, Device::Cpu(_))
+        !matches!(self, Device::Cpu)
     }
 
     fn describe(&self) -> String {
         match self {
-            Device::Cpu(_) => "CPU".to_string(),
+            Device::Cpu => "CPU".to_string(),
             #[cfg(feature = "cuda")]
             Device::Cuda(g) => {
                 format!("CUDA GPU {} ({}, sm_{}, driver CUDA {})", g.ordinal, g.name, g.capability, g.driver)
@@ -114,7 +108,7 @@ mod gpu {
     /// a CUDA stream, which may not move between threads, while a `Gpu`
     /// travels with the settings of a strategy the backtest runs on its
     /// worker threads.
-    #[derive(Clone, Debug)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct Gpu {
         pub(super) ordinal: usize,
         pub(super) name: String,
