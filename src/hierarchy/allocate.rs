@@ -139,6 +139,7 @@ impl Hierarchical {
         let start = Instant::now();
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "hierarchical allocation")?;
         let m = self.estimator.fit(returns)?;
+        let annual = m.annualized();
         let tree = self.tree.estimator(self.estimator).fit_with(returns, &m)?;
         let n = m.n_assets();
         let (lo, hi) = self.resolved_bounds(returns.assets())?;
@@ -146,17 +147,15 @@ impl Hierarchical {
         let weights = match &self.method {
             Method::Hrp => hrp(&tree, &risk, &lo, &hi, returns.assets())?,
             Method::Herc => {
-                let w = herc(&tree, &risk, self.cluster_count(&tree)?, returns.assets())?;
+                let w = herc(&tree, &risk, self.cluster_count(&tree), returns.assets())?;
                 within_bounds(w, &lo, &hi)?
             }
-            Method::Nco { inner, outer } => {
-                nco(&tree, &m.annualized(), returns, self.cluster_count(&tree)?, inner, outer)?
-            }
+            Method::Nco { inner, outer } => nco(&tree, &annual, returns, self.cluster_count(&tree), inner, outer)?,
         };
         debug_assert_eq!(weights.len(), n);
         Ok(Allocation::new(
             self.label(),
-            &m.annualized(),
+            &annual,
             weights,
             0.0,
             None,
@@ -167,13 +166,10 @@ impl Hierarchical {
         ))
     }
 
-    fn cluster_count(&self, tree: &Hierarchy) -> Result<usize> {
-        let k = self.clusters.unwrap_or_else(|| tree.optimal_clusters());
-        let n = tree.assets().len();
-        if k == 0 || k > n {
-            return Err(Error::param("clusters", format!("must be in [1, {n}] for {n} assets, got {k}")));
-        }
-        Ok(k)
+    /// The cluster count set, or the gap rule's; [`Hierarchy::clusters`]
+    /// checks it.
+    fn cluster_count(&self, tree: &Hierarchy) -> usize {
+        self.clusters.unwrap_or_else(|| tree.optimal_clusters())
     }
 
     fn resolved_bounds(&self, assets: &[String]) -> Result<(Array1<f64>, Array1<f64>)> {
