@@ -137,6 +137,10 @@
 //! * `deep` (feature `nn`): an end-to-end CNN+LSTM allocator trained on a
 //!   Markowitz or Sharpe objective, and its walk-forward strategy.
 //! * [`backtest`]: the walk-forward engine every strategy is scored by.
+//! * [`selection`]: model selection — walk-forward and combinatorial purged
+//!   cross-validation, hyper-parameter search with a deflated Sharpe ratio
+//!   over the trials made, the look-ahead audit, the planted-signal power
+//!   study.
 //! * [`portfolio`]: one result for any allocation — its path, measures and
 //!   verdicts against 1/N.
 //! * [`display`]: every result renders in the notebook as an HTML table
@@ -180,6 +184,7 @@ pub mod portfolio;
 pub mod prelude;
 #[cfg(feature = "ml")]
 pub mod rank;
+pub mod selection;
 pub mod stats;
 
 pub use data::datasets;

@@ -36,3 +36,40 @@ pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
         "(no message)".into()
     }
 }
+
+/// Runs `f` on every job with at most one thread per core (jobs are taken
+/// in order from a shared counter), and returns the results in job order;
+/// the first error in job order (or a panicked job) wins.
+pub(crate) fn pool<J, R, F>(what: &str, jobs: Vec<J>, f: F) -> Result<Vec<R>>
+where
+    J: Send + Sync,
+    R: Send,
+    F: Fn(&J) -> Result<R> + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result<R>>>> = jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let run = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(job) = jobs.get(i) else { break };
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(job))).unwrap_or_else(|payload| {
+            Err(Error::Panicked { what: format!("a {what} worker"), message: panic_message(&payload) })
+        });
+        if let Ok(mut slot) = slots[i].lock() {
+            *slot = Some(out);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(run);
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(Error::Panicked { what: format!("a {what} worker"), message: "the job did not finish".into() })
+            })
+        })
+        .collect()
+}

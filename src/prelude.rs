@@ -1,7 +1,8 @@
 //! Everything a notebook needs: `use assetalloc::prelude::*;`.
 
 pub use crate::backtest::{
-    Backtest, BacktestParams, BuyAndHold, EqualWeight, InverseVolatility, OnFailure, Schedule, Strategy, Window,
+    Backtest, BacktestParams, BuyAndHold, EqualWeight, InverseVolatility, Momentum, OnFailure, Schedule, Strategy,
+    Window,
 };
 #[cfg(feature = "optimize")]
 pub use crate::backtest::{BlackLittermanStrategy, Optimized};
@@ -34,6 +35,9 @@ pub use crate::optimize::{
 pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]
 pub use crate::rank::{RankPortfolio, Ranker, Ranking, TrainWindow};
+pub use crate::selection::{
+    Audit, Candidate, CombinatorialPurged, CrossValidation, Grid, PowerStudy, Search, Splitter, Trial, WalkForward,
+};
 pub use crate::strategies;
 pub use chrono::{Datelike, NaiveDate};
 pub use plotly::Plot;

@@ -36,7 +36,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 
 #[cfg(feature = "optimize")]
 pub use strategies::{BlackLittermanStrategy, Optimized, ViewRule};
-pub use strategies::{BuyAndHold, EqualWeight, InverseVolatility};
+pub use strategies::{BuyAndHold, EqualWeight, InverseVolatility, Momentum};
 
 use crate::data::{Prices, ReturnKind, Returns};
 use crate::error::{Error, Result};
@@ -54,6 +54,17 @@ pub struct Window<'a> {
 }
 
 impl<'a> Window<'a> {
+    /// A window over given rows (consecutive or not: a cross-validation
+    /// trains on the rows left after its test blocks are taken out).
+    pub(crate) fn new(
+        dates: &'a [NaiveDate],
+        assets: &'a [String],
+        returns: ArrayView2<'a, f64>,
+        periods_per_year: f64,
+    ) -> Self {
+        Window { dates, assets, returns, periods_per_year }
+    }
+
     /// Dates of the rows, the last being the decision date.
     pub fn dates(&self) -> &'a [NaiveDate] {
         self.dates
@@ -272,6 +283,12 @@ impl BacktestParams {
                 got: rows,
             });
         }
+        self.validate_trading()
+    }
+
+    /// The checks of everything but the lookback: schedule, costs,
+    /// leverage, capital and risk-free rate.
+    pub(crate) fn validate_trading(&self) -> Result<()> {
         match self.schedule {
             Schedule::Every(0) => return Err(Error::param("schedule", "Every(n) needs n ≥ 1, got 0")),
             Schedule::Drift(t) if !(t > 0.0 && t.is_finite()) => {
@@ -341,9 +358,65 @@ impl BacktestParams {
         Ok(Population::new(reports, "Walk-forward, net of costs"))
     }
 
+    /// The lookback window length.
+    pub(crate) fn lookback_len(&self) -> usize {
+        self.lookback
+    }
+
+    /// The path of fixed target weights held through blocks of rows (each
+    /// `(rows, weights, decision date)`, in time order): the weights are
+    /// set at the start of each block, paying the cost of trading from the
+    /// drifted weights of the block before, and restored on the schedule
+    /// within a block (constant mix; `Drift` restores when the drift passes
+    /// its threshold). `r` are the simple returns of `returns`.
+    pub(crate) fn hold(
+        &self,
+        name: String,
+        returns: &Returns,
+        r: ArrayView2<'_, f64>,
+        blocks: &[(std::ops::Range<usize>, Array1<f64>, NaiveDate)],
+    ) -> Result<Portfolio> {
+        let rows: Vec<usize> = blocks.iter().flat_map(|(b, _, _)| b.clone()).collect();
+        let dates: Vec<NaiveDate> = rows.iter().map(|&i| returns.dates()[i]).collect();
+        let gathered = r.select(ndarray::Axis(0), &rows);
+        let mut starts = std::collections::HashMap::new();
+        let mut at = 0;
+        for (b, w, date) in blocks {
+            starts.insert(at, (w, *date));
+            at += b.len();
+        }
+        let k = returns.periods_per_year();
+        let costs =
+            Costs { bps: self.cost_bps, fixed: self.fixed_cost, capital: self.capital, cash_rate: self.risk_free / k };
+        let mut since = 0usize;
+        let path = crate::portfolio::simulate(gathered.view(), 0, costs, |e, w, target| {
+            if let Some((x, date)) = starts.get(&e) {
+                since = 0;
+                return Ok(Some((*date, (*x).clone())));
+            }
+            since += 1;
+            let period_end = |key: fn(&NaiveDate) -> (i32, u32)| key(&dates[e - 1]) != key(&dates[e]);
+            let due = match self.schedule {
+                Schedule::Every(n) => since % n == 0,
+                Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
+                Schedule::Monthly => period_end(|d| (d.year(), d.month())),
+                Schedule::Drift(th) => (&w - &target).mapv(f64::abs).sum() > th,
+            };
+            Ok(due.then(|| (dates[e - 1], target.to_owned())))
+        })?;
+        Ok(Portfolio::new(name, returns.assets().to_vec(), dates, path, k, self.risk_free))
+    }
+
+    /// Target weights checked against the backtest's limits (finite, the
+    /// right length, summing to at most 1, long-only or within the
+    /// leverage cap).
+    pub(crate) fn check_weights(&self, n: usize, w: Array1<f64>) -> Result<Array1<f64>> {
+        check_weights(n, w, self.max_leverage)
+    }
+
     /// Decision days for fixed schedules (all days from the first for Drift,
     /// which decides day by day).
-    fn rebalance_days(&self, dates: &[NaiveDate]) -> Vec<bool> {
+    pub(crate) fn rebalance_days(&self, dates: &[NaiveDate]) -> Vec<bool> {
         let n = dates.len();
         let t0 = self.lookback - 1;
         let mut plan = vec![false; n];
@@ -420,7 +493,11 @@ impl BacktestParams {
 
 /// A strategy's decision, with a panic inside it caught and turned into an
 /// error (the engine then names the strategy and the date).
-fn decide(s: &mut dyn Strategy, window: &Window<'_>, current: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+pub(crate) fn decide(
+    s: &mut dyn Strategy,
+    window: &Window<'_>,
+    current: ArrayView1<'_, f64>,
+) -> Result<Option<Array1<f64>>> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.decide(window, current))).unwrap_or_else(|payload| {
         Err(Error::Panicked {
             what: "the strategy's decide()".into(),

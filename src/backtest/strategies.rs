@@ -114,6 +114,49 @@ impl Strategy for InverseVolatility {
     }
 }
 
+/// Cross-sectional momentum: equal weights in the `top` assets with the
+/// highest compounded return over the last `lookback` periods,
+/// $\sum_{s=t-L+1}^{t} \ln(1 + R_{i,s})$ (ties go to the asset listed first).
+#[derive(Debug, Clone, Copy)]
+pub struct Momentum {
+    lookback: usize,
+    top: usize,
+}
+
+impl Momentum {
+    /// The `top` best performers over the last `lookback` periods.
+    pub fn new(lookback: usize, top: usize) -> Self {
+        Momentum { lookback, top }
+    }
+}
+
+impl Strategy for Momentum {
+    fn name(&self) -> String {
+        format!("momentum top {} ({})", self.top, self.lookback)
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        let n = window.assets().len();
+        if self.lookback < 1 {
+            return Err(Error::param("momentum lookback", "must be ≥ 1, got 0"));
+        }
+        if self.top < 1 || self.top > n {
+            return Err(Error::param("momentum top", format!("must be in 1..={n} (the assets), got {}", self.top)));
+        }
+        let r = window.returns();
+        if r.nrows() < self.lookback {
+            return Err(Error::TooFewRows { operation: "momentum".into(), needed: self.lookback, got: r.nrows() });
+        }
+        let recent = r.slice(ndarray::s![r.nrows() - self.lookback.., ..]);
+        let score: Vec<f64> = recent.columns().into_iter().map(|c| c.iter().map(|x| x.ln_1p()).sum()).collect();
+        let mut w = Array1::zeros(n);
+        for &i in crate::stats::descending(&score).iter().take(self.top) {
+            w[i] = 1.0 / self.top as f64;
+        }
+        Ok(Some(w))
+    }
+}
+
 /// An [`Optimizer`](crate::optimize::Optimizer) objective re-solved on every
 /// rebalance with moments estimated on the window (annualised).
 #[cfg(feature = "optimize")]

@@ -390,6 +390,76 @@ pub(crate) fn to_dataframe(panel: &Panel) -> Result<DataFrame> {
     Ok(DataFrame::new(panel.len(), cols)?)
 }
 
+/// A column of a result table written to or read from CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ResultColumn {
+    /// Numbers (`NaN` for a missing value).
+    Num(Vec<f64>),
+    /// Text.
+    Text(Vec<String>),
+}
+
+/// Writes named columns of equal length as CSV at `path`, creating
+/// missing parent folders.
+pub(crate) fn write_columns(path: &Path, columns: &[(String, ResultColumn)]) -> Result<()> {
+    let path = resolve(path);
+    let io = |source| Error::Io { path: path.clone(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let height = columns.first().map_or(0, |(_, c)| match c {
+        ResultColumn::Num(v) => v.len(),
+        ResultColumn::Text(v) => v.len(),
+    });
+    let cols: Vec<polars::prelude::Column> = columns
+        .iter()
+        .map(|(name, c)| match c {
+            ResultColumn::Num(v) => Series::new(name.as_str().into(), v.as_slice()).into(),
+            ResultColumn::Text(v) => Series::new(name.as_str().into(), v.as_slice()).into(),
+        })
+        .collect();
+    let mut df = DataFrame::new(height, cols)?;
+    let file = std::fs::File::create(&path).map_err(io)?;
+    CsvWriter::new(std::io::BufWriter::new(file)).finish(&mut df)?;
+    Ok(())
+}
+
+/// Reads a CSV written by [`write_columns`]: the columns named in `text`
+/// as text, every other as numbers.
+pub(crate) fn read_columns(path: &Path, text: impl Fn(&str) -> bool) -> Result<Vec<(String, ResultColumn)>> {
+    let path = resolve(path);
+    let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()?;
+    df.columns()
+        .iter()
+        .map(|c| {
+            let name = c.name().to_string();
+            let strings: Vec<String> = c.str()?.iter().map(|v| v.map(str::to_string).unwrap_or_default()).collect();
+            if text(&name) {
+                return Ok((name, ResultColumn::Text(strings)));
+            }
+            let nums = strings
+                .iter()
+                .enumerate()
+                .map(|(row, v)| {
+                    if v.is_empty() || v == "NaN" {
+                        return Ok(f64::NAN);
+                    }
+                    v.parse::<f64>().map_err(|_| Error::NonNumeric {
+                        column: name.clone(),
+                        detail: format!("row {row} of {} holds {v:?}", path.display()),
+                    })
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            Ok((name, ResultColumn::Num(nums)))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

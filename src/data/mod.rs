@@ -32,6 +32,7 @@ use ndarray::{Array1, Array2};
 
 pub use clean::Missing;
 pub use io::Load;
+pub(crate) use io::{read_columns, write_columns, ResultColumn};
 pub(crate) use panel::require_complete;
 pub use panel::{Frequency, Panel, Split};
 pub use summary::{AssetStats, Summary};

@@ -106,6 +106,11 @@ impl Portfolio {
         self.periods_per_year
     }
 
+    /// The annual risk-free rate its Sharpe ratios are measured against.
+    pub fn risk_free(&self) -> f64 {
+        self.risk_free
+    }
+
     /// Metrics of the net returns.
     pub fn metrics(&self) -> Metrics {
         Metrics::compute(&self.net, &self.dates, self.periods_per_year, self.risk_free)
