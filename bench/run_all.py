@@ -35,12 +35,13 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-ORDER = ["optimize", "risk_measures", "hierarchical", "backtest", "features", "forecast", "deep"]
+ORDER = ["optimize", "risk_measures", "hierarchical", "backtest", "selection", "features", "forecast", "deep"]
 TITLES = {
     "optimize": "Optimisation (`bench/optimize.py`)",
     "risk_measures": "Minimum risk per measure, 8,312 scenarios (`bench/risk_measures.py`)",
     "hierarchical": "Hierarchical allocation, 500 assets (`bench/hierarchical.py`)",
     "backtest": "Walk-forward backtest (`bench/backtest.py`)",
+    "selection": "Combinatorial purged cross-validation (`bench/selection.py`)",
     "features": "Rolling features (`bench/features.py`)",
     "forecast": "LSTM training throughput (`bench/forecast.py`)",
     "deep": "Deep allocator training (`bench/deep.py`)",
@@ -86,6 +87,15 @@ def rows_of(name: str, data) -> list[dict]:
             "ours": data["assetalloc_backtest_seconds"], "theirs": data["python_loop_seconds"], "unit": "s",
             "ratio": data["ratio_backtest"], "check": f"final wealth equal to {worst:.1e} (relative)",
         }]
+    if name == "selection":
+        return [
+            {
+                "workload": r["workload"], "peer": "skfolio cross_val_predict", "ours": r["assetalloc_ms"],
+                "theirs": r["skfolio_ms"], "unit": "ms", "ratio": r["ratio"],
+                "check": f"path mean returns equal to {r['max_path_mean_diff']:.1e}",
+            }
+            for r in data
+        ]
     if name == "features":
         return [{
             "workload": data["workload"], "peer": "pandas rolling windows", "ours": data["assetalloc_ms"],

@@ -1,10 +1,11 @@
 //! Walk-forward backtest from the command line; prints JSON with the metrics
 //! of each strategy (net of costs), its number of rebalances, and the run
 //! time. Strategies: ew (1/N, always included), bh (buy and hold),
-//! ivol (inverse volatility, 63 days), minvar, maxsharpe, riskparity
-//! (Ledoit–Wolf moments on the lookback window), minvar-factor and
-//! maxsharpe-factor (a 10-component statistical factor model fitted on the
-//! window; the optimiser works on its factored form).
+//! ivol (inverse volatility, 63 days), momentum (top 5 over 126 days),
+//! minvar, maxsharpe, riskparity (Ledoit–Wolf moments on the lookback
+//! window), hrp, herc, minvar-factor and maxsharpe-factor (a 10-component
+//! statistical factor model fitted on the window; the optimiser works on
+//! its factored form).
 //!
 //! ```text
 //! cargo run --release --example backtest -- data/sp500.csv \
@@ -18,7 +19,6 @@
 //! (3 factors, R² 0.4, seed 7).
 use std::time::Instant;
 
-use assetalloc::estimate::Components;
 use assetalloc::prelude::*;
 use serde_json::json;
 
@@ -53,32 +53,7 @@ fn run() -> Result<()> {
     let names = cli::flag(&args, "--strategies").unwrap_or("bh,ivol,minvar,maxsharpe");
     let mut strategies: Vec<Box<dyn Strategy>> = Vec::new();
     for s in names.split(',').filter(|s| !s.is_empty()) {
-        strategies.push(match s {
-            "ew" => Box::new(EqualWeight),
-            "bh" => Box::new(BuyAndHold::new()),
-            "ivol" => Box::new(InverseVolatility::new(63)),
-            "minvar" => Box::new(Optimized::new("minimum variance", Optimizer::min_variance(), Moments::ledoit_wolf())),
-            "maxsharpe" => {
-                Box::new(Optimized::new("maximum Sharpe", Optimizer::max_sharpe(0.0), Moments::ledoit_wolf()))
-            }
-            "riskparity" => Box::new(Optimized::new("risk parity", Optimizer::risk_parity(), Moments::ledoit_wolf())),
-            "minvar-factor" => Box::new(Optimized::factor_model(
-                "minimum variance, 10-factor PCA model",
-                Optimizer::min_variance(),
-                FactorModel::pca(Components::Count(10)),
-            )),
-            "maxsharpe-factor" => Box::new(Optimized::factor_model(
-                "maximum Sharpe, 10-factor PCA model",
-                Optimizer::max_sharpe(0.0),
-                FactorModel::pca(Components::Count(10)),
-            )),
-            other => {
-                return Err(Error::InvalidParameter {
-                    name: "--strategies".into(),
-                    message: format!("unknown strategy {other:?}; use ew, bh, ivol, minvar, maxsharpe, riskparity, minvar-factor, maxsharpe-factor"),
-                })
-            }
-        });
+        strategies.push(cli::strategy(s)?);
     }
     let t0 = Instant::now();
     let (path, prices) = match cli::flag(&args, "--synthetic") {

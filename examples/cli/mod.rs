@@ -86,3 +86,42 @@ pub fn describe(a: &Allocation, seconds: f64) -> Value {
         "median_ms": 1e3 * seconds,
     })
 }
+
+/// The strategy a command line names: ew, bh, ivol, momentum, minvar,
+/// maxsharpe, riskparity (Ledoit–Wolf moments on the window), hrp, herc,
+/// minvar-factor and maxsharpe-factor (a 10-component statistical factor
+/// model fitted on the window).
+#[cfg(feature = "optimize")]
+pub fn strategy(name: &str) -> Result<Box<dyn Strategy>> {
+    use assetalloc::estimate::Components;
+    let lw = Moments::ledoit_wolf;
+    Ok(match name {
+        "ew" => Box::new(EqualWeight),
+        "bh" => Box::new(BuyAndHold::new()),
+        "ivol" => Box::new(InverseVolatility::new(63)),
+        "momentum" => Box::new(Momentum::new(126, 5)),
+        "minvar" => Box::new(Optimized::new("minimum variance", Optimizer::min_variance(), lw())),
+        "maxsharpe" => Box::new(Optimized::new("maximum Sharpe", Optimizer::max_sharpe(0.0), lw())),
+        "riskparity" => Box::new(Optimized::new("risk parity", Optimizer::risk_parity(), lw())),
+        "hrp" => Box::new(HierarchicalStrategy::new("HRP", Hierarchical::hrp())),
+        "herc" => Box::new(HierarchicalStrategy::new("HERC", Hierarchical::herc())),
+        "minvar-factor" => Box::new(Optimized::factor_model(
+            "minimum variance, 10-factor PCA model",
+            Optimizer::min_variance(),
+            FactorModel::pca(Components::Count(10)),
+        )),
+        "maxsharpe-factor" => Box::new(Optimized::factor_model(
+            "maximum Sharpe, 10-factor PCA model",
+            Optimizer::max_sharpe(0.0),
+            FactorModel::pca(Components::Count(10)),
+        )),
+        other => {
+            return Err(Error::InvalidParameter {
+                name: "strategy".into(),
+                message: format!(
+                    "unknown strategy {other:?}; use ew, bh, ivol, momentum, minvar, maxsharpe, riskparity, hrp, herc, minvar-factor, maxsharpe-factor"
+                ),
+            })
+        }
+    })
+}

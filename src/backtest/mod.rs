@@ -32,7 +32,7 @@
 mod strategies;
 
 use chrono::{Datelike, NaiveDate};
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2, CowArray};
 
 #[cfg(feature = "optimize")]
 pub use strategies::{BlackLittermanStrategy, Optimized, ViewRule};
@@ -378,7 +378,13 @@ impl BacktestParams {
     ) -> Result<Portfolio> {
         let rows: Vec<usize> = blocks.iter().flat_map(|(b, _, _)| b.clone()).collect();
         let dates: Vec<NaiveDate> = rows.iter().map(|&i| returns.dates()[i]).collect();
-        let gathered = r.select(ndarray::Axis(0), &rows);
+        // Paths that cover a run of consecutive rows (every CPCV path, every
+        // walk-forward) are read in place; others are gathered.
+        let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
+        let gathered = match (consecutive, rows.first()) {
+            (true, Some(&lo)) => CowArray::from(r.slice(ndarray::s![lo..lo + rows.len(), ..])),
+            _ => CowArray::from(r.select(ndarray::Axis(0), &rows)),
+        };
         let mut starts = std::collections::HashMap::new();
         let mut at = 0;
         for (b, w, date) in blocks {
@@ -400,7 +406,7 @@ impl BacktestParams {
                 Schedule::Every(n) => since % n == 0,
                 Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
                 Schedule::Monthly => period_end(|d| (d.year(), d.month())),
-                Schedule::Drift(th) => (&w - &target).mapv(f64::abs).sum() > th,
+                Schedule::Drift(th) => w.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).sum::<f64>() > th,
             };
             Ok(due.then(|| (dates[e - 1], target.to_owned())))
         })?;

@@ -279,8 +279,9 @@ impl MomentsParams {
     /// Estimates the moments from returns (converted to simple returns).
     /// Every asset must have a value on every date.
     pub fn fit(&self, returns: &Returns) -> Result<Moments> {
-        let simple = returns.to_kind(ReturnKind::Simple);
-        let x = simple.values();
+        // Simple returns as they are, or converted once.
+        let converted = (returns.kind() != ReturnKind::Simple).then(|| returns.to_kind(ReturnKind::Simple));
+        let x = converted.as_ref().unwrap_or(returns).values();
         let (t, n) = x.dim();
         crate::data::require_complete(
             x,

@@ -62,8 +62,10 @@ pub(crate) fn simulate(
         }
         let mut cost = 0.0;
         if let Some((date, x)) = decide(e, w.view(), target.view())? {
-            let turnover = (&x - &w).mapv(f64::abs).sum();
-            let trades = (&x - &w).iter().filter(|d| d.abs() > 1e-12).count();
+            let (turnover, trades) = x.iter().zip(w.iter()).fold((0.0, 0usize), |(t, k), (a, b)| {
+                let d = (a - b).abs();
+                (t + d, k + usize::from(d > 1e-12))
+            });
             cost = costs.bps / 1e4 * turnover + costs.fixed * trades as f64 / wealth;
             path.rebalances.push(Rebalance { date, weights: x.clone(), turnover, cost });
             w.assign(&x);

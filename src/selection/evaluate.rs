@@ -52,6 +52,14 @@ impl Candidate {
         Candidate { build: Arc::new(move |r: &Returns| Ok(Box::new(make(r)?) as Box<dyn Strategy>)) }
     }
 
+    /// A strategy chosen at run time (e.g. by name), already boxed.
+    pub fn boxed<F>(make: F) -> Candidate
+    where
+        F: Fn() -> Result<Box<dyn Strategy>> + Send + Sync + 'static,
+    {
+        Candidate { build: Arc::new(move |_: &Returns| make()) }
+    }
+
     /// A fresh strategy for the panel `data`.
     pub fn build(&self, data: &Returns) -> Result<Box<dyn Strategy>> {
         (self.build)(data)
@@ -152,39 +160,43 @@ impl CrossValidationParams {
         let (returns, splits) = (&data.returns, &data.splits);
         let r = returns.values();
         let n = returns.assets().len();
-        let jobs: Vec<(usize, usize)> =
-            (0..candidates.len()).flat_map(|c| (0..splits.folds.len()).map(move |s| (c, s))).collect();
-        let weights = crate::parallel::pool("cross-validation", jobs, |&(c, s)| {
-            let mut strategy = candidates[c].build(returns)?;
+        // One job per split: its training rows are gathered once and every
+        // candidate decides on them.
+        let jobs: Vec<usize> = (0..splits.folds.len()).collect();
+        let decisions = crate::parallel::pool("cross-validation", jobs, |&s| {
             let train = &splits.folds[s].train;
             let dates: Vec<NaiveDate> = train.iter().map(|&i| returns.dates()[i]).collect();
+            let date = *dates.last().ok_or_else(|| Error::param("split", format!("split {s} has no training rows")))?;
             let rows = r.select(ndarray::Axis(0), train);
             let window = Window::new(&dates, returns.assets(), rows.view(), returns.periods_per_year());
-            let date = *dates.last().ok_or_else(|| Error::param("split", format!("split {s} has no training rows")))?;
-            let decided = crate::backtest::decide(strategy.as_mut(), &window, Array1::zeros(n).view())
-                .and_then(|d| self.backtest.check_weights(n, d.unwrap_or_else(|| Array1::zeros(n))))
-                .map_err(|e| Error::Strategy { name: strategy.name(), date, source: Box::new(e) })?;
-            Ok(decided)
+            candidates
+                .iter()
+                .map(|c| {
+                    let mut strategy = c.build(returns)?;
+                    crate::backtest::decide(strategy.as_mut(), &window, Array1::zeros(n).view())
+                        .and_then(|d| self.backtest.check_weights(n, d.unwrap_or_else(|| Array1::zeros(n))))
+                        .map_err(|e| Error::Strategy { name: strategy.name(), date, source: Box::new(e) })
+                })
+                .collect::<Result<Vec<_>>>()
         })?;
-        let per_split = splits.folds.len();
-        (0..candidates.len())
-            .map(|c| {
-                (0..splits.paths)
-                    .map(|p| {
-                        let blocks: Vec<_> = splits
-                            .path(p)
-                            .into_iter()
-                            .map(|(s, b)| {
-                                let rows = splits.folds[s].test[b].clone();
-                                let date = returns.dates()[rows.start.saturating_sub(1)];
-                                (rows, weights[c * per_split + s].clone(), date)
-                            })
-                            .collect();
-                        self.backtest.hold(format!("path {p}"), returns, r, &blocks)
-                    })
-                    .collect()
-            })
-            .collect()
+        // Then one job per (candidate, path): simulating a path is cheap but
+        // there are many.
+        let jobs: Vec<(usize, usize)> =
+            (0..candidates.len()).flat_map(|c| (0..splits.paths).map(move |p| (c, p))).collect();
+        let mut flat = crate::parallel::pool("cross-validation path", jobs, |&(c, p)| {
+            let blocks: Vec<_> = splits
+                .path(p)
+                .into_iter()
+                .map(|(s, b)| {
+                    let rows = splits.folds[s].test[b].clone();
+                    let date = returns.dates()[rows.start.saturating_sub(1)];
+                    (rows, decisions[s][c].clone(), date)
+                })
+                .collect();
+            self.backtest.hold(format!("path {p}"), returns, r, &blocks)
+        })?
+        .into_iter();
+        Ok((0..candidates.len()).map(|_| flat.by_ref().take(splits.paths).collect()).collect())
     }
 }
 
