@@ -133,6 +133,12 @@ pub(crate) struct Forest {
     n_features: usize,
 }
 
+impl std::fmt::Debug for Forest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Forest({} trees, {} features)", self.n_trees(), self.n_features)
+    }
+}
+
 impl Forest {
     pub fn n_trees(&self) -> usize {
         self.model.models.len()
@@ -208,13 +214,38 @@ fn walk(node: &TreeNode<f64, usize>, rows: Vec<usize>, x: &Array2<f64>, n: f64, 
 /// treat neighbouring values closer than 1e-5 as ties, so raw daily returns
 /// (≈1e-3 apart) would barely split: columns become z-scores × 1000.
 pub(crate) fn standardize(train: &mut Array2<f64>, other: &mut Array2<f64>) {
-    for k in 0..train.ncols() {
-        let col = train.column(k);
-        let m = col.mean().unwrap_or(0.0);
-        let sd = col.std(0.0);
-        let s = if sd > 0.0 { 1000.0 / sd } else { 1.0 };
-        train.column_mut(k).mapv_inplace(|v| (v - m) * s);
-        other.column_mut(k).mapv_inplace(|v| (v - m) * s);
+    let scaler = Scaler::fit(train.view());
+    scaler.apply(train);
+    scaler.apply(other);
+}
+
+/// The per-column map of [`standardize`], kept to apply to later rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scaler {
+    /// (mean, factor) per column.
+    columns: Vec<(f64, f64)>,
+}
+
+impl Scaler {
+    /// Each column's mean and 1000 / standard deviation (1 for a constant column).
+    pub(crate) fn fit(train: ndarray::ArrayView2<'_, f64>) -> Scaler {
+        let columns = train
+            .columns()
+            .into_iter()
+            .map(|col| {
+                let m = col.mean().unwrap_or(0.0);
+                let sd = col.std(0.0);
+                (m, if sd > 0.0 { 1000.0 / sd } else { 1.0 })
+            })
+            .collect();
+        Scaler { columns }
+    }
+
+    /// Maps `x`'s columns in place.
+    pub(crate) fn apply(&self, x: &mut Array2<f64>) {
+        for (k, &(m, s)) in self.columns.iter().enumerate() {
+            x.column_mut(k).mapv_inplace(|v| (v - m) * s);
+        }
     }
 }
 

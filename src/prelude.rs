@@ -34,7 +34,7 @@ pub use crate::optimize::{
 };
 pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]
-pub use crate::rank::{RankPortfolio, Ranker, Ranking, TrainWindow};
+pub use crate::rank::{RankModel, RankPortfolio, Ranker, Ranking, TrainWindow};
 pub use crate::selection::{
     Audit, Candidate, CombinatorialPurged, CrossValidation, Grid, PowerStudy, Search, Splitter, Trial, WalkForward,
 };

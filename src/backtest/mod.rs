@@ -110,6 +110,15 @@ impl<'a> Window<'a> {
     }
 }
 
+/// A block of consecutive rows held by cross-validation, with the decisions
+/// taken for it: `(row, target weights, decision date)`, the row being the
+/// first whose return the target earns.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub rows: std::ops::Range<usize>,
+    pub decisions: Vec<(usize, Array1<f64>, NaiveDate)>,
+}
+
 /// An allocation rule. `decide` is called on each rebalance day with the
 /// window of past data and the current (drifted) weights; it returns target
 /// weights (summing to at most 1, the rest in cash) or `None` to keep the
@@ -121,6 +130,20 @@ pub trait Strategy: Send {
 
     /// Target weights at the close of `window.end()`.
     fn decide(&mut self, window: &Window<'_>, current: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>>;
+
+    /// Cross-validation (see [`crate::selection`]) calls this first, with a
+    /// split's training rows: in time order, with gaps where the test
+    /// blocks and purged rows were taken out. A strategy that learns a
+    /// model there and applies it date by date returns `true`: `decide` is
+    /// then called on each test block's rebalance dates with windows of the
+    /// past ending there. The default, `false`, makes the strategy a static
+    /// allocation: `decide` is called once, on the training window, and
+    /// its weights are held through the test blocks. The walk-forward
+    /// never calls it.
+    fn learn(&mut self, train: &Window<'_>) -> Result<bool> {
+        let _ = train;
+        Ok(false)
+    }
 }
 
 /// Any strategy converts into the boxed form a [`Backtest`] runs, so a
@@ -363,20 +386,37 @@ impl BacktestParams {
         self.lookback
     }
 
-    /// The path of fixed target weights held through blocks of rows (each
-    /// `(rows, weights, decision date)`, in time order): the weights are
-    /// set at the start of each block, paying the cost of trading from the
-    /// drifted weights of the block before, and restored on the schedule
-    /// within a block (constant mix; `Drift` restores when the drift passes
-    /// its threshold). `r` are the simple returns of `returns`.
+    /// Whether row `e` of a test block that starts at row `start` is a
+    /// scheduled rebalance (decided at the close of row `e − 1`); `Drift`
+    /// schedules nothing (its trades follow the weights).
+    pub(crate) fn due_within(&self, dates: &[NaiveDate], start: usize, e: usize) -> bool {
+        if e <= start {
+            return false;
+        }
+        let period_end = |key: fn(&NaiveDate) -> (i32, u32)| key(&dates[e - 1]) != key(&dates[e]);
+        match self.schedule {
+            Schedule::Every(n) => (e - start) % n == 0,
+            Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
+            Schedule::Monthly => period_end(|d| (d.year(), d.month())),
+            Schedule::Drift(_) => false,
+        }
+    }
+
+    /// The path through blocks of rows (in time order), each with the
+    /// decisions taken for it: at a decision's row the weights move to its
+    /// target, paying the cost of trading from the drifted weights held
+    /// before (the previous block's, at a block's start); on the schedule's
+    /// other dates within a block the last target is restored (constant
+    /// mix; `Drift` restores when the drift passes its threshold). `r` are
+    /// the simple returns of `returns`.
     pub(crate) fn hold(
         &self,
         name: String,
         returns: &Returns,
         r: ArrayView2<'_, f64>,
-        blocks: &[(std::ops::Range<usize>, Array1<f64>, NaiveDate)],
+        blocks: &[Block],
     ) -> Result<Portfolio> {
-        let rows: Vec<usize> = blocks.iter().flat_map(|(b, _, _)| b.clone()).collect();
+        let rows: Vec<usize> = blocks.iter().flat_map(|b| b.rows.clone()).collect();
         let dates: Vec<NaiveDate> = rows.iter().map(|&i| returns.dates()[i]).collect();
         // Paths that cover a run of consecutive rows (every CPCV path, every
         // walk-forward) are read in place; others are gathered.
@@ -385,30 +425,29 @@ impl BacktestParams {
             (true, Some(&lo)) => CowArray::from(r.slice(ndarray::s![lo..lo + rows.len(), ..])),
             _ => CowArray::from(r.select(ndarray::Axis(0), &rows)),
         };
-        let mut starts = std::collections::HashMap::new();
-        let mut at = 0;
-        for (b, w, date) in blocks {
-            starts.insert(at, (w, *date));
-            at += b.len();
+        let mut decisions = std::collections::HashMap::new();
+        let mut start_of = Vec::with_capacity(rows.len());
+        for b in blocks {
+            for (row, w, date) in &b.decisions {
+                decisions.insert(*row, (w, *date));
+            }
+            start_of.extend(std::iter::repeat_n(b.rows.start, b.rows.len()));
         }
         let k = returns.periods_per_year();
         let costs =
             Costs { bps: self.cost_bps, fixed: self.fixed_cost, capital: self.capital, cash_rate: self.risk_free / k };
-        let mut since = 0usize;
         let path = crate::portfolio::simulate(gathered.view(), 0, costs, |e, w, target| {
-            if let Some((x, date)) = starts.get(&e) {
-                since = 0;
+            let row = rows[e];
+            if let Some((x, date)) = decisions.get(&row) {
                 return Ok(Some((*date, (*x).clone())));
             }
-            since += 1;
-            let period_end = |key: fn(&NaiveDate) -> (i32, u32)| key(&dates[e - 1]) != key(&dates[e]);
             let due = match self.schedule {
-                Schedule::Every(n) => since % n == 0,
-                Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
-                Schedule::Monthly => period_end(|d| (d.year(), d.month())),
-                Schedule::Drift(th) => w.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).sum::<f64>() > th,
+                Schedule::Drift(th) => {
+                    row > start_of[e] && w.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).sum::<f64>() > th
+                }
+                _ => self.due_within(returns.dates(), start_of[e], row),
             };
-            Ok(due.then(|| (dates[e - 1], target.to_owned())))
+            Ok(due.then(|| (returns.dates()[row - 1], target.to_owned())))
         })?;
         Ok(Portfolio::new(name, returns.assets().to_vec(), dates, path, k, self.risk_free))
     }

@@ -39,6 +39,9 @@ use crate::error::{Error, Result};
 use crate::features::FeatureSet;
 use crate::forest::{score_of, standardize, ForestParams};
 
+mod model;
+pub use model::RankModel;
+
 /// How much past the ranker trains on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrainWindow {
@@ -555,26 +558,31 @@ pub struct RankStrategy {
 impl RankStrategy {
     /// Weights from one date's scores.
     pub fn weights(&self, s: ArrayView1<'_, f64>) -> Result<Array1<f64>> {
-        let n = s.len();
-        match self.portfolio {
-            RankPortfolio::TopK(k) => {
-                if k == 0 || k > n {
-                    return Err(Error::param("top k", format!("must be in 1..={n}, got {k}")));
-                }
-                let idx = crate::stats::descending(&s.to_vec());
-                let mut w = Array1::zeros(n);
-                for &i in &idx[..k] {
-                    w[i] = 1.0 / k as f64;
-                }
-                Ok(w)
+        weights_of(self.portfolio, s)
+    }
+}
+
+/// Long-only weights from one date's scores.
+pub(crate) fn weights_of(portfolio: RankPortfolio, s: ArrayView1<'_, f64>) -> Result<Array1<f64>> {
+    let n = s.len();
+    match portfolio {
+        RankPortfolio::TopK(k) => {
+            if k == 0 || k > n {
+                return Err(Error::param("top k", format!("must be in 1..={n}, got {k}")));
             }
-            RankPortfolio::Tilted => {
-                let m = s.mean().unwrap_or(0.0);
-                let sd = s.std(0.0);
-                let raw = s.mapv(|v| if sd > 0.0 { (1.0 + (v - m) / sd).max(0.0) } else { 1.0 });
-                let total = raw.sum();
-                Ok(raw / total)
+            let idx = crate::stats::descending(&s.to_vec());
+            let mut w = Array1::zeros(n);
+            for &i in &idx[..k] {
+                w[i] = 1.0 / k as f64;
             }
+            Ok(w)
+        }
+        RankPortfolio::Tilted => {
+            let m = s.mean().unwrap_or(0.0);
+            let sd = s.std(0.0);
+            let raw = s.mapv(|v| if sd > 0.0 { (1.0 + (v - m) / sd).max(0.0) } else { 1.0 });
+            let total = raw.sum();
+            Ok(raw / total)
         }
     }
 }

@@ -8,7 +8,7 @@ use plotly::layout::{Axis, Layout};
 use plotly::{BoxPlot, Plot};
 
 use super::split::{Splits, Splitter};
-use crate::backtest::{Backtest, BacktestParams, EqualWeight, Strategy, Window};
+use crate::backtest::{Backtest, BacktestParams, Block, EqualWeight, Strategy, Window};
 use crate::data::{ReturnKind, Returns};
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
@@ -159,23 +159,56 @@ impl CrossValidationParams {
     pub(crate) fn paths_of(&self, data: &Prepared, candidates: &[Candidate]) -> Result<Vec<Vec<Portfolio>>> {
         let (returns, splits) = (&data.returns, &data.splits);
         let r = returns.values();
-        let n = returns.assets().len();
         // One job per split: its training rows are gathered once and every
-        // candidate decides on them.
+        // candidate learns or decides on them.
         let jobs: Vec<usize> = (0..splits.folds.len()).collect();
         let decisions = crate::parallel::pool("cross-validation", jobs, |&s| {
-            let train = &splits.folds[s].train;
-            let dates: Vec<NaiveDate> = train.iter().map(|&i| returns.dates()[i]).collect();
+            let fold = &splits.folds[s];
+            let dates: Vec<NaiveDate> = fold.train.iter().map(|&i| returns.dates()[i]).collect();
             let date = *dates.last().ok_or_else(|| Error::param("split", format!("split {s} has no training rows")))?;
-            let rows = r.select(ndarray::Axis(0), train);
+            let rows = r.select(ndarray::Axis(0), &fold.train);
             let window = Window::new(&dates, returns.assets(), rows.view(), returns.periods_per_year());
             candidates
                 .iter()
                 .map(|c| {
                     let mut strategy = c.build(returns)?;
-                    crate::backtest::decide(strategy.as_mut(), &window, Array1::zeros(n).view())
-                        .and_then(|d| self.backtest.check_weights(n, d.unwrap_or_else(|| Array1::zeros(n))))
-                        .map_err(|e| Error::Strategy { name: strategy.name(), date, source: Box::new(e) })
+                    let name = strategy.name();
+                    let named = |date| {
+                        let name = name.clone();
+                        move |e| Error::Strategy { name, date, source: Box::new(e) }
+                    };
+                    let learned = strategy.learn(&window).map_err(named(date))?;
+                    if !learned {
+                        let w = self.decide(strategy.as_mut(), &window).map_err(named(date))?;
+                        return Ok(fold
+                            .test
+                            .iter()
+                            .map(|b| vec![(b.start, w.clone(), returns.dates()[b.start.saturating_sub(1)])])
+                            .collect());
+                    }
+                    // A learned model decides on each rebalance date of each
+                    // test block, on the past up to that date.
+                    fold.test
+                        .iter()
+                        .map(|b| {
+                            b.clone()
+                                .filter(|&e| {
+                                    e >= 1 && (e == b.start || self.backtest.due_within(returns.dates(), b.start, e))
+                                })
+                                .map(|e| {
+                                    let lo = e.saturating_sub(self.backtest.lookback_len());
+                                    let past = Window::new(
+                                        &returns.dates()[lo..e],
+                                        returns.assets(),
+                                        r.slice(ndarray::s![lo..e, ..]),
+                                        returns.periods_per_year(),
+                                    );
+                                    let d = returns.dates()[e - 1];
+                                    Ok((e, self.decide(strategy.as_mut(), &past).map_err(named(d))?, d))
+                                })
+                                .collect::<Result<Vec<_>>>()
+                        })
+                        .collect::<Result<Vec<_>>>()
                 })
                 .collect::<Result<Vec<_>>>()
         })?;
@@ -184,19 +217,23 @@ impl CrossValidationParams {
         let jobs: Vec<(usize, usize)> =
             (0..candidates.len()).flat_map(|c| (0..splits.paths).map(move |p| (c, p))).collect();
         let mut flat = crate::parallel::pool("cross-validation path", jobs, |&(c, p)| {
-            let blocks: Vec<_> = splits
+            let blocks: Vec<Block> = splits
                 .path(p)
                 .into_iter()
-                .map(|(s, b)| {
-                    let rows = splits.folds[s].test[b].clone();
-                    let date = returns.dates()[rows.start.saturating_sub(1)];
-                    (rows, decisions[s][c].clone(), date)
-                })
+                .map(|(s, b)| Block { rows: splits.folds[s].test[b].clone(), decisions: decisions[s][c][b].clone() })
                 .collect();
             self.backtest.hold(format!("path {p}"), returns, r, &blocks)
         })?
         .into_iter();
         Ok((0..candidates.len()).map(|_| flat.by_ref().take(splits.paths).collect()).collect())
+    }
+
+    /// A decision checked against the backtest's limits (`None`, keep the
+    /// current weights, is cash here: nothing is held before).
+    fn decide(&self, strategy: &mut dyn Strategy, window: &Window<'_>) -> Result<Array1<f64>> {
+        let n = window.assets().len();
+        let d = crate::backtest::decide(strategy, window, Array1::zeros(n).view())?;
+        self.backtest.check_weights(n, d.unwrap_or_else(|| Array1::zeros(n)))
     }
 }
 
