@@ -160,12 +160,28 @@ fn a_search_scores_every_trial_and_shards_concatenate_to_the_whole() {
     assert_eq!(whole.total, 6);
     let win = whole.winner().unwrap();
     assert!(whole.rows.iter().all(|x| x.score <= win.score));
-    // The DSR: the winner's PSR against the expected best of 6 skill-less trials.
-    let srs: Vec<f64> = whole.rows.iter().map(|x| x.sharpe_periodic).collect();
+    // The DSR: the winner's PSR against the expected best of 6 skill-less
+    // trials, on its mean-path return over 1/N's.
+    let srs: Vec<f64> = whole.rows.iter().map(|x| x.active_sharpe).collect();
     let var = assetalloc::stats::std(&srs).powi(2);
-    let want = normal_cdf((win.sharpe_periodic - expected_max_sharpe(6, var)) / win.sharpe_se);
+    let want = normal_cdf((win.active_sharpe - expected_max_sharpe(6, var)) / win.active_se);
     assert!((whole.deflated_sharpe().unwrap() - want).abs() < 1e-15);
-    assert!(whole.deflated_sharpe().unwrap() < normal_cdf(win.sharpe_periodic / win.sharpe_se));
+    assert!(whole.deflated_sharpe().unwrap() < normal_cdf(win.active_sharpe / win.active_se));
+    // The active return is the mean path's return over 1/N's, recomputed here.
+    let cv = CrossValidation::params()
+        .splitter(CombinatorialPurged::params().folds(5).test_folds(2).purge(5))
+        .backtest(Backtest::params().cost_bps(10.0));
+    let (lookback, top) = (win.trial.count("lookback").unwrap(), win.trial.count("top").unwrap());
+    let direct = cv.evaluate(&r, vec![Candidate::new(move || Momentum::new(lookback, top))]).unwrap();
+    let t = direct.paths[1][0].net.len();
+    let active: Vec<f64> = (0..t)
+        .map(|i| {
+            (0..direct.paths[1].len()).map(|p| direct.paths[1][p].net[i] - direct.paths[0][p].net[i]).sum::<f64>()
+                / direct.paths[1].len() as f64
+        })
+        .collect();
+    let m = assetalloc::portfolio::Metrics::compute(&active, &direct.paths[1][0].dates, r.periods_per_year(), 0.0);
+    assert!((m.sharpe_periodic - win.active_sharpe).abs() < 1e-12);
 
     let dir = std::env::temp_dir().join(format!("assetalloc-search-{}", std::process::id()));
     let files: Vec<_> = (0..3).map(|i| dir.join(format!("shard{i}.csv"))).collect();
@@ -179,7 +195,7 @@ fn a_search_scores_every_trial_and_shards_concatenate_to_the_whole() {
     assert_eq!(back.rows.len(), 6);
     for (a, b) in back.rows.iter().zip(&whole.rows) {
         assert_eq!(a.trial, b.trial);
-        assert!((a.score - b.score).abs() < 1e-12 && (a.sharpe_se - b.sharpe_se).abs() < 1e-12);
+        assert!((a.score - b.score).abs() < 1e-12 && (a.active_se - b.active_se).abs() < 1e-12);
     }
     assert!((back.deflated_sharpe().unwrap() - whole.deflated_sharpe().unwrap()).abs() < 1e-9);
     let twice = SearchResult::read_csv(&[&files[0], &files[0]]).unwrap_err();
@@ -469,4 +485,39 @@ fn a_learned_ranker_is_cross_validated_split_by_split() {
         let t = assetalloc::stats::mean(&active) / assetalloc::stats::std(&active) * (active.len() as f64).sqrt();
         assert!(t.abs() < 3.0, "noise: active-return t-statistic {t}");
     }
+}
+
+/// Decides from a process-wide counter: the same data gives different
+/// weights on the next run.
+struct Restless;
+
+static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Strategy for Restless {
+    fn name(&self) -> String {
+        "restless".into()
+    }
+
+    fn decide(&mut self, window: &Window<'_>, _: ndarray::ArrayView1<'_, f64>) -> Result<Option<ndarray::Array1<f64>>> {
+        let n = window.assets().len();
+        let k = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
+        let mut w = ndarray::Array1::zeros(n);
+        w[k] = 1.0;
+        Ok(Some(w))
+    }
+}
+
+#[test]
+fn the_audit_tells_an_unreproducible_strategy_from_a_peek() {
+    let r = sp500().tail(500).unwrap();
+    let report = Audit::params()
+        .backtest(Backtest::params().lookback(63))
+        .perturbations([Perturbation::Reverse])
+        .run(&r, vec![Candidate::new(|| Restless), Candidate::new(|| InverseVolatility::new(63))])
+        .unwrap();
+    assert!(!report.passed());
+    assert_eq!(report.unreproducible.len(), 1);
+    assert_eq!(report.unreproducible[0].0, "restless");
+    assert!(report.caught().is_empty(), "noise is not a peek: {:?}", report.caught());
+    assert!(report.table().to_text().contains("NOT REPRODUCIBLE"));
 }

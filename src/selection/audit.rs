@@ -169,6 +169,14 @@ impl AuditParams {
         let returns = returns.to_kind(ReturnKind::Simple);
         let cuts = self.cut_rows(returns.dates())?;
         let original = self.walk(&returns, &candidates)?;
+        // A strategy whose decisions differ between two runs on the same
+        // data cannot be audited: any change could be its own noise.
+        let last = *returns.dates().last().ok_or_else(|| Error::param("returns", "is empty"))?;
+        let unreproducible = original
+            .iter()
+            .zip(self.walk(&returns, &candidates)?)
+            .filter_map(|(a, b)| first_difference(a, &b, last).map(|(d, _)| (a.name.clone(), d)))
+            .collect();
         let mut cases = Vec::new();
         for (ci, &cut) in cuts.iter().enumerate() {
             for (pi, &p) in self.perturbations.iter().enumerate() {
@@ -190,7 +198,7 @@ impl AuditParams {
                 });
             }
         }
-        Ok(AuditReport { lines })
+        Ok(AuditReport { lines, unreproducible })
     }
 
     /// Each candidate's walk-forward on `returns` (1/N left out).
@@ -305,12 +313,21 @@ pub struct AuditLine {
 pub struct AuditReport {
     /// One line per (strategy, cut, perturbation).
     pub lines: Vec<AuditLine>,
+    /// Strategies that decided differently in two runs on the same,
+    /// unperturbed data, with the first date they differed: not
+    /// reproducible, so not auditable (seed them).
+    pub unreproducible: Vec<(String, NaiveDate)>,
 }
 
 impl AuditReport {
-    /// Whether no decision at or before any cut changed.
+    /// Whether every strategy is reproducible and no decision at or
+    /// before any cut changed.
     pub fn passed(&self) -> bool {
-        self.lines.iter().all(|l| l.difference.is_none())
+        self.unreproducible.is_empty() && self.lines.iter().all(|l| l.difference.is_none())
+    }
+
+    fn reproducible(&self, name: &str) -> Option<NaiveDate> {
+        self.unreproducible.iter().find(|(n, _)| n == name).map(|(_, d)| *d)
     }
 
     /// The strategies audited, in order.
@@ -324,10 +341,12 @@ impl AuditReport {
         out
     }
 
-    /// The strategies caught looking ahead.
+    /// The strategies caught looking ahead (reproducible ones whose past
+    /// decisions moved with the future).
     pub fn caught(&self) -> Vec<&str> {
         self.strategies()
             .into_iter()
+            .filter(|n| self.reproducible(n).is_none())
             .filter(|n| self.lines.iter().any(|l| l.strategy == *n && l.difference.is_some()))
             .collect()
     }
@@ -351,9 +370,15 @@ impl AuditReport {
             let moved = mine.iter().filter(|l| l.later_moved).count();
             let head = [Cell::from(n), Cell::Int(mine.len() as i64), Cell::Text(format!("{moved} of {}", mine.len()))];
             let leak = mine.iter().filter_map(|l| l.difference.as_ref().map(|d| (d, l))).min_by_key(|(d, _)| d.0);
-            let tail = match leak {
-                None => vec![Cell::from("no look-ahead found"), Cell::from(""), Cell::from(""), Cell::from("")],
-                Some(((date, assets), l)) => vec![
+            let tail = match (self.reproducible(n), leak) {
+                (Some(d), _) => vec![
+                    Cell::Text(format!("NOT REPRODUCIBLE: two runs on the same data differ from {d}")),
+                    Cell::Text(d.to_string()),
+                    Cell::from(""),
+                    Cell::from("nothing (same data)"),
+                ],
+                (None, None) => vec![Cell::from("no look-ahead found"), Cell::from(""), Cell::from(""), Cell::from("")],
+                (None, Some(((date, assets), l))) => vec![
                     Cell::from("LOOKS AHEAD"),
                     Cell::Text(date.to_string()),
                     Cell::Text(assets.join(", ")),

@@ -376,9 +376,3 @@ pub(crate) fn mean_path(paths: &[Portfolio]) -> Vec<f64> {
     let len = paths.first().map_or(0, |p| p.net.len());
     (0..len).map(|t| paths.iter().map(|p| p.net[t]).sum::<f64>() / paths.len() as f64).collect()
 }
-
-/// Metrics of the mean path (its dates are any path's).
-pub(crate) fn mean_path_metrics(paths: &[Portfolio]) -> Metrics {
-    let first = &paths[0];
-    Metrics::compute(&mean_path(paths), &first.dates, first.periods_per_year(), first.risk_free())
-}

@@ -9,13 +9,13 @@ use plotly::{Plot, Scatter};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::evaluate::{mean_path_metrics, sharpe_of, Candidate, CrossValidationParams};
+use super::evaluate::{mean_path, sharpe_of, Candidate, CrossValidationParams};
 use crate::backtest::{EqualWeight, Strategy};
 use crate::data::{ResultColumn as Column, Returns};
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
-use crate::portfolio::expected_max_sharpe;
 use crate::portfolio::metrics::normal_cdf;
+use crate::portfolio::{expected_max_sharpe, Metrics, Portfolio};
 use crate::stats;
 
 /// A value of one hyper-parameter.
@@ -245,8 +245,9 @@ impl SearchParams {
             candidates.push(Candidate::from_data(move |_: &Returns| make(&t)));
         }
         let paths = self.cv.paths_of(&data, &candidates)?;
-        let baseline = score(&paths[0]);
-        let rows = mine.into_iter().zip(&paths[1..]).map(|(trial, p)| TrialScore { trial, ..score(p) }).collect();
+        let baseline = score(&paths[0], &paths[0]);
+        let rows =
+            mine.into_iter().zip(&paths[1..]).map(|(trial, p)| TrialScore { trial, ..score(p, &paths[0]) }).collect();
         Ok(SearchResult { rows, baseline: Some(baseline), total, label: data.splits.label })
     }
 }
@@ -260,25 +261,31 @@ pub struct TrialScore {
     pub score: f64,
     /// Standard deviation of the path Sharpe ratios.
     pub score_sd: f64,
-    /// Periodic Sharpe ratio of the mean path (the per-date mean of the
-    /// paths' net returns).
-    pub sharpe_periodic: f64,
+    /// Periodic Sharpe ratio of the active mean path: the per-date mean over
+    /// the paths of the net return minus 1/N's on the same path (an
+    /// information ratio against 1/N).
+    pub active_sharpe: f64,
     /// Its standard error (skewness and kurtosis adjusted).
-    pub sharpe_se: f64,
+    pub active_se: f64,
     /// Periods of the mean path.
     pub periods: usize,
+    /// Periods per year (to annualise).
+    pub periods_per_year: f64,
 }
 
-fn score(paths: &[crate::portfolio::Portfolio]) -> TrialScore {
+fn score(paths: &[Portfolio], baseline: &[Portfolio]) -> TrialScore {
     let s = sharpe_of(paths);
-    let m = mean_path_metrics(paths);
+    let active: Vec<f64> = mean_path(paths).iter().zip(mean_path(baseline)).map(|(a, b)| a - b).collect();
+    let first = &paths[0];
+    let m = Metrics::compute(&active, &first.dates, first.periods_per_year(), 0.0);
     TrialScore {
         trial: Trial { index: usize::MAX, values: Vec::new() },
         score: stats::mean(&s),
         score_sd: stats::std(&s),
-        sharpe_periodic: m.sharpe_periodic,
-        sharpe_se: m.sharpe_se,
+        active_sharpe: m.sharpe_periodic,
+        active_se: m.sharpe_se,
         periods: m.periods,
+        periods_per_year: first.periods_per_year(),
     }
 }
 
@@ -302,14 +309,17 @@ impl SearchResult {
         self.rows.iter().filter(|r| r.score.is_finite()).max_by(|a, b| a.score.total_cmp(&b.score))
     }
 
-    /// The winner's deflated Sharpe ratio (Bailey & López de Prado 2014):
-    /// the probability that its true Sharpe ratio exceeds the best one
-    /// expected from as many skill-less trials as were made, given the
-    /// variance of the trials' Sharpe ratios,
+    /// The winner's deflated Sharpe ratio against 1/N (Bailey & López de
+    /// Prado 2014, on active returns): the probability that the true Sharpe
+    /// ratio of its return over 1/N's exceeds the best one expected from as
+    /// many skill-less trials as were made, given the variance of the
+    /// trials' active Sharpe ratios,
     /// $\mathrm{DSR} = \Phi\big((\widehat{SR} - SR^*)/\hat\sigma_{SR}\big)$,
     /// $SR^* = \sqrt{V}\,\big((1-\gamma)\Phi^{-1}(1-1/N) + \gamma\Phi^{-1}(1-1/(Ne))\big)$.
-    /// Periodic units, on the winner's mean path; `N` counts every trial
-    /// of the search, so a partial set of shards gives an error.
+    /// Periodic units, on the winner's active mean path; `N` counts every
+    /// trial of the search, so a partial set of shards gives an error. A
+    /// strategy that merely rides the market scores near zero here: the
+    /// question is whether the tuned strategy beats 1/N, not cash.
     pub fn deflated_sharpe(&self) -> Result<f64> {
         if self.rows.len() != self.total {
             return Err(Error::param(
@@ -322,9 +332,9 @@ impl SearchResult {
             ));
         }
         let w = self.winner().ok_or_else(|| Error::param("search result", "has no trial with a finite score"))?;
-        let sr: Vec<f64> = self.rows.iter().map(|r| r.sharpe_periodic).collect();
+        let sr: Vec<f64> = self.rows.iter().map(|r| r.active_sharpe).collect();
         let v = if sr.len() > 1 { stats::std(&sr).powi(2) } else { 0.0 };
-        Ok(normal_cdf((w.sharpe_periodic - expected_max_sharpe(self.total, v)) / w.sharpe_se))
+        Ok(normal_cdf((w.active_sharpe - expected_max_sharpe(self.total, v)) / w.active_se))
     }
 
     /// One row per trial (best first), with the winner's DSR in the caption.
@@ -334,8 +344,8 @@ impl SearchResult {
         let mut rows: Vec<&TrialScore> = self.rows.iter().collect();
         rows.sort_by(|a, b| b.score.total_cmp(&a.score));
         let mut t =
-            Table::new(["trial", "parameters", "mean Sharpe", "s.d. over paths", "mean-path Sharpe"]).caption(format!(
-                "{} trials on {}{base}; winner's deflated Sharpe ratio over {} trials: {dsr}",
+            Table::new(["trial", "parameters", "mean Sharpe", "s.d. over paths", "active Sharpe vs 1/N"]).caption(format!(
+                "{} trials on {}{base}; annualised, net of costs; winner's deflated Sharpe ratio against 1/N over {} trials: {dsr}",
                 self.rows.len(),
                 self.label,
                 self.total
@@ -346,7 +356,7 @@ impl SearchResult {
                 Cell::Text(r.trial.label()),
                 Cell::Num(r.score, 2),
                 Cell::Num(r.score_sd, 2),
-                Cell::Num(r.sharpe_periodic * 252f64.sqrt(), 2),
+                Cell::Num(r.active_sharpe * r.periods_per_year.sqrt(), 2),
             ]);
         }
         t.capped(40)
@@ -401,9 +411,10 @@ impl SearchResult {
         cols.extend([
             ("score".to_string(), num(&|r| r.score)),
             ("score_sd".to_string(), num(&|r| r.score_sd)),
-            ("sharpe_periodic".to_string(), num(&|r| r.sharpe_periodic)),
-            ("sharpe_se".to_string(), num(&|r| r.sharpe_se)),
+            ("active_sharpe".to_string(), num(&|r| r.active_sharpe)),
+            ("active_se".to_string(), num(&|r| r.active_se)),
             ("periods".to_string(), num(&|r| r.periods as f64)),
+            ("periods_per_year".to_string(), num(&|r| r.periods_per_year)),
             ("cv".to_string(), Column::Text(vec![self.label.clone(); self.rows.len()])),
         ]);
         crate::data::write_columns(path.as_ref(), &cols)
@@ -461,14 +472,15 @@ fn read_one(path: &Path) -> Result<SearchResult> {
             Column::Text(_) => Err(Error::param(name, "must be numeric")),
         }
     };
-    let (trial, total, score, sd, sr, se, periods) = (
+    let (trial, total, score, sd, sr, se, periods, k) = (
         nums("trial")?,
         nums("total")?,
         nums("score")?,
         nums("score_sd")?,
-        nums("sharpe_periodic")?,
-        nums("sharpe_se")?,
+        nums("active_sharpe")?,
+        nums("active_se")?,
         nums("periods")?,
+        nums("periods_per_year")?,
     );
     let label = match find("cv")? {
         Column::Text(v) => v.first().cloned().unwrap_or_default(),
@@ -490,9 +502,10 @@ fn read_one(path: &Path) -> Result<SearchResult> {
                 trial: Trial { index: trial[i] as usize, values },
                 score: score[i],
                 score_sd: sd[i],
-                sharpe_periodic: sr[i],
-                sharpe_se: se[i],
+                active_sharpe: sr[i],
+                active_se: se[i],
                 periods: periods[i] as usize,
+                periods_per_year: k[i],
             }
         })
         .collect();

@@ -88,15 +88,20 @@ impl Splits {
             );
         };
         for (i, f) in self.folds.iter().enumerate() {
-            // Runs of consecutive training rows, broken by None so the line has gaps.
+            // Each run of consecutive training rows as one segment (its two
+            // ends), segments separated by None so the line has gaps.
             let (mut xs, mut ys) = (Vec::new(), Vec::new());
             for (j, &r) in f.train.iter().enumerate() {
-                if j > 0 && f.train[j - 1] + 1 != r {
+                let starts = j == 0 || f.train[j - 1] + 1 != r;
+                let ends = j + 1 == f.train.len() || f.train[j + 1] != r + 1;
+                if starts || ends {
+                    xs.push(Some(r));
+                    ys.push(Some(i));
+                }
+                if ends {
                     xs.push(None);
                     ys.push(None);
                 }
-                xs.push(Some(r));
-                ys.push(Some(i));
             }
             add("train", "#1f77b4", xs, ys, i == 0);
             let (mut xs, mut ys) = (Vec::new(), Vec::new());
