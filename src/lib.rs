@@ -159,6 +159,10 @@
 // they also reject NaN.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+/// The ndarray the crate speaks (0.16), for strategies written in a
+/// notebook: `use assetalloc::ndarray::{Array1, ArrayView1};`.
+pub use ndarray;
+
 pub mod backtest;
 pub mod data;
 #[cfg(feature = "nn")]
