@@ -157,4 +157,11 @@ fn bad_input_is_named() {
     let collinear = Returns::new(twice.dates().to_vec(), names, values, ReturnKind::Simple).unwrap();
     let e = FactorModel::regression(&collinear).fit(&r).unwrap_err();
     assert!(e.to_string().contains("collinear"), "{e}");
+    // A factor that never moves: its covariance row is zero, the factor
+    // covariance singular, and it is collinear with the intercept.
+    let mut values = twice.values().to_owned();
+    values.column_mut(1).fill(0.0);
+    let flat = Returns::new(twice.dates().to_vec(), twice.assets().to_vec(), values, ReturnKind::Simple).unwrap();
+    let e = FactorModel::regression(&flat).fit(&r).unwrap_err();
+    assert!(e.to_string().contains("collinear") && e.to_string().contains(&twice.assets()[1]), "{e}");
 }
