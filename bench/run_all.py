@@ -35,11 +35,12 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-ORDER = ["optimize", "risk_measures", "hierarchical", "backtest", "selection", "features", "forecast", "deep"]
+ORDER = ["optimize", "risk_measures", "hierarchical", "factor", "backtest", "selection", "features", "forecast", "deep"]
 TITLES = {
     "optimize": "Optimisation (`bench/optimize.py`)",
     "risk_measures": "Minimum risk per measure, 8,312 scenarios (`bench/risk_measures.py`)",
     "hierarchical": "Hierarchical allocation, 500 assets (`bench/hierarchical.py`)",
+    "factor": "Factor-model walk-forward, 500 assets (`bench/factor.py`)",
     "backtest": "Walk-forward backtest (`bench/backtest.py`)",
     "selection": "Combinatorial purged cross-validation (`bench/selection.py`)",
     "features": "Rolling features (`bench/features.py`)",
@@ -87,6 +88,16 @@ def rows_of(name: str, data) -> list[dict]:
             "ours": data["assetalloc_backtest_seconds"], "theirs": data["python_loop_seconds"], "unit": "s",
             "ratio": data["ratio_backtest"], "check": f"final wealth equal to {worst:.1e} (relative)",
         }]
+    if name == "factor":
+        return [
+            {
+                "workload": r["workload"] + f" ({r['assetalloc_rebalances']} and {r['cvxportfolio_rebalances']} rebalances; "
+                "windows: ours 252 days, cvxportfolio's all history)",
+                "peer": "cvxportfolio FactorModelCovariance", "ours": r["assetalloc_s"], "theirs": r["cvxportfolio_s"],
+                "unit": "s", "ratio": r["ratio"], "check": "both long-only, fully invested",
+            }
+            for r in data
+        ]
     if name == "selection":
         return [
             {

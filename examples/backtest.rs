@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! cargo run --release --example backtest -- data/sp500.csv \
-//!     --rebalance 21 --lookback 252 --cost-bps 10 --strategies bh,ivol,minvar,maxsharpe \
+//!     --rebalance 21|monthly --lookback 252 --cost-bps 10 --strategies bh,ivol,minvar,maxsharpe \
 //!     [--returns-csv target/returns.csv]
 //! cargo run --release --example backtest -- --synthetic 500,8000 --strategies minvar
 //! cargo run --release --example backtest -- --synthetic 500,8000 --strategies minvar-factor,minvar
@@ -47,7 +47,11 @@ fn synthetic(spec: &str) -> Result<Prices> {
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "data/sp500.csv".into());
-    let every: usize = cli::number(&args, "--rebalance", 21)?;
+    let schedule = match cli::flag(&args, "--rebalance") {
+        Some("monthly") => Schedule::Monthly,
+        _ => Schedule::Every(cli::number(&args, "--rebalance", 21)?),
+    };
+    let every = cli::flag(&args, "--rebalance").unwrap_or("21").to_string();
     let lookback: usize = cli::number(&args, "--lookback", 252)?;
     let cost: f64 = cli::number(&args, "--cost-bps", 10.0)?;
     let names = cli::flag(&args, "--strategies").unwrap_or("bh,ivol,minvar,maxsharpe");
@@ -62,11 +66,7 @@ fn run() -> Result<()> {
     };
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let cmp = Backtest::params()
-        .schedule(Schedule::Every(every))
-        .lookback(lookback)
-        .cost_bps(cost)
-        .run(&prices, strategies)?;
+    let cmp = Backtest::params().schedule(schedule).lookback(lookback).cost_bps(cost).run(&prices, strategies)?;
     let run_s = t1.elapsed().as_secs_f64();
     let out: Vec<_> = cmp
         .reports

@@ -184,13 +184,39 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
         let dtype = if *n == date_col { DataType::String } else { DataType::Float64 };
         Field::new(n.as_str().into(), dtype)
     }));
-    if let Ok(df) = read(typed, Some(0)) {
-        return Ok(df);
+    let fast = match read(typed, Some(0)) {
+        Ok(df) => return Ok(df),
+        Err(e) => e,
+    };
+    // polars names the column whose cell did not parse: read that column
+    // alone as text and point at the cell, at the cost of one more pass
+    // over the bytes but without inferring every column's type.
+    if let Some(bad) = failed_column(&fast.to_string()).filter(|c| names.iter().any(|n| n == c)) {
+        let text = Schema::from_iter([Field::new(bad.as_str().into(), DataType::String)]);
+        let one = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_columns(Some(Arc::from([bad.as_str().into()])))
+            .with_schema_overwrite(Some(Arc::new(text)))
+            .map_parse_options(|p| p.with_separator(separator).with_null_values(Some(nulls.clone())))
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish();
+        if let Ok(df) = one {
+            if let Ok(col) = df.column(&bad) {
+                numeric_column(col, &bad)?;
+            }
+        }
     }
     // Slow path, for a precise message: infer types over the whole file so
     // a non-numeric cell surfaces as a text column we can point into.
     let date_only = Schema::from_iter([Field::new(date_col.as_str().into(), DataType::String)]);
     Ok(read(date_only, None)?)
+}
+
+/// The column polars names in a parse error ("… at column 'A24' …").
+fn failed_column(message: &str) -> Option<String> {
+    let rest = &message[message.find("at column '")? + "at column '".len()..];
+    Some(rest[..rest.find('\'')?].to_string())
 }
 
 /// A field made of a single `"` opens a quote it never closes; the CSV
