@@ -13,7 +13,6 @@ Prints seconds per epoch (median over EPOCHS) and the ratio; writes
 target/bench/deep.json.
 
     pip install torch
-    cargo build --release --example deep
     python3 bench/deep.py [THREADS]
 """
 import json
@@ -87,6 +86,7 @@ def rust_epoch_seconds(threads):
 
 
 def main():
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "deep"], cwd=ROOT, check=True)
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else os.cpu_count()
     torch.set_num_threads(threads)
     n_rust, rust = rust_epoch_seconds(threads)

@@ -8,7 +8,6 @@ RAYON_NUM_THREADS, PyTorch through torch.set_num_threads). Prints samples/s
 (median over epochs) and the ratio; writes target/bench/forecast.json.
 
     pip install torch
-    cargo build --release --example forecast
     python3 bench/forecast.py [THREADS]
 """
 import json
@@ -70,6 +69,7 @@ def rust_rates(inputs, threads):
 
 
 def main():
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "forecast"], cwd=ROOT, check=True)
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else os.cpu_count()
     torch.set_num_threads(threads)
     inputs = [1, 20]
