@@ -109,6 +109,9 @@
 //!   zero with its date recorded — never a negative wealth or a NaN.
 //! * **Training** that produces a non-finite loss or gradient stops with
 //!   [`Error::Diverged`] naming the epoch.
+//! * **Look-ahead** is checked, not assumed: [`selection::Audit`] rewrites
+//!   the future after cut dates and names any strategy whose earlier
+//!   decisions move (or that is not reproducible on the same data).
 //!
 //! ## Stages
 //!
@@ -121,7 +124,8 @@
 //! * [`features`]: rolling features and forward-return targets without
 //!   lookahead; random-forest feature selection on linfa (feature `ml`).
 //! * `rank` (feature `ml`): walk-forward learning to rank assets on linfa
-//!   random forests, with IC metrics, a momentum baseline and strategies.
+//!   random forests, with IC metrics, a momentum baseline and strategies;
+//!   the ranker as a model that learns on any cross-validation split.
 //! * `optimize` (feature `optimize`): one formulation per objective on
 //!   Clarabel — minimum variance or CVaR, maximum Sharpe, mean-variance,
 //!   target return/volatility, risk parity, maximum diversification — with
