@@ -24,8 +24,8 @@ import tempfile
 import time
 
 import cvxportfolio as cvx
-import numpy as np
 import pandas as pd
+from synthetic import factor_market
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
@@ -33,16 +33,7 @@ ASSETS, DAYS, FACTORS, COMPONENTS = 500, 1260, 3, 10
 
 
 def market(path):
-    rng = np.random.default_rng(11)
-    loadings = rng.normal(0.0, 1.0, (ASSETS, FACTORS))
-    factors = rng.normal(0.0, 0.006, (DAYS, FACTORS))
-    returns = factors @ loadings.T + rng.normal(0.0002, 0.015, (DAYS, ASSETS))
-    prices = 100.0 * np.cumprod(1.0 + returns, axis=0)
-    dates = pd.bdate_range("2015-01-01", periods=DAYS)
-    frame = pd.DataFrame(prices, index=dates, columns=[f"A{i:03d}" for i in range(ASSETS)])
-    frame.index.name = "date"
-    frame.to_csv(path)
-    return frame.pct_change().iloc[1:]
+    return factor_market(path, ASSETS, DAYS, FACTORS, 0.006, 0.0002, 11)
 
 
 def cvxportfolio_run(returns):

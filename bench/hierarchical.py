@@ -18,7 +18,7 @@ import subprocess
 import time
 
 import numpy as np
-import pandas as pd
+from synthetic import factor_market
 from skfolio.cluster import HierarchicalClustering, LinkageMethod
 from skfolio.optimization import HierarchicalEqualRiskContribution, HierarchicalRiskParity
 from skfolio.seriation import HierarchicalSeriation
@@ -29,16 +29,7 @@ ASSETS, DAYS, FACTORS, CLUSTERS = 500, 1000, 5, 10
 
 
 def market(path):
-    rng = np.random.default_rng(7)
-    loadings = rng.normal(0.0, 1.0, (ASSETS, FACTORS))
-    factors = rng.normal(0.0, 0.01, (DAYS, FACTORS))
-    returns = factors @ loadings.T + rng.normal(0.0, 0.015, (DAYS, ASSETS))
-    prices = 100.0 * np.cumprod(1.0 + returns, axis=0)
-    dates = pd.bdate_range("2015-01-01", periods=DAYS)
-    frame = pd.DataFrame(prices, index=dates, columns=[f"A{i:03d}" for i in range(ASSETS)])
-    frame.index.name = "date"
-    frame.to_csv(path)
-    return frame.pct_change().dropna()
+    return factor_market(path, ASSETS, DAYS, FACTORS, 0.01, 0.0, 7)
 
 
 def skfolio_fit(make, returns, repeat):
