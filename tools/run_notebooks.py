@@ -15,8 +15,9 @@ It prints the time per notebook and the slowest cells, and writes the same
 figures to target/notebooks/timings.json.
 
 Every notebook shares one evcxr build directory (target/evcxr, via
-EVCXR_TMPDIR), so dependencies compiled for one notebook are reused by the
-next and by the next run.
+EVCXR_TMPDIR) and one `:cache` directory (target/cache, via XDG_CACHE_HOME),
+so dependencies compiled for one notebook are reused by the next and by the
+next run of this checkout.
 """
 
 from __future__ import annotations
@@ -148,6 +149,13 @@ def main() -> int:
     args = ap.parse_args()
 
     os.environ.setdefault("EVCXR_TMPDIR", str(ROOT / "target" / "evcxr"))
+    # evcxr's `:cache` keeps compiled dependencies under $XDG_CACHE_HOME/evcxr,
+    # keyed by rustc's arguments only. An entry written by a build that was
+    # interrupted can hold the metadata without the library, and every later
+    # run that hits it fails with "can't find crate". The runner therefore
+    # keeps its cache inside this checkout's target/, so a clean clone starts
+    # from a clean cache and no interactive session can poison a CI run.
+    os.environ.setdefault("XDG_CACHE_HOME", str(ROOT / "target" / "cache"))
     pathlib.Path(os.environ["EVCXR_TMPDIR"]).mkdir(parents=True, exist_ok=True)
     paths = [pathlib.Path(p).resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
