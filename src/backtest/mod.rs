@@ -386,20 +386,25 @@ impl BacktestParams {
         self.lookback
     }
 
+    /// Whether the close of row `t` is a rebalance of the schedule, `since`
+    /// periods after the first decision: every `n` periods, or the last
+    /// row of a week or month. `Drift` decides on every row (its trades
+    /// follow the weights).
+    fn on_schedule(&self, dates: &[NaiveDate], since: usize, t: usize) -> bool {
+        let period_end = |key: fn(&NaiveDate) -> (i32, u32)| key(&dates[t]) != key(&dates[t + 1]);
+        match self.schedule {
+            Schedule::Every(n) => since % n == 0,
+            Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
+            Schedule::Monthly => period_end(|d| (d.year(), d.month())),
+            Schedule::Drift(_) => true,
+        }
+    }
+
     /// Whether row `e` of a test block that starts at row `start` is a
     /// scheduled rebalance (decided at the close of row `e − 1`); `Drift`
     /// schedules nothing (its trades follow the weights).
     pub(crate) fn due_within(&self, dates: &[NaiveDate], start: usize, e: usize) -> bool {
-        if e <= start {
-            return false;
-        }
-        let period_end = |key: fn(&NaiveDate) -> (i32, u32)| key(&dates[e - 1]) != key(&dates[e]);
-        match self.schedule {
-            Schedule::Every(n) => (e - start) % n == 0,
-            Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
-            Schedule::Monthly => period_end(|d| (d.year(), d.month())),
-            Schedule::Drift(_) => false,
-        }
+        e > start && !matches!(self.schedule, Schedule::Drift(_)) && self.on_schedule(dates, e - start, e - 1)
     }
 
     /// The path through blocks of rows (in time order), each with the
@@ -442,9 +447,7 @@ impl BacktestParams {
                 return Ok(Some((*date, (*x).clone())));
             }
             let due = match self.schedule {
-                Schedule::Drift(th) => {
-                    row > start_of[e] && w.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).sum::<f64>() > th
-                }
+                Schedule::Drift(th) => row > start_of[e] && drift(w, target) > th,
                 _ => self.due_within(returns.dates(), start_of[e], row),
             };
             Ok(due.then(|| (returns.dates()[row - 1], target.to_owned())))
@@ -466,14 +469,7 @@ impl BacktestParams {
         let t0 = self.lookback - 1;
         let mut plan = vec![false; n];
         for (t, slot) in plan.iter_mut().enumerate().take(n.saturating_sub(1)).skip(t0) {
-            let period_end = |key: fn(&NaiveDate) -> (i32, u32)| key(&dates[t]) != key(&dates[t + 1]);
-            *slot = t == t0
-                || match self.schedule {
-                    Schedule::Every(k) => (t - t0) % k == 0,
-                    Schedule::Weekly => period_end(|d| (d.iso_week().year(), d.iso_week().week())),
-                    Schedule::Monthly => period_end(|d| (d.year(), d.month())),
-                    Schedule::Drift(_) => true,
-                };
+            *slot = t == t0 || self.on_schedule(dates, t - t0, t);
         }
         plan
     }
@@ -496,7 +492,7 @@ impl BacktestParams {
         let path = crate::portfolio::simulate(r, t0 + 1, costs, |e, w, target| {
             let t = e - 1;
             let due = match self.schedule {
-                Schedule::Drift(th) => t == t0 || (&w - &target).mapv(f64::abs).sum() > th,
+                Schedule::Drift(th) => t == t0 || drift(w, target) > th,
                 _ => plan[t],
             };
             if !due {
@@ -534,6 +530,12 @@ impl BacktestParams {
         p.failures = failures;
         Ok(p)
     }
+}
+
+/// How far drifted weights are from their target, $\sum_i |w_i - w^{target}_i|$
+/// (what a `Drift` schedule compares with its threshold).
+fn drift(w: ArrayView1<'_, f64>, target: ArrayView1<'_, f64>) -> f64 {
+    (&w - &target).mapv(f64::abs).sum()
 }
 
 /// A strategy's decision, with a panic inside it caught and turned into an

@@ -170,10 +170,12 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
     }
     let date_col = find_date_column(&names, date_column)?;
     let nulls = NullValues::AllColumns(NULL_TOKENS.iter().map(|s| (*s).into()).collect());
-    let read = |schema: Schema, infer: Option<usize>| -> PolarsResult<DataFrame> {
+    // `only`: read that column alone (the others are not parsed).
+    let read = |schema: Schema, infer: Option<usize>, only: Option<&str>| -> PolarsResult<DataFrame> {
         CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(infer)
+            .with_columns(only.map(|c| Arc::from([c.into()])))
             .with_schema_overwrite(Some(Arc::new(schema)))
             .map_parse_options(|p| p.with_separator(separator).with_null_values(Some(nulls.clone())))
             .into_reader_with_file_handle(Cursor::new(bytes))
@@ -184,7 +186,7 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
         let dtype = if *n == date_col { DataType::String } else { DataType::Float64 };
         Field::new(n.as_str().into(), dtype)
     }));
-    let fast = match read(typed, Some(0)) {
+    let fast = match read(typed, Some(0), None) {
         Ok(df) => return Ok(df),
         Err(e) => e,
     };
@@ -193,14 +195,7 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
     // over the bytes but without inferring every column's type.
     if let Some(bad) = failed_column(&fast.to_string()).filter(|c| names.iter().any(|n| n == c)) {
         let text = Schema::from_iter([Field::new(bad.as_str().into(), DataType::String)]);
-        let one = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_columns(Some(Arc::from([bad.as_str().into()])))
-            .with_schema_overwrite(Some(Arc::new(text)))
-            .map_parse_options(|p| p.with_separator(separator).with_null_values(Some(nulls.clone())))
-            .into_reader_with_file_handle(Cursor::new(bytes))
-            .finish();
+        let one = read(text, Some(0), Some(&bad));
         if let Ok(df) = one {
             if let Ok(col) = df.column(&bad) {
                 numeric_column(col, &bad)?;
@@ -210,7 +205,7 @@ pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&s
     // Slow path, for a precise message: infer types over the whole file so
     // a non-numeric cell surfaces as a text column we can point into.
     let date_only = Schema::from_iter([Field::new(date_col.as_str().into(), DataType::String)]);
-    Ok(read(date_only, None)?)
+    Ok(read(date_only, None, None)?)
 }
 
 /// The column polars names in a parse error ("… at column 'A24' …").

@@ -309,7 +309,7 @@ impl CrossValidated {
     /// Per strategy: the Sharpe ratio's distribution over the paths and
     /// how often it beats 1/N's on the same path.
     pub fn table(&self) -> Table {
-        let base = &self.paths[0];
+        let b = sharpe_of(&self.paths[0]);
         let mut t = Table::new([
             "strategy",
             "paths",
@@ -327,7 +327,6 @@ impl CrossValidated {
         ));
         for (name, paths) in self.names.iter().zip(&self.paths) {
             let s = sharpe_of(paths);
-            let b = sharpe_of(base);
             let diff: Vec<f64> = s.iter().zip(&b).map(|(x, y)| x - y).collect();
             let wins = diff.iter().filter(|d| **d > 0.0).count() as f64 / diff.len().max(1) as f64;
             let min = s.iter().copied().fold(f64::INFINITY, f64::min);

@@ -245,9 +245,10 @@ impl SearchParams {
             candidates.push(Candidate::from_data(move |_: &Returns| make(&t)));
         }
         let paths = self.cv.paths_of(&data, &candidates)?;
-        let baseline = score(&paths[0], &paths[0]);
+        let base = mean_path(&paths[0]);
+        let baseline = score(&paths[0], &base);
         let rows =
-            mine.into_iter().zip(&paths[1..]).map(|(trial, p)| TrialScore { trial, ..score(p, &paths[0]) }).collect();
+            mine.into_iter().zip(&paths[1..]).map(|(trial, p)| TrialScore { trial, ..score(p, &base) }).collect();
         Ok(SearchResult { rows, baseline: Some(baseline), total, label: data.splits.label })
     }
 }
@@ -273,9 +274,10 @@ pub struct TrialScore {
     pub periods_per_year: f64,
 }
 
-fn score(paths: &[Portfolio], baseline: &[Portfolio]) -> TrialScore {
+/// A trial's score from its paths and 1/N's mean path on the same dates.
+fn score(paths: &[Portfolio], baseline: &[f64]) -> TrialScore {
     let s = sharpe_of(paths);
-    let active: Vec<f64> = mean_path(paths).iter().zip(mean_path(baseline)).map(|(a, b)| a - b).collect();
+    let active: Vec<f64> = mean_path(paths).iter().zip(baseline).map(|(a, b)| a - b).collect();
     let first = &paths[0];
     let m = Metrics::compute(&active, &first.dates, first.periods_per_year(), 0.0);
     TrialScore {
