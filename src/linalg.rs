@@ -118,6 +118,28 @@ pub(crate) fn symmetric_eigen(a: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
     (values, vectors)
 }
 
+/// The rows `rows` of `a`, in that order (as `a.select(Axis(0), rows)`),
+/// copied a run of consecutive rows at a time when `a` is row-major: a
+/// split's training rows are a few long runs.
+pub(crate) fn take_rows(a: ArrayView2<'_, f64>, rows: &[usize]) -> Array2<f64> {
+    let n = a.ncols();
+    let Some(flat) = a.as_slice() else {
+        return a.select(ndarray::Axis(0), rows);
+    };
+    let mut out = Vec::with_capacity(rows.len() * n);
+    let mut i = 0;
+    while i < rows.len() {
+        let mut j = i + 1;
+        while j < rows.len() && rows[j] == rows[j - 1] + 1 {
+            j += 1;
+        }
+        out.extend_from_slice(&flat[rows[i] * n..(rows[j - 1] + 1) * n]);
+        i = j;
+    }
+    // `out` holds rows.len() × n values by construction.
+    Array2::from_shape_vec((rows.len(), n), out).unwrap_or_else(|_| a.select(ndarray::Axis(0), rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +160,16 @@ mod tests {
     fn rejects_indefinite_and_asymmetric() {
         assert!(cholesky(array![[1.0, 2.0], [2.0, 1.0]].view()).is_none());
         assert!(cholesky(array![[1.0, 0.5], [0.4, 1.0]].view()).is_none());
+    }
+
+    #[test]
+    fn take_rows_equals_select_on_runs_gaps_repeats_and_views() {
+        let a = Array2::from_shape_fn((9, 3), |(i, j)| (10 * i + j) as f64);
+        for rows in [vec![], vec![4], vec![0, 1, 2, 6, 7, 8], vec![8, 2, 3, 3, 0]] {
+            assert_eq!(take_rows(a.view(), &rows), a.select(ndarray::Axis(0), &rows));
+            // A column slice is not row-major: the general path.
+            let v = a.slice(ndarray::s![.., 1..]);
+            assert_eq!(take_rows(v, &rows), v.select(ndarray::Axis(0), &rows));
+        }
     }
 }

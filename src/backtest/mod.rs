@@ -100,7 +100,12 @@ impl<'a> Window<'a> {
         self.periods_per_year
     }
 
-    /// The window as a [`Returns`] panel (a copy), e.g. to estimate moments.
+    /// The moments `params` estimates on the window, read in place.
+    pub fn moments(&self, params: &crate::estimate::MomentsParams) -> Result<crate::estimate::Moments> {
+        params.fit_simple(self.returns, self.dates, self.assets, self.periods_per_year)
+    }
+
+    /// The window as a [`Returns`] panel (a copy), e.g. to fit a model.
     pub fn to_returns(&self) -> Result<Returns> {
         // The engine checked the full panel once; a window of it needs no
         // second pass through the loader's checks.
@@ -428,13 +433,18 @@ impl BacktestParams {
         let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
         let gathered = match (consecutive, rows.first()) {
             (true, Some(&lo)) => CowArray::from(r.slice(ndarray::s![lo..lo + rows.len(), ..])),
-            _ => CowArray::from(r.select(ndarray::Axis(0), &rows)),
+            _ => CowArray::from(crate::linalg::take_rows(r, &rows)),
         };
-        let mut decisions = std::collections::HashMap::new();
+        // By position in the path: the decision taken for that row, if
+        // any, and the first row of its block.
+        let mut decisions = vec![None; rows.len()];
         let mut start_of = Vec::with_capacity(rows.len());
         for b in blocks {
+            let offset = start_of.len();
             for (row, w, date) in &b.decisions {
-                decisions.insert(*row, (w, *date));
+                if b.rows.contains(row) {
+                    decisions[offset + row - b.rows.start] = Some((w, *date));
+                }
             }
             start_of.extend(std::iter::repeat_n(b.rows.start, b.rows.len()));
         }
@@ -443,8 +453,8 @@ impl BacktestParams {
             Costs { bps: self.cost_bps, fixed: self.fixed_cost, capital: self.capital, cash_rate: self.risk_free / k };
         let path = crate::portfolio::simulate(gathered.view(), 0, costs, |e, w, target| {
             let row = rows[e];
-            if let Some((x, date)) = decisions.get(&row) {
-                return Ok(Some((*date, (*x).clone())));
+            if let Some((x, date)) = decisions[e] {
+                return Ok(Some((date, x.clone())));
             }
             let due = match self.schedule {
                 Schedule::Drift(th) => row > start_of[e] && drift(w, target) > th,

@@ -200,16 +200,14 @@ impl Strategy for Optimized {
     }
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
-        let returns = window.to_returns()?;
-        let m = match &self.estimator {
-            Estimate::Moments(e) => e.fit(&returns)?,
-            Estimate::Factors(f) => f.fit(&returns)?.moments().clone(),
-        }
-        .annualized();
         let a = if self.optimizer.objective().needs_scenarios() {
-            self.optimizer.solve_scenarios(&returns)?
+            self.optimizer.solve_scenarios(&window.to_returns()?)?
         } else {
-            self.optimizer.solve(&m)?
+            let m = match &self.estimator {
+                Estimate::Moments(e) => window.moments(e)?,
+                Estimate::Factors(f) => f.fit(&window.to_returns()?)?.moments().clone(),
+            };
+            self.optimizer.solve(&m.annualized())?
         };
         Ok(Some(a.weights().clone()))
     }
@@ -256,9 +254,8 @@ impl Strategy for BlackLittermanStrategy {
     }
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
-        let returns = window.to_returns()?;
-        let m = self.estimator.fit(&returns)?.annualized();
-        let params = (self.views)(&returns)?.into_iter().fold(self.params.clone(), |p, v| p.view(v));
+        let m = window.moments(&self.estimator)?.annualized();
+        let params = (self.views)(&window.to_returns()?)?.into_iter().fold(self.params.clone(), |p, v| p.view(v));
         let bl = params.fit(&m)?;
         Ok(Some(self.optimizer.solve(bl.posterior())?.weights().clone()))
     }

@@ -155,7 +155,7 @@ impl Panel {
         Panel {
             dates: idx.iter().map(|&i| self.dates[i]).collect(),
             assets: self.assets.clone(),
-            values: self.values.select(Axis(0), idx),
+            values: crate::linalg::take_rows(self.values.view(), idx),
             periods_per_year: self.periods_per_year,
         }
     }
@@ -269,6 +269,12 @@ pub(crate) fn require_complete(
     assets: &[String],
     hint: &str,
 ) -> Result<()> {
+    // The common case, every value finite, in one branch-free pass over
+    // contiguous memory; the gap is looked up only when there is one.
+    let finite = |s: &[f64]| s.chunks(256).all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
+    if values.as_slice_memory_order().map_or_else(|| values.iter().all(|v| v.is_finite()), finite) {
+        return Ok(());
+    }
     if let Some(((i, j), _)) = values.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(Error::MissingValues {
             asset: assets[j].clone(),

@@ -36,6 +36,7 @@ mod factor;
 pub use black_litterman::{BlackLitterman, BlackLittermanParams, View, ViewUncertainty};
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
 
+use chrono::NaiveDate;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::data::{ReturnKind, Returns};
@@ -282,11 +283,23 @@ impl MomentsParams {
         // Simple returns as they are, or converted once.
         let converted = (returns.kind() != ReturnKind::Simple).then(|| returns.to_kind(ReturnKind::Simple));
         let x = converted.as_ref().unwrap_or(returns).values();
+        self.fit_simple(x, returns.dates(), returns.assets(), returns.periods_per_year())
+    }
+
+    /// As [`fit`](Self::fit), from simple returns `x` (dates × assets) read
+    /// in place, e.g. a backtest window, so no copy of the panel is made.
+    pub(crate) fn fit_simple(
+        &self,
+        x: ArrayView2<'_, f64>,
+        dates: &[NaiveDate],
+        assets: &[String],
+        periods_per_year: f64,
+    ) -> Result<Moments> {
         let (t, n) = x.dim();
         crate::data::require_complete(
             x,
-            returns.dates(),
-            returns.assets(),
+            dates,
+            assets,
             "estimators need every asset on every date; start the panel when all assets exist",
         )?;
         let (mean, cov, method) = match self.estimator {
@@ -334,8 +347,8 @@ impl MomentsParams {
                 "returns",
                 format!(
                     "give a covariance entry of {v} for ({}, {}): the returns are too large to square in floating point",
-                    returns.assets()[i],
-                    returns.assets()[j]
+                    assets[i],
+                    assets[j]
                 ),
             ));
         }
@@ -345,7 +358,7 @@ impl MomentsParams {
                     "returns",
                     format!(
                         "of {} do not vary, so its correlations (and the constant-correlation target) are undefined; drop it or shrink towards the identity",
-                        returns.assets()[j]
+                        assets[j]
                     ),
                 ));
             }
@@ -358,10 +371,10 @@ impl MomentsParams {
             check_psd(cov.view())?;
         }
         Ok(Moments {
-            assets: returns.assets().to_vec(),
+            assets: assets.to_vec(),
             mean,
             cov,
-            periods_per_year: returns.periods_per_year(),
+            periods_per_year,
             annualized: false,
             method,
             factors: None,

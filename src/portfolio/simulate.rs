@@ -62,14 +62,14 @@ pub(crate) fn simulate(
         }
         let mut cost = 0.0;
         if let Some((date, x)) = decide(e, w.view(), target.view())? {
-            let (turnover, trades) = x.iter().zip(w.iter()).fold((0.0, 0usize), |(t, k), (a, b)| {
+            let (turnover, trades) = ndarray::Zip::from(&x).and(&w).fold((0.0, 0usize), |(t, k), a, b| {
                 let d = (a - b).abs();
                 (t + d, k + usize::from(d > 1e-12))
             });
             cost = costs.bps / 1e4 * turnover + costs.fixed * trades as f64 / wealth;
-            path.rebalances.push(Rebalance { date, weights: x.clone(), turnover, cost });
             w.assign(&x);
-            target = x;
+            target.assign(&x);
+            path.rebalances.push(Rebalance { date, weights: x, turnover, cost });
         }
         let next = r.row(e);
         let cash = 1.0 - w.sum();

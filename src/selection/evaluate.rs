@@ -166,7 +166,7 @@ impl CrossValidationParams {
             let fold = &splits.folds[s];
             let dates: Vec<NaiveDate> = fold.train.iter().map(|&i| returns.dates()[i]).collect();
             let date = *dates.last().ok_or_else(|| Error::param("split", format!("split {s} has no training rows")))?;
-            let rows = r.select(ndarray::Axis(0), &fold.train);
+            let rows = crate::linalg::take_rows(r, &fold.train);
             let window = Window::new(&dates, returns.assets(), rows.view(), returns.periods_per_year());
             candidates
                 .iter()
