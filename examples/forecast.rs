@@ -5,7 +5,7 @@
 //! cargo run --release --example forecast -- --asset AAPL --epochs 30
 //! cargo run --release --example forecast -- --epochs 30
 //! # training throughput (samples/s) of 2×32, window 20, batch 64, for 1 and 20 inputs
-//! cargo run --release --example forecast -- --throughput 1,20
+//! cargo run --release --example forecast -- --throughput 1,20 [--hidden 32] [--batch 64]
 //! # export a trained model for PyTorch (checked by tools/reference/lstm.py --verify DIR)
 //! cargo run --release --example forecast -- --asset AAPL --epochs 3 --export /tmp/lstm
 //! ```
@@ -32,7 +32,8 @@ fn run() -> Result<()> {
                 name: "--throughput".into(),
                 message: format!("cannot parse {n:?}"),
             })?;
-            throughput(n, cli::number(&args, "--samples", 8192)?, cli::number(&args, "--epochs", 3)?)?;
+            let size = (cli::number(&args, "--hidden", 32)?, cli::number(&args, "--batch", 64)?);
+            throughput(n, size, cli::number(&args, "--samples", 8192)?, cli::number(&args, "--epochs", 3)?)?;
         }
         return Ok(());
     }
@@ -67,14 +68,14 @@ fn run() -> Result<()> {
 
 /// Training samples per second of the public training path (forward,
 /// backward, clipping, Adam) on synthetic returns with `n` assets.
-fn throughput(n: usize, samples: usize, epochs: usize) -> Result<()> {
-    let history = cli::lstm_training(&assetalloc::nn::training_cpu(), n, 32, 64, samples, epochs)?;
+fn throughput(n: usize, (hidden, batch): (usize, usize), samples: usize, epochs: usize) -> Result<()> {
+    let history = cli::lstm_training(&assetalloc::nn::training_cpu(), n, hidden, batch, samples, epochs)?;
     let rates: Vec<f64> = history.epochs.iter().map(|e| e.samples_per_sec).collect();
     let mut sorted = rates.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
         "{}",
-        json!({"inputs": n, "hidden": 32, "layers": 2, "window": 20, "batch": 64, "samples": samples,
+        json!({"inputs": n, "hidden": hidden, "layers": 2, "window": 20, "batch": batch, "samples": samples,
                "threads": std::env::var("RAYON_NUM_THREADS").ok(),
                "samples_per_sec_by_epoch": rates, "samples_per_sec_median": sorted[sorted.len() / 2]})
     );

@@ -158,6 +158,40 @@ fn network_gradients_match_finite_differences() {
 }
 
 #[test]
+fn the_first_layer_convolution_gives_forwards_output_and_gradients_to_the_bit() {
+    // forward_input (the network's path on the CPU: no gradient for the
+    // data) against forward (the path of other devices, which also
+    // differentiates the input): training must not change by one bit.
+    use assetalloc::nn::Conv1d;
+    let dev = Cpu::default();
+    for (b, t, c, f, k) in [(3, 9, 4, 5, 3), (2, 5, 20, 8, 1), (4, 20, 20, 64, 3)] {
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2);
+        let conv = Conv1d::new(&dev, c, f, k, &mut rng).unwrap();
+        let x: Sequence<Cpu> =
+            dev.tensor_from_vec((0..b * t * c).map(|v| ((v as f32) * 0.43).sin()).collect(), (b, t, c));
+        let run = |data: bool| {
+            let xt = x.clone().traced(Gradients::leaky());
+            let y = if data { conv.forward_input(xt) } else { conv.forward(xt) }.unwrap();
+            let out = y.retaped::<NoneTape>().as_vec();
+            let weights: Sequence<Cpu> =
+                dev.tensor_from_vec((0..out.len()).map(|v| (v as f32 * 0.7).cos()).collect(), *y.shape());
+            let mut grads = (y * weights).sum().backward();
+            let g: Vec<Vec<f32>> =
+                conv.parameters().into_iter().map(|(_, p)| p.gradient(&mut grads).unwrap()).collect();
+            (out, g)
+        };
+        let (data, general) = (run(true), run(false));
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&data.0), bits(&general.0), "output, shape {:?}", (b, t, c, f, k));
+        assert_eq!(data.1.len(), 2);
+        for (a, g) in data.1.iter().zip(&general.1) {
+            assert_eq!(bits(a), bits(g), "gradient, shape {:?}", (b, t, c, f, k));
+            assert!(a.iter().any(|v| *v != 0.0));
+        }
+    }
+}
+
+#[test]
 fn softmax_weights_are_long_only_and_sum_to_one() {
     let dev = Cpu::default();
     let net = CnnLstm::new(&dev, 5, 20, Architecture::default(), 3).unwrap();

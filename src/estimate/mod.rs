@@ -370,15 +370,7 @@ impl MomentsParams {
         if self.estimator == Estimator::LedoitWolfConstantCorrelation {
             check_psd(cov.view())?;
         }
-        Ok(Moments {
-            assets: assets.to_vec(),
-            mean,
-            cov,
-            periods_per_year,
-            annualized: false,
-            method,
-            factors: None,
-        })
+        Ok(Moments { assets: assets.to_vec(), mean, cov, periods_per_year, annualized: false, method, factors: None })
     }
 }
 

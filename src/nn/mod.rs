@@ -49,6 +49,16 @@ pub trait Backend: dfdx::tensor_ops::Device<f32> {
     ) -> Result<LayerOutput<Self, T>> {
         cell::composed_recurrence(xp, rec, hidden)
     }
+
+    /// [`Conv1d::forward_input`]: a network's first convolution, whose
+    /// input is data. The default is [`Conv1d::forward`], which also
+    /// computes the input's gradient.
+    fn conv1d_input<T: Tape<f32, Self> + Merge<T>>(
+        conv: &Conv1d<Self>,
+        x: Sequence<Self, T>,
+    ) -> Result<Sequence<Self, T>> {
+        conv.forward(x)
+    }
 }
 
 impl Backend for Cpu {
@@ -58,6 +68,13 @@ impl Backend for Cpu {
         hidden: usize,
     ) -> Result<LayerOutput<Self, T>> {
         cell::fused_recurrence_cpu(xp, rec, hidden)
+    }
+
+    fn conv1d_input<T: Tape<f32, Self> + Merge<T>>(
+        conv: &Conv1d<Self>,
+        x: Sequence<Self, T>,
+    ) -> Result<Sequence<Self, T>> {
+        conv::conv1d_input_cpu(conv, x)
     }
 }
 
@@ -75,12 +92,25 @@ pub fn lstm_recurrence_composed<D: Backend, T: Tape<f32, D> + Merge<T>>(
     cell::composed_recurrence(xp, rec, hidden)
 }
 
+/// The size (rows × columns × depth of a block) from which dfdx's matrix
+/// products spread over the cores. gemm's own default, 48·48·256, hands
+/// the thread pool products of a few million multiply-adds (an LSTM's
+/// batch products at hidden size 32, a convolution over a batch of
+/// windows), where waking the pool and switching threads costs more than
+/// the second core saves; the products of large networks (hidden 256,
+/// batch 1,024: hundreds of millions) still spread. Every fit in the crate
+/// sets it through [`training_cpu`].
+pub const THREADING_THRESHOLD: usize = 1 << 24;
+
 /// A CPU device with dfdx's allocation cache on (`Cache::enable_cache`),
 /// as every `fit` in the crate trains on: tensor storage is reused from
 /// batch to batch instead of allocated afresh, so training speed does not
 /// depend on the state the system allocator was left in by earlier work in
-/// the process. Pass it to `fit_on` for the same.
+/// the process; and with gemm's threading threshold at
+/// [`THREADING_THRESHOLD`] (a process-wide setting). Pass it to `fit_on`
+/// for the same.
 pub fn training_cpu() -> Cpu {
+    gemm_common::gemm::set_threading_threshold(THREADING_THRESHOLD);
     let dev = Cpu::default();
     dev.enable_cache();
     dev
