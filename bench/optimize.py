@@ -7,7 +7,9 @@ Workloads (long-only, fully invested, annualised sample moments):
   load      read the price CSV and compute simple returns
   minvar    minimum variance, 20 S&P 500 stocks
   maxsharpe maximum Sharpe (r_f = 0), 20 stocks
-  frontier  100-point efficient frontier, 20 stocks
+  frontier  100-point efficient frontier, 20 stocks (Clarabel, and the
+            critical line algorithm against the same peers and
+            PyPortfolioOpt's own CLA)
   minvar500 minimum variance, 500 synthetic assets x 1000 days
 
 Each figure is the median of --repeat runs of the whole workload as a user
@@ -86,6 +88,13 @@ def ef(mu, S):
     return EfficientFrontier(mu, S, solver="CLARABEL", solver_options=TOL)
 
 
+def pypfopt_cla_frontier(mu, S, points):
+    """PyPortfolioOpt's critical line algorithm: turning points, then
+    `points` portfolios along the frontier."""
+    from pypfopt.cla import CLA
+    return CLA(mu, S, weight_bounds=(0, 1)).efficient_frontier(points=points)
+
+
 def pypfopt_frontier(mu, S, points):
     """PyPortfolioOpt's way (as in its plotting helper): one deep copy of the
     frontier object per point, each solved with efficient_return."""
@@ -102,10 +111,10 @@ def pypfopt_frontier(mu, S, points):
     return out
 
 
-def rust(path, points, repeat):
+def rust(path, points, repeat, extra=()):
     cmd = ["cargo", "run", "--quiet", "--release", "--no-default-features", "--features", "optimize",
            "--example", "optimize", "--", str(path),
-           "--points", str(points), "--repeat", str(repeat)]
+           "--points", str(points), "--repeat", str(repeat), *extra]
     res = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(res.stdout)
 
@@ -128,7 +137,7 @@ def main():
     pd.DataFrame(prices, index=pd.Index(dates, name="date"), columns=[f"S{i:03d}" for i in range(n)]).to_csv(big)
 
     sp = ROOT / "data" / "sp500.csv"
-    r20 = rust(sp, args.points, args.repeat)
+    r20 = rust(sp, args.points, args.repeat, ["--critical-line"])
     r500 = rust(big, 2, args.repeat)
     names, mu, S = moments(sp)
     _, mu5, S5 = moments(big)
@@ -163,6 +172,12 @@ def main():
     row(f"{args.points}-point frontier, 20 assets", r20["frontier"]["median_ms"], "cvxpy+Clarabel (parametrised)", 1e3 * t5, None)
     t6, _ = median_time(lambda: pypfopt_frontier(mu_s, S_s, args.points), args.repeat)
     row(f"{args.points}-point frontier, 20 assets", r20["frontier"]["median_ms"], "PyPortfolioOpt", 1e3 * t6, None)
+    cla_ms = r20["frontier_critical_line"]["median_ms"]
+    cla_name = f"{args.points}-point frontier by the critical line, 20 assets"
+    row(cla_name, cla_ms, "cvxpy+Clarabel (parametrised)", 1e3 * t5, None)
+    row(cla_name, cla_ms, "PyPortfolioOpt", 1e3 * t6, None)
+    t_cla, _ = median_time(lambda: pypfopt_cla_frontier(mu_s, S_s, args.points), args.repeat)
+    row(cla_name, cla_ms, "PyPortfolioOpt CLA", 1e3 * t_cla, None)
     ours5 = np.array([r500["min_variance"]["weights"][a] for a in names5])
     t7, w = median_time(lambda: cvx_minvar(mu5, S5), args.repeat)
     row("min variance, 500 assets", r500["min_variance"]["median_ms"], "cvxpy+Clarabel", 1e3 * t7, float(np.abs(w - ours5).max()))

@@ -3,6 +3,8 @@
 //! frontier (long-only, fully invested). Prints JSON: weights by asset,
 //! expected return, volatility and Sharpe of each portfolio, and the
 //! median wall time of each workload over `--repeat` runs (default 5).
+//! `--critical-line` adds the same frontier by the critical line algorithm
+//! (its time and the points' volatilities).
 //!
 //!
 //! With `--objective` it solves one mean–risk problem on the returns as
@@ -22,6 +24,7 @@
 //! ```
 use std::time::Instant;
 
+use assetalloc::optimize::CriticalLine;
 use assetalloc::prelude::*;
 use serde_json::{json, Value};
 
@@ -45,6 +48,13 @@ fn run() -> Result<()> {
     let (mv_s, mv) = cli::timed(repeat, || Optimizer::min_variance().solve(&m))?;
     let (ms_s, ms) = cli::timed(repeat, || Optimizer::max_sharpe(0.0).solve(&m))?;
     let (f_s, f) = cli::timed(repeat, || Frontier::params().points(points).solve(&m))?;
+    // The same frontier from the critical line's turning points.
+    let (cla_s, cla) = if args.iter().any(|a| a == "--critical-line") {
+        let n = m.n_assets();
+        cli::timed(repeat, || CriticalLine::solve(m.mean(), m.cov(), &vec![0.0; n], &vec![1.0; n])?.frontier(points))?
+    } else {
+        (f64::NAN, Vec::new())
+    };
     let frontier: Vec<Value> = f
         .points
         .iter()
@@ -60,6 +70,8 @@ fn run() -> Result<()> {
         "min_variance": cli::describe(&mv, mv_s),
         "max_sharpe": cli::describe(&ms, ms_s),
         "frontier": {"points": points, "median_ms": 1e3 * f_s, "portfolios": frontier},
+        "frontier_critical_line": {"points": cla.len(), "median_ms": 1e3 * cla_s,
+                                   "volatility": cla.iter().map(|w| w.dot(&m.cov().dot(w)).sqrt()).collect::<Vec<f64>>()},
         "total_ms": 1e3 * t_all.elapsed().as_secs_f64(),
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());

@@ -33,6 +33,7 @@
 //! otherwise an [`Error::Solver`] or [`Error::Infeasible`] names what to relax.
 
 mod allocation;
+mod cla;
 mod constraints;
 mod evaluate;
 mod frontier;
@@ -41,6 +42,7 @@ pub(crate) mod problem;
 mod risk;
 
 pub use allocation::Allocation;
+pub use cla::{CriticalLine, TurningPoint};
 pub use constraints::{Benchmark, Constraints, Group, Linear, Relation};
 pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
