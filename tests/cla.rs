@@ -25,6 +25,14 @@ fn moments(fx: &Value) -> (Array1<f64>, Array2<f64>) {
     (mean, Array2::from_shape_vec((n, n), rows.concat()).unwrap())
 }
 
+/// The fixture's moments as `Moments` (one period a year: the figures
+/// are used as they are).
+fn fixture_moments(fx: &Value) -> Moments {
+    let (mean, cov) = moments(fx);
+    let assets = fx["assets"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
+    Moments::new(assets, mean, cov, 1.0).unwrap()
+}
+
 fn bounds(case: &Value, n: usize) -> (Vec<f64>, Vec<f64>) {
     (vec![case["lower"].as_f64().unwrap(); n], vec![case["upper"].as_f64().unwrap(); n])
 }
@@ -120,9 +128,7 @@ fn every_turning_point_satisfies_the_optimality_conditions() {
 fn every_point_between_turning_points_equals_clarabels() {
     let fx = fixture();
     let (mean, cov) = moments(&fx);
-    let assets: Vec<String> =
-        fx["assets"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
-    let m = Moments::new(assets, mean.clone(), cov.clone(), 1.0).unwrap();
+    let m = fixture_moments(&fx);
     for case in fx["cases"].as_array().unwrap() {
         let (lo, hi) = bounds(case, mean.len());
         let cla = CriticalLine::solve(&mean, &cov, &lo, &hi).unwrap();
@@ -186,4 +192,41 @@ fn bad_input_is_named() {
     let r = cla.returns();
     let e = cla.at_return(r[0] + 0.01).unwrap_err();
     assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "target"), "{e}");
+}
+
+#[test]
+fn the_frontier_by_the_critical_line_equals_clarabels() {
+    let m = fixture_moments(&fixture());
+    let assets = m.assets().to_vec();
+    for c in [Constraints::long_only(), Constraints::long_only().bounds(0.0, 0.15)] {
+        let exact = Frontier::params().points(25).constraints(c.clone()).critical_line().solve(&m).unwrap();
+        let clarabel = Frontier::params().points(25).constraints(c).solve(&m).unwrap();
+        assert_eq!(exact.points.len(), 25);
+        // The same curve, to Clarabel's accuracy: its minimum variance (the
+        // first target) is flat enough that its return is 2e-5 (relative)
+        // from the exact one; weights agree to 7e-6 on these data.
+        for (a, b) in exact.points.iter().zip(&clarabel.points) {
+            assert!((a.expected_return() - b.expected_return()).abs() <= 1e-4 * b.expected_return().abs());
+            let d = a.weights().iter().zip(b.weights()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+            assert!(d <= 1e-5, "weights differ by {d:e}");
+        }
+        // Equally spaced returns from the exact minimum variance to the top.
+        let r: Vec<f64> = exact.points.iter().map(|p| p.expected_return()).collect();
+        let step = (r[24] - r[0]) / 24.0;
+        assert!(r.windows(2).all(|x| ((x[1] - x[0]) - step).abs() <= 1e-12));
+    }
+    // Constraints beyond bounds are named; so is a scenario measure.
+    let grouped = Constraints::long_only().group("banks", &assets[..3], 0.0, 0.2);
+    let e = Frontier::params().constraints(grouped).critical_line().solve(&m).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidParameter { name, message } if name == "critical_line" && message.contains("groups")),
+        "{e}"
+    );
+    let r = Prices::read_csv(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sp500.csv"))
+        .unwrap()
+        .returns(ReturnKind::Simple)
+        .unwrap();
+    let e =
+        Frontier::params().measure(RiskMeasure::Cvar { beta: 0.95 }).critical_line().solve_scenarios(&r).unwrap_err();
+    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "critical_line"), "{e}");
 }

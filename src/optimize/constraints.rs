@@ -440,6 +440,26 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
+    /// The constraints beyond per-asset bounds and full investment, by
+    /// name (what the critical line algorithm cannot take).
+    pub fn beyond_bounds(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        for (name, present) in [
+            ("cash", self.allow_cash),
+            ("groups", !self.groups.is_empty()),
+            ("linear constraints", !self.linear.is_empty()),
+            ("a tracking-error cap", self.tracking.is_some()),
+            ("a leverage cap", self.leverage.is_some()),
+            ("a turnover cap", self.turnover.is_some()),
+            ("trading costs", self.cost != 0.0 && self.previous.is_some()),
+        ] {
+            if present {
+                v.push(name);
+            }
+        }
+        v
+    }
+
     /// Writes the constraints on weights `w = x[0..n]`; returns the index
     /// of the first trade variable $t_i \ge |w_i - w^{prev}_i|$ when trading
     /// enters, so objectives can charge costs on it.

@@ -10,9 +10,9 @@ use super::objective::Inputs;
 use super::objective::{constrained, max_return, return_row, Readout};
 use super::problem::Session;
 use super::risk::{Risk, RiskMeasure, Variance};
-use super::{Allocation, Constraints, Optimizer};
+use super::{Allocation, Constraints, CriticalLine, Optimizer};
 use crate::display::{Cell, Table};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SolverStatus};
 use crate::estimate::Moments;
 
 /// Builder for a [`Frontier`].
@@ -22,6 +22,7 @@ pub struct FrontierParams {
     risk_free: f64,
     constraints: Constraints,
     measure: RiskMeasure,
+    critical_line: bool,
 }
 
 /// Points of the efficient frontier plus the minimum-variance, maximum-Sharpe
@@ -61,6 +62,7 @@ impl Frontier {
             risk_free: 0.0,
             constraints: Constraints::long_only(),
             measure: RiskMeasure::Variance,
+            critical_line: false,
         }
     }
 
@@ -188,6 +190,18 @@ impl FrontierParams {
         self
     }
 
+    /// Traces the variance frontier's points by the critical line
+    /// algorithm ([`CriticalLine`]) instead of one Clarabel solve each:
+    /// exact, in a fraction of the time. The constraints must be per-asset
+    /// bounds with full investment (the default long-only ones, `bounds`,
+    /// `asset_bounds`); others are named in the error. The special
+    /// portfolios (minimum variance, maximum Sharpe, risk parity) are
+    /// solved as without it.
+    pub fn critical_line(mut self) -> Self {
+        self.critical_line = true;
+        self
+    }
+
     /// The frontier of a scenario risk measure on `returns` (simple
     /// returns, equally likely rows; the mean is their sample mean): from
     /// the minimum-risk portfolio's mean return to the highest achievable,
@@ -206,22 +220,21 @@ impl FrontierParams {
         self.trace(&Inputs { moments: m, scenarios: None })
     }
 
-    fn trace(&self, x: &Inputs<'_>) -> Result<Frontier> {
+    /// The frontier points from Clarabel: one solver per core, each reusing
+    /// its set-up across its share of the targets.
+    fn clarabel_points(
+        &self,
+        x: &Inputs<'_>,
+        c: &super::constraints::Resolved,
+        term: Option<&(dyn Risk + '_)>,
+        lo: f64,
+        hi: f64,
+    ) -> Result<Vec<Allocation>> {
         let m = x.moments;
-        if self.points < 2 {
-            return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
-        }
-        let t0 = Instant::now();
-        let term = self.measure.term(m, x.scenarios)?;
-        let solve = |o: Optimizer| o.constraints(self.constraints.clone()).solve_on(x);
-        let min_var = solve(Optimizer::min_risk(self.measure))?;
-        let hi = max_return(x, &self.constraints)?;
-        let lo = min_var.expected_return();
         let n = m.n_assets();
-        let c = self.constraints.resolve(m.assets())?;
-        let (mut p, t) = constrained(x, &c)?;
-        let k = p.le(return_row(m.mean(), &c, t, n), -lo);
-        match &term {
+        let (mut p, t) = constrained(x, c)?;
+        let k = p.le(return_row(m.mean(), c, t, n), -lo);
+        match term {
             None => Variance(m).add(&mut p, n, 1.0)?,
             Some(risk) => risk.add(&mut p, n, 1.0)?,
         }
@@ -245,7 +258,7 @@ impl FrontierParams {
                     let sol = session.solve()?;
                     let name = risk_name.clone().unwrap_or_else(|| "variance".into());
                     let label = format!("minimum {name} at return ≥ {target}");
-                    let mut a = super::finish(label, m, &sol, &c, self.risk_free, Readout::Direct)?;
+                    let mut a = super::finish(label, m, &sol, c, self.risk_free, Readout::Direct)?;
                     if let Some(r) = &risk_name {
                         a.set_risk(self.measure, r.clone(), sol.objective);
                     }
@@ -254,7 +267,67 @@ impl FrontierParams {
                 .collect()
         };
         let parts = crate::parallel::map("frontier point", targets.chunks(chunk).collect(), solve_chunk)?;
-        let points: Vec<Allocation> = parts.into_iter().flatten().collect();
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// The frontier points from the critical line's turning points.
+    fn critical_line_points(
+        &self,
+        m: &Moments,
+        c: &super::constraints::Resolved,
+        scenario_measure: bool,
+    ) -> Result<Vec<Allocation>> {
+        if scenario_measure {
+            return Err(Error::param(
+                "critical_line",
+                format!(
+                    "traces the variance frontier only, not {:?}; drop .critical_line() for other measures",
+                    self.measure
+                ),
+            ));
+        }
+        let beyond = c.beyond_bounds();
+        if !beyond.is_empty() {
+            return Err(Error::param(
+                "critical_line",
+                format!(
+                    "needs per-asset bounds with full investment only, but the constraints also hold {}; drop .critical_line() to trace them with Clarabel",
+                    beyond.join(", ")
+                ),
+            ));
+        }
+        let t0 = Instant::now();
+        let cla = CriticalLine::solve(m.mean(), m.cov(), &c.lower, &c.upper)?;
+        let weights = cla.frontier(self.points)?;
+        let each = t0.elapsed().as_secs_f64() / weights.len() as f64;
+        let turns = cla.turning_points.len() as u32;
+        Ok(weights
+            .into_iter()
+            .map(|w| {
+                let label = format!("frontier portfolio at return {} (critical line)", w.dot(m.mean()));
+                Allocation::new(label, m, w, self.risk_free, c.previous.clone(), SolverStatus::Solved, 0.0, turns, each)
+            })
+            .collect())
+    }
+
+    fn trace(&self, x: &Inputs<'_>) -> Result<Frontier> {
+        let m = x.moments;
+        if self.points < 2 {
+            return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
+        }
+        let t0 = Instant::now();
+        let term = self.measure.term(m, x.scenarios)?;
+        let solve = |o: Optimizer| o.constraints(self.constraints.clone()).solve_on(x);
+        let min_var = solve(Optimizer::min_risk(self.measure))?;
+        let hi = max_return(x, &self.constraints)?;
+        let lo = min_var.expected_return();
+        let c = self.constraints.resolve(m.assets())?;
+        let risk_name = term.as_ref().map(|r| r.name());
+        let points = if self.critical_line {
+            self.critical_line_points(m, &c, term.is_some())?
+        } else {
+            self.clarabel_points(x, &c, term.as_deref(), lo, hi)?
+        };
         let mut failures = Vec::new();
         let mut keep = |name: &str, solved: Result<Allocation>| match solved {
             Ok(a) => Some(a),
