@@ -23,7 +23,10 @@
 //! | [`Optimizer::min_cvar`] | $\min_{w,\alpha,u} \alpha + \frac{1}{(1-\beta)S}\sum_s u_s$, $u_s \ge -r_s^\top w - \alpha$, $u \ge 0$ (Rockafellar–Uryasev LP over return scenarios $r_s$) |
 //!
 //! [`Frontier`] traces minimum variance over target returns, reusing one
-//! Clarabel solver and changing only the target in $b$ between points.
+//! Clarabel solver and changing only the target in $b$ between points; with
+//! per-asset bounds and full investment, [`CriticalLine`] (or
+//! `Frontier::params().critical_line()`) gives the same frontier exactly
+//! from its turning points, with no iterative solver.
 //!
 //! [`OutOfSample`] holds allocations through a later period beside 1/N.
 //!
