@@ -106,25 +106,19 @@ impl CriticalLine {
                     }
                 }
             }
-            let next = match (leave, enter) {
-                (Some((l, _, _)), Some((e, _))) if l.max(e) >= 0.0 => Some(l >= e),
-                (Some((l, _, _)), None) if l >= 0.0 => Some(true),
-                (None, Some((e, _))) if e >= 0.0 => Some(false),
-                _ => None,
-            };
-            match next {
-                Some(true) => {
-                    let (l, i, bound) = leave.unwrap_or((0.0, 0, 0.0));
+            // The next turning point is the larger λ ≥ 0 of the two;
+            // without one, the segment runs down to λ = 0.
+            match (leave, enter) {
+                (Some((l, i, bound)), e) if l >= 0.0 && e.is_none_or(|(e, _)| l >= e) => {
                     free.retain(|&j| j != i);
                     w[i] = bound;
                     lambda = l;
                 }
-                Some(false) => {
-                    let (e, i) = enter.unwrap_or((0.0, 0));
+                (_, Some((e, i))) if e >= 0.0 => {
                     free.push(i);
                     lambda = e;
                 }
-                None => lambda = 0.0,
+                _ => lambda = 0.0,
             }
             let seg = Segment::new(mean, cov, &free, &w)?;
             for (k, &i) in free.iter().enumerate() {
