@@ -107,20 +107,25 @@ impl CriticalLine {
                 }
             }
             // The next turning point is the larger λ ≥ 0 of the two;
-            // without one, the segment runs down to λ = 0.
-            match (leave, enter) {
+            // without one, the segment runs down to λ = 0 with the same
+            // free set.
+            let seg = match (leave, enter) {
                 (Some((l, i, bound)), e) if l >= 0.0 && e.is_none_or(|(e, _)| l >= e) => {
                     free.retain(|&j| j != i);
                     w[i] = bound;
                     lambda = l;
+                    Segment::new(mean, cov, &free, &w)?
                 }
                 (_, Some((e, i))) if e >= 0.0 => {
                     free.push(i);
                     lambda = e;
+                    Segment::new(mean, cov, &free, &w)?
                 }
-                _ => lambda = 0.0,
-            }
-            let seg = Segment::new(mean, cov, &free, &w)?;
+                _ => {
+                    lambda = 0.0;
+                    seg
+                }
+            };
             for (k, &i) in free.iter().enumerate() {
                 w[i] = seg.a[k] + lambda * seg.b[k];
             }
@@ -147,7 +152,11 @@ impl CriticalLine {
     /// minimum-variance and the maximum-return portfolios: the convex
     /// combination of the two turning points around it.
     pub fn at_return(&self, target: f64) -> Result<Array1<f64>> {
-        let r = self.returns();
+        self.between(&self.returns(), target)
+    }
+
+    /// [`at_return`](Self::at_return) given the turning points' returns `r`.
+    fn between(&self, r: &[f64], target: f64) -> Result<Array1<f64>> {
         let (hi, lo) = (r[0], r[r.len() - 1]);
         if !(target >= lo - 1e-12 && target <= hi + 1e-12) {
             return Err(Error::param(
@@ -172,7 +181,7 @@ impl CriticalLine {
         }
         let r = self.returns();
         let (lo, hi) = (r[r.len() - 1], r[0]);
-        (0..points).map(|i| self.at_return(lo + (hi - lo) * i as f64 / (points - 1) as f64)).collect()
+        (0..points).map(|i| self.between(&r, lo + (hi - lo) * i as f64 / (points - 1) as f64)).collect()
     }
 }
 

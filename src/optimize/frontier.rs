@@ -228,10 +228,10 @@ impl FrontierParams {
         c: &super::constraints::Resolved,
         term: Option<&(dyn Risk + '_)>,
         lo: f64,
-        hi: f64,
     ) -> Result<Vec<Allocation>> {
         let m = x.moments;
         let n = m.n_assets();
+        let hi = max_return(x, &self.constraints)?;
         let (mut p, t) = constrained(x, c)?;
         let k = p.le(return_row(m.mean(), c, t, n), -lo);
         match term {
@@ -270,13 +270,9 @@ impl FrontierParams {
         Ok(parts.into_iter().flatten().collect())
     }
 
-    /// The frontier points from the critical line's turning points.
-    fn critical_line_points(
-        &self,
-        m: &Moments,
-        c: &super::constraints::Resolved,
-        scenario_measure: bool,
-    ) -> Result<Vec<Allocation>> {
+    /// Refuses what the critical line cannot trace: a scenario measure, or
+    /// constraints beyond per-asset bounds and full investment.
+    fn check_critical_line(&self, c: &super::constraints::Resolved, scenario_measure: bool) -> Result<()> {
         if scenario_measure {
             return Err(Error::param(
                 "critical_line",
@@ -296,6 +292,11 @@ impl FrontierParams {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The frontier points from the critical line's turning points.
+    fn critical_line_points(&self, m: &Moments, c: &super::constraints::Resolved) -> Result<Vec<Allocation>> {
         let t0 = Instant::now();
         let cla = CriticalLine::solve(m.mean(), m.cov(), &c.lower, &c.upper)?;
         let weights = cla.frontier(self.points)?;
@@ -317,16 +318,17 @@ impl FrontierParams {
         }
         let t0 = Instant::now();
         let term = self.measure.term(m, x.scenarios)?;
+        let c = self.constraints.resolve(m.assets())?;
+        if self.critical_line {
+            self.check_critical_line(&c, term.is_some())?;
+        }
         let solve = |o: Optimizer| o.constraints(self.constraints.clone()).solve_on(x);
         let min_var = solve(Optimizer::min_risk(self.measure))?;
-        let hi = max_return(x, &self.constraints)?;
-        let lo = min_var.expected_return();
-        let c = self.constraints.resolve(m.assets())?;
         let risk_name = term.as_ref().map(|r| r.name());
         let points = if self.critical_line {
-            self.critical_line_points(m, &c, term.is_some())?
+            self.critical_line_points(m, &c)?
         } else {
-            self.clarabel_points(x, &c, term.as_deref(), lo, hi)?
+            self.clarabel_points(x, &c, term.as_deref(), min_var.expected_return())?
         };
         let mut failures = Vec::new();
         let mut keep = |name: &str, solved: Result<Allocation>| match solved {
