@@ -332,7 +332,10 @@ fn herc(tree: &Hierarchy, risk: &Risk<'_>, k: usize, assets: &[String]) -> Resul
         if distinct(node).len() <= 1 {
             continue;
         }
-        let (a, b) = tree.children(node).expect("a node holding two clusters is not a leaf");
+        // A node holding two clusters holds two assets or more: not a leaf.
+        let (a, b) = tree
+            .children(node)
+            .ok_or_else(|| Error::Shape(format!("cluster node {node} holds several clusters but has no children")))?;
         let (la, lb) = (distinct(a), distinct(b));
         let (ra, rb): (f64, f64) =
             (la.iter().map(|&c| cluster_risk[c]).sum(), lb.iter().map(|&c| cluster_risk[c]).sum());
