@@ -383,4 +383,34 @@ impl Error {
     pub(crate) fn param(name: &str, message: impl Into<String>) -> Self {
         Error::InvalidParameter { name: name.to_string(), message: message.into() }
     }
+
+    /// `Ok` when `v` is finite, else an invalid `name`.
+    pub(crate) fn finite(name: &str, v: f64) -> Result<()> {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::param(name, format!("must be finite, got {v}")))
+        }
+    }
+
+    /// `Ok` when `v` is finite and above zero, else an invalid `name`.
+    pub(crate) fn positive(name: &str, v: f64) -> Result<()> {
+        if v.is_finite() && v > 0.0 {
+            Ok(())
+        } else {
+            Err(Error::param(name, format!("must be > 0 and finite, got {v}")))
+        }
+    }
+
+    /// `Ok` when no name repeats, else an invalid `what` naming the first
+    /// repeated one (names are matched by text, so a repeat would shadow).
+    pub(crate) fn unique<S: AsRef<str>>(what: &str, names: impl IntoIterator<Item = S>) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for n in names {
+            if !seen.insert(n.as_ref().to_string()) {
+                return Err(Error::param(what, format!("must be unique, {:?} appears twice", n.as_ref())));
+            }
+        }
+        Ok(())
+    }
 }

@@ -80,6 +80,17 @@ fn estimators_match_numpy_and_scikit_learn() {
 
 #[test]
 fn estimator_bad_input() {
+    // A half-life so short that fewer effective observations than assets
+    // remain: singular (or 0/0, reported as overflowing returns) before.
+    for h in [1.0, 1e-300] {
+        let e = Moments::ewma(h).fit(&returns()).unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "halflife"), "{h}: {e}");
+    }
+    let names2: Vec<String> = vec!["a".into(), "b".into()];
+    let e = Moments::new(names2.clone(), Array1::zeros(2), Array2::eye(2), 0.0).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "periods_per_year"), "{e}");
+    let e = Moments::new(vec!["a".into(), "a".into()], Array1::zeros(2), Array2::eye(2), 252.0).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "assets"), "{e}");
     let short = returns().head(10).unwrap(); // 10 rows, 20 assets
     let e = Moments::sample().fit(&short).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 21, got: 10, .. }), "{e}");
@@ -500,4 +511,29 @@ fn sample_std(x: &[f64]) -> f64 {
     let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n;
     (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
+#[test]
+fn objective_numbers_are_checked_before_solving() {
+    let m = annual_sample();
+    let named = |e: &Error, want: &str| matches!(e, Error::InvalidParameter { name, .. } if name == want);
+    // A NaN target reached Clarabel and came back solved, weights summing to 0.
+    for o in [Optimizer::target_return(f64::NAN), Optimizer::min_risk_at_return(RiskMeasure::Variance, f64::NAN)] {
+        let e = o.solve(&m).unwrap_err();
+        assert!(named(&e, "target return"), "{e}");
+    }
+    // A NaN risk-free rate was reported as the solver's numerical failure.
+    for o in [Optimizer::max_sharpe(f64::NAN), Optimizer::max_ratio(RiskMeasure::Variance, f64::INFINITY)] {
+        let e = o.solve(&m).unwrap_err();
+        assert!(named(&e, "risk_free"), "{e}");
+    }
+    let e = Frontier::params().risk_free(f64::NAN).solve(&m).unwrap_err();
+    assert!(named(&e, "risk_free"), "{e}");
+    // A negative variance cap was reported as a volatility target of 0.
+    let e = Optimizer::max_return_at_risk(RiskMeasure::Variance, -1.0).solve(&m).unwrap_err();
+    assert!(named(&e, "risk cap") && e.to_string().contains("-1"), "{e}");
+    // Zero risk aversion is the maximum return, for variance as for any measure.
+    let a = Optimizer::max_utility(RiskMeasure::Variance, 0.0).solve(&m).unwrap();
+    let best = m.mean().iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    assert!((a.expected_return() - best).abs() < 1e-6, "{} vs {best}", a.expected_return());
 }

@@ -119,28 +119,26 @@ impl BlackLittermanParams {
                 .position(|a| a == name)
                 .ok_or_else(|| Error::param(what, format!("{name:?} is not one of the assets ({})", assets.join(", "))))
         };
-        if !(self.tau > 0.0 && self.tau.is_finite()) {
-            return Err(Error::param("tau", format!("must be > 0, got {}", self.tau)));
-        }
-        if !(self.risk_aversion > 0.0 && self.risk_aversion.is_finite()) {
-            return Err(Error::param("risk_aversion", format!("δ must be > 0, got {}", self.risk_aversion)));
-        }
+        Error::positive("tau", self.tau)?;
+        Error::positive("risk_aversion", self.risk_aversion)?;
+        Error::finite("risk_free", self.risk_free)?;
         if self.market.is_empty() {
             return Err(Error::param(
                 "market",
                 "no market weights: set them with .market(..) (weights or capitalisations)",
             ));
         }
+        Error::unique("market assets", self.market.iter().map(|(a, _)| a))?;
         let mut w = Array1::<f64>::zeros(n);
         for (a, v) in &self.market {
             if !(v.is_finite() && *v >= 0.0) {
-                return Err(Error::param("market", format!("{a}: weights must be finite and ≥ 0, got {v}")));
+                return Err(Error::param("market weight", format!("of {a} must be finite and ≥ 0, got {v}")));
             }
-            w[index(a, "market")?] += v;
+            w[index(a, "market")?] = *v;
         }
         let total = w.sum();
         if !(total > 0.0) {
-            return Err(Error::param("market", "the market weights sum to 0"));
+            return Err(Error::param("market weights", "sum to 0: give at least one asset a positive weight"));
         }
         w /= total;
         let cov = m.cov();
@@ -151,7 +149,10 @@ impl BlackLittermanParams {
         let mut q = Array1::<f64>::zeros(k);
         for (r, v) in self.views.iter().enumerate() {
             if v.weights.is_empty() || !v.value.is_finite() {
-                return Err(Error::param("view", format!("view {} needs assets and a finite value", r + 1)));
+                return Err(Error::param(
+                    &format!("view {}", r + 1),
+                    format!("needs assets and a finite value, got {} assets and {}", v.weights.len(), v.value),
+                ));
             }
             for (a, c) in &v.weights {
                 p[[r, index(a, "view")?]] += c;
@@ -184,6 +185,9 @@ impl BlackLittermanParams {
                 ViewUncertainty::Omega(o) => {
                     if o.dim() != (k, k) {
                         return Err(Error::Shape(format!("Ω is {:?} for {k} views", o.dim())));
+                    }
+                    if let Some(v) = o.iter().find(|v| !v.is_finite()) {
+                        return Err(Error::param("Ω", format!("must be finite, found {v}")));
                     }
                     o.clone()
                 }
@@ -245,6 +249,7 @@ impl BlackLitterman {
                 format!("one return series of ≥ 2 periods is needed, got {} × {}", r.nrows(), r.ncols()),
             ));
         }
+        Error::finite("risk_free", risk_free)?;
         let k = market.periods_per_year();
         let x = r.column(0);
         let mean = x.mean().unwrap_or(0.0);

@@ -120,6 +120,8 @@ impl Moments {
                 cov.dim()
             )));
         }
+        Error::unique("assets", &assets)?;
+        Error::positive("periods_per_year", periods_per_year)?;
         check_finite("mean", mean.iter())?;
         check_finite("covariance", cov.iter())?;
         check_psd(cov.view())?;
@@ -311,14 +313,25 @@ impl MomentsParams {
                 (mean, cov, "sample".to_string())
             }
             Estimator::Ewma { halflife } => {
-                if !(halflife.is_finite() && halflife > 0.0) {
-                    return Err(Error::param("halflife", format!("must be > 0, got {halflife}")));
-                }
+                Error::positive("halflife", halflife)?;
                 full_rank("EWMA", t, n)?;
                 let lambda = 0.5f64.powf(1.0 / halflife);
                 let mut w: Array1<f64> = (0..t).map(|i| lambda.powi((t - 1 - i) as i32)).collect();
                 let s = w.sum();
                 w /= s;
+                // Kish's effective sample size 1/Σw²: a half-life so short
+                // that it leaves no more observations than assets gives a
+                // singular covariance (and 0/0 below at one observation).
+                let effective = 1.0 / w.dot(&w);
+                if !(effective > n as f64) {
+                    return Err(Error::param(
+                        "halflife",
+                        format!(
+                            "{halflife:?} weighs the {t} dates like {effective:.1} observations, not more than the {n} assets; \
+                             lengthen the half-life"
+                        ),
+                    ));
+                }
                 let mean = w.dot(&x);
                 let xc = &x - &mean;
                 let wx = &xc * &w.view().insert_axis(Axis(1));

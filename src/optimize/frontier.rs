@@ -316,6 +316,7 @@ impl FrontierParams {
         if self.points < 2 {
             return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
         }
+        Error::finite("risk_free", self.risk_free)?;
         let t0 = Instant::now();
         let term = self.measure.term(m, x.scenarios)?;
         let c = self.constraints.resolve(m.assets())?;

@@ -49,16 +49,8 @@ impl Formulation for MeanRisk<'_> {
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         let m = x.moments;
         let n = m.n_assets();
-        let finite = |name: &str, v: f64| {
-            if v.is_finite() {
-                Ok(())
-            } else {
-                Err(Error::param(name, format!("must be finite, got {v}")))
-            }
-        };
         match self.goal {
             MeanRiskGoal::MaxRatio { risk_free } => {
-                finite("risk_free", risk_free)?;
                 no_costs(c, "a maximum ratio")?;
                 no_tracking(c, "a maximum ratio")?;
                 if c.allow_cash {
@@ -76,9 +68,6 @@ impl Formulation for MeanRisk<'_> {
                 super::max_ratio::homogenised(n, c, &excess, self.risk.as_ref())
             }
             MeanRiskGoal::MaxUtility { risk_aversion } => {
-                if !(risk_aversion.is_finite() && risk_aversion >= 0.0) {
-                    return Err(Error::param("risk_aversion", format!("must be ≥ 0, got {risk_aversion}")));
-                }
                 let (mut p, t) = constrained(x, c)?;
                 self.risk.add(&mut p, n, risk_aversion)?;
                 for i in 0..n {
@@ -88,16 +77,12 @@ impl Formulation for MeanRisk<'_> {
                 Ok(Built::direct(p))
             }
             MeanRiskGoal::MinRiskAtReturn { target } => {
-                finite("target return", target)?;
                 let (mut p, t) = constrained(x, c)?;
                 p.le(return_row(m.mean(), c, t, n), -target);
                 self.risk.add(&mut p, n, 1.0)?;
                 Ok(Built { objective_is_risk: true, ..Built::direct(p) })
             }
             MeanRiskGoal::MaxReturnAtRisk { cap } => {
-                if !(cap.is_finite() && cap > 0.0) {
-                    return Err(Error::param("risk cap", format!("must be > 0, got {cap}")));
-                }
                 let (mut p, t) = constrained(x, c)?;
                 let value = self.risk.epigraph(&mut p, n)?;
                 p.le(value, cap);

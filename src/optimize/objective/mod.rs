@@ -93,6 +93,7 @@ pub(crate) trait Formulation {
 
 /// The formulation of `objective` on these inputs.
 pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<Box<dyn Formulation + 'a>> {
+    check_parameters(objective)?;
     let m = x.moments;
     Ok(match objective {
         Objective::MinVariance => Box::new(min_risk::MinRisk::new(Variance(m))),
@@ -115,7 +116,7 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
                 }
                 MeanRiskGoal::MinRiskAtReturn { target } => Box::new(target_return::TargetReturn { target }),
                 MeanRiskGoal::MaxReturnAtRisk { cap } => {
-                    Box::new(target_volatility::TargetVolatility { target: cap.max(0.0).sqrt() })
+                    Box::new(target_volatility::TargetVolatility { target: cap.sqrt() })
                 }
             },
             Some(risk) => Box::new(mean_risk::MeanRisk { measure: *measure, risk, goal: *goal }),
@@ -130,6 +131,32 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
             Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: measure.term(m, x.scenarios)? })
         }
     })
+}
+
+/// The objective's own numbers, checked before anything is built: a NaN
+/// target or risk-free rate would otherwise reach the solver, which either
+/// fails with a numerical status or returns weights that satisfy nothing.
+fn check_parameters(objective: &Objective) -> Result<()> {
+    match *objective {
+        Objective::MaxSharpe { risk_free } | Objective::MeanRisk { goal: MeanRiskGoal::MaxRatio { risk_free }, .. } => {
+            Error::finite("risk_free", risk_free)
+        }
+        Objective::TargetReturn { target }
+        | Objective::MeanRisk { goal: MeanRiskGoal::MinRiskAtReturn { target }, .. } => {
+            Error::finite("target return", target)
+        }
+        Objective::MeanRisk { goal: MeanRiskGoal::MaxReturnAtRisk { cap }, .. } => Error::positive("risk cap", cap),
+        Objective::MeanRisk { goal: MeanRiskGoal::MaxUtility { risk_aversion }, .. } => {
+            if risk_aversion.is_finite() && risk_aversion >= 0.0 {
+                Ok(())
+            } else {
+                Err(Error::param("risk_aversion", format!("must be ≥ 0 and finite, got {risk_aversion}")))
+            }
+        }
+        Objective::MeanVariance { risk_aversion } => Error::positive("risk_aversion", risk_aversion),
+        Objective::TargetVolatility { target } => Error::positive("target volatility", target),
+        _ => Ok(()),
+    }
 }
 
 /// Minimum of `measure`: the quadratic form for variance, else the

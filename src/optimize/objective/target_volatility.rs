@@ -19,9 +19,6 @@ impl Formulation for TargetVolatility {
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         let target = self.target;
-        if !(target.is_finite() && target > 0.0) {
-            return Err(Error::param("target volatility", format!("must be > 0, got {target}")));
-        }
         let m = x.moments;
         let n = m.n_assets();
         let (mut p, t) = constrained(x, c)?;

@@ -2,7 +2,7 @@
 //! $\max_{w\in\mathcal W} \mu^\top w - \tfrac{\lambda}{2} w^\top\Sigma w - c\lVert w - w^{prev}\rVert_1$.
 
 use super::{charge_costs, constrained, Built, Formulation, Inputs};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::optimize::constraints::Resolved;
 use crate::optimize::risk::{Risk, Variance};
 
@@ -17,9 +17,6 @@ impl Formulation for MeanVariance {
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         let l = self.risk_aversion;
-        if !(l.is_finite() && l > 0.0) {
-            return Err(Error::param("risk_aversion", format!("must be > 0, got {l}")));
-        }
         let m = x.moments;
         let n = m.n_assets();
         let (mut p, t) = constrained(x, c)?;
