@@ -94,7 +94,15 @@
 //!   [`Error::DuplicateColumn`], [`Error::ModelFile`] with the tensor, …)
 //!   and its message what to do. Nothing reachable from user input panics;
 //!   a panic inside a user's strategy is caught and reported as
-//!   [`Error::Panicked`] under [`Error::Strategy`].
+//!   [`Error::Panicked`] under [`Error::Strategy`]. Names are matched as
+//!   text, so assets, strategies, features and market weights must be
+//!   unique and non-empty.
+//! * **Results are finite or absent.** A quantity that does not exist is
+//!   `None` (a validation loss without a validation block) or an error,
+//!   never a NaN standing in for it. The exceptions are documented ratios
+//!   of a zero denominator in reports — a Sortino ratio without a losing
+//!   period, the correlation of an asset without variance — which are NaN
+//!   and shown as empty cells, as empyrical and pandas show them.
 //! * **Solver outcomes** are [`SolverStatus`] values: only a solved
 //!   problem gives an allocation; constraints that cannot hold are
 //!   [`Error::Infeasible`] naming the constraint (found before solving

@@ -220,6 +220,16 @@ fn bad_input_is_named() {
     assert!(param_named(&e, "schedule"), "{e}");
     let e = bt.clone().cost_bps(-1.0).run_returns(&r, vec![]).unwrap_err();
     assert!(param_named(&e, "cost_bps"), "{e}");
+    // Cash at −100 % a year or less was accepted (a Sharpe ratio of 18 on
+    // a flat market at −200 %).
+    for rf in [-1.0, -2.0, f64::NAN] {
+        let e = bt.clone().risk_free(rf).run_returns(&r, vec![]).unwrap_err();
+        assert!(param_named(&e, "risk_free"), "{rf}: {e}");
+    }
+    let e = Weights::new(vec!["a".into()], ndarray::array![f64::NAN]).unwrap_err();
+    assert!(param_named(&e, "weight of a"), "{e}");
+    let e = Weights::new(vec!["a".into(), "a".into()], ndarray::array![0.5, 0.5]).unwrap_err();
+    assert!(param_named(&e, "weight assets"), "{e}");
     // A strategy's failure names the strategy and the date, and keeps its cause.
     let e = bt.run_returns(&r, strategies![Broken(f64::NAN)]).unwrap_err();
     assert!(strategy_failed(&e, "broken", "2024-01-10"), "{e}");
@@ -241,7 +251,7 @@ fn bad_input_is_named() {
     let e = bt.run_returns(&r, strategies![EqualWeight]).map(|c| c.reports.len());
     assert_eq!(e.unwrap(), 1, "1/N is not added twice");
     let e = bt.run_returns(&r, strategies![Broken(0.1), Broken(0.2)]).unwrap_err();
-    assert!(param_named(&e, "strategies"), "{e}");
+    assert!(param_named(&e, "strategy names"), "{e}");
 }
 
 #[test]

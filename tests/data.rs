@@ -32,6 +32,20 @@ fn degenerate_prices_and_bases_are_refused() {
     assert!(matches!(e, Error::InvalidValue { ref asset, date, .. } if asset == "X" && date == d("2024-01-03")), "{e}");
     assert!(extreme.summary().is_err(), "no summary with a CAGR of −100 % for a price that doubled");
     assert!(extreme.returns(ReturnKind::Log).is_ok(), "log returns represent the same moves");
+    // A log return past ln(f64::MAX) is a price ratio no float holds: its
+    // simple return, prices and summary were infinite.
+    let dates: Vec<NaiveDate> = (0..3).map(|i| d("2024-01-01") + chrono::Days::new(i)).collect();
+    let e = Returns::new(
+        dates.clone(),
+        vec!["X".into()],
+        Array2::from_shape_vec((3, 1), vec![0.0, 800.0, 0.0]).unwrap(),
+        ReturnKind::Log,
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::InvalidValue { ref asset, date, .. } if asset == "X" && date == d("2024-01-02")), "{e}");
+    // An asset without a name cannot be selected or shown.
+    let e = Prices::new(dates, vec![" ".into()], Array2::ones((3, 1))).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "assets"), "{e}");
 }
 
 #[test]

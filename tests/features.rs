@@ -171,6 +171,14 @@ fn bad_input_is_named() {
     let prices = random_prices(3, 50, 1);
     let e = Features::params().windows(&[1]).compute(&prices).unwrap_err();
     assert!(param_named(&e, "window"), "{e}");
+    // A repeated window named two features alike.
+    let e = Features::params().windows(&[5, 5]).compute(&prices).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidParameter { name, message } if name.starts_with("feature names") && message.contains("\"mean_5\"")),
+        "{e}"
+    );
+    let e = Features::params().kinds(&[Feature::Mean, Feature::Mean]).compute(&prices).unwrap_err();
+    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name.starts_with("feature names")), "{e}");
     let e = Features::params().windows(&[10, 50]).compute(&prices).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 51, got: 50, .. }), "{e}");
     let e = Targets::forward(&prices, 0).unwrap_err();
@@ -265,8 +273,15 @@ mod selection {
         let (prices, fs) = planted(0.1, 10);
         let short = prices.head(70).unwrap();
         let fs_short = Features::params().windows(&[5]).compute(&short).unwrap();
+        // The rows named are the fewest that fit, counted by hand: with
+        // holdout 0.3 and horizon 1, 73 dates hold out round(21.9) = 22 and
+        // train 73 − 22 − 1 = 50; 72 would train 49. With horizon 21, 1,332
+        // hold out round(399.6) = 400 = 19·21 + 1, the least that spans 20
+        // horizons; 1,331 would hold out 399.
         let e = selector().fit(&fs_short, &short).unwrap_err();
-        assert!(matches!(e, Error::TooFewRows { needed: 71, .. }), "{e}");
+        assert!(matches!(e, Error::TooFewRows { needed: 73, got: 64, .. }), "{e}");
+        let e = selector().horizon(21).fit(&fs_short, &short).unwrap_err();
+        assert!(matches!(e, Error::TooFewRows { needed: 1332, .. }), "{e}");
         let e = selector().classes(11).fit(&fs, &prices).unwrap_err();
         assert!(super::param_named(&e, "classes"), "{e}");
         let e = selector().horizon(0).fit(&fs, &prices).unwrap_err();

@@ -149,6 +149,9 @@ fn bad_input_is_named() {
     assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
     let e = ranker().refit_every(0).fit(&fs, &prices).unwrap_err();
     assert!(named(&e, "refit_every"), "{e}");
+    // A horizon of 0 was reported as a stride of 0 (the stride defaults to it).
+    let e = Ranker::params().horizon(0).fit(&fs, &prices).unwrap_err();
+    assert!(named(&e, "horizon"), "{e}");
     let e = ranker().baseline("nope").fit(&fs, &prices).unwrap_err();
     assert!(named(&e, "baseline"), "{e}");
     let shorter = prices.tail(300).unwrap();

@@ -343,8 +343,13 @@ impl BacktestParams {
         if !(self.capital > 0.0 && self.capital.is_finite()) {
             return Err(Error::param("capital", format!("must be > 0, got {}", self.capital)));
         }
-        if !self.risk_free.is_finite() {
-            return Err(Error::param("risk_free", format!("must be finite, got {}", self.risk_free)));
+        // Cash earns risk_free / periods a period: −100 % a year or less
+        // would take the cash below zero.
+        if !(self.risk_free.is_finite() && self.risk_free > -1.0) {
+            return Err(Error::param(
+                "risk_free",
+                format!("must be a finite annual rate above −1, got {}", self.risk_free),
+            ));
         }
         Ok(())
     }
@@ -370,12 +375,7 @@ impl BacktestParams {
         if !strategies.iter().any(|s| s.name() == EQUAL_WEIGHT) {
             strategies.insert(0, Box::new(EqualWeight));
         }
-        let mut names = std::collections::HashSet::new();
-        for s in &strategies {
-            if !names.insert(s.name()) {
-                return Err(Error::param("strategies", format!("names must be unique, {:?} appears twice", s.name())));
-            }
-        }
+        Error::unique("strategy names", strategies.iter().map(|s| s.name()))?;
         let plan = self.rebalance_days(returns.dates());
         // Strategies are independent: one thread each (the operating system
         // shares the cores), results kept in order.
@@ -572,7 +572,7 @@ fn check_weights(n: usize, w: Array1<f64>, max_leverage: Option<f64>) -> Result<
         return Err(Error::Shape(format!("the strategy returned {} weights for {n} assets", w.len())));
     }
     if let Some(v) = w.iter().find(|v| !v.is_finite()) {
-        return Err(Error::param("strategy weights", format!("must be finite, got {v}")));
+        Error::finite("strategy weights", *v)?;
     }
     let s = w.sum();
     if s > 1.0 + TOL {

@@ -237,6 +237,17 @@ fn check_range(asset: &str, col: &[f64], dates: &[NaiveDate], kind: ValueKind) -
                         .into(),
                 });
             }
+            // exp(v) − 1 overflows past ln(f64::MAX) ≈ 709.8: every simple
+            // return, price and metric computed from it would be infinite.
+            ValueKind::Returns(ReturnKind::Log) if v.exp().is_infinite() => {
+                return Err(Error::InvalidValue {
+                    asset: asset.to_string(),
+                    date: dates[i],
+                    value: v,
+                    reason: "a log return above ln(f64::MAX) ≈ 709.8 is a price ratio beyond floating point; are these percentages?"
+                        .into(),
+                });
+            }
             _ => {}
         }
     }

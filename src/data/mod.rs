@@ -386,7 +386,10 @@ impl Returns {
     }
 
     /// Pearson correlation matrix (pairwise over dates where both assets
-    /// have a value).
+    /// have a value). An asset without variance has no correlation: its
+    /// off-diagonal entries are NaN (shown as empty cells and gaps in the
+    /// heatmap), its diagonal 1. Estimators and clustering that need a
+    /// correlation refuse such an asset by name instead.
     pub fn correlation(&self) -> Array2<f64> {
         let v = self.panel.values();
         let n = self.n_assets();

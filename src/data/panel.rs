@@ -1,7 +1,5 @@
 //! The date × asset panel behind [`Prices`] and [`Returns`].
 
-use std::collections::HashSet;
-
 use chrono::{Datelike, NaiveDate};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
@@ -30,11 +28,9 @@ impl Panel {
         if dates.is_empty() {
             return Err(Error::TooFewRows { operation: "a panel".into(), needed: 1, got: 0 });
         }
-        let mut seen = HashSet::new();
-        for a in &assets {
-            if !seen.insert(a.as_str()) {
-                return Err(Error::param("assets", format!("must be unique, {a:?} appears twice")));
-            }
+        Error::unique("assets", &assets)?;
+        if let Some(i) = assets.iter().position(|a| a.trim().is_empty()) {
+            return Err(Error::param("assets", format!("need a name each; column {i} (from 0) has none")));
         }
         for (i, w) in dates.windows(2).enumerate() {
             if w[1] <= w[0] {
@@ -98,9 +94,7 @@ impl Panel {
 
     /// Overrides the annualisation factor.
     pub fn with_periods_per_year(mut self, periods: f64) -> Result<Self> {
-        if !(periods.is_finite() && periods > 0.0) {
-            return Err(Error::param("periods_per_year", format!("must be > 0, got {periods}")));
-        }
+        Error::positive("periods_per_year", periods)?;
         self.periods_per_year = periods;
         Ok(self)
     }

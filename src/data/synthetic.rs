@@ -290,7 +290,7 @@ impl SyntheticParams {
         let drift = self.per_asset("drift", &self.drift)?;
         let vol = self.per_asset("vol", &self.vol)?;
         if let Some(v) = drift.iter().find(|v| !v.is_finite()) {
-            return Err(Error::param("drift", format!("must be finite, got {v}")));
+            Error::finite("drift", *v)?;
         }
         if let Some(v) = vol.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
             return Err(Error::param("vol", format!("must be > 0, got {v}")));
@@ -317,9 +317,7 @@ impl SyntheticParams {
             if !(r.vol_multiplier > 0.0 && r.vol_multiplier.is_finite()) {
                 return Err(Error::param("vol_multiplier", format!("must be > 0, got {}", r.vol_multiplier)));
             }
-            if !r.drift_shift.is_finite() {
-                return Err(Error::param("drift_shift", format!("must be finite, got {}", r.drift_shift)));
-            }
+            Error::finite("drift_shift", r.drift_shift)?;
         }
         match self.signal {
             Some(Signal::LaggedFeature { ic }) | Some(Signal::CrossSectionalMomentum { ic, .. })

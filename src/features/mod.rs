@@ -197,6 +197,9 @@ impl FeaturesParams {
                 names.push(format!("{tag}({})", names[f]));
             }
         }
+        // A window, family or transform given twice would name two
+        // features alike, and selection by name could not tell them apart.
+        Error::unique("feature names (repeated in the windows, kinds or cross-sections)", &names)?;
         let n = panel.n_assets();
         let keep = t_len - w_max;
         let total = names.len();

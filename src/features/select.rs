@@ -178,18 +178,32 @@ impl SelectorParams {
     /// horizon between them.
     fn split(&self, d_all: usize) -> Result<(usize, usize)> {
         let h = self.horizon;
-        let test_n = ((d_all as f64) * self.holdout).round() as usize;
-        let train_n = d_all.saturating_sub(test_n + h);
-        if train_n < 50 || test_n.div_ceil(h.max(1)) < 20 {
+        let sizes = |d: usize| {
+            let test_n = ((d as f64) * self.holdout).round() as usize;
+            (d.saturating_sub(test_n + h), test_n)
+        };
+        let enough = |(train_n, test_n): (usize, usize)| train_n >= 50 && test_n.div_ceil(h.max(1)) >= 20;
+        if !enough(sizes(d_all)) {
+            // The held-out share must reach 19h + 1 dates and the rest 50 + h:
+            // start from the real-valued bound and step to the first that fits.
+            let bound = (((19 * h) as f64 + 0.5) / self.holdout).max((50 + h) as f64 / (1.0 - self.holdout));
+            let mut needed = (bound.ceil() as usize).saturating_sub(2);
+            for _ in 0..1000 {
+                if enough(sizes(needed)) {
+                    break;
+                }
+                needed += 1;
+            }
             return Err(Error::TooFewRows {
                 operation: format!(
-                    "a train/holdout split with horizon {h} (≥ 50 training dates, a purge of {h}, ≥ 20 held-out dates every {h})"
+                    "a train/holdout split with horizon {h} and holdout {} (≥ 50 training dates, a purge of {h}, ≥ 20 held-out dates every {h})",
+                    self.holdout
                 ),
-                needed: 50 + h + 20 * h,
+                needed,
                 got: d_all,
             });
         }
-        Ok((train_n, test_n))
+        Ok(sizes(d_all))
     }
 
     /// The drop in held-out IC when each feature is shuffled (mean and

@@ -121,7 +121,10 @@ pub fn normal_quantile(p: f64) -> f64 {
 
 impl Metrics {
     /// Computes the metrics of `returns` (periodic simple returns, one per
-    /// date in `dates`), with `periods_per_year` and an annual `risk_free`.
+    /// date in `dates`), with `periods_per_year` (> 0) and an annual
+    /// `risk_free`. Figures that do not exist for these returns are NaN:
+    /// all of them for an empty series, the Sortino ratio without a losing
+    /// period, the Calmar ratio without a drawdown.
     pub fn compute(returns: &[f64], dates: &[NaiveDate], periods_per_year: f64, risk_free: f64) -> Metrics {
         Metrics::compute_from(returns, dates, None, periods_per_year, risk_free)
     }

@@ -396,6 +396,10 @@ impl Weights {
         if assets.len() != values.len() {
             return Err(crate::Error::Shape(format!("{} weights for {} assets", values.len(), assets.len())));
         }
+        crate::Error::unique("weight assets", &assets)?;
+        if let Some((a, v)) = assets.iter().zip(&values).find(|(_, v)| !v.is_finite()) {
+            crate::Error::finite(&format!("weight of {a}"), *v)?;
+        }
         Ok(Weights { assets, values })
     }
 

@@ -137,7 +137,12 @@ impl RankerParams {
     crate::forest::forest_setters!();
 
     fn check(&self, stride: usize) -> Result<()> {
-        for (name, v) in [("refit_every", self.refit_every), ("stride", stride), ("min_train", self.min_train)] {
+        for (name, v) in [
+            ("horizon", self.horizon),
+            ("refit_every", self.refit_every),
+            ("stride", stride),
+            ("min_train", self.min_train),
+        ] {
             if v == 0 {
                 return Err(Error::param(name, "must be ≥ 1, got 0"));
             }

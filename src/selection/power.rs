@@ -129,7 +129,7 @@ impl PowerStudyParams {
             return Err(Error::param("strengths", "is empty; give at least one"));
         }
         if let Some(s) = self.strengths.iter().find(|s| !s.is_finite()) {
-            return Err(Error::param("strengths", format!("must be finite, got {s}")));
+            Error::finite("strengths", *s)?;
         }
         if self.markets == 0 {
             return Err(Error::param("markets", "must be ≥ 1, got 0"));
