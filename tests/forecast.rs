@@ -365,3 +365,12 @@ fn the_training_device_is_a_setting_and_cuda_where_it_cannot_work_is_named() {
         assert!(!Device::best().is_gpu());
     }
 }
+
+#[test]
+fn an_epoch_without_a_validation_block_has_no_validation_loss() {
+    let r = synthetic(None, 2, 300, 1);
+    let f = small().epochs(2).split(0.0, 0.0).fit(&r).unwrap();
+    assert!(f.history().epochs.iter().all(|e| e.val_loss.is_none()), "{:?}", f.history().epochs);
+    let g = small().epochs(2).fit(&r).unwrap();
+    assert!(g.history().epochs.iter().all(|e| e.val_loss.is_some_and(f64::is_finite)), "{:?}", g.history().epochs);
+}

@@ -141,8 +141,9 @@ pub struct Epoch {
     pub epoch: usize,
     /// Mean training loss over the epoch's batches.
     pub train_loss: f64,
-    /// Loss on the validation block after the epoch (NaN when there is none).
-    pub val_loss: f64,
+    /// Loss on the validation block after the epoch (`None` when there is
+    /// no validation block).
+    pub val_loss: Option<f64>,
     /// Training samples per second (forward, backward and update).
     pub samples_per_sec: f64,
     /// Global gradient norm, mean over the epoch's batches (before clipping).
@@ -172,7 +173,7 @@ impl History {
             t.push(vec![
                 Cell::Int(e.epoch as i64),
                 Cell::Num(e.train_loss, 5),
-                Cell::Num(e.val_loss, 5),
+                Cell::Num(e.val_loss.unwrap_or(f64::NAN), 5),
                 Cell::Num(e.grad_norm, 3),
                 Cell::Num(e.samples_per_sec, 0),
             ]);
@@ -190,11 +191,11 @@ impl History {
                 .mode(Mode::LinesMarkers)
                 .name("train"),
         );
-        plot.add_trace(
-            Scatter::new(x, self.epochs.iter().map(|e| e.val_loss).collect())
-                .mode(Mode::LinesMarkers)
-                .name("validation"),
-        );
+        let validation: Vec<(usize, f64)> = self.epochs.iter().filter_map(|e| Some((e.epoch, e.val_loss?))).collect();
+        if !validation.is_empty() {
+            let (x, y): (Vec<usize>, Vec<f64>) = validation.into_iter().unzip();
+            plot.add_trace(Scatter::new(x, y).mode(Mode::LinesMarkers).name("validation"));
+        }
         plot.set_layout(
             Layout::new()
                 .title(format!("Training history (weights from epoch {})", self.best_epoch))
@@ -386,21 +387,22 @@ pub(crate) fn fit<D: Backend, M: Trainable<D>>(model: &mut M, n_train: usize, p:
         let seconds = start.elapsed().as_secs_f64();
         let train_loss = loss_sum / n_train as f64;
         let val = model.validation_loss()?;
-        let val_loss = val.unwrap_or(f64::NAN);
-        if val.is_some() && !val_loss.is_finite() {
-            return Err(diverged(epoch, val_loss));
+        if let Some(v) = val.filter(|v| !v.is_finite()) {
+            return Err(diverged(epoch, v));
         }
         let record = Epoch {
             epoch,
             train_loss,
-            val_loss,
+            val_loss: val,
             samples_per_sec: n_train as f64 / seconds.max(1e-9),
             grad_norm: norm_sum / batches as f64,
         };
         if p.verbose {
             println!(
-                "epoch {epoch:>3}/{}  train {train_loss:.5}  validation {val_loss:.5}  {:.0} samples/s",
-                p.epochs, record.samples_per_sec
+                "epoch {epoch:>3}/{}  train {train_loss:.5}  validation {}  {:.0} samples/s",
+                p.epochs,
+                val.map_or("none".to_string(), |v| format!("{v:.5}")),
+                record.samples_per_sec
             );
         }
         history.epochs.push(record);
