@@ -200,6 +200,29 @@ fn a_search_scores_every_trial_and_shards_concatenate_to_the_whole() {
     assert!((back.deflated_sharpe().unwrap() - whole.deflated_sharpe().unwrap()).abs() < 1e-9);
     let twice = SearchResult::read_csv(&[&files[0], &files[0]]).unwrap_err();
     assert!(twice.to_string().contains("appears twice"), "{twice}");
+    // A damaged count (trial or total) is named with its row; a NaN, −1 or
+    // 1.5 used to become trial 0 or 1, and a trial past the total was kept.
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    for (col, bad) in [(0, "-1"), (0, "1.5"), (0, "NaN"), (0, "99"), (1, "7")] {
+        let damaged: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                let mut cells: Vec<&str> = line.split(',').collect();
+                if i == 1 {
+                    cells[col] = bad;
+                }
+                cells.join(",")
+            })
+            .collect();
+        let f = dir.join("damaged.csv");
+        std::fs::write(&f, damaged.join("\n")).unwrap();
+        let e = SearchResult::read_csv(&[&f]).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidParameter { name, message } if name == "search CSV" && message.contains(" row ")),
+            "{bad}: {e}"
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 
     // A random search draws distinct points, reproducibly.

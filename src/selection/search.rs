@@ -484,6 +484,47 @@ fn read_one(path: &Path) -> Result<SearchResult> {
         nums("periods")?,
         nums("periods_per_year")?,
     );
+    // Counts are written as whole numbers; anything else (a NaN, −1, 1.5)
+    // is a damaged file, and `as usize` would turn it into a valid-looking 0.
+    let count = |name: &str, v: f64, row: usize| -> Result<usize> {
+        if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < u32::MAX as f64 {
+            Ok(v as usize)
+        } else {
+            Err(Error::param(
+                "search CSV",
+                format!("{} row {}: {name} must be a whole number ≥ 0, got {v}", path.display(), row + 1),
+            ))
+        }
+    };
+    let n_total = match total.first() {
+        Some(&t) => count("total", t, 0)?,
+        None => 0,
+    };
+    for i in 0..trial.len() {
+        let (t, p) = (count("trial", trial[i], i)?, count("periods", periods[i], i)?);
+        if count("total", total[i], i)? != n_total || t >= n_total {
+            return Err(Error::param(
+                "search CSV",
+                format!(
+                    "{} row {}: trial {t} of {} does not fit a search of {n_total} trials (the first row's total)",
+                    path.display(),
+                    i + 1,
+                    total[i]
+                ),
+            ));
+        }
+        if p < 2 || !(k[i].is_finite() && k[i] > 0.0) {
+            return Err(Error::param(
+                "search CSV",
+                format!(
+                    "{} row {}: needs ≥ 2 periods and periods_per_year > 0, got {p} and {}",
+                    path.display(),
+                    i + 1,
+                    k[i]
+                ),
+            ));
+        }
+    }
     let label = match find("cv")? {
         Column::Text(v) => v.first().cloned().unwrap_or_default(),
         Column::Num(_) => String::new(),
@@ -511,5 +552,5 @@ fn read_one(path: &Path) -> Result<SearchResult> {
             }
         })
         .collect();
-    Ok(SearchResult { rows, baseline: None, total: total.first().map_or(0, |t| *t as usize), label })
+    Ok(SearchResult { rows, baseline: None, total: n_total, label })
 }
