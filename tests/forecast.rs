@@ -148,6 +148,14 @@ fn safetensors_round_trip_and_shape_errors() {
     std::fs::write(dir.join("junk.safetensors"), b"not a tensor file").unwrap();
     let e = load_safetensors(&mut back, dir.join("junk.safetensors")).unwrap_err();
     assert!(matches!(e, Error::ModelFile { .. }), "{e}");
+    // A NaN weight (the file's last four bytes are the last tensor's last
+    // element) loaded silently and made every forecast NaN.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let end = bytes.len();
+    bytes[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(dir.join("nan.safetensors"), &bytes).unwrap();
+    let e = load_safetensors(&mut back, dir.join("nan.safetensors")).unwrap_err();
+    assert!(matches!(&e, Error::ModelFile { tensor: Some(_), message, .. } if message.contains("NaN")), "{e}");
 }
 
 fn synthetic(phi: Option<f64>, assets: usize, days: usize, seed: u64) -> Returns {

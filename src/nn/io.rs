@@ -86,6 +86,11 @@ impl WeightsFile {
             }
             let values: Vec<f32> =
                 t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            // A NaN or infinite weight (a damaged file, or one saved from a
+            // diverged run) would make every prediction NaN.
+            if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(wrong(format!("holds {v} at element {i}; a model's weights must be finite")));
+            }
             p.set_values(&values)?;
             expected.push(name);
         }
