@@ -307,10 +307,9 @@ impl Optimizer {
     fn solve_on(&self, x: &Inputs<'_>) -> Result<Allocation> {
         let c = self.constraints.resolve(x.moments.assets())?;
         let f = objective::formulation(&self.objective, x)?;
-        let built = f.build(x, &c)?;
-        let sol = built.program.solve().map_err(|e| f.explain(e, x, &self.constraints))?;
-        let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), built.readout)?;
-        if let (true, Some(measure)) = (built.objective_is_risk, self.objective.measure()) {
+        let (sol, readout, objective_is_risk) = f.solve(x, &c).map_err(|e| f.explain(e, x, &self.constraints))?;
+        let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), readout)?;
+        if let (true, Some(measure)) = (objective_is_risk, self.objective.measure()) {
             a.set_risk(measure, f.risk_name(), sol.objective);
         }
         Ok(a)

@@ -1,10 +1,11 @@
 //! Minimum risk: $\min_{w\in\mathcal W} \rho(w)$ for any risk measure
 //! $\rho$, plus the cost of trading where $\rho$ is in return units.
 
-use super::{charge_costs, constrained, no_costs, Built, Formulation, Inputs};
+use super::{charge_costs, constrained, no_costs, Built, Formulation, Inputs, Readout};
 use crate::error::Result;
 use crate::optimize::constraints::Resolved;
-use crate::optimize::risk::Risk;
+use crate::optimize::problem::Solution;
+use crate::optimize::risk::{Risk, Variance};
 
 pub(crate) struct MinRisk<R> {
     risk: R,
@@ -41,5 +42,26 @@ impl<R: Risk> Formulation for MinRisk<R> {
         self.risk.add(&mut p, n, 1.0)?;
         charge_costs(&mut p, c, t, n);
         Ok(Built { objective_is_risk: self.report, ..Built::direct(p) })
+    }
+
+    /// A piecewise-linear scenario measure is minimised by exact scenario
+    /// reduction (`risk::reduce`), started from the minimum-variance
+    /// portfolio under the same constraints; the full epigraph otherwise,
+    /// or if the reduction does not settle.
+    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
+        if let Some(reduced) = self.risk.reduced() {
+            let n = x.moments.n_assets();
+            let (mut base, t) = constrained(x, c)?;
+            charge_costs(&mut base, c, t, n);
+            let mut start = base.clone();
+            Variance(x.moments).add(&mut start, n, 1.0)?;
+            let first = start.solve()?;
+            if let Some(mut sol) = reduced.minimise(&base, n, &first.x[..n])? {
+                sol.seconds += first.seconds;
+                sol.iterations += first.iterations;
+                return Ok((sol, Readout::Direct, self.report));
+            }
+        }
+        self.build(x, c)?.solve()
     }
 }

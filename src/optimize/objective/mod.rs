@@ -14,7 +14,7 @@ mod utility;
 use ndarray::{Array1, ArrayView2};
 
 use super::constraints::{Resolved, Tracking};
-use super::problem::Program;
+use super::problem::{Program, Solution};
 use super::risk::{RiskMeasure, Variance};
 use super::{Constraints, MeanRiskGoal, Objective};
 use crate::error::{Error, Result};
@@ -64,6 +64,12 @@ impl Built {
     fn direct(program: Program) -> Built {
         Built { program, readout: Readout::Direct, objective_is_risk: false }
     }
+
+    /// Solves the program: the solution, its readout, and whether its
+    /// value is the risk measure.
+    fn solve(self) -> Result<(Solution, Readout, bool)> {
+        Ok((self.program.solve()?, self.readout, self.objective_is_risk))
+    }
 }
 
 /// An objective's formulation.
@@ -83,6 +89,12 @@ pub(crate) trait Formulation {
 
     /// Checks the objective's parameters and writes its program.
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built>;
+
+    /// Solves: the program [`build`](Self::build) writes, unless the
+    /// objective has a faster exact way.
+    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
+        self.build(x, c)?.solve()
+    }
 
     /// Turns a solver failure into a message that says what to relax, where
     /// the objective knows better than the solver.

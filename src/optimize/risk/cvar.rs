@@ -8,6 +8,7 @@
 
 use ndarray::ArrayView2;
 
+use super::reduce::{Aggregate, Family, Reduced};
 use super::Risk;
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row};
@@ -43,5 +44,14 @@ impl Risk for Cvar<'_> {
 
     fn name(&self) -> String {
         format!("CVaR ({:.0} %)", self.beta * 100.0)
+    }
+
+    fn reduced(&self) -> Option<Reduced> {
+        Some(Reduced {
+            family: Family::Rows { vectors: self.scenarios.mapv(|v| -v), signs: &[1.0] },
+            aggregate: Aggregate::Sum(1.0 / ((1.0 - self.beta) * self.scenarios.nrows() as f64)),
+            zero: true,
+            threshold: true,
+        })
     }
 }

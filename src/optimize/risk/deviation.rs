@@ -11,6 +11,7 @@
 
 use ndarray::{Array1, ArrayView2, Axis};
 
+use super::reduce::{centred, Aggregate, Family, Reduced};
 use super::Risk;
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row};
@@ -103,5 +104,16 @@ impl Risk for Deviation<'_> {
             Kind::Worst => "worst realisation",
         }
         .into()
+    }
+
+    fn reduced(&self) -> Option<Reduced> {
+        let s = self.scenarios.nrows() as f64;
+        let (vectors, signs, aggregate, zero): (_, &'static [f64], _, _) = match self.kind {
+            Kind::MeanAbsolute => (centred(self.scenarios, 1.0), &[1.0, -1.0], Aggregate::Sum(1.0 / s), false),
+            Kind::LowerPartial => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(1.0 / s), true),
+            Kind::Semi => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true),
+            Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),
+        };
+        Some(Reduced { family: Family::Rows { vectors, signs }, aggregate, zero, threshold: false })
     }
 }

@@ -18,6 +18,7 @@
 
 use ndarray::ArrayView2;
 
+use super::reduce::{cumulative, Aggregate, Family, Reduced};
 use super::Risk;
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row};
@@ -111,5 +112,25 @@ impl Risk for Drawdown<'_> {
             Kind::Cdar { beta } => format!("CDaR ({:.0} %)", beta * 100.0),
             Kind::Ulcer => "Ulcer index".into(),
         }
+    }
+
+    /// The maximum drawdown and CDaR reduce well. The average drawdown and
+    /// the Ulcer index weigh every drawdown, and a drawdown's piece (its
+    /// peak) changes with small moves of the weights, so thousands of
+    /// scenarios stay explicit: on the S&P 500 the reduction took 5 s and
+    /// 4 s against the chain's 1.1 s and 1.4 s, and they keep the chain.
+    fn reduced(&self) -> Option<Reduced> {
+        let s = self.scenarios.nrows() as f64;
+        let (aggregate, tail) = match self.kind {
+            Kind::Max => (Aggregate::Max, false),
+            Kind::Cdar { beta } => (Aggregate::Sum(1.0 / ((1.0 - beta) * s)), true),
+            Kind::Average | Kind::Ulcer => return None,
+        };
+        Some(Reduced {
+            family: Family::Drawdown { cumulative: cumulative(self.scenarios) },
+            aggregate,
+            zero: tail,
+            threshold: tail,
+        })
     }
 }

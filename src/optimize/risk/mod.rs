@@ -6,6 +6,7 @@ mod cvar;
 mod deviation;
 mod drawdown;
 mod evar;
+mod reduce;
 mod variance;
 
 pub(crate) use cvar::Cvar;
@@ -243,6 +244,9 @@ impl<R: Risk + ?Sized> Risk for Box<R> {
     fn name(&self) -> String {
         (**self).name()
     }
+    fn reduced(&self) -> Option<reduce::Reduced> {
+        (**self).reduced()
+    }
 }
 
 /// A convex risk measure of the weights $w = x_{0..n}$.
@@ -268,4 +272,10 @@ pub(crate) trait Risk {
 
     /// The measure's name in labels and messages.
     fn name(&self) -> String;
+
+    /// The measure as per-scenario piecewise-linear terms, when it is one,
+    /// for the exact scenario reduction of its minimum ([`reduce`]).
+    fn reduced(&self) -> Option<reduce::Reduced> {
+        None
+    }
 }

@@ -1,0 +1,434 @@
+//! Minimum of a piecewise-linear scenario measure by scenario reduction,
+//! exact, on a program a fraction of the full epigraph's size.
+//!
+//! Every scenario measure but EVaR aggregates one convex piecewise-linear
+//! term per scenario, $g_s(w) = \max_{p \in P_s} a_p^\top w$ (a loss, a
+//! signed deviation, a drawdown from one of the earlier peaks, each less a
+//! threshold $\alpha$ for CVaR and CDaR), by a sum, a maximum or a root mean
+//! square. The full epigraph gives every scenario a variable and a row per
+//! piece. Here each scenario keeps a subset $\tilde P_s$ of its pieces:
+//!
+//! * a scenario with one piece kept is linear: summed terms fold into one
+//!   linear objective and squared ones into one $n \times n$ quadratic
+//!   form, so it costs no variable and no row;
+//! * only scenarios near a kink (two pieces close at the starting point)
+//!   get a variable; for a maximum, scenarios far below it are left out.
+//!
+//! The reduced program is solved, every scenario's true $g_s$ is evaluated
+//! at its solution $\tilde w$, and scenarios whose best piece was missing
+//! get it; this repeats until none is missing. Then $\tilde g_s(\tilde w) =
+//! g_s(\tilde w)$ for every scenario. For a sum or a maximum the reduced
+//! measure is below the true one everywhere (fewer pieces), so $\tilde w$,
+//! its minimiser, is the true minimiser. For a root mean square each kept
+//! linear piece is also required to be strictly positive at $\tilde w$, so
+//! the two measures agree near $\tilde w$, and a local minimum of a convex
+//! function is its global one. The start is the minimum-variance portfolio
+//! under the same constraints, which puts most scenarios on their final
+//! piece at once: on the bundled S&P 500 (8,312 scenarios) the reduced
+//! programs hold a few hundred of them. Sums are solved in a trust region
+//! that moves until it no longer binds ([`Reduced::minimise`]).
+//!
+//! Minimum CVaR, MAD, semi-deviation, first lower partial moment, worst
+//! realisation, maximum drawdown and CDaR go this way; the average drawdown
+//! and the Ulcer index keep the full epigraph (see `drawdown.rs`), and so
+//! does every other objective, whose risk term is priced against a return.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use crate::error::{Error, Result};
+use crate::optimize::problem::{Program, Row, Solution};
+
+/// One affine piece of a scenario's term.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Piece {
+    /// The constant 0 (a hinge's flat side).
+    Zero,
+    /// For [`Family::Rows`], `signs[k]` times the scenario's row; for
+    /// [`Family::Drawdown`], the drawdown from peak `k` (cumulative index).
+    Lin(usize),
+}
+
+/// Where the pieces' coefficients come from.
+pub(crate) enum Family {
+    /// Piece `Lin(k)` of scenario `s` is $\text{signs}_k\, v_s^\top w$.
+    Rows { vectors: Array2<f64>, signs: &'static [f64] },
+    /// Piece `Lin(j)` of scenario `s`, $j \le s + 1$, is $(C_j - C_{s+1})^\top
+    /// w$ with $C$ the cumulative scenario returns ($C_0 = 0$, the start);
+    /// $j = s + 1$ is the zero drawdown.
+    Drawdown { cumulative: Array2<f64> },
+}
+
+/// How the scenarios' terms combine.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Aggregate {
+    /// $\sum_s \kappa\, g_s$ (plus $\alpha$ with a threshold).
+    Sum(f64),
+    /// $\max_s g_s$.
+    Max,
+    /// $\sqrt{c \sum_s g_s^2}$.
+    Rms(f64),
+}
+
+/// A scenario measure in reducible form.
+pub(crate) struct Reduced {
+    pub family: Family,
+    pub aggregate: Aggregate,
+    /// Whether [`Piece::Zero`] is a piece of every scenario.
+    pub zero: bool,
+    /// Whether linear pieces are less a free threshold $\alpha$, which the
+    /// objective adds once (CVaR and CDaR in Rockafellar–Uryasev form).
+    pub threshold: bool,
+}
+
+/// The share of scenarios given two pieces at the start.
+const NEAR_KINK: f64 = 0.01;
+/// Rounds of adding missing pieces before the full program is used instead.
+const MAX_ROUNDS: usize = 60;
+/// The trust region's first radius, in the 1-norm of a weight change (a
+/// move from one fully invested portfolio to another is at most 2).
+const TRUST_RADIUS: f64 = 0.1;
+/// The share of the radius beyond which the trust region counts as binding.
+const BINDING: f64 = 0.99;
+
+impl Reduced {
+    fn scenarios(&self) -> usize {
+        match &self.family {
+            Family::Rows { vectors, .. } => vectors.nrows(),
+            Family::Drawdown { cumulative } => cumulative.nrows() - 1,
+        }
+    }
+
+    /// The family's products with `w`: $v_s^\top w$, or $C_j^\top w$.
+    fn products(&self, w: &[f64]) -> Array1<f64> {
+        let w = ndarray::ArrayView1::from(w);
+        match &self.family {
+            Family::Rows { vectors, .. } => vectors.dot(&w),
+            Family::Drawdown { cumulative } => cumulative.dot(&w),
+        }
+    }
+
+    fn value(&self, e: &Array1<f64>, s: usize, piece: Piece, alpha: f64) -> f64 {
+        match piece {
+            Piece::Zero => 0.0,
+            Piece::Lin(k) => {
+                let v = match &self.family {
+                    Family::Rows { signs, .. } => signs[k] * e[s],
+                    Family::Drawdown { .. } => e[k] - e[s + 1],
+                };
+                if self.threshold {
+                    v - alpha
+                } else {
+                    v
+                }
+            }
+        }
+    }
+
+    /// The piece that is 0 for every `w`, if the scenario has one.
+    fn zero_piece(&self, s: usize) -> Option<Piece> {
+        match (&self.family, self.zero) {
+            (_, true) => Some(Piece::Zero),
+            (Family::Drawdown { .. }, false) if !self.threshold => Some(Piece::Lin(s + 1)),
+            _ => None,
+        }
+    }
+
+    /// Every scenario's best piece and runner-up (if any) with their values.
+    fn ranked(&self, e: &Array1<f64>, alpha: f64) -> Vec<[(Piece, f64); 2]> {
+        let none = (Piece::Zero, f64::NEG_INFINITY);
+        let push = |top: &mut [(Piece, f64); 2], c: (Piece, f64)| {
+            if c.1 > top[0].1 {
+                top[1] = top[0];
+                top[0] = c;
+            } else if c.1 > top[1].1 {
+                top[1] = c;
+            }
+        };
+        let t = self.scenarios();
+        let mut out = Vec::with_capacity(t);
+        // Drawdown peaks: the two highest cumulative values so far.
+        let mut peaks = [(0usize, e[0]), (usize::MAX, f64::NEG_INFINITY)];
+        for s in 0..t {
+            let mut top = [none, none];
+            match &self.family {
+                Family::Rows { signs, .. } => {
+                    for k in 0..signs.len() {
+                        push(&mut top, (Piece::Lin(k), self.value(e, s, Piece::Lin(k), alpha)));
+                    }
+                }
+                Family::Drawdown { .. } => {
+                    let c = e[s + 1];
+                    if c > peaks[0].1 {
+                        peaks = [(s + 1, c), peaks[0]];
+                    } else if c > peaks[1].1 {
+                        peaks[1] = (s + 1, c);
+                    }
+                    for &(j, _) in &peaks {
+                        if j != usize::MAX {
+                            push(&mut top, (Piece::Lin(j), self.value(e, s, Piece::Lin(j), alpha)));
+                        }
+                    }
+                    // The zero drawdown is always a candidate (a peak at s).
+                    if !peaks.iter().any(|&(j, _)| j == s + 1) {
+                        push(&mut top, (Piece::Lin(s + 1), self.value(e, s, Piece::Lin(s + 1), alpha)));
+                    }
+                }
+            }
+            if self.zero {
+                push(&mut top, (Piece::Zero, 0.0));
+            }
+            out.push(top);
+        }
+        out
+    }
+
+    /// The linear row of a piece over the weights (and $-\alpha$).
+    fn row(&self, s: usize, k: usize, n: usize, alpha: Option<usize>) -> Row {
+        let mut row: Row = match &self.family {
+            Family::Rows { vectors, signs } => (0..n).map(|i| (i, signs[k] * vectors[[s, i]])).collect(),
+            Family::Drawdown { cumulative } => {
+                (0..n).map(|i| (i, cumulative[[k, i]] - cumulative[[s + 1, i]])).collect()
+            }
+        };
+        if let Some(a) = alpha {
+            row.push((a, -1.0));
+        }
+        row
+    }
+
+    /// Writes the reduced epigraph; returns the objective's row and the
+    /// variables of the threshold and (for a maximum) of the maximum.
+    fn write(&self, p: &mut Program, n: usize, active: &[Vec<Piece>]) -> (Row, Option<usize>, Option<usize>) {
+        let alpha = self.threshold.then(|| p.var());
+        let mut value: Row = alpha.map(|a| vec![(a, 1.0)]).unwrap_or_default();
+        let mut top = None;
+        match self.aggregate {
+            Aggregate::Sum(kappa) => {
+                let mut fixed = vec![0.0; n];
+                for (s, pieces) in active.iter().enumerate() {
+                    match pieces.as_slice() {
+                        [] | [Piece::Zero] => {}
+                        [Piece::Lin(k)] => {
+                            for (i, v) in self.row(s, *k, n, alpha) {
+                                if i < n {
+                                    fixed[i] += kappa * v;
+                                } else {
+                                    value.push((i, kappa * v));
+                                }
+                            }
+                        }
+                        many => {
+                            let v = p.var();
+                            value.push((v, kappa));
+                            self.above(p, s, n, alpha, many, v);
+                        }
+                    }
+                }
+                value.extend(fixed.into_iter().enumerate().filter(|(_, c)| *c != 0.0));
+            }
+            Aggregate::Max => {
+                let z = p.var();
+                value.push((z, 1.0));
+                top = Some(z);
+                for (s, pieces) in active.iter().enumerate() {
+                    self.above(p, s, n, alpha, pieces, z);
+                }
+            }
+            Aggregate::Rms(c) => {
+                let t = p.var();
+                value.push((t, 1.0));
+                let mut linear: Vec<Row> = Vec::new();
+                let mut cone = vec![(vec![(t, -1.0 / c.sqrt())], 0.0)];
+                for (s, pieces) in active.iter().enumerate() {
+                    match pieces.as_slice() {
+                        [] | [Piece::Zero] => {}
+                        [Piece::Lin(k)] => linear.push(self.row(s, *k, n, None)),
+                        many => {
+                            let v = p.var();
+                            self.above(p, s, n, alpha, many, v);
+                            cone.push((vec![(v, -1.0)], 0.0));
+                        }
+                    }
+                }
+                // Σ (a_s·w)² over the linear scenarios = ‖F w‖² with FᵀF = Σ a_s a_sᵀ.
+                if !linear.is_empty() {
+                    let a = Array2::from_shape_fn((linear.len(), n), |(r, i)| linear[r][i].1);
+                    let (values, vectors) = crate::linalg::symmetric_eigen(&crate::linalg::gram(a.view()));
+                    let floor = values.first().copied().unwrap_or(0.0).max(0.0) * 1e-14;
+                    for (k, &l) in values.iter().enumerate().filter(|(_, &l)| l > floor) {
+                        let root = l.sqrt();
+                        cone.push(((0..n).map(|i| (i, -root * vectors[[i, k]])).collect(), 0.0));
+                    }
+                }
+                p.soc(cone);
+            }
+        }
+        (value, alpha, top)
+    }
+
+    /// `bound` ≥ each of the scenario's pieces.
+    fn above(&self, p: &mut Program, s: usize, n: usize, alpha: Option<usize>, pieces: &[Piece], bound: usize) {
+        for piece in pieces {
+            let mut row = match *piece {
+                Piece::Zero => Vec::new(),
+                Piece::Lin(k) => self.row(s, k, n, alpha),
+            };
+            row.push((bound, -1.0));
+            p.le(row, 0.0);
+        }
+    }
+
+    /// Adds to `active` what the scenarios need at `w` (threshold `alpha`,
+    /// or at the start the value-at-risk of the unthresholded terms, their
+    /// (1/κ)-th largest): each its best piece (for a sum or a root mean
+    /// square) and the share nearest a kink its runner-up as well (for a
+    /// maximum: the share nearest the maximum, both pieces).
+    fn seed(&self, w: &[f64], alpha: Option<f64>, active: &mut [Vec<Piece>]) {
+        let t = self.scenarios();
+        let e = self.products(w);
+        let alpha = match (alpha, self.threshold, self.aggregate) {
+            (Some(a), ..) => a,
+            (None, true, Aggregate::Sum(kappa)) => {
+                let mut g: Vec<f64> = self.ranked(&e, 0.0).iter().map(|top| top[0].1).collect();
+                let rank = ((1.0 / kappa).floor() as usize).min(t - 1);
+                g.select_nth_unstable_by(rank, |a, b| b.total_cmp(a));
+                g[rank]
+            }
+            _ => 0.0,
+        };
+        let ranked = self.ranked(&e, alpha);
+        let near = ((NEAR_KINK * t as f64).ceil() as usize).max(64).min(t);
+        let highest = ranked.iter().map(|top| top[0].1).fold(f64::NEG_INFINITY, f64::max);
+        // How far each scenario is from changing its piece (or, for a
+        // maximum, from being the maximum).
+        let gap: Vec<f64> = ranked
+            .iter()
+            .map(|top| match self.aggregate {
+                Aggregate::Max => highest - top[0].1,
+                _ => top[0].1 - top[1].1,
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..t).collect();
+        order.select_nth_unstable_by(near - 1, |&a, &b| gap[a].total_cmp(&gap[b]));
+        let mut keep = |s: usize, piece: Piece| {
+            if !active[s].contains(&piece) {
+                active[s].push(piece);
+            }
+        };
+        if !matches!(self.aggregate, Aggregate::Max) {
+            for (s, top) in ranked.iter().enumerate() {
+                keep(s, top[0].0);
+            }
+        }
+        for &s in &order[..near] {
+            for c in ranked[s].iter().filter(|c| c.1.is_finite()) {
+                keep(s, c.0);
+            }
+        }
+    }
+
+    /// Minimises the measure over the program `base` (the weights are its
+    /// first `n` variables; constraints and costs already written), from
+    /// `w0`. `None` when the rounds run out; the caller then solves the
+    /// full epigraph.
+    ///
+    /// A sum or root mean square is solved inside a trust region
+    /// $\lVert w - c\rVert_1 \le \Delta$ around a centre $c$: with most
+    /// scenarios linear, an unbounded step would run to a far vertex and
+    /// change the piece of thousands of scenarios. When no piece is missing
+    /// and the region does not bind, the region is not active at the
+    /// solution, which is then the minimum without it; when it binds, the
+    /// centre moves to the solution and $\Delta$ doubles.
+    pub(crate) fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
+        let mut active = vec![Vec::new(); self.scenarios()];
+        self.seed(w0, None, &mut active);
+        let trust = !matches!(self.aggregate, Aggregate::Max);
+        let (mut centre, mut radius) = (w0.to_vec(), TRUST_RADIUS);
+        let (mut seconds, mut iterations) = (0.0, 0);
+        for _ in 0..MAX_ROUNDS {
+            let mut p = base.clone();
+            let (value, alpha, max_var) = self.write(&mut p, n, &active);
+            for (i, v) in value {
+                p.lin(i, v);
+            }
+            if trust {
+                let y = p.vars(n);
+                for (i, &c) in centre.iter().enumerate() {
+                    p.le(vec![(i, 1.0), (y + i, -1.0)], c);
+                    p.le(vec![(i, -1.0), (y + i, -1.0)], -c);
+                }
+                p.le((y..y + n).map(|k| (k, 1.0)).collect(), radius);
+            }
+            let mut sol = match p.solve() {
+                Ok(sol) => sol,
+                // A reduced program can be unbounded where the full one is
+                // not (too few scenarios kept): leave it to the full one.
+                Err(Error::Solver { status, .. }) if !status.is_infeasible() => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            seconds += sol.seconds;
+            iterations += sol.iterations;
+            let w = &sol.x[..n];
+            let a = alpha.map_or(0.0, |a| sol.x[a]);
+            let e = self.products(w);
+            let ranked = self.ranked(&e, a);
+            let scale = ranked.iter().map(|top| top[0].1.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+            let tol = 1e-10 * scale;
+            let mut missing = false;
+            for (s, top) in ranked.iter().enumerate() {
+                let (best, best_value) = top[0];
+                let kept = active[s].iter().map(|&q| self.value(&e, s, q, a)).fold(f64::NEG_INFINITY, f64::max);
+                let short = match self.aggregate {
+                    Aggregate::Max => best_value > max_var.map_or(f64::NEG_INFINITY, |z| sol.x[z]) + tol,
+                    _ => best_value > kept + tol,
+                };
+                // A squared linear piece must stay positive (see the module docs).
+                let sign = matches!(self.aggregate, Aggregate::Rms(_))
+                    && matches!(active[s].as_slice(), [q] if Some(*q) != self.zero_piece(s) && kept <= tol);
+                if short && !active[s].contains(&best) {
+                    active[s].push(best);
+                    missing = true;
+                }
+                if let Some(z) = self.zero_piece(s).filter(|z| sign && !active[s].contains(z)) {
+                    active[s].push(z);
+                    missing = true;
+                }
+            }
+            if missing {
+                continue;
+            }
+            let step: f64 = w.iter().zip(&centre).map(|(x, c)| (x - c).abs()).sum();
+            // An interior-point solution on the region's edge stops short of
+            // it by up to ~1e-7 of the radius, so "binding" is judged with a
+            // wide margin: a solution truly inside at 99 % of the radius
+            // costs one more round from the same point, no more.
+            if trust && step > radius * BINDING {
+                centre = w.to_vec();
+                radius *= 2.0;
+                self.seed(&centre, alpha.map(|_| a), &mut active);
+                continue;
+            }
+            sol.seconds = seconds;
+            sol.iterations = iterations;
+            return Ok(Some(sol));
+        }
+        Ok(None)
+    }
+}
+
+/// $C_0 = 0$ and $C_{s+1} = \sum_{k \le s} r_k$: cumulative scenario returns.
+pub(crate) fn cumulative(scenarios: ArrayView2<'_, f64>) -> Array2<f64> {
+    let (t, n) = scenarios.dim();
+    let mut c = Array2::<f64>::zeros((t + 1, n));
+    for s in 0..t {
+        let next = &c.row(s) + &scenarios.row(s);
+        c.row_mut(s + 1).assign(&next);
+    }
+    c
+}
+
+/// The scenarios less their mean, times `sign`.
+pub(crate) fn centred(scenarios: ArrayView2<'_, f64>, sign: f64) -> Array2<f64> {
+    let mean = scenarios.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(scenarios.ncols()));
+    (&scenarios - &mean) * sign
+}
