@@ -13,6 +13,10 @@ The machine, the commit and the library versions head the file.
     python3 bench/run_all.py --only optimize,features --rounds 5
     python3 bench/run_all.py --only gpu       # rewrite only the GPU section
 
+With --only, the sections named are measured and replaced and the others
+kept as they are; each section states the commit and date it was measured
+at, the header the machine and versions of the last run.
+
 The GPU section is not measured here (this machine has no GPU): it renders
 the files tools/gpu_run.sh wrote on a GPU machine and bench/gpu/ keeps
 (gpu_check.json, pytorch_gpu.json, nvidia-smi.csv, build.json).
@@ -255,36 +259,72 @@ def main():
             collected[n].append(run(n))
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    commit = commit.stdout.strip() or "unknown"
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     model, flags = cpu()
     lines = [
         "# Benchmark results",
         "",
         "Written by `python3 bench/run_all.py` (do not edit by hand). Ratio = peer time / assetalloc time "
         "(for throughput: assetalloc / peer), so above 1 means assetalloc is faster; each figure is the median "
-        f"over {args.rounds} rounds that alternate the two sides, the range in brackets.",
+        "over the rounds that alternate the two sides, the range in brackets. Each section names the commit "
+        "it was measured at.",
         "",
-        f"- date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- commit: {commit.stdout.strip() or 'unknown'}",
+        f"- last run: {date}, commit {commit}",
         f"- CPU: {model}, {os.cpu_count()} cores; vector instructions: {flags or 'unknown'}",
         f"- versions: {versions()}",
         "",
     ]
-    for n in names:
-        rounds = collected[n]
-        lines += [f"## {TITLES[n]}", "", "| workload | peer | assetalloc | peer | ratio (range) | check |", "|---|---|---|---|---|---|"]
-        for i, row in enumerate(rounds[0]):
-            same = [r[i] for r in rounds]
-            ours = statistics.median(r["ours"] for r in same)
-            theirs = statistics.median(r["theirs"] for r in same)
-            ratios = [r["ratio"] for r in same]
-            u = row["unit"]
-            lines.append(
-                f"| {row['workload']} | {row['peer']} | {fmt(ours)} {u} | {fmt(theirs)} {u} | "
-                f"**{statistics.median(ratios):.2f}×** ({min(ratios):.2f}–{max(ratios):.2f}) | {row['check']} |"
-            )
-        lines.append("")
+    sections = {n: section(n, collected[n], commit, date, args.rounds) for n in names}
+    kept = kept_sections()
+    for n in ORDER:
+        if n in sections:
+            lines += sections[n]
+        elif n in kept:
+            lines += kept[n]
     RESULTS.write_text("\n".join(lines + gpu_section()))
-    print(f"[run_all] wrote {RESULTS.relative_to(ROOT)}")
+    print(f"[run_all] wrote {RESULTS.relative_to(ROOT)} ({', '.join(names)} measured)")
+
+
+def kept_sections() -> dict[str, list[str]]:
+    """The CPU sections of the current file by benchmark name (none when it is absent)."""
+    if not RESULTS.exists():
+        return {}
+    by_title = {f"## {t}": n for n, t in TITLES.items()}
+    out: dict[str, list[str]] = {}
+    current = None
+    text = RESULTS.read_text().splitlines()
+    # A file from before sections named their commit: its header's.
+    old = {k: v for k, v in (l[2:].split(": ", 1) for l in text if l.startswith("- ") and ": " in l)}
+    for line in text:
+        if line.startswith("## "):
+            current = by_title.get(line)
+            if current:
+                out[current] = []
+        if current:
+            out[current].append(line)
+    for lines in out.values():
+        if not any(l.startswith("Measured at commit") for l in lines) and "commit" in old:
+            lines[1:1] = ["", f"Measured at commit {old['commit']}, {old.get('date', 'date unknown')}."]
+    return out
+
+
+def section(n: str, rounds: list[list[dict]], commit: str, date: str, count: int) -> list[str]:
+    """One benchmark's table from its rounds."""
+    lines = [f"## {TITLES[n]}", "", f"Measured at commit {commit}, {date}, {count} rounds.", "",
+             "| workload | peer | assetalloc | peer | ratio (range) | check |", "|---|---|---|---|---|---|"]
+    for i, row in enumerate(rounds[0]):
+        same = [r[i] for r in rounds]
+        ours = statistics.median(r["ours"] for r in same)
+        theirs = statistics.median(r["theirs"] for r in same)
+        ratios = [r["ratio"] for r in same]
+        u = row["unit"]
+        lines.append(
+            f"| {row['workload']} | {row['peer']} | {fmt(ours)} {u} | {fmt(theirs)} {u} | "
+            f"**{statistics.median(ratios):.2f}×** ({min(ratios):.2f}–{max(ratios):.2f}) | {row['check']} |"
+        )
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":
