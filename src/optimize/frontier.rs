@@ -252,10 +252,12 @@ impl FrontierParams {
         let chunk = targets.len().div_ceil(threads);
         let solve_chunk = |ts: &[f64]| -> Result<Vec<Allocation>> {
             let mut session = Session::new(&p)?;
+            let mut local = p.clone();
             ts.iter()
                 .map(|&target| {
                     session.set_b(pos, -target)?;
-                    let sol = session.solve()?;
+                    local.set_le_rhs(k, -target);
+                    let sol = local.polished(session.solve()?);
                     let name = risk_name.clone().unwrap_or_else(|| "variance".into());
                     let label = format!("minimum {name} at return ≥ {target}");
                     let mut a = super::finish(label, m, &sol, c, self.risk_free, Readout::Direct)?;

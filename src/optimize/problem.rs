@@ -30,6 +30,8 @@ pub(crate) struct Program {
     /// In a homogenised program, constraint right-hand sides multiply this
     /// scale variable: $a^\top x \le b$ becomes $a^\top x - b\kappa \le 0$.
     kappa: Option<usize>,
+    /// Whether the solution is polished on its active set ([`Program::polish`]).
+    polish: bool,
 }
 
 /// What Clarabel returned.
@@ -42,6 +44,9 @@ pub(crate) struct Solution {
     pub iterations: u32,
     pub seconds: f64,
     pub objective: f64,
+    /// Clarabel's dual variables, one per row (equalities, then
+    /// inequalities, then cones).
+    pub duals: Vec<f64>,
 }
 
 impl Program {
@@ -167,10 +172,126 @@ impl Program {
         (p, self.q.clone(), a, b, cones)
     }
 
+    /// Asks for the solution to be polished on its active set: for a
+    /// strictly convex quadratic program (a variance with linear
+    /// constraints) whose optimum is unique.
+    pub fn polish_on_active_set(&mut self) {
+        self.polish = true;
+    }
+
+    /// The solution re-solved exactly on its active set, as OSQP polishes:
+    /// the inequalities whose slack is below their dual are taken as
+    /// equalities with the equalities, and the KKT system
+    /// $\begin{pmatrix}P & A_E^\top\\ A_E & 0\end{pmatrix}\binom{x}{\nu} =
+    /// \binom{-q}{b_E}$ is solved directly. An interior-point solution stops
+    /// a tolerance short of the optimum, which on a flat optimum leaves
+    /// weights off by up to 1e-5; the polished one is exact to rounding.
+    /// `None` (keep Clarabel's) unless the result is feasible, its
+    /// multipliers have the right sign and its objective is no worse.
+    fn polish(&self, sol: &Solution) -> Option<(Vec<f64>, f64)> {
+        if !self.soc.is_empty() || !self.exp.is_empty() || sol.duals.len() != self.eq.len() + self.le.len() {
+            return None;
+        }
+        let m_eq = self.eq.len();
+        let dot = |row: &Row, x: &[f64]| row.iter().map(|&(j, v)| v * x[j]).sum::<f64>();
+        let tol = |b: f64| 1e-9 * b.abs().max(1.0);
+        let dual_scale = sol.duals.iter().fold(f64::MIN_POSITIVE, |m, v| m.max(v.abs()));
+        let mut active: Vec<usize> =
+            (0..self.le.len()).filter(|&i| self.le[i].1 - dot(&self.le[i].0, &sol.x) < sol.duals[m_eq + i]).collect();
+        // A bound met with a near-zero multiplier can land on the wrong
+        // side: a few active-set corrections (drop the most negative
+        // multiplier, or add the most violated row) settle it.
+        for _ in 0..POLISH_ROUNDS {
+            let (x, nu) = self.kkt_solve(&active)?;
+            let worst_dual = (0..active.len())
+                .map(|r| (r, nu[m_eq + r]))
+                .filter(|&(_, v)| v < -1e-9 * dual_scale)
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            let worst_row = (0..self.le.len())
+                .map(|i| (i, dot(&self.le[i].0, &x) - self.le[i].1 - tol(self.le[i].1)))
+                .filter(|&(_, v)| v > 0.0)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            match (worst_dual, worst_row) {
+                (Some((r, _)), _) => {
+                    active.remove(r);
+                }
+                (None, Some((i, _))) => active.push(i),
+                (None, None) => {
+                    let equal = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b));
+                    let objective = self
+                        .p
+                        .iter()
+                        .map(|&(a, b, v)| if a == b { 0.5 * v * x[a] * x[a] } else { v * x[a] * x[b] })
+                        .sum::<f64>()
+                        + self.q.iter().zip(&x).map(|(q, x)| q * x).sum::<f64>();
+                    let no_worse = objective <= sol.objective + 1e-9 * sol.objective.abs().max(1e-12);
+                    return (equal && no_worse).then_some((x, objective));
+                }
+            }
+        }
+        None
+    }
+
+    /// Solves the KKT system with the equalities and the inequalities
+    /// `active` held as equalities: the point and the multipliers.
+    fn kkt_solve(&self, active: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
+        let n = self.n;
+        let k = n + self.eq.len() + active.len();
+        if k > POLISH_MAX {
+            return None;
+        }
+        let mut kkt = nalgebra::DMatrix::<f64>::zeros(k, k);
+        let mut rhs = nalgebra::DVector::<f64>::zeros(k);
+        for &(a, b, v) in &self.p {
+            kkt[(a, b)] += v;
+            if a != b {
+                kkt[(b, a)] += v;
+            }
+        }
+        for j in 0..n {
+            rhs[j] = -self.q[j];
+        }
+        for (r, (row, b)) in self.eq.iter().chain(active.iter().map(|&i| &self.le[i])).enumerate() {
+            for &(j, v) in row {
+                kkt[(n + r, j)] += v;
+                kkt[(j, n + r)] += v;
+            }
+            rhs[n + r] = *b;
+        }
+        let z = kkt.lu().solve(&rhs)?;
+        if z.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        Some((z.iter().take(n).copied().collect(), z.iter().skip(n).copied().collect()))
+    }
+
     /// Solves once, at tight tolerances; if Clarabel stops just short of
     /// them (`AlmostSolved`), solves again at its default tolerances (1e-8)
-    /// and says so in the status.
+    /// and says so in the status. A program marked for it is then polished
+    /// on its active set.
     pub fn solve(&self) -> Result<Solution> {
+        Ok(self.polished(self.solve_interior()?))
+    }
+
+    /// `sol` polished on its active set if the program is marked for it
+    /// (see [`polish`](Self::polish)), else as it is.
+    pub fn polished(&self, mut sol: Solution) -> Solution {
+        if self.polish {
+            if let Some((x, objective)) = self.polish(&sol) {
+                sol.x = x;
+                sol.objective = objective;
+            }
+        }
+        sol
+    }
+
+    /// Changes the right-hand side of inequality `k` (as returned by
+    /// [`le`](Self::le)), as a [`Session`] does with `set_b`.
+    pub fn set_le_rhs(&mut self, k: usize, rhs: f64) {
+        self.le[k].1 = rhs;
+    }
+
+    fn solve_interior(&self) -> Result<Solution> {
         match Session::new(self)?.solve() {
             Err(Error::Solver { status: SolverStatus::AlmostSolved, .. }) => {
                 let mut relaxed = Session::with_settings(self, default_settings()?)?;
@@ -200,6 +321,12 @@ fn triplets(it: impl Iterator<Item = (usize, usize, f64)>) -> (Vec<usize>, Vec<u
     let x = out.iter().map(|e| e.2).collect();
     (i, j, x)
 }
+
+/// The largest KKT system polished (variables, equalities and active
+/// inequalities): a dense factorisation, cheap below this size.
+const POLISH_MAX: usize = 600;
+/// Active-set corrections tried while polishing.
+const POLISH_ROUNDS: usize = 8;
 
 /// The tolerance every solve asks for first.
 pub(crate) const TOLERANCE: f64 = 1e-10;
@@ -270,6 +397,7 @@ impl Session {
                 iterations: sol.iterations,
                 seconds,
                 objective: sol.obj_val,
+                duals: sol.z.clone(),
             }),
             s if s.is_infeasible() => Err(Error::Solver {
                 status,

@@ -16,6 +16,10 @@ pub(crate) struct Variance<'a>(pub &'a Moments);
 
 impl Risk for Variance<'_> {
     fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+        // A positive definite Σ makes the optimum unique: polish it.
+        if scale > 0.0 {
+            p.polish_on_active_set();
+        }
         match self.0.factored() {
             None => add_quadratic(p, self.0.cov(), 2.0 * scale),
             Some(f) => {
