@@ -7,6 +7,14 @@
 //! (`risk/`: variance, CVaR) writes its own quadratic form or epigraph, so
 //! objectives and risk measures combine without a central `match`.
 //!
+//! Two steps make answers faster or more exact than one interior-point
+//! solve. The minimum of a piecewise-linear scenario measure (CVaR, MAD,
+//! semi-deviation, first lower partial moment, worst realisation, maximum
+//! drawdown, CDaR) is found by exact scenario reduction (`risk/reduce.rs`):
+//! a few programs that keep only the scenarios near a kink. And a program
+//! with a variance term is polished on its active set after Clarabel, so its
+//! weights are the exact optimum rather than a tolerance short of it.
+//!
 //! With expected returns $\mu$, covariance $\Sigma$ (from
 //! [`crate::estimate`]) and the feasible set $\mathcal W$ of
 //! [`Constraints`]:
