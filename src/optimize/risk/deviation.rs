@@ -9,7 +9,7 @@
 //! | first lower partial moment | $\frac1S\sum_s \max(\bar p - p_s, 0)$ | $v_s \ge (\bar r - r_s)^\top w$, $v \ge 0$, LP |
 //! | worst realisation | $\max_s (-p_s)$ | $t \ge -r_s^\top w$, LP |
 
-use ndarray::{Array1, ArrayView2, Axis};
+use ndarray::ArrayView2;
 
 use super::reduce::{centred, Aggregate, Family, Reduced};
 use super::Risk;
@@ -33,10 +33,9 @@ pub(crate) struct Deviation<'a> {
 
 impl Deviation<'_> {
     /// $(r_s - \bar r)^\top w$ as a row over the weights.
-    fn centred_rows(&self) -> impl Iterator<Item = Vec<(usize, f64)>> + '_ {
-        let mean: Array1<f64> =
-            self.scenarios.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(self.scenarios.ncols()));
-        self.scenarios.rows().into_iter().map(move |r| r.iter().zip(&mean).map(|(x, m)| x - m).enumerate().collect())
+    fn centred_rows(&self) -> impl Iterator<Item = Vec<(usize, f64)>> {
+        let centred = centred(self.scenarios, 1.0);
+        (0..centred.nrows()).map(move |s| centred.row(s).iter().copied().enumerate().collect())
     }
 }
 

@@ -124,13 +124,9 @@ impl Reduced {
         }
     }
 
-    /// The piece that is 0 for every `w`, if the scenario has one.
-    fn zero_piece(&self, s: usize) -> Option<Piece> {
-        match (&self.family, self.zero) {
-            (_, true) => Some(Piece::Zero),
-            (Family::Drawdown { .. }, false) if !self.threshold => Some(Piece::Lin(s + 1)),
-            _ => None,
-        }
+    /// The constant piece 0, if the scenarios have it.
+    fn zero_piece(&self) -> Option<Piece> {
+        self.zero.then_some(Piece::Zero)
     }
 
     /// Every scenario's best piece and runner-up (if any) with their values.
@@ -278,25 +274,29 @@ impl Reduced {
         }
     }
 
-    /// Adds to `active` what the scenarios need at `w` (threshold `alpha`,
-    /// or at the start the value-at-risk of the unthresholded terms, their
-    /// (1/κ)-th largest): each its best piece (for a sum or a root mean
-    /// square) and the share nearest a kink its runner-up as well (for a
-    /// maximum: the share nearest the maximum, both pieces).
-    fn seed(&self, w: &[f64], alpha: Option<f64>, active: &mut [Vec<Piece>]) {
-        let t = self.scenarios();
-        let e = self.products(w);
-        let alpha = match (alpha, self.threshold, self.aggregate) {
-            (Some(a), ..) => a,
-            (None, true, Aggregate::Sum(kappa)) => {
+    /// Every scenario's ranked pieces at the start `w0`, with the threshold
+    /// at the value-at-risk of the unthresholded terms (their (1/κ)-th
+    /// largest).
+    fn start(&self, w0: &[f64]) -> Vec<[(Piece, f64); 2]> {
+        let e = self.products(w0);
+        let alpha = match (self.threshold, self.aggregate) {
+            (true, Aggregate::Sum(kappa)) => {
                 let mut g: Vec<f64> = self.ranked(&e, 0.0).iter().map(|top| top[0].1).collect();
-                let rank = ((1.0 / kappa).floor() as usize).min(t - 1);
+                let rank = ((1.0 / kappa).floor() as usize).min(g.len() - 1);
                 g.select_nth_unstable_by(rank, |a, b| b.total_cmp(a));
                 g[rank]
             }
             _ => 0.0,
         };
-        let ranked = self.ranked(&e, alpha);
+        self.ranked(&e, alpha)
+    }
+
+    /// Adds to `active` what the scenarios need at a point whose pieces are
+    /// `ranked`: each its best piece (for a sum or a root mean square) and
+    /// the share nearest a kink its runner-up as well (for a maximum: the
+    /// share nearest the maximum, both pieces).
+    fn seed(&self, ranked: &[[(Piece, f64); 2]], active: &mut [Vec<Piece>]) {
+        let t = ranked.len();
         let near = ((NEAR_KINK * t as f64).ceil() as usize).max(64).min(t);
         let highest = ranked.iter().map(|top| top[0].1).fold(f64::NEG_INFINITY, f64::max);
         // How far each scenario is from changing its piece (or, for a
@@ -341,7 +341,7 @@ impl Reduced {
     /// centre moves to the solution and $\Delta$ doubles.
     pub(crate) fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
         let mut active = vec![Vec::new(); self.scenarios()];
-        self.seed(w0, None, &mut active);
+        self.seed(&self.start(w0), &mut active);
         let trust = !matches!(self.aggregate, Aggregate::Max);
         let (mut centre, mut radius) = (w0.to_vec(), TRUST_RADIUS);
         let (mut seconds, mut iterations) = (0.0, 0);
@@ -384,12 +384,12 @@ impl Reduced {
                 };
                 // A squared linear piece must stay positive (see the module docs).
                 let sign = matches!(self.aggregate, Aggregate::Rms(_))
-                    && matches!(active[s].as_slice(), [q] if Some(*q) != self.zero_piece(s) && kept <= tol);
+                    && matches!(active[s].as_slice(), [q] if Some(*q) != self.zero_piece() && kept <= tol);
                 if short && !active[s].contains(&best) {
                     active[s].push(best);
                     missing = true;
                 }
-                if let Some(z) = self.zero_piece(s).filter(|z| sign && !active[s].contains(z)) {
+                if let Some(z) = self.zero_piece().filter(|z| sign && !active[s].contains(z)) {
                     active[s].push(z);
                     missing = true;
                 }
@@ -405,7 +405,7 @@ impl Reduced {
             if trust && step > radius * BINDING {
                 centre = w.to_vec();
                 radius *= 2.0;
-                self.seed(&centre, alpha.map(|_| a), &mut active);
+                self.seed(&ranked, &mut active);
                 continue;
             }
             sol.seconds = seconds;
