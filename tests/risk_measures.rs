@@ -386,12 +386,13 @@ fn cvar_risk_budgets_are_met_by_euler_contributions() {
 }
 
 /// Minimum risk goes through the scenario reduction (`risk::reduce`) for
-/// the piecewise-linear measures; minimum risk at a target return far below
+/// the piecewise-linear measures and the chain of candidate peaks
+/// (`risk::peaks`) for the average drawdown and the Ulcer index; minimum risk at a target return far below
 /// any portfolio's is the same problem through the full epigraph. On the
 /// whole S&P 500 panel (8,312 scenarios) and its last 1,000, long-only and
 /// then with 0–15 % bounds, a group cap, a previous portfolio, a turnover
-/// cap and costs, both reach the same value (to the solver's accuracy), the reported
-/// value is the measure of the realised returns (plus the costs), and the
+/// cap and costs, the reduced value is not above the full one's (to the
+/// solver's accuracy), the reported value is the measure of the realised returns (plus the costs), and the
 /// weights agree to 1e-4. (The last 1,000 caught a trust region that bound
 /// unnoticed: a CVaR 9e-6 and a semi-deviation 9e-4 above the minimum.)
 #[test]
@@ -423,6 +424,8 @@ fn reduced_equals_full(r: &Returns) {
             RiskMeasure::WorstRealization,
             RiskMeasure::MaxDrawdown,
             RiskMeasure::Cdar { beta: 0.95 },
+            RiskMeasure::AverageDrawdown,
+            RiskMeasure::UlcerIndex,
         ] {
             let reduced = Optimizer::min_risk(m).constraints(constraints.clone()).solve_scenarios(&r).unwrap();
             let full =
@@ -431,8 +434,13 @@ fn reduced_equals_full(r: &Returns) {
             let (a, b) = (value(&reduced), value(&full));
             // Both solves are exact to the tolerance Clarabel reached (1e-10,
             // or its default 1e-8 when it stops just short): 10 times that.
+            // Both values are the measure of realised weights, so neither is
+            // below the minimum; the reduced one must not be above the full
+            // one's. (It may be below: the full chain carries Clarabel's
+            // feasibility error along 8,312 links of cumulative returns,
+            // 1.7e-7 of the constrained Ulcer index at its 1e-8 tolerance.)
             let tol = 10.0 * reduced.tolerance().max(full.tolerance());
-            assert!((a - b).abs() <= tol * b, "{m:?}: reduced {a} vs full {b} (tolerance {tol:e})");
+            assert!(a - b <= tol * b, "{m:?}: reduced {a} vs full {b} (tolerance {tol:e})");
             let (_, reported) = reduced.risk().unwrap();
             let charged = reduced.turnover().unwrap_or(0.0) * 10.0 / 1e4;
             assert!((reported - (a + charged)).abs() <= 1e-8, "{m:?}: reported {reported} vs realised {a} + costs");

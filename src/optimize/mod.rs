@@ -11,7 +11,9 @@
 //! solve. The minimum of a piecewise-linear scenario measure (CVaR, MAD,
 //! semi-deviation, first lower partial moment, worst realisation, maximum
 //! drawdown, CDaR) is found by exact scenario reduction (`risk/reduce.rs`):
-//! a few programs that keep only the scenarios near a kink. And a program
+//! a few programs that keep only the scenarios near a kink; that of the
+//! average drawdown and the Ulcer index on a chain of the dates that can be
+//! peaks (`risk/peaks.rs`), a variable each instead of two a date. And a program
 //! with a variance term is polished on its active set after Clarabel, so its
 //! weights are the exact optimum rather than a tolerance short of it.
 //!

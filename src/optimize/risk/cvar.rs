@@ -8,7 +8,7 @@
 
 use ndarray::ArrayView2;
 
-use super::reduce::{Aggregate, Family, Reduced};
+use super::reduce::{Aggregate, Family, Reduced, Reduction};
 use super::Risk;
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row};
@@ -46,12 +46,12 @@ impl Risk for Cvar<'_> {
         format!("CVaR ({:.0} %)", self.beta * 100.0)
     }
 
-    fn reduced(&self) -> Option<Reduced> {
-        Some(Reduced {
+    fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
+        Some(Box::new(Reduced {
             family: Family::Rows { vectors: self.scenarios.mapv(|v| -v), signs: &[1.0] },
             aggregate: Aggregate::Sum(1.0 / ((1.0 - self.beta) * self.scenarios.nrows() as f64)),
             zero: true,
             threshold: true,
-        })
+        }))
     }
 }

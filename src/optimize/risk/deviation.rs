@@ -11,7 +11,7 @@
 
 use ndarray::ArrayView2;
 
-use super::reduce::{centred, Aggregate, Family, Reduced};
+use super::reduce::{centred, Aggregate, Family, Reduced, Reduction};
 use super::Risk;
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row};
@@ -105,7 +105,7 @@ impl Risk for Deviation<'_> {
         .into()
     }
 
-    fn reduced(&self) -> Option<Reduced> {
+    fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
         let s = self.scenarios.nrows() as f64;
         let (vectors, signs, aggregate, zero): (_, &'static [f64], _, _) = match self.kind {
             Kind::MeanAbsolute => (centred(self.scenarios, 1.0), &[1.0, -1.0], Aggregate::Sum(1.0 / s), false),
@@ -113,6 +113,6 @@ impl Risk for Deviation<'_> {
             Kind::Semi => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true),
             Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),
         };
-        Some(Reduced { family: Family::Rows { vectors, signs }, aggregate, zero, threshold: false })
+        Some(Box::new(Reduced { family: Family::Rows { vectors, signs }, aggregate, zero, threshold: false }))
     }
 }

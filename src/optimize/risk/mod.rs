@@ -6,6 +6,7 @@ mod cvar;
 mod deviation;
 mod drawdown;
 mod evar;
+mod peaks;
 mod reduce;
 mod variance;
 
@@ -244,7 +245,7 @@ impl<R: Risk + ?Sized> Risk for Box<R> {
     fn name(&self) -> String {
         (**self).name()
     }
-    fn reduced(&self) -> Option<reduce::Reduced> {
+    fn reduced(&self) -> Option<Box<dyn reduce::Reduction + '_>> {
         (**self).reduced()
     }
 }
@@ -275,7 +276,7 @@ pub(crate) trait Risk {
 
     /// The measure as per-scenario piecewise-linear terms, when it is one,
     /// for the exact scenario reduction of its minimum ([`reduce`]).
-    fn reduced(&self) -> Option<reduce::Reduced> {
+    fn reduced(&self) -> Option<Box<dyn reduce::Reduction + '_>> {
         None
     }
 }

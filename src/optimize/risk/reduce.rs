@@ -30,13 +30,54 @@
 //!
 //! Minimum CVaR, MAD, semi-deviation, first lower partial moment, worst
 //! realisation, maximum drawdown and CDaR go this way; the average drawdown
-//! and the Ulcer index keep the full epigraph (see `drawdown.rs`), and so
-//! does every other objective, whose risk term is priced against a return.
+//! and the Ulcer index go by a chain of candidate peaks (`peaks.rs`); every
+//! other objective, whose risk term is priced against a return, keeps the
+//! full epigraph.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
 use crate::optimize::problem::{Program, Row, Solution};
+
+/// An exact shortcut to a measure's minimum over a program whose first `n`
+/// variables are the weights (constraints and costs already written),
+/// started from `w0`: `None` when it does not settle, and the caller then
+/// solves the full epigraph.
+pub(crate) trait Reduction {
+    fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>>;
+}
+
+/// The reduced programs of one minimisation, solved in turn, their
+/// solver time and iterations summed.
+#[derive(Default)]
+pub(crate) struct Rounds {
+    seconds: f64,
+    iterations: u32,
+}
+
+impl Rounds {
+    /// Solves `p`; `None` when it is unsolved but not infeasible: a reduced
+    /// program can be unbounded where the full one is not (too little of it
+    /// kept), and the caller leaves it to the full one.
+    pub(crate) fn solve(&mut self, p: &Program) -> Result<Option<Solution>> {
+        match p.solve() {
+            Ok(sol) => {
+                self.seconds += sol.seconds;
+                self.iterations += sol.iterations;
+                Ok(Some(sol))
+            }
+            Err(Error::Solver { status, .. }) if !status.is_infeasible() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The last solution, with the time and iterations of every round.
+    pub(crate) fn last(&self, mut sol: Solution) -> Solution {
+        sol.seconds = self.seconds;
+        sol.iterations = self.iterations;
+        sol
+    }
+}
 
 /// One affine piece of a scenario's term.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -326,11 +367,11 @@ impl Reduced {
             }
         }
     }
+}
 
-    /// Minimises the measure over the program `base` (the weights are its
-    /// first `n` variables; constraints and costs already written), from
-    /// `w0`. `None` when the rounds run out; the caller then solves the
-    /// full epigraph.
+impl Reduction for Reduced {
+    /// Minimises the measure over the program `base`: `None` when the
+    /// rounds run out.
     ///
     /// A sum or root mean square is solved inside a trust region
     /// $\lVert w - c\rVert_1 \le \Delta$ around a centre $c$: with most
@@ -339,12 +380,12 @@ impl Reduced {
     /// and the region does not bind, the region is not active at the
     /// solution, which is then the minimum without it; when it binds, the
     /// centre moves to the solution and $\Delta$ doubles.
-    pub(crate) fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
+    fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
         let mut active = vec![Vec::new(); self.scenarios()];
         self.seed(&self.start(w0), &mut active);
         let trust = !matches!(self.aggregate, Aggregate::Max);
         let (mut centre, mut radius) = (w0.to_vec(), TRUST_RADIUS);
-        let (mut seconds, mut iterations) = (0.0, 0);
+        let mut rounds = Rounds::default();
         for _ in 0..MAX_ROUNDS {
             let mut p = base.clone();
             let (value, alpha, max_var) = self.write(&mut p, n, &active);
@@ -359,15 +400,7 @@ impl Reduced {
                 }
                 p.le((y..y + n).map(|k| (k, 1.0)).collect(), radius);
             }
-            let mut sol = match p.solve() {
-                Ok(sol) => sol,
-                // A reduced program can be unbounded where the full one is
-                // not (too few scenarios kept): leave it to the full one.
-                Err(Error::Solver { status, .. }) if !status.is_infeasible() => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            seconds += sol.seconds;
-            iterations += sol.iterations;
+            let Some(sol) = rounds.solve(&p)? else { return Ok(None) };
             let w = &sol.x[..n];
             let a = alpha.map_or(0.0, |a| sol.x[a]);
             let e = self.products(w);
@@ -395,6 +428,9 @@ impl Reduced {
                 }
             }
             if missing {
+                // The scenarios nearest a kink now are the likeliest to
+                // switch next: their runner-ups come in with the missing.
+                self.seed(&ranked, &mut active);
                 continue;
             }
             let step: f64 = w.iter().zip(&centre).map(|(x, c)| (x - c).abs()).sum();
@@ -408,9 +444,7 @@ impl Reduced {
                 self.seed(&ranked, &mut active);
                 continue;
             }
-            sol.seconds = seconds;
-            sol.iterations = iterations;
-            return Ok(Some(sol));
+            return Ok(Some(rounds.last(sol)));
         }
         Ok(None)
     }

@@ -1,0 +1,176 @@
+//! Minimum average drawdown and Ulcer index on a chain of candidate peaks,
+//! exact, with a variable per peak instead of two per scenario.
+//!
+//! A drawdown is measured from the running peak $M_t = \max_{s \le t}
+//! c_s$ of the cumulative return $c_t = C_t^\top w$ (`drawdown.rs`). The
+//! peak only moves on record dates, and the portfolios near a minimum make
+//! their records on a few hundred of the 8,312 bundled dates. Given a set
+//! $P \ni 0$ of candidate record dates, the program keeps one variable per
+//! candidate, $u_p \ge c_p$ and $u_p \ge u_{p^-}$ (its predecessor in $P$),
+//! so $u$ is at least the running maximum over $P$, $R_t = \max_{p \in P,
+//! p \le t} c_p \le M_t$, and every date's drawdown is $u_{p(t)} - c_t$ with
+//! $p(t)$ the last candidate up to $t$:
+//!
+//! * the average drawdown is linear: $\frac1T \sum_p n_p u_p - \frac1T
+//!   \bigl(\sum_t C_t\bigr)^\top w$, with $n_p$ the dates that $p$ covers;
+//! * the Ulcer index's $\sum_t (u_{p(t)} - c_t)^2$ splits into
+//!   $\sum_p n_p (u_p - \bar C_p^\top w)^2 + w^\top W w$, with $\bar C_p$
+//!   the mean of $C_t$ over $p$'s dates and $W$ their scatter about it: a
+//!   second-order cone of $|P| + n + 1$ entries, not $T + 1$.
+//!
+//! After each solve $c_t$ is evaluated on every date and each date not in
+//! $P$ with $c_t \ge R_t - \epsilon$ (a record the chain missed, or a tie)
+//! joins $P$; the rounds stop when none does. Then $R_t = M_t$ at the
+//! solution $\tilde w$, so the reduced measure equals the true one there,
+//! and every date outside $P$ has a drawdown above $\epsilon$, so near
+//! $\tilde w$ the reduced drawdowns stay non-negative and below the true
+//! ones: the reduced measure is below the true one near $\tilde w$ and
+//! equal at it, and $\tilde w$, its global minimiser, is a local — hence,
+//! by convexity, the global — minimiser of the true measure. The start is
+//! the record dates of the minimum-variance portfolio.
+
+use ndarray::{Array1, Array2, ArrayView2};
+
+use super::reduce::{cumulative, Reduction, Rounds};
+use crate::error::Result;
+use crate::optimize::problem::{Program, Row, Solution};
+
+/// Which measure the chain carries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Aggregate {
+    /// $\frac1T \sum_t d_t$.
+    Average,
+    /// $\sqrt{\frac1T \sum_t d_t^2}$.
+    Ulcer,
+}
+
+/// Rounds of adding missed records before the full chain is used instead.
+const MAX_ROUNDS: usize = 40;
+
+/// A drawdown measure in candidate-peak form.
+pub(crate) struct Peaks {
+    /// $C_0 = 0, C_1, \dots, C_T$: cumulative scenario returns.
+    cumulative: Array2<f64>,
+    aggregate: Aggregate,
+}
+
+impl Peaks {
+    pub(crate) fn new(scenarios: ArrayView2<'_, f64>, aggregate: Aggregate) -> Self {
+        Peaks { cumulative: cumulative(scenarios), aggregate }
+    }
+
+    /// The dates not in `peaks` (sorted) whose cumulative value `e` is a
+    /// record: within `tol` of the running maximum of every earlier date.
+    fn missed(e: &Array1<f64>, peaks: &[usize], tol: f64) -> Vec<usize> {
+        let mut out = Vec::new();
+        let (mut next, mut top) = (0, f64::NEG_INFINITY);
+        for (t, &c) in e.iter().enumerate() {
+            if next < peaks.len() && peaks[next] == t {
+                next += 1;
+            } else if c >= top - tol {
+                out.push(t);
+            }
+            top = top.max(c);
+        }
+        out
+    }
+
+    /// Writes the chain over `peaks` and the measure; returns the
+    /// objective's row.
+    fn write(&self, p: &mut Program, n: usize, peaks: &[usize]) -> Row {
+        let c = &self.cumulative;
+        let dates = c.nrows() - 1;
+        let u = p.vars(peaks.len());
+        for (j, &k) in peaks.iter().enumerate() {
+            // u_j ≥ C_k·w (C_0 = 0: u_0 ≥ 0).
+            let mut row: Row = if k == 0 { Vec::new() } else { (0..n).map(|i| (i, c[[k, i]])).collect() };
+            row.push((u + j, -1.0));
+            p.le(row, 0.0);
+            if j > 0 {
+                p.le(vec![(u + j - 1, 1.0), (u + j, -1.0)], 0.0);
+            }
+        }
+        // Each date's candidate (dates 1..=T: date 0 is the start, not a
+        // scenario), each candidate's date count and mean C_t.
+        let mut block = Vec::with_capacity(dates);
+        let mut j = 0;
+        for t in 1..=dates {
+            while j + 1 < peaks.len() && peaks[j + 1] <= t {
+                j += 1;
+            }
+            block.push(j);
+        }
+        let mut count = vec![0usize; peaks.len()];
+        let mut mean = Array2::<f64>::zeros((peaks.len(), n));
+        for (t, &j) in block.iter().enumerate() {
+            count[j] += 1;
+            let mut row = mean.row_mut(j);
+            row += &c.row(t + 1);
+        }
+        for (j, mut row) in mean.rows_mut().into_iter().enumerate() {
+            row /= count[j].max(1) as f64;
+        }
+        let scale = 1.0 / dates as f64;
+        match self.aggregate {
+            Aggregate::Average => {
+                let mut value: Row =
+                    (0..peaks.len()).filter(|&j| count[j] > 0).map(|j| (u + j, count[j] as f64 * scale)).collect();
+                let total = mean.t().dot(&Array1::from_iter(count.iter().map(|&m| m as f64)));
+                value.extend((0..n).map(|i| (i, -total[i] * scale)));
+                value
+            }
+            Aggregate::Ulcer => {
+                let t = p.var();
+                // ‖(…)/√T‖ ≤ t: entries scaled by 1/√T, which keeps the cone
+                // well conditioned (Clarabel meets 1e-10 on it).
+                let mut cone = vec![(vec![(t, -1.0)], 0.0)];
+                for j in (0..peaks.len()).filter(|&j| count[j] > 0) {
+                    // Entry √(n_p/T) (u_p − C̄_p·w), negated for Clarabel's b − Ax.
+                    let root = (count[j] as f64 * scale).sqrt();
+                    let mut row: Row = vec![(u + j, -root)];
+                    row.extend((0..n).map(|i| (i, root * mean[[j, i]])));
+                    cone.push((row, 0.0));
+                }
+                // W = Σ_t (C_t − C̄_p(t))(C_t − C̄_p(t))ᵀ = V Λ Vᵀ: entries √(λ_k/T) v_k·w.
+                let deviations = Array2::from_shape_fn((dates, n), |(t, i)| c[[t + 1, i]] - mean[[block[t], i]]);
+                let (values, vectors) = crate::linalg::symmetric_eigen(&crate::linalg::gram(deviations.view()));
+                let floor = values.first().copied().unwrap_or(0.0).max(0.0) * 1e-14;
+                for (k, &l) in values.iter().enumerate().filter(|(_, &l)| l > floor) {
+                    let root = (l * scale).sqrt();
+                    cone.push(((0..n).map(|i| (i, -root * vectors[[i, k]])).collect(), 0.0));
+                }
+                p.soc(cone);
+                vec![(t, 1.0)]
+            }
+        }
+    }
+}
+
+impl Reduction for Peaks {
+    fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
+        let c = &self.cumulative;
+        let tol_of = |e: &Array1<f64>| {
+            let (lo, hi) = e.iter().fold((0.0f64, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            1e-10 * (hi - lo).max(f64::MIN_POSITIVE)
+        };
+        let e0 = c.dot(&ndarray::ArrayView1::from(w0));
+        let mut peaks = vec![0];
+        peaks.extend(Self::missed(&e0, &[0], tol_of(&e0)));
+        let mut rounds = Rounds::default();
+        for _ in 0..MAX_ROUNDS {
+            let mut p = base.clone();
+            for (i, v) in self.write(&mut p, n, &peaks) {
+                p.lin(i, v);
+            }
+            let Some(sol) = rounds.solve(&p)? else { return Ok(None) };
+            let e = c.dot(&ndarray::ArrayView1::from(&sol.x[..n]));
+            let missed = Self::missed(&e, &peaks, tol_of(&e));
+            if missed.is_empty() {
+                return Ok(Some(rounds.last(sol)));
+            }
+            peaks.extend(missed);
+            peaks.sort_unstable();
+        }
+        Ok(None)
+    }
+}
