@@ -153,32 +153,34 @@ impl FactorModelParams {
         if t < 3 {
             return Err(Error::TooFewRows { operation: "principal components".into(), needed: 3, got: t });
         }
-        let (values, vectors) = principal_components(&centred);
         let variances = centred.map_axis(Axis(0), |c| c.iter().map(|x| x * x).sum::<f64>() / (t as f64 - 1.0));
         let total: f64 = variances.sum();
-        let k = match c {
-            Components::Count(k) => k,
-            Components::Explained(share) => {
-                if !(share > 0.0 && share <= 1.0) {
-                    return Err(Error::param("explained", format!("must be in (0, 1], got {share}")));
+        let (values, v) = principal_components(&centred, |values| {
+            let k = match c {
+                Components::Count(k) => k,
+                Components::Explained(share) => {
+                    if !(share > 0.0 && share <= 1.0) {
+                        return Err(Error::param("explained", format!("must be in (0, 1], got {share}")));
+                    }
+                    let mut acc = 0.0;
+                    values
+                        .iter()
+                        .position(|v| {
+                            acc += v.max(0.0);
+                            acc >= share * total - 1e-15 * total
+                        })
+                        .map_or(n, |i| i + 1)
                 }
-                let mut acc = 0.0;
-                values
-                    .iter()
-                    .position(|v| {
-                        acc += v.max(0.0);
-                        acc >= share * total - 1e-15 * total
-                    })
-                    .map_or(n, |i| i + 1)
+            };
+            if k == 0 || k > n || k >= t || k > values.len() {
+                return Err(Error::param(
+                    "components",
+                    format!("must be in [1, {}] for {n} assets and {t} dates, got {k}", n.min(t.saturating_sub(1))),
+                ));
             }
-        };
-        if k == 0 || k > n || k >= t || k > values.len() {
-            return Err(Error::param(
-                "components",
-                format!("must be in [1, {}] for {n} assets and {t} dates, got {k}", n.min(t.saturating_sub(1))),
-            ));
-        }
-        let v = vectors.slice(s![.., ..k]).to_owned();
+            Ok(k)
+        })?;
+        let k = v.ncols();
         let scores = centred.dot(&v) + mean.dot(&v);
         let names: Vec<String> = (1..=k).map(|i| format!("PC{i}")).collect();
         // Scores are returns of long-short eigenportfolios, not bounded by
@@ -191,8 +193,9 @@ impl FactorModelParams {
         let fm = self.estimator.fit(&panel)?;
         let explained: Vec<f64> = values.iter().take(k).map(|v| v.max(0.0) / total).collect();
         // Specific variance: what the k components leave on the diagonal.
-        let common = v.dot(fm.cov()).dot(&v.t());
-        let specific = Array1::from_iter((0..n).map(|i| (variances[i] - common[[i, i]]).max(0.0)));
+        // The diagonal of V F Vᵀ, row by row: (V F ∘ V) 1.
+        let common = (&v.dot(fm.cov()) * &v).sum_axis(Axis(1));
+        let specific = Array1::from_iter((0..n).map(|i| (variances[i] - common[i]).max(0.0)));
         FactorModel::assemble(
             returns,
             names,
@@ -206,27 +209,35 @@ impl FactorModelParams {
     }
 }
 
-/// Eigenvalues (descending) and unit eigenvectors (columns) of the sample
-/// covariance $X^\top X/(T-1)$ of centred returns $X$ (`T × N`). With fewer
-/// dates than assets the $T \times T$ matrix $XX^\top$ is decomposed
-/// instead — the same non-zero eigenvalues, eigenvectors
-/// $X^\top u/\sqrt{(T-1)\lambda}$ — which costs $T^3$, not $N^3$.
-fn principal_components(x: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
+/// Eigenvalues (descending) of the sample covariance $X^\top X/(T-1)$ of
+/// centred returns $X$ (`T × N`), and the unit eigenvectors (columns) of
+/// the first `pick(eigenvalues)` of them. With fewer dates than assets the
+/// $T \times T$ matrix $XX^\top$ is decomposed instead — the same non-zero
+/// eigenvalues, eigenvectors $X^\top u/\sqrt{(T-1)\lambda}$ — which costs
+/// $T^3$, not $N^3$, and only the picked vectors are mapped back.
+fn principal_components(
+    x: &Array2<f64>,
+    pick: impl FnOnce(&[f64]) -> Result<usize>,
+) -> Result<(Vec<f64>, Array2<f64>)> {
     let (t, n) = x.dim();
     let d = t as f64 - 1.0;
     if t > n {
-        return crate::linalg::symmetric_eigen(&(crate::linalg::gram(x.view()) / d));
+        let (values, vectors) = crate::linalg::symmetric_eigen(&(crate::linalg::gram(x.view()) / d));
+        let k = pick(&values)?;
+        return Ok((values, vectors.slice(s![.., ..k]).to_owned()));
     }
     let g = x.dot(&x.t()) / d;
     let (values, u) = crate::linalg::symmetric_eigen(&g);
     let scale = values.iter().cloned().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
     // Components with a positive eigenvalue (the centring leaves at most T − 1).
     let m = values.iter().take_while(|&&v| v > 1e-12 * scale).count();
-    let mut v = x.t().dot(&u.slice(s![.., ..m]));
+    let values = values[..m].to_vec();
+    let k = pick(&values)?;
+    let mut v = x.t().dot(&u.slice(s![.., ..k]));
     for (j, mut col) in v.columns_mut().into_iter().enumerate() {
         col /= (d * values[j]).sqrt();
     }
-    (values[..m].to_vec(), v)
+    Ok((values, v))
 }
 
 /// The dates two sorted date lists share, as row indices into each.
