@@ -12,11 +12,13 @@
 //!     --rebalance 21|monthly --lookback 252 --cost-bps 10 --strategies bh,ivol,minvar,maxsharpe \
 //!     [--returns-csv target/returns.csv]
 //! cargo run --release --example backtest -- --synthetic 500,8000 --strategies minvar
-//! cargo run --release --example backtest -- --synthetic 500,8000 --strategies minvar-factor,minvar
+//! cargo run --release --example backtest -- --synthetic 500,8000 --strategies minvar-factor,minvar --time-each
 //! ```
 //!
 //! `--synthetic ASSETS,DAYS` replaces the CSV by the generator's factor market
-//! (3 factors, R² 0.4, seed 7).
+//! (3 factors, R² 0.4, seed 7). `--time-each` runs the strategies one after
+//! another instead of side by side (each beside 1/N) and reports each one's
+//! `seconds`, so one command gives the ratio of two strategies' run times.
 use std::time::Instant;
 
 use assetalloc::prelude::*;
@@ -65,15 +67,37 @@ fn run() -> Result<()> {
         None => (path.clone(), Prices::read_csv(&path)?),
     };
     let load_s = t0.elapsed().as_secs_f64();
+    let backtest = Backtest::params().schedule(schedule).lookback(lookback).cost_bps(cost);
     let t1 = Instant::now();
-    let cmp = Backtest::params().schedule(schedule).lookback(lookback).cost_bps(cost).run(&prices, strategies)?;
+    let (reports, seconds) = if args.iter().any(|a| a == "--time-each") {
+        let (mut reports, mut seconds) = (Vec::new(), Vec::new());
+        for s in strategies {
+            let t = Instant::now();
+            let run = backtest.run(&prices, vec![s])?.reports;
+            let elapsed = t.elapsed().as_secs_f64();
+            // Every run holds 1/N first: kept once, the strategy with its time.
+            let last = run.len() - 1;
+            for (k, r) in run.into_iter().enumerate() {
+                if !reports.iter().any(|q: &Portfolio| q.name == r.name) {
+                    seconds.push((k == last).then_some(elapsed));
+                    reports.push(r);
+                }
+            }
+        }
+        (reports, seconds)
+    } else {
+        let reports = backtest.run(&prices, strategies)?.reports;
+        let n = reports.len();
+        (reports, vec![None; n])
+    };
     let run_s = t1.elapsed().as_secs_f64();
-    let out: Vec<_> = cmp
-        .reports
+    let out: Vec<_> = reports
         .iter()
-        .map(|r| {
+        .zip(&seconds)
+        .map(|(r, secs)| {
             let m = r.metrics();
             json!({
+                "seconds": secs,
                 "strategy": r.name, "rebalances": r.rebalances.len(), "cagr": m.cagr, "volatility": m.volatility,
                 "sharpe": m.sharpe, "sortino": m.sortino, "max_drawdown": m.max_drawdown, "calmar": m.calmar,
                 "var95": m.var95, "cvar95": m.cvar95, "average_turnover": r.average_turnover(), "total_cost": r.total_cost(),
@@ -83,14 +107,14 @@ fn run() -> Result<()> {
         .collect();
     if let Some(csv) = cli::flag(&args, "--returns-csv") {
         let mut text = String::from("date");
-        for r in &cmp.reports {
+        for r in &reports {
             text.push(',');
             text.push_str(&r.name.replace(',', ";"));
         }
         text.push('\n');
-        for (i, d) in cmp.reports[0].dates.iter().enumerate() {
+        for (i, d) in reports[0].dates.iter().enumerate() {
             text.push_str(&d.to_string());
-            for r in &cmp.reports {
+            for r in &reports {
                 text.push_str(&format!(",{}", r.net[i]));
             }
             text.push('\n');
