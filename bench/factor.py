@@ -10,7 +10,12 @@ last 252 days, cvxportfolio's the whole history up to each date (its
 truncated-SVD forecaster has no rolling window). Each side's time is the
 backtest alone (loading the data not included), the median of --repeat
 runs; cvxportfolio's on-disk cache is emptied before each of its runs.
-Writes target/bench/factor.json.
+
+Then the scale runs of examples/backtest.rs on its synthetic markets, once
+each: 500 assets × 8,000 days with the factor model and dense Ledoit–Wolf
+minimum variance in one command (`--time-each`: one after the other, each
+timed), and 2,000 assets × 2,520 days with the factor model alone (the
+dense run would take hours). Writes target/bench/factor.json.
 
     pip install cvxportfolio
     python3 bench/factor.py
@@ -76,6 +81,7 @@ def main():
     peer = sorted(t[0] for t in theirs)[len(theirs) // 2]
     rebalances = next(s["rebalances"] for s in ours[0]["strategies"] if s["strategy"].startswith("minimum variance"))
     row = {
+        "kind": "cvxportfolio",
         "workload": f"monthly minimum variance, 10-factor PCA model, {ASSETS} assets × {DAYS} days, no costs",
         "assetalloc_s": mine, "cvxportfolio_s": peer, "ratio": peer / mine,
         "assetalloc_rebalances": rebalances, "cvxportfolio_rebalances": theirs[0][1],
@@ -83,7 +89,29 @@ def main():
     }
     print(f"assetalloc {mine:.2f} s ({rebalances} rebalances, with 1/N beside), cvxportfolio {peer:.2f} s "
           f"({theirs[0][1]} rebalances), ratio {row['ratio']:.2f}")
-    (OUT / "factor.json").write_text(json.dumps([row], indent=1))
+    rows = [row] + scale(exe)
+    (OUT / "factor.json").write_text(json.dumps(rows, indent=1))
+
+
+def scale(exe):
+    """The synthetic-market scale runs: seconds per strategy, rebalances."""
+    out = []
+    for spec, strategies in [("500,8000", "minvar-factor,minvar"), ("2000,2520", "minvar-factor")]:
+        run = json.loads(subprocess.run(
+            [str(exe), "--synthetic", spec, "--strategies", strategies, "--time-each", "--rebalance", "monthly",
+             "--lookback", "252", "--cost-bps", "0"], cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+        timed = {s["strategy"]: s for s in run["strategies"] if s["seconds"] is not None}
+        factor = next(s for name, s in timed.items() if "factor" in name)
+        dense = next((s for name, s in timed.items() if "factor" not in name), None)
+        assets, days = spec.split(",")
+        out.append({
+            "kind": "scale", "assets": int(assets), "days": int(days), "rebalances": factor["rebalances"],
+            "factor_s": factor["seconds"], "dense_s": dense and dense["seconds"],
+            "ratio": dense and dense["seconds"] / factor["seconds"],
+        })
+        print(f"{spec}: factor model {factor['seconds']:.2f} s"
+              + (f", dense Ledoit-Wolf {dense['seconds']:.2f} s" if dense else ""))
+    return out
 
 
 if __name__ == "__main__":
