@@ -239,6 +239,7 @@ impl Reduced {
         let alpha = self.threshold.then(|| p.var());
         let mut value: Row = alpha.map(|a| vec![(a, 1.0)]).unwrap_or_default();
         let mut top = None;
+        let mut above: Vec<(usize, &[Piece], usize)> = Vec::new();
         match self.aggregate {
             Aggregate::Sum(kappa) => {
                 let mut fixed = vec![0.0; n];
@@ -257,7 +258,7 @@ impl Reduced {
                         many => {
                             let v = p.var();
                             value.push((v, kappa));
-                            self.above(p, s, n, alpha, many, v);
+                            above.push((s, many, v));
                         }
                     }
                 }
@@ -268,7 +269,7 @@ impl Reduced {
                 value.push((z, 1.0));
                 top = Some(z);
                 for (s, pieces) in active.iter().enumerate() {
-                    self.above(p, s, n, alpha, pieces, z);
+                    above.push((s, pieces, z));
                 }
             }
             Aggregate::Rms(c) => {
@@ -282,7 +283,7 @@ impl Reduced {
                         [Piece::Lin(k)] => linear.push(self.row(s, *k, n, None)),
                         many => {
                             let v = p.var();
-                            self.above(p, s, n, alpha, many, v);
+                            above.push((s, many, v));
                             cone.push((vec![(v, -1.0)], 0.0));
                         }
                     }
@@ -300,18 +301,68 @@ impl Reduced {
                 p.soc(cone);
             }
         }
+        self.write_above(p, n, alpha, &above);
         (value, alpha, top)
     }
 
-    /// `bound` ≥ each of the scenario's pieces.
-    fn above(&self, p: &mut Program, s: usize, n: usize, alpha: Option<usize>, pieces: &[Piece], bound: usize) {
-        for piece in pieces {
-            let mut row = match *piece {
-                Piece::Zero => Vec::new(),
-                Piece::Lin(k) => self.row(s, k, n, alpha),
-            };
-            row.push((bound, -1.0));
-            p.le(row, 0.0);
+    /// The products with the weights that a piece's row holds, with their
+    /// signs: a scenario's row ([`Family::Rows`]), or a peak's and the
+    /// scenario's cumulative return ([`Family::Drawdown`]; $C_0 = 0$ has
+    /// none).
+    fn products_of(&self, s: usize, piece: Piece) -> [(usize, f64); 2] {
+        const NONE: (usize, f64) = (usize::MAX, 0.0);
+        match (piece, &self.family) {
+            (Piece::Zero, _) => [NONE; 2],
+            (Piece::Lin(k), Family::Rows { signs, .. }) => [(s, signs[k]), NONE],
+            (Piece::Lin(j), Family::Drawdown { .. }) => [if j == 0 { NONE } else { (j, 1.0) }, (s + 1, -1.0)],
+        }
+    }
+
+    /// Writes `bound ≥ piece` for every (scenario, pieces, bound) of
+    /// `rows`. A product that two or more rows share becomes a variable of
+    /// its own, defined once by an equality: the rows then hold it instead
+    /// of $n$ weights. A peak's cumulative return is shared by every
+    /// scenario of its drawdown, a scenario's row by both signs of a
+    /// deviation.
+    fn write_above(&self, p: &mut Program, n: usize, alpha: Option<usize>, rows: &[(usize, &[Piece], usize)]) {
+        let mut uses = std::collections::BTreeMap::<usize, usize>::new();
+        for &(s, pieces, _) in rows {
+            for &piece in pieces {
+                for (key, _) in self.products_of(s, piece).into_iter().filter(|(k, _)| *k != usize::MAX) {
+                    *uses.entry(key).or_default() += 1;
+                }
+            }
+        }
+        let mut shared = std::collections::BTreeMap::<usize, usize>::new();
+        for (&key, _) in uses.iter().filter(|(_, &count)| count > 1) {
+            let e = p.var();
+            let mut row = self.product_row(key, n, 1.0);
+            row.push((e, -1.0));
+            p.eq_raw(row, 0.0);
+            shared.insert(key, e);
+        }
+        for &(s, pieces, bound) in rows {
+            for &piece in pieces {
+                let mut row = vec![(bound, -1.0)];
+                if piece != Piece::Zero {
+                    row.extend(alpha.map(|a| (a, -1.0)));
+                }
+                for (key, sign) in self.products_of(s, piece).into_iter().filter(|(k, _)| *k != usize::MAX) {
+                    match shared.get(&key) {
+                        Some(&e) => row.push((e, sign)),
+                        None => row.extend(self.product_row(key, n, sign)),
+                    }
+                }
+                p.le(row, 0.0);
+            }
+        }
+    }
+
+    /// `sign` times the product `key` as a row over the weights.
+    fn product_row(&self, key: usize, n: usize, sign: f64) -> Row {
+        match &self.family {
+            Family::Rows { vectors, .. } => (0..n).map(|i| (i, sign * vectors[[key, i]])).collect(),
+            Family::Drawdown { cumulative } => (0..n).map(|i| (i, sign * cumulative[[key, i]])).collect(),
         }
     }
 
