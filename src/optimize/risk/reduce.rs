@@ -319,11 +319,11 @@ impl Reduced {
     }
 
     /// Writes `bound ≥ piece` for every (scenario, pieces, bound) of
-    /// `rows`. A product that two or more rows share becomes a variable of
-    /// its own, defined once by an equality: the rows then hold it instead
-    /// of $n$ weights. A peak's cumulative return is shared by every
-    /// scenario of its drawdown, a scenario's row by both signs of a
-    /// deviation.
+    /// `rows`. For a sum or a root mean square, a product that two or more
+    /// rows share becomes a variable of its own, defined once by an
+    /// equality: the rows then hold it instead of $n$ weights. A peak's
+    /// cumulative return is shared by every scenario of its drawdown, a
+    /// scenario's row by both signs of a deviation.
     fn write_above(&self, p: &mut Program, n: usize, alpha: Option<usize>, rows: &[(usize, &[Piece], usize)]) {
         let mut uses = std::collections::BTreeMap::<usize, usize>::new();
         for &(s, pieces, _) in rows {
@@ -334,7 +334,10 @@ impl Reduced {
             }
         }
         let mut shared = std::collections::BTreeMap::<usize, usize>::new();
-        for (&key, _) in uses.iter().filter(|(_, &count)| count > 1) {
+        // A maximum's rows stay dense: sharing left its solves as fast and
+        // added 7 ms of setup to the S&P 500 maximum drawdown (15 → 22 ms).
+        let share = !matches!(self.aggregate, Aggregate::Max);
+        for (&key, _) in uses.iter().filter(|(_, &count)| share && count > 1) {
             let e = p.var();
             let mut row = self.product_row(key, n, 1.0);
             row.push((e, -1.0));
