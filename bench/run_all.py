@@ -103,7 +103,7 @@ def rows_of(name: str, data) -> list[dict]:
             }
             if r["kind"] == "cvxportfolio" else
             {
-                "workload": f"`examples/backtest.rs --synthetic {r['assets']},{r['days']}`: monthly minimum variance, "
+                "workload": f"`examples/backtest.rs --synthetic {r['assets']},{r['days']}` (`--features faer`): monthly minimum variance, "
                 f"10-factor PCA model on 252 days ({r['rebalances']} rebalances)",
                 "peer": "dense Ledoit–Wolf minimum variance, same command" if r["dense_s"] else "none (goal only)",
                 "ours": r["factor_s"], "theirs": r["dense_s"], "unit": "s", "ratio": r["ratio"],
