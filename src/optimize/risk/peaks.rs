@@ -31,7 +31,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::reduce::{cumulative, Reduction, Rounds};
+use super::reduce::{cumulative, square_root_entries, Reduction, Rounds};
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row, Solution};
 
@@ -131,14 +131,9 @@ impl Peaks {
                     row.extend((0..n).map(|i| (i, root * mean[[j, i]])));
                     cone.push((row, 0.0));
                 }
-                // W = Σ_t (C_t − C̄_p(t))(C_t − C̄_p(t))ᵀ = V Λ Vᵀ: entries √(λ_k/T) v_k·w.
+                // wᵀW w/T with W = Σ_t (C_t − C̄_p(t))(C_t − C̄_p(t))ᵀ, in n entries.
                 let deviations = Array2::from_shape_fn((dates, n), |(t, i)| c[[t + 1, i]] - mean[[block[t], i]]);
-                let (values, vectors) = crate::linalg::symmetric_eigen(&crate::linalg::gram(deviations.view()));
-                let floor = values.first().copied().unwrap_or(0.0).max(0.0) * 1e-14;
-                for (k, &l) in values.iter().enumerate().filter(|(_, &l)| l > floor) {
-                    let root = (l * scale).sqrt();
-                    cone.push(((0..n).map(|i| (i, -root * vectors[[i, k]])).collect(), 0.0));
-                }
+                cone.extend(square_root_entries(deviations.view(), scale));
                 p.soc(cone);
                 vec![(t, 1.0)]
             }

@@ -288,15 +288,10 @@ impl Reduced {
                         }
                     }
                 }
-                // Σ (a_s·w)² over the linear scenarios = ‖F w‖² with FᵀF = Σ a_s a_sᵀ.
+                // Σ (a_s·w)² over the linear scenarios, in n entries.
                 if !linear.is_empty() {
                     let a = Array2::from_shape_fn((linear.len(), n), |(r, i)| linear[r][i].1);
-                    let (values, vectors) = crate::linalg::symmetric_eigen(&crate::linalg::gram(a.view()));
-                    let floor = values.first().copied().unwrap_or(0.0).max(0.0) * 1e-14;
-                    for (k, &l) in values.iter().enumerate().filter(|(_, &l)| l > floor) {
-                        let root = l.sqrt();
-                        cone.push(((0..n).map(|i| (i, -root * vectors[[i, k]])).collect(), 0.0));
-                    }
+                    cone.extend(square_root_entries(a.view(), 1.0));
                 }
                 p.soc(cone);
             }
@@ -502,6 +497,26 @@ impl Reduction for Reduced {
         }
         Ok(None)
     }
+}
+
+/// Second-order-cone entries (over the first `n = a.ncols()` variables,
+/// negated as Clarabel's $b - Ax$ wants them) whose squares sum to
+/// $\text{scale}\,\lVert a w\rVert^2$: with $a^\top a = V\Lambda V^\top$,
+/// one entry $\sqrt{\text{scale}\,\lambda_k}\, v_k^\top w$ per eigenvalue
+/// above rounding (at most $n$ entries however many rows `a` has).
+pub(crate) fn square_root_entries(a: ArrayView2<'_, f64>, scale: f64) -> Vec<(Row, f64)> {
+    let n = a.ncols();
+    let (values, vectors) = crate::linalg::symmetric_eigen(&crate::linalg::gram(a));
+    let floor = values.first().copied().unwrap_or(0.0).max(0.0) * 1e-14;
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, &l)| l > floor)
+        .map(|(k, &l)| {
+            let root = (l * scale).sqrt();
+            ((0..n).map(|i| (i, -root * vectors[[i, k]])).collect(), 0.0)
+        })
+        .collect()
 }
 
 /// $C_0 = 0$ and $C_{s+1} = \sum_{k \le s} r_k$: cumulative scenario returns.
