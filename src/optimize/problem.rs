@@ -291,12 +291,34 @@ impl Program {
         self.le[k].1 = rhs;
     }
 
+    /// Solves once at tight tolerances, returning a solution that stops
+    /// just short of them (`AlmostSolved`, its status says so) as it is:
+    /// for a program whose solution only guides the next one. Not
+    /// polished.
+    pub(crate) fn solve_rough(&self) -> Result<Solution> {
+        Session::new(self)?.solve_accepting(true)
+    }
+
+    /// Solves at Clarabel's default tolerances (1e-8), as [`solve`](Self::solve)
+    /// does after a tight attempt stopped short; polished if marked.
+    pub(crate) fn solve_relaxed(&self) -> Result<Solution> {
+        let mut sol = Session::with_settings(self, default_settings()?)?.solve()?;
+        sol.tolerance = DEFAULT_TOLERANCE;
+        Ok(self.polished(sol))
+    }
+
     fn solve_interior(&self) -> Result<Solution> {
-        match Session::new(self)?.solve() {
+        let mut first = Session::new(self)?;
+        let t0 = Instant::now();
+        match first.solve() {
             Err(Error::Solver { status: SolverStatus::AlmostSolved, .. }) => {
+                // The solver's time and iterations count both attempts.
+                let spent = t0.elapsed().as_secs_f64();
                 let mut relaxed = Session::with_settings(self, default_settings()?)?;
                 let mut sol = relaxed.solve()?;
                 sol.tolerance = DEFAULT_TOLERANCE;
+                sol.seconds += spent;
+                sol.iterations += first.solver.solution.iterations;
                 Ok(sol)
             }
             other => other,
@@ -385,13 +407,20 @@ impl Session {
     }
 
     pub fn solve(&mut self) -> Result<Solution> {
+        self.solve_accepting(false)
+    }
+
+    /// Solves; with `almost`, a stop just short of the tolerances
+    /// (`AlmostSolved`) is returned as a solution with that status instead
+    /// of an error.
+    fn solve_accepting(&mut self, almost: bool) -> Result<Solution> {
         let t0 = Instant::now();
         self.solver.solve();
         let seconds = t0.elapsed().as_secs_f64();
         let sol = &self.solver.solution;
         let status = status_of(sol.status);
         match status {
-            SolverStatus::Solved => Ok(Solution {
+            SolverStatus::Solved | SolverStatus::AlmostSolved if status == SolverStatus::Solved || almost => Ok(Solution {
                 x: sol.x.clone(),
                 status,
                 tolerance: TOLERANCE,

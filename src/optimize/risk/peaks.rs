@@ -31,7 +31,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::reduce::{cumulative, square_root_entries, Reduction, Rounds};
+use super::reduce::{cumulative, minimise_model, square_root_entries, Model, Reduction};
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row, Solution};
 
@@ -141,31 +141,40 @@ impl Peaks {
     }
 }
 
+/// The chain's candidate record dates, sorted, the first the start (0).
+struct Chain<'a> {
+    peaks: &'a Peaks,
+    candidates: Vec<usize>,
+}
+
+impl Model for Chain<'_> {
+    fn write(&mut self, p: &mut Program, n: usize) -> Row {
+        self.peaks.write(p, n, &self.candidates)
+    }
+
+    fn refine(&mut self, x: &[f64], n: usize) -> bool {
+        let e = self.peaks.cumulative.dot(&ndarray::ArrayView1::from(&x[..n]));
+        let missed = Peaks::missed(&e, &self.candidates, tie_tolerance(&e));
+        self.candidates.extend(&missed);
+        self.candidates.sort_unstable();
+        !missed.is_empty()
+    }
+}
+
+/// Within what of the running maximum a date counts as a record: 1e-10
+/// of the range of the cumulative values.
+fn tie_tolerance(e: &Array1<f64>) -> f64 {
+    let (lo, hi) = e.iter().fold((0.0f64, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    1e-10 * (hi - lo).max(f64::MIN_POSITIVE)
+}
+
 impl Reduction for Peaks {
+    /// Starts from the records of `w0`; the chain, exact near any point
+    /// where it misses no record, needs no trust region.
     fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
-        let c = &self.cumulative;
-        let tol_of = |e: &Array1<f64>| {
-            let (lo, hi) = e.iter().fold((0.0f64, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-            1e-10 * (hi - lo).max(f64::MIN_POSITIVE)
-        };
-        let e0 = c.dot(&ndarray::ArrayView1::from(w0));
-        let mut peaks = vec![0];
-        peaks.extend(Self::missed(&e0, &[0], tol_of(&e0)));
-        let mut rounds = Rounds::default();
-        for _ in 0..MAX_ROUNDS {
-            let mut p = base.clone();
-            for (i, v) in self.write(&mut p, n, &peaks) {
-                p.lin(i, v);
-            }
-            let Some(sol) = rounds.solve(&p)? else { return Ok(None) };
-            let e = c.dot(&ndarray::ArrayView1::from(&sol.x[..n]));
-            let missed = Self::missed(&e, &peaks, tol_of(&e));
-            if missed.is_empty() {
-                return Ok(Some(rounds.last(sol)));
-            }
-            peaks.extend(missed);
-            peaks.sort_unstable();
-        }
-        Ok(None)
+        let e0 = self.cumulative.dot(&ndarray::ArrayView1::from(w0));
+        let mut candidates = vec![0];
+        candidates.extend(Self::missed(&e0, &[0], tie_tolerance(&e0)));
+        minimise_model(&mut Chain { peaks: self, candidates }, base, n, w0, false, MAX_ROUNDS)
     }
 }
