@@ -4,10 +4,16 @@
 //!
 //! | measure | $\rho(w)$ | written as |
 //! |---|---|---|
-//! | mean absolute deviation | $\frac1S\sum_s \lvert p_s - \bar p\rvert$ | $d_s \ge \pm(r_s - \bar r)^\top w$, LP |
+//! | mean absolute deviation | $\frac1S\sum_s \lvert p_s - \bar p\rvert$ | $\frac2S \sum_s v_s$, $v$ as below, LP |
 //! | semi-deviation | $\sqrt{\frac{1}{S-1}\sum_s \min(p_s - \bar p, 0)^2}$ | $v_s \ge (\bar r - r_s)^\top w$, $v \ge 0$, $\lVert v\rVert_2 \le \sqrt{S-1}\,t$ |
 //! | first lower partial moment | $\frac1S\sum_s \max(\bar p - p_s, 0)$ | $v_s \ge (\bar r - r_s)^\top w$, $v \ge 0$, LP |
 //! | worst realisation | $\max_s (-p_s)$ | $t \ge -r_s^\top w$, LP |
+//!
+//! The deviations from the sample mean sum to zero, so $\sum_s \lvert p_s -
+//! \bar p\rvert = 2 \sum_s \max(\bar p - p_s, 0)$: the mean absolute
+//! deviation is twice the first lower partial moment about the mean, and is
+//! written as one hinge per scenario (one row over the weights) rather than
+//! two.
 
 use ndarray::ArrayView2;
 
@@ -45,20 +51,7 @@ impl Risk for Deviation<'_> {
         let mut value = Vec::new();
         let neg = |row: &[(usize, f64)]| -> Vec<(usize, f64)> { row.iter().map(|&(i, v)| (i, -v)).collect() };
         match self.kind {
-            Kind::MeanAbsolute => {
-                let d = p.vars(s);
-                for (k, row) in self.centred_rows().enumerate() {
-                    // d_k ≥ (r_k − r̄)·w and d_k ≥ −(r_k − r̄)·w.
-                    let mut up = row.clone();
-                    up.push((d + k, -1.0));
-                    p.le(up, 0.0);
-                    let mut down = neg(&row);
-                    down.push((d + k, -1.0));
-                    p.le(down, 0.0);
-                    value.push((d + k, 1.0 / s as f64));
-                }
-            }
-            Kind::Semi | Kind::LowerPartial => {
+            Kind::MeanAbsolute | Kind::Semi | Kind::LowerPartial => {
                 let v = p.vars(s);
                 for (k, row) in self.centred_rows().enumerate() {
                     // v_k ≥ (r̄ − r_k)·w, v_k ≥ 0.
@@ -67,8 +60,9 @@ impl Risk for Deviation<'_> {
                     p.le(shortfall, 0.0);
                     p.le(vec![(v + k, -1.0)], 0.0);
                 }
-                if self.kind == Kind::LowerPartial {
-                    value.extend((0..s).map(|k| (v + k, 1.0 / s as f64)));
+                if self.kind != Kind::Semi {
+                    let scale = if self.kind == Kind::MeanAbsolute { 2.0 } else { 1.0 };
+                    value.extend((0..s).map(|k| (v + k, scale / s as f64)));
                 } else {
                     let t = p.var();
                     value.push((t, 1.0));
@@ -108,7 +102,7 @@ impl Risk for Deviation<'_> {
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
         let s = self.scenarios.nrows() as f64;
         let (vectors, signs, aggregate, zero): (_, &'static [f64], _, _) = match self.kind {
-            Kind::MeanAbsolute => (centred(self.scenarios, 1.0), &[1.0, -1.0], Aggregate::Sum(1.0 / s), false),
+            Kind::MeanAbsolute => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(2.0 / s), true),
             Kind::LowerPartial => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(1.0 / s), true),
             Kind::Semi => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true),
             Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),
