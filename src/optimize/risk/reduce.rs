@@ -23,8 +23,8 @@
 //! linear piece is also required to be strictly positive at $\tilde w$, so
 //! the two measures agree near $\tilde w$, and a local minimum of a convex
 //! function is its global one. The start is the minimum-variance portfolio
-//! under the same constraints, which puts most scenarios on their final
-//! piece at once: on the bundled S&P 500 (8,312 scenarios) the reduced
+//! under the same constraints (for CDaR, the minimiser of CDaR on every
+//! fourth date), which puts most scenarios on their final piece at once: on the bundled S&P 500 (8,312 scenarios) the reduced
 //! programs hold a few hundred of them. Sums are solved in a trust region
 //! that moves until it no longer binds ([`minimise_model`]).
 //!
@@ -122,6 +122,10 @@ pub(crate) struct Reduced {
     pub threshold: bool,
 }
 
+/// One date in this many makes the coarse CDaR that gives its start.
+const COARSE: usize = 4;
+/// The fewest dates worth a coarse start.
+const COARSE_FROM: usize = 1000;
 /// The share of scenarios given two pieces at the start.
 const NEAR_KINK: f64 = 0.01;
 /// Rounds of adding missing pieces before the full program is used instead.
@@ -133,6 +137,30 @@ const TRUST_RADIUS: f64 = 0.1;
 const BINDING: f64 = 0.99;
 
 impl Reduced {
+    /// CDaR on every [`COARSE`]-th date, its weights scaled to the same
+    /// total, when there are enough dates for it to pay: its minimiser is a
+    /// start near the full one's, far nearer than the minimum-variance
+    /// portfolio, whose path to the optimum crosses the peak and tail of
+    /// thousands of dates. (Measured on the S&P 500 and its sub-windows, the
+    /// coarse start made CDaR 1.3–3× faster, and every other scenario
+    /// measure slower: their paths are short already.)
+    fn coarse(&self) -> Option<Reduced> {
+        let t = self.scenarios();
+        match (&self.family, self.aggregate) {
+            (Family::Drawdown { cumulative }, Aggregate::Sum(kappa)) if t >= COARSE_FROM => {
+                let rows: Vec<usize> = (0..=t).step_by(COARSE).collect();
+                let kept = rows.len() - 1;
+                Some(Reduced {
+                    family: Family::Drawdown { cumulative: cumulative.select(Axis(0), &rows) },
+                    aggregate: Aggregate::Sum(kappa * t as f64 / kept as f64),
+                    zero: self.zero,
+                    threshold: self.threshold,
+                })
+            }
+            _ => None,
+        }
+    }
+
     fn scenarios(&self) -> usize {
         match &self.family {
             Family::Rows { vectors, .. } => vectors.nrows(),
@@ -554,13 +582,25 @@ impl Model for Pieces<'_> {
 impl Reduction for Reduced {
     /// Minimises the measure over the program `base`, a sum or root mean
     /// square in a trust region ([`minimise_model`]): `None` when the
-    /// rounds run out.
+    /// rounds run out. CDaR starts from its [`coarse`](Reduced::coarse)
+    /// minimiser, whose solver time counts with the rest.
     fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
+        let (mut seconds, mut iterations) = (0.0, 0);
+        let mut start = w0.to_vec();
+        if let Some(sol) = self.coarse().map(|c| c.minimise(base, n, w0)).transpose()?.flatten() {
+            start = sol.x[..n].to_vec();
+            (seconds, iterations) = (sol.seconds, sol.iterations);
+        }
+        let w0 = &start[..];
         let mut active = vec![Vec::new(); self.scenarios()];
         self.seed(&self.start(w0), &mut active);
         let mut pieces = Pieces { measure: self, active, alpha: None, top: None };
         let trust = !matches!(self.aggregate, Aggregate::Max);
-        minimise_model(&mut pieces, base, n, w0, trust, MAX_ROUNDS)
+        Ok(minimise_model(&mut pieces, base, n, w0, trust, MAX_ROUNDS)?.map(|mut sol| {
+            sol.seconds += seconds;
+            sol.iterations += iterations;
+            sol
+        }))
     }
 }
 
