@@ -24,9 +24,10 @@
 //! the two measures agree near $\tilde w$, and a local minimum of a convex
 //! function is its global one. The start is the minimum-variance portfolio
 //! under the same constraints (for CDaR, the minimiser of CDaR on every
-//! fourth date), which puts most scenarios on their final piece at once: on the bundled S&P 500 (8,312 scenarios) the reduced
-//! programs hold a few hundred of them. Sums are solved in a trust region
-//! that moves until it no longer binds ([`minimise_model`]).
+//! fourth date), which puts most scenarios on their final piece at once:
+//! on the bundled S&P 500 (8,312 scenarios) the reduced programs hold a
+//! few hundred of them. Sums are solved in a trust region that moves until
+//! it no longer binds ([`minimise_model`]).
 //!
 //! Minimum CVaR, MAD, semi-deviation, first lower partial moment, worst
 //! realisation, maximum drawdown and CDaR go this way; the average drawdown
