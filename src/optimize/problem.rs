@@ -302,9 +302,13 @@ impl Program {
     /// Solves at Clarabel's default tolerances (1e-8), as [`solve`](Self::solve)
     /// does after a tight attempt stopped short; polished if marked.
     pub(crate) fn solve_relaxed(&self) -> Result<Solution> {
+        Ok(self.polished(self.solve_at_default()?))
+    }
+
+    fn solve_at_default(&self) -> Result<Solution> {
         let mut sol = Session::with_settings(self, default_settings()?)?.solve()?;
         sol.tolerance = DEFAULT_TOLERANCE;
-        Ok(self.polished(sol))
+        Ok(sol)
     }
 
     fn solve_interior(&self) -> Result<Solution> {
@@ -314,9 +318,7 @@ impl Program {
             Err(Error::Solver { status: SolverStatus::AlmostSolved, .. }) => {
                 // The solver's time and iterations count both attempts.
                 let spent = t0.elapsed().as_secs_f64();
-                let mut relaxed = Session::with_settings(self, default_settings()?)?;
-                let mut sol = relaxed.solve()?;
-                sol.tolerance = DEFAULT_TOLERANCE;
+                let mut sol = self.solve_at_default()?;
                 sol.seconds += spent;
                 sol.iterations += first.solver.solution.iterations;
                 Ok(sol)
@@ -356,6 +358,9 @@ pub(crate) const TOLERANCE: f64 = 1e-10;
 /// Clarabel's default tolerance, the fallback when the first attempt stops
 /// just short of [`TOLERANCE`].
 pub(crate) const DEFAULT_TOLERANCE: f64 = 1e-8;
+/// The feasibility tolerance an `AlmostSolved` stop meets (Clarabel's
+/// default `reduced_tol_feas`; its reduced gap tolerances are 5e-5).
+const REDUCED_TOLERANCE: f64 = 1e-4;
 
 fn default_settings() -> Result<DefaultSettings<f64>> {
     DefaultSettingsBuilder::default()
@@ -420,10 +425,10 @@ impl Session {
         let sol = &self.solver.solution;
         let status = status_of(sol.status);
         match status {
-            SolverStatus::Solved | SolverStatus::AlmostSolved if status == SolverStatus::Solved || almost => Ok(Solution {
+            s if s == SolverStatus::Solved || (almost && s == SolverStatus::AlmostSolved) => Ok(Solution {
                 x: sol.x.clone(),
                 status,
-                tolerance: TOLERANCE,
+                tolerance: if s == SolverStatus::Solved { TOLERANCE } else { REDUCED_TOLERANCE },
                 iterations: sol.iterations,
                 seconds,
                 objective: sol.obj_val,
