@@ -387,13 +387,14 @@ fn cvar_risk_budgets_are_met_by_euler_contributions() {
 
 /// Minimum risk goes through the scenario reduction (`risk::reduce`) for
 /// the piecewise-linear measures and the chain of candidate peaks
-/// (`risk::peaks`) for the average drawdown and the Ulcer index; minimum risk at a target return far below
-/// any portfolio's is the same problem through the full epigraph. On the
-/// whole S&P 500 panel (8,312 scenarios) and its last 1,000, long-only and
-/// then with 0–15 % bounds, a group cap, a previous portfolio, a turnover
-/// cap and costs, the reduced value is not above the full one's (to the
-/// solver's accuracy), the reported value is the measure of the realised returns (plus the costs), and the
-/// weights agree to 1e-4. (The last 1,000 caught a trust region that bound
+/// (`risk::peaks`) for the average drawdown and the Ulcer index; minimum
+/// risk at a target return far below any portfolio's is the same problem
+/// through the full epigraph. On the whole S&P 500 panel (8,312 scenarios)
+/// and its last 1,000, long-only and then with 0–15 % bounds, a group cap,
+/// a previous portfolio, a turnover cap and costs, the reduced value is not
+/// above the full one's (to the solver's accuracy), the reported value is
+/// the measure of the realised returns (plus the costs), and the weights
+/// agree to 1e-4. (The last 1,000 caught a trust region that bound
 /// unnoticed: a CVaR 9e-6 and a semi-deviation 9e-4 above the minimum.)
 #[test]
 fn reduced_minimum_risk_equals_the_full_epigraph() {

@@ -169,13 +169,18 @@ impl Reduced {
         }
     }
 
+    /// The vectors whose products with the weights make the pieces: the
+    /// scenarios' rows $v_s$, or the cumulative returns $C_j$.
+    fn vectors(&self) -> &Array2<f64> {
+        match &self.family {
+            Family::Rows { vectors, .. } => vectors,
+            Family::Drawdown { cumulative } => cumulative,
+        }
+    }
+
     /// The family's products with `w`: $v_s^\top w$, or $C_j^\top w$.
     fn products(&self, w: &[f64]) -> Array1<f64> {
-        let w = ndarray::ArrayView1::from(w);
-        match &self.family {
-            Family::Rows { vectors, .. } => vectors.dot(&w),
-            Family::Drawdown { cumulative } => cumulative.dot(&w),
-        }
+        self.vectors().dot(&ndarray::ArrayView1::from(w))
     }
 
     fn value(&self, e: &Array1<f64>, s: usize, piece: Piece, alpha: f64) -> f64 {
@@ -249,18 +254,14 @@ impl Reduced {
         out
     }
 
-    /// The linear row of a piece over the weights (and $-\alpha$).
-    fn row(&self, s: usize, k: usize, n: usize, alpha: Option<usize>) -> Row {
-        let mut row: Row = match &self.family {
-            Family::Rows { vectors, signs } => (0..n).map(|i| (i, signs[k] * vectors[[s, i]])).collect(),
-            Family::Drawdown { cumulative } => {
-                (0..n).map(|i| (i, cumulative[[k, i]] - cumulative[[s + 1, i]])).collect()
-            }
-        };
-        if let Some(a) = alpha {
-            row.push((a, -1.0));
+    /// Adds `scale` times a piece's coefficients over the weights (its
+    /// products, signed and summed) to `out`.
+    fn add_piece(&self, s: usize, piece: Piece, scale: f64, out: &mut [f64]) {
+        let products = self.products_of(s, piece);
+        for (i, o) in out.iter_mut().enumerate() {
+            let v: f64 = products.clone().map(|(key, sign)| sign * self.vectors()[[key, i]]).sum();
+            *o += scale * v;
         }
-        row
     }
 
     /// Writes the reduced epigraph; returns the objective's row and the
@@ -276,14 +277,9 @@ impl Reduced {
                 for (s, pieces) in active.iter().enumerate() {
                     match pieces.as_slice() {
                         [] | [Piece::Zero] => {}
-                        [Piece::Lin(k)] => {
-                            for (i, v) in self.row(s, *k, n, alpha) {
-                                if i < n {
-                                    fixed[i] += kappa * v;
-                                } else {
-                                    value.push((i, kappa * v));
-                                }
-                            }
+                        [piece] => {
+                            self.add_piece(s, *piece, kappa, &mut fixed);
+                            value.extend(alpha.map(|a| (a, -kappa)));
                         }
                         many => {
                             let v = p.var();
@@ -305,12 +301,16 @@ impl Reduced {
             Aggregate::Rms(c) => {
                 let t = p.var();
                 value.push((t, 1.0));
-                let mut linear: Vec<Row> = Vec::new();
+                let mut linear: Vec<Vec<f64>> = Vec::new();
                 let mut cone = vec![(vec![(t, -1.0 / c.sqrt())], 0.0)];
                 for (s, pieces) in active.iter().enumerate() {
                     match pieces.as_slice() {
                         [] | [Piece::Zero] => {}
-                        [Piece::Lin(k)] => linear.push(self.row(s, *k, n, None)),
+                        [piece] => {
+                            let mut row = vec![0.0; n];
+                            self.add_piece(s, *piece, 1.0, &mut row);
+                            linear.push(row);
+                        }
                         many => {
                             let v = p.var();
                             above.push((s, many, v));
@@ -320,13 +320,13 @@ impl Reduced {
                 }
                 // Σ (a_s·w)² over the linear scenarios, in n entries.
                 if !linear.is_empty() {
-                    let a = Array2::from_shape_fn((linear.len(), n), |(r, i)| linear[r][i].1);
+                    let a = Array2::from_shape_fn((linear.len(), n), |(r, i)| linear[r][i]);
                     cone.extend(square_root_entries(a.view(), 1.0));
                 }
                 p.soc(cone);
             }
         }
-        self.write_above(p, n, alpha, &above);
+        self.write_above(p, alpha, &above);
         (value, alpha, top)
     }
 
@@ -334,13 +334,14 @@ impl Reduced {
     /// signs: a scenario's row ([`Family::Rows`]), or a peak's and the
     /// scenario's cumulative return ([`Family::Drawdown`]; $C_0 = 0$ has
     /// none).
-    fn products_of(&self, s: usize, piece: Piece) -> [(usize, f64); 2] {
+    fn products_of(&self, s: usize, piece: Piece) -> impl Iterator<Item = (usize, f64)> + Clone {
         const NONE: (usize, f64) = (usize::MAX, 0.0);
-        match (piece, &self.family) {
+        let products = match (piece, &self.family) {
             (Piece::Zero, _) => [NONE; 2],
             (Piece::Lin(k), Family::Rows { signs, .. }) => [(s, signs[k]), NONE],
             (Piece::Lin(j), Family::Drawdown { .. }) => [if j == 0 { NONE } else { (j, 1.0) }, (s + 1, -1.0)],
-        }
+        };
+        products.into_iter().filter(|(key, _)| *key != usize::MAX)
     }
 
     /// Writes `bound ≥ piece` for every (scenario, pieces, bound) of
@@ -349,11 +350,11 @@ impl Reduced {
     /// equality: the rows then hold it instead of $n$ weights. A peak's
     /// cumulative return is shared by every scenario of its drawdown, a
     /// scenario's row by both signs of a deviation.
-    fn write_above(&self, p: &mut Program, n: usize, alpha: Option<usize>, rows: &[(usize, &[Piece], usize)]) {
+    fn write_above(&self, p: &mut Program, alpha: Option<usize>, rows: &[(usize, &[Piece], usize)]) {
         let mut uses = std::collections::BTreeMap::<usize, usize>::new();
         for &(s, pieces, _) in rows {
             for &piece in pieces {
-                for (key, _) in self.products_of(s, piece).into_iter().filter(|(k, _)| *k != usize::MAX) {
+                for (key, _) in self.products_of(s, piece) {
                     *uses.entry(key).or_default() += 1;
                 }
             }
@@ -364,7 +365,7 @@ impl Reduced {
         let share = !matches!(self.aggregate, Aggregate::Max);
         for (&key, _) in uses.iter().filter(|(_, &count)| share && count > 1) {
             let e = p.var();
-            let mut row = self.product_row(key, n, 1.0);
+            let mut row = self.product_row(key, 1.0);
             row.push((e, -1.0));
             p.eq_raw(row, 0.0);
             shared.insert(key, e);
@@ -375,10 +376,10 @@ impl Reduced {
                 if piece != Piece::Zero {
                     row.extend(alpha.map(|a| (a, -1.0)));
                 }
-                for (key, sign) in self.products_of(s, piece).into_iter().filter(|(k, _)| *k != usize::MAX) {
+                for (key, sign) in self.products_of(s, piece) {
                     match shared.get(&key) {
                         Some(&e) => row.push((e, sign)),
-                        None => row.extend(self.product_row(key, n, sign)),
+                        None => row.extend(self.product_row(key, sign)),
                     }
                 }
                 p.le(row, 0.0);
@@ -387,11 +388,8 @@ impl Reduced {
     }
 
     /// `sign` times the product `key` as a row over the weights.
-    fn product_row(&self, key: usize, n: usize, sign: f64) -> Row {
-        match &self.family {
-            Family::Rows { vectors, .. } => (0..n).map(|i| (i, sign * vectors[[key, i]])).collect(),
-            Family::Drawdown { cumulative } => (0..n).map(|i| (i, sign * cumulative[[key, i]])).collect(),
-        }
+    fn product_row(&self, key: usize, sign: f64) -> Row {
+        self.vectors().row(key).iter().map(|&v| sign * v).enumerate().collect()
     }
 
     /// Every scenario's ranked pieces at the start `w0`, with the threshold
@@ -495,9 +493,15 @@ pub(crate) fn minimise_model(
             }
             p.le((y..y + n).map(|k| (k, 1.0)).collect(), radius);
         }
+        // An interior-point solution on the region's edge stops short of
+        // it by up to ~1e-7 of the radius, so "binding" is judged with a
+        // wide margin: a solution truly inside at 99 % of the radius
+        // costs one more round, no more.
+        let binds =
+            |w: &[f64]| trust && w.iter().zip(&centre).map(|(x, c)| (x - c).abs()).sum::<f64>() > radius * BINDING;
         let Some(mut sol) = rounds.solve(&p, true)? else { return Ok(None) };
         let mut missing = model.refine(&sol.x, n);
-        if sol.status == SolverStatus::AlmostSolved && !missing {
+        if sol.status == SolverStatus::AlmostSolved && !missing && !binds(&sol.x[..n]) {
             // A solution short of the tight tolerances guides the next
             // round as well as a full one, but the last round must be
             // solved: at Clarabel's default tolerances, as any program
@@ -507,15 +511,10 @@ pub(crate) fn minimise_model(
             missing = model.refine(&sol.x, n);
         }
         let w = &sol.x[..n];
-        let step: f64 = w.iter().zip(&centre).map(|(x, c)| (x - c).abs()).sum();
-        // An interior-point solution on the region's edge stops short of
-        // it by up to ~1e-7 of the radius, so "binding" is judged with a
-        // wide margin: a solution truly inside at 99 % of the radius
-        // costs one more round, no more. The centre moves even when the
-        // model missed pieces: its solution is a better centre than the
-        // last one (on the S&P 500 this halves the rounds of MAD, FLPM
-        // and CDaR).
-        let binding = trust && step > radius * BINDING;
+        // The centre moves even when the model missed pieces: its solution
+        // is a better centre than the last one (on the S&P 500 this halves
+        // the rounds of MAD, FLPM and CDaR).
+        let binding = binds(w);
         if binding {
             centre = w.to_vec();
             radius *= 2.0;
