@@ -19,9 +19,9 @@ pub enum Missing {
     Error,
     /// Drop every date on which any asset is missing.
     DropDates,
-    /// Fill gaps of at most `limit` consecutive dates: a price with the last
-    /// observed price, a return with 0 (the price carried forward). A longer
-    /// gap, or missing values before an asset's first observation, is an
+    /// Fill gaps of at most `limit` consecutive dates: a price (or a volume)
+    /// with the last observed one, a return with 0 (the price carried
+    /// forward). A longer gap, or missing values before an asset's first observation, is an
     /// error.
     ForwardFill {
         /// Longest gap filled, in rows.
@@ -34,6 +34,12 @@ pub enum Missing {
         /// Longest gap filled after the start, in rows (0: none).
         fill_limit: usize,
     },
+    /// A missing value means the asset is not in the universe on that date:
+    /// before it lists, after it delists, while it is suspended. Nothing is
+    /// filled; the values stay `NaN` and the backtest trades each asset only
+    /// while it is in the universe (see [`crate::backtest`]'s changing
+    /// universe).
+    Universe,
 }
 
 /// What the values of a table are.
@@ -41,6 +47,8 @@ pub enum Missing {
 pub(crate) enum ValueKind {
     Prices,
     Returns(ReturnKind),
+    /// Traded value in currency per period (≥ 0).
+    Volumes,
 }
 
 /// A table as read: one date per row in file order, one column per asset,
@@ -52,8 +60,8 @@ pub(crate) struct RawTable {
     pub columns: Vec<Vec<f64>>,
 }
 
-/// A checked panel from a dates × assets array; leading `NaN`s are kept as
-/// each asset's own start, any later gap is an error.
+/// A checked panel from a dates × assets array; `NaN` marks a date on
+/// which the asset is not in the universe ([`Missing::Universe`]).
 pub(crate) fn from_array(
     dates: Vec<NaiveDate>,
     assets: Vec<String>,
@@ -62,7 +70,7 @@ pub(crate) fn from_array(
 ) -> Result<Panel> {
     super::panel::check_shape(&values, dates.len(), assets.len())?;
     let columns = values.columns().into_iter().map(|c| c.to_vec()).collect();
-    build(RawTable { dates, assets, columns }, kind, Missing::KeepStart { fill_limit: 0 })
+    build(RawTable { dates, assets, columns }, kind, Missing::Universe)
 }
 
 /// Unsorted dates are sorted ascending (each row moves with its date, so
@@ -133,7 +141,7 @@ fn apply_missing(
 ) -> Result<(Vec<usize>, Vec<Vec<f64>>)> {
     let n = dates.len();
     let all: Vec<usize> = (0..n).collect();
-    let hint = "choose a policy with .missing(Missing::DropDates | Missing::ForwardFill { limit } | Missing::KeepStart { fill_limit })";
+    let hint = "choose a policy with .missing(Missing::DropDates | Missing::ForwardFill { limit } | Missing::KeepStart { fill_limit } | Missing::Universe)";
     match missing {
         Missing::Error => {
             for (asset, col) in assets.iter().zip(&columns) {
@@ -150,6 +158,7 @@ fn apply_missing(
             }
             Ok((all, columns))
         }
+        Missing::Universe => Ok((all, columns)),
         Missing::DropDates => {
             let keep: Vec<usize> = (0..n).filter(|&i| columns.iter().all(|c| !c[i].is_nan())).collect();
             if keep.is_empty() {
@@ -210,7 +219,7 @@ fn fill_gaps(
             });
         }
         let fill = match kind {
-            ValueKind::Prices => col[i - 1],
+            ValueKind::Prices | ValueKind::Volumes => col[i - 1],
             ValueKind::Returns(_) => 0.0,
         };
         col[i..run_end].fill(fill);
@@ -225,6 +234,14 @@ fn check_range(asset: &str, col: &[f64], dates: &[NaiveDate], kind: ValueKind) -
             continue;
         }
         match kind {
+            ValueKind::Volumes if v < 0.0 => {
+                return Err(Error::InvalidValue {
+                    asset: asset.to_string(),
+                    date: dates[i],
+                    value: v,
+                    reason: "a traded volume must be ≥ 0 (leave the cell empty where the asset did not trade)".into(),
+                });
+            }
             ValueKind::Prices if v <= 0.0 => {
                 return Err(Error::NonPositivePrice { asset: asset.to_string(), date: dates[i], value: v });
             }

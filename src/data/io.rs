@@ -26,7 +26,7 @@ enum Source<'a> {
     Frame(&'a DataFrame),
 }
 
-/// Loads a [`Prices`] or [`Returns`] panel from a CSV file, CSV bytes or a
+/// Loads a [`Prices`], [`Returns`] or [`Volumes`](super::Volumes) panel from a CSV file, CSV bytes or a
 /// polars `DataFrame`: one date column plus one numeric column per asset.
 ///
 /// * The date column is the one named with [`date_column`](Self::date_column),
@@ -109,6 +109,13 @@ impl<'a> Load<'a> {
     pub fn returns(self, kind: ReturnKind) -> Result<Returns> {
         let panel = self.load(ValueKind::Returns(kind))?;
         Ok(Returns::from_panel(panel, kind))
+    }
+
+    /// Reads the values as traded volumes in currency (≥ 0), e.g. to
+    /// price market impact beside prices loaded from another file.
+    pub fn volumes(self) -> Result<super::Volumes> {
+        let panel = self.load(ValueKind::Volumes)?;
+        Ok(super::Volumes::from_panel(panel))
     }
 
     fn load(self, kind: ValueKind) -> Result<Panel> {

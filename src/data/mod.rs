@@ -36,7 +36,7 @@ pub(crate) use io::{read_columns, write_columns, ResultColumn};
 pub(crate) use panel::require_complete;
 pub use panel::{Frequency, Panel, Split};
 pub use summary::{AssetStats, Summary};
-pub use synthetic::{Innovations, Regimes, Signal, Synthetic, SyntheticMarket, SyntheticParams};
+pub use synthetic::{Innovations, Lifecycle, Regimes, Signal, Synthetic, SyntheticMarket, SyntheticParams};
 
 use crate::error::{Error, Result};
 
@@ -52,6 +52,36 @@ pub enum ReturnKind {
 /// A panel of prices (dates × assets, all > 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prices(Panel);
+
+/// A panel of traded volumes in currency (dates × assets, all ≥ 0; `NaN`
+/// where the asset is not in the universe). The market-impact cost divides
+/// by them ([`crate::market::Impact`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volumes(Panel);
+
+impl Deref for Volumes {
+    type Target = Panel;
+    fn deref(&self) -> &Panel {
+        &self.0
+    }
+}
+
+impl Volumes {
+    pub(crate) fn from_panel(panel: Panel) -> Self {
+        Volumes(panel)
+    }
+
+    /// Builds volumes from dates, names and a dates × assets array, checking
+    /// that every value is finite and ≥ 0 (or `NaN`: not in the universe).
+    pub fn new(dates: Vec<NaiveDate>, assets: Vec<String>, values: Array2<f64>) -> Result<Self> {
+        Ok(Volumes(clean::from_array(dates, assets, values, clean::ValueKind::Volumes)?))
+    }
+
+    /// The underlying panel.
+    pub fn panel(&self) -> &Panel {
+        &self.0
+    }
+}
 
 /// A panel of per-period returns of one [`ReturnKind`].
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +159,7 @@ macro_rules! same_type_ops {
 
 same_type_ops!(Prices, |_: &Prices, p| Prices(p));
 same_type_ops!(Returns, |r: &Returns, p| Returns { panel: p, kind: r.kind });
+same_type_ops!(Volumes, |_: &Volumes, p| Volumes(p));
 
 /// One end of a date range: a [`NaiveDate`], a `"YYYY-MM-DD"` string
 /// (`""` for an open end), or an `Option<NaiveDate>` (`None` for an open end).

@@ -21,6 +21,18 @@
 //!   information coefficient of the planted signal.
 //!
 //! Prices start at 100 on the first date: $P_t = 100\,\exp\sum_{s\le t} r_s$.
+//!
+//! **A changing universe** ([`SyntheticParams::lifecycle`]): a share of the
+//! assets lists late (no price before a uniform date in the first half),
+//! and an asset delists on the first date its price stands a given
+//! fraction below its running peak, as failing firms leave real indices;
+//! its holders then receive the last price times one plus a delisting
+//! return. **Volumes** ([`SyntheticParams::volumes`]): each asset's mean
+//! traded value is lognormal across assets around the level given (log
+//! standard deviation 1), and each day's is that mean times a lognormal
+//! factor (log standard deviation 0.3) times $1 + 10|R_{i,t}|$, so volume
+//! rises on large moves. Both draw from their own random streams: adding
+//! them leaves the returns unchanged.
 //! With the defaults ([`Synthetic::params`]) this is the plain i.i.d.
 //! Gaussian market: $\mu = 0.001$, $\sigma = 0.02$, independent assets.
 
@@ -30,7 +42,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal, StudentT};
 
-use super::{Panel, Prices, ReturnKind, Returns};
+use super::{Panel, Prices, ReturnKind, Returns, Volumes};
 use crate::display::{Cell, Render, Table};
 use crate::error::{Error, Result};
 
@@ -113,6 +125,19 @@ pub enum Signal {
     },
 }
 
+/// Assets entering and leaving the universe ([`SyntheticParams::lifecycle`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lifecycle {
+    /// Share of the assets (in 0..1) that list after the first date, each
+    /// on a uniform date in the first half of the sample.
+    pub late_listings: f64,
+    /// An asset delists on the first date its price is this fraction (in
+    /// 0..1) below its running peak, e.g. 0.6.
+    pub delist_drawdown: f64,
+    /// The return from the last price to what holders receive (≥ −1).
+    pub delisting_return: f64,
+}
+
 /// Synthetic markets with planted signals: `Synthetic::params()` returns
 /// the [`SyntheticParams`] builder (see the module docs for the model).
 ///
@@ -139,6 +164,8 @@ pub struct SyntheticParams {
     garch: Option<(f64, f64)>,
     regimes: Option<Regimes>,
     signal: Option<Signal>,
+    lifecycle: Option<Lifecycle>,
+    volumes: Option<f64>,
     seed: u64,
 }
 
@@ -156,6 +183,12 @@ pub struct SyntheticMarket {
     pub regime: Vec<u8>,
     /// Correlation matrix of the shocks $u$ (before signal and scaling).
     pub correlation: Array2<f64>,
+    /// Traded value in currency per date and asset
+    /// ([`SyntheticParams::volumes`]; `NaN` where the asset is not listed).
+    pub volumes: Option<Volumes>,
+    /// Each asset that delisted, with its last price date and the
+    /// delisting return its holders receive.
+    pub delistings: Vec<(String, NaiveDate, f64)>,
     /// The settings that produced it.
     pub params: SyntheticParams,
 }
@@ -173,6 +206,8 @@ impl Default for SyntheticParams {
             garch: None,
             regimes: None,
             signal: None,
+            lifecycle: None,
+            volumes: None,
             seed: 42,
         }
     }
@@ -266,6 +301,20 @@ impl SyntheticParams {
         self
     }
 
+    /// Lets assets list late and delist after a decline (see
+    /// [`Lifecycle`]); prices are `NaN` where an asset is not listed.
+    pub fn lifecycle(mut self, l: Lifecycle) -> Self {
+        self.lifecycle = Some(l);
+        self
+    }
+
+    /// Generates daily traded values around a mean of `mean` in currency
+    /// (see the module docs).
+    pub fn volumes(mut self, mean: f64) -> Self {
+        self.volumes = Some(mean);
+        self
+    }
+
     /// Random seed (same seed, same market).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -335,6 +384,21 @@ impl SyntheticParams {
                 return Err(Error::param("assets", "must be ≥ 2 for cross-sectional momentum, got 1"));
             }
             _ => {}
+        }
+        if let Some(l) = self.lifecycle {
+            for (name, v) in [("late_listings", l.late_listings), ("delist_drawdown", l.delist_drawdown)] {
+                if !(0.0..1.0).contains(&v) {
+                    return Err(Error::param(name, format!("must be in [0, 1), got {v}")));
+                }
+            }
+            if !(l.delisting_return.is_finite() && l.delisting_return >= -1.0) {
+                return Err(Error::param("delisting_return", format!("must be ≥ −1, got {}", l.delisting_return)));
+            }
+        }
+        if let Some(v) = self.volumes {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(Error::param("volumes", format!("mean traded value must be > 0, got {v}")));
+            }
         }
         Ok((drift, vol))
     }
@@ -504,6 +568,29 @@ impl SyntheticParams {
                 format!("produce a price of {bad}, outside floating-point range; lower them or the number of days"),
             ));
         }
+        let mut log_ret = log_ret;
+        let mut delistings = Vec::new();
+        if let Some(l) = self.lifecycle {
+            let listed = self.listed(l, &prices);
+            for i in 0..n {
+                if let Some(last) = (0..t).rev().find(|&d| listed[[d, i]]) {
+                    if last + 1 < t {
+                        delistings.push((names[i].clone(), dates[last], l.delisting_return));
+                    }
+                }
+                for day in 0..t {
+                    if !listed[[day, i]] {
+                        prices[[day, i]] = f64::NAN;
+                    }
+                    if day > 0 && !(listed[[day, i]] && listed[[day - 1, i]]) {
+                        log_ret[[day - 1, i]] = f64::NAN;
+                    }
+                }
+            }
+        }
+        let volumes = self.volumes.map(|mean| {
+            Volumes::from_panel(Panel::from_parts(dates.clone(), names.clone(), self.traded(mean, &prices)))
+        });
         let price_panel = Panel::from_parts(dates.clone(), names.clone(), prices);
         let returns =
             Returns::from_panel(Panel::from_parts(dates[1..].to_vec(), names.clone(), log_ret), ReturnKind::Log);
@@ -519,8 +606,57 @@ impl SyntheticParams {
             feature,
             regime,
             correlation,
+            volumes,
+            delistings,
             params: self.clone(),
         })
+    }
+
+    /// Whether each asset is listed on each date: from its listing date
+    /// (the first date, or a uniform one in the first half for a late
+    /// lister) to the first date its price is `delist_drawdown` below its
+    /// running peak since listing.
+    fn listed(&self, l: Lifecycle, prices: &Array2<f64>) -> Array2<bool> {
+        let (t, n) = prices.dim();
+        let mut rng = StdRng::seed_from_u64(self.seed ^ 0x11f3_c7c1_e5a0_0001);
+        let mut listed = Array2::from_elem((t, n), false);
+        for i in 0..n {
+            let late: f64 = rng.gen();
+            let start = if late < l.late_listings { rng.gen_range(1..(t / 2).max(2)) } else { 0 };
+            let mut peak = f64::NEG_INFINITY;
+            for day in start..t {
+                listed[[day, i]] = true;
+                peak = peak.max(prices[[day, i]]);
+                if l.delist_drawdown > 0.0 && prices[[day, i]] <= (1.0 - l.delist_drawdown) * peak {
+                    break;
+                }
+            }
+        }
+        listed
+    }
+
+    /// Daily traded values around `mean` (NaN where a price is missing).
+    fn traded(&self, mean: f64, prices: &Array2<f64>) -> Array2<f64> {
+        let (t, n) = prices.dim();
+        let mut rng = StdRng::seed_from_u64(self.seed ^ 0x7a3d_52b9_0c4e_0002);
+        let mut v = Array2::from_elem((t, n), f64::NAN);
+        for i in 0..n {
+            let z: f64 = rng.sample(StandardNormal);
+            let level = mean * (z - 0.5).exp();
+            for day in 0..t {
+                let e: f64 = rng.sample(StandardNormal);
+                let p = prices[[day, i]];
+                if p.is_finite() {
+                    let moved = if day > 0 && prices[[day - 1, i]].is_finite() {
+                        (p / prices[[day - 1, i]] - 1.0).abs()
+                    } else {
+                        0.0
+                    };
+                    v[[day, i]] = level * (0.3 * e - 0.045).exp() * (1.0 + 10.0 * moved);
+                }
+            }
+        }
+        v
     }
 }
 
@@ -556,6 +692,23 @@ fn business_days(start: NaiveDate, n: usize) -> Vec<NaiveDate> {
 }
 
 impl SyntheticMarket {
+    /// The prices of the assets still listed on the last date only: the
+    /// panel a researcher who downloads today's universe would backtest
+    /// (survivorship bias).
+    pub fn survivors(&self) -> Result<Prices> {
+        let v = self.prices.values();
+        let last = v.nrows() - 1;
+        let alive: Vec<&String> = self
+            .prices
+            .assets()
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| v[[last, *j]].is_finite())
+            .map(|(_, a)| a)
+            .collect();
+        self.prices.select(&alive)
+    }
+
     /// The planted observable, or an error saying this market publishes
     /// none (no signal, or an autoregressive one).
     pub fn signal_feature(&self) -> Result<&Panel> {
