@@ -194,6 +194,7 @@ mod forest;
 #[cfg(feature = "optimize")]
 pub mod hierarchy;
 mod linalg;
+pub mod market;
 #[cfg(feature = "nn")]
 pub mod nn;
 #[cfg(feature = "optimize")]

@@ -8,8 +8,8 @@ pub use crate::backtest::{
 pub use crate::backtest::{BlackLittermanStrategy, Optimized};
 pub use crate::data::synthetic::Correlation;
 pub use crate::data::{
-    datasets, AssetStats, Frequency, Innovations, Load, Missing, Panel, Prices, Regimes, ReturnKind, Returns, Signal,
-    Split, Summary, Synthetic, SyntheticMarket, SyntheticParams,
+    datasets, AssetStats, Frequency, Innovations, Lifecycle, Load, Missing, Panel, Prices, Regimes, ReturnKind,
+    Returns, Signal, Split, Summary, Synthetic, SyntheticMarket, SyntheticParams, Volumes,
 };
 #[cfg(feature = "nn")]
 pub use crate::deep::{Architecture, DeepAllocator, DeepAllocatorParams, DeepStrategy, PortfolioLoss};
@@ -25,6 +25,7 @@ pub use crate::forecast::LstmStrategy;
 pub use crate::forecast::{Forecaster, ForecasterParams, Loss};
 #[cfg(feature = "optimize")]
 pub use crate::hierarchy::{Distance, Hierarchical, HierarchicalStrategy, Hierarchy, Linkage};
+pub use crate::market::{AssetRates, CostModel, Impact};
 #[cfg(feature = "nn")]
 pub use crate::nn::Device;
 #[cfg(feature = "optimize")]
@@ -32,7 +33,7 @@ pub use crate::optimize::{
     Allocation, Benchmark, Constraints, Frontier, MeanRiskGoal, Objective, Optimizer, OutOfSample, Relation,
     RiskMeasure,
 };
-pub use crate::portfolio::{Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
+pub use crate::portfolio::{Difference, Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]
 pub use crate::rank::{RankModel, RankPortfolio, Ranker, Ranking, TrainWindow};
 pub use crate::selection::{

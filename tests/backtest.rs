@@ -37,17 +37,20 @@ fn drift_and_costs_match_hand_computation() {
     let cmp =
         Backtest::params().schedule(Schedule::Every(2)).lookback(1).cost_bps(100.0).run_returns(&r, vec![]).unwrap();
     let ew = cmp.get("1/N (equal weight)").unwrap();
-    // Row 0: buy 1/N from cash: turnover 1, cost 1 %.
-    // Row 1 earns 0.5·0.10 + 0.5·(−0.10) = 0 gross; net = 0.99 · 1 − 1.
+    // Wealth 1. Row 0: buy 0.5 and 0.5 from cash (turnover 1) and pay the
+    // 1 % cost from cash, which stands at −0.01.
+    // Row 1 earns 0.5·0.10 + 0.5·(−0.10) = 0 gross; wealth 0.99, net −1 %.
     assert!((ew.gross[0] - 0.0).abs() < 1e-15);
     assert!((ew.net[0] - (-0.01)).abs() < 1e-15);
-    // Drifted weights after row 1: 0.55, 0.45 (gross 0). Row 2 earns 0.55·0.2 = 0.11.
-    assert!((ew.gross[1] - 0.11).abs() < 1e-15);
-    // Row 2 is a decision: weights drifted to 0.66/1.11 and 0.45/1.11; back to 1/N.
-    let (a, b) = (0.66 / 1.11, 0.45 / 1.11);
+    // Holdings 0.55 and 0.45. Row 2 earns 0.55·0.2 = 0.11 on wealth 0.99.
+    assert!((ew.gross[1] - 0.11 / 0.99).abs() < 1e-15);
+    // Row 2 is a decision: holdings 0.66 and 0.45, cash −0.01, wealth 1.10;
+    // back to 1/N of 1.10, paying 1 % of the value traded.
+    let (a, b) = (0.66 / 1.10, 0.45 / 1.10);
     let turnover = (a - 0.5f64).abs() + (b - 0.5f64).abs();
     assert!((ew.rebalances[1].turnover - turnover).abs() < 1e-14);
-    assert!((ew.net[2] - ((1.0 - 0.01 * turnover) * (1.0 + 0.05) - 1.0)).abs() < 1e-14);
+    // Row 3 earns 0.55·0.1 on 1.10 (5 %) less the cost 0.01·turnover.
+    assert!((ew.net[2] - (0.05 - 0.01 * turnover)).abs() < 1e-14);
     assert_eq!(ew.dates[0], d("2024-01-02"));
     assert_eq!(ew.rebalances.len(), 2);
     assert!((ew.total_cost() - (0.01 + 0.01 * turnover)).abs() < 1e-15);
@@ -391,11 +394,14 @@ fn buy_and_hold_of_one_asset_earns_its_returns_and_gross_exceeds_net() {
     // Bought once (turnover 1, cost 1 %), never traded again.
     assert_eq!(bh.rebalances.len(), 1);
     assert_eq!(bh.rebalances[0].weights.to_vec(), vec![0.0, 1.0]);
-    let want = [-0.10, 0.0, 0.10, 0.05];
-    for (got, w) in bh.gross.iter().zip(want) {
-        assert!((got - w).abs() < 1e-12, "{:?}", bh.gross);
+    // The position is the whole pre-trade wealth and the cost is paid from
+    // cash: wealth is the asset's growth less the 1 % paid, cash at 0 %.
+    assert!((bh.gross[0] - (-0.10)).abs() < 1e-15, "{:?}", bh.gross);
+    let mut growth = 1.0;
+    for (e, (got, r)) in bh.equity().iter().zip([-0.10, 0.0, 0.10, 0.05]).enumerate() {
+        growth *= 1.0 + r;
+        assert!((got - (growth - 0.01)).abs() < 1e-14, "row {e}: {:?}", bh.equity());
     }
-    assert!((bh.net[0] - (0.99 * 0.9 - 1.0)).abs() < 1e-12, "{:?}", bh.net);
     assert!(bh.gross_metrics().cagr > bh.metrics().cagr);
     let t = cmp.gross_net_table().to_html();
     assert!(t.contains("buy and hold A1") && t.contains("Sharpe gross"), "{t}");

@@ -126,16 +126,24 @@ fn strategies_trade_the_scores_in_the_backtest() {
         .unwrap_err();
     assert!(matches!(early.root(), Error::InvalidParameter { name, .. } if name == "ranking"), "{early}");
     assert!(matches!(early, Error::Strategy { date, .. } if date < r.dates()[0]), "{early}");
-    // A backtest on other assets (here, the same ones in another order) is refused.
+    // The same assets in another order trade the same names: weights follow
+    // the names, not the positions.
     let mut swapped: Vec<String> = prices.assets().to_vec();
     swapped.swap(0, 1);
+    let bt = Backtest::params().schedule(Schedule::Every(5)).lookback(1);
     let other = prices.select(&swapped).unwrap().between(r.dates()[0], None).unwrap();
-    let e = Backtest::params()
-        .schedule(Schedule::Every(5))
-        .lookback(1)
-        .run(&other, strategies![r.strategy(RankPortfolio::TopK(3))])
-        .unwrap_err();
-    assert!(matches!(e.root(), Error::Shape(_)), "{e}");
+    let straight = prices.between(r.dates()[0], None).unwrap();
+    let a = bt.run(&other, strategies![r.strategy(RankPortfolio::TopK(3))]).unwrap();
+    let b = bt.run(&straight, strategies![r.strategy(RankPortfolio::TopK(3))]).unwrap();
+    let (wa, wb) = (&a.reports[1].rebalances[0].weights, &b.reports[1].rebalances[0].weights);
+    assert_eq!((wa[0], wa[1]), (wb[1], wb[0]));
+    assert!((a.reports[1].equity().last().unwrap() - b.reports[1].equity().last().unwrap()).abs() < 1e-12);
+    // An asset the ranking did not score is refused, by name.
+    let mut renamed = straight.assets().to_vec();
+    renamed[0] = "ZZZ".into();
+    let unknown = Prices::new(straight.dates().to_vec(), renamed, straight.values().to_owned()).unwrap();
+    let e = bt.run(&unknown, strategies![r.strategy(RankPortfolio::TopK(3))]).unwrap_err();
+    assert!(matches!(e.root(), Error::Shape(m) if m.contains("ZZZ")), "{e}");
 }
 
 #[test]

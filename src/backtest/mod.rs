@@ -12,9 +12,27 @@
 //! $$ W_{t+1} = W_t\,(1 - c_t)\,\big(1 + w^\top R_{t+1} + w_{cash}\,r_f/k\big), $$
 //!
 //! with the cost $c_t = \tfrac{\text{bps}}{10^4}\sum_i |w_i - w^{drift}_i|$
-//! (plus an optional fixed amount per traded asset over the wealth), and
-//! between trades the weights drift with prices:
-//! $w_i \leftarrow w_i(1+R_{i,t+1})/(1 + r^{gross}_{t+1})$.
+//! under the default cost model, and between trades the weights drift with
+//! prices: $w_i \leftarrow w_i(1+R_{i,t+1})/(1 + r^{gross}_{t+1})$. The
+//! engine keeps wealth in currency from a starting
+//! [`capital`](BacktestParams::capital): a [`CostModel`] (per-asset spreads,
+//! per-share commissions, market impact, borrow fees) prices each trade in
+//! currency, costs are paid from cash, and cash earns the risk-free rate or
+//! a [`cash_returns`](BacktestParams::cash_returns) series. Every strategy,
+//! 1/N included, pays the same cost model; each component is reported
+//! separately ([`Population::cost_table`]).
+//!
+//! **A changing universe.** A panel may hold assets that are not tradable
+//! on some dates (before listing, after delisting, suspended), marked by
+//! missing values (load it with [`Missing::Universe`](crate::data::Missing::Universe)).
+//! On a decision at the close of $t$ the strategy's [`Window`] holds only
+//! the assets with a return on each of the last `lookback` rows up to $t$
+//! and still in the universe after $t$'s close (listings and delistings are
+//! a calendar known in advance; their returns are not); 1/N is over those.
+//! A position in an asset that leaves the universe is sold at its last
+//! price, or at a [`delisting_return`](BacktestParams::delisting_return)
+//! from it, into cash: nothing is lost or kept silently. An asset that
+//! leaves and comes back must be declared [`suspended`](BacktestParams::suspended).
 //!
 //! **Limits.** Weights are long-only and sum to at most 1 unless
 //! [`max_leverage`](BacktestParams::max_leverage) allows shorts up to a
@@ -40,8 +58,9 @@ pub use strategies::{BuyAndHold, EqualWeight, InverseVolatility, Momentum};
 
 use crate::data::{Prices, ReturnKind, Returns};
 use crate::error::{Error, Result};
+use crate::market::{Charges, CostModel, Universe};
 pub use crate::portfolio::EQUAL_WEIGHT;
-use crate::portfolio::{Costs, Population, Portfolio};
+use crate::portfolio::{Cash, Market, Population, Portfolio};
 
 /// The data a strategy may see on a rebalance day: the last `lookback`
 /// simple returns up to and including that day.
@@ -51,6 +70,9 @@ pub struct Window<'a> {
     assets: &'a [String],
     returns: ArrayView2<'a, f64>,
     periods_per_year: f64,
+    /// The backtest panel's assets and the columns of it this window
+    /// holds, when the universe leaves some out.
+    universe: Option<(&'a [String], &'a [usize])>,
 }
 
 impl<'a> Window<'a> {
@@ -62,7 +84,7 @@ impl<'a> Window<'a> {
         returns: ArrayView2<'a, f64>,
         periods_per_year: f64,
     ) -> Self {
-        Window { dates, assets, returns, periods_per_year }
+        Window { dates, assets, returns, periods_per_year, universe: None }
     }
 
     /// Dates of the rows, the last being the decision date.
@@ -70,9 +92,32 @@ impl<'a> Window<'a> {
         self.dates
     }
 
-    /// Asset names.
+    /// Names of the assets the strategy may hold on this date: on a panel
+    /// whose universe changes, those in the universe with a full window of
+    /// returns (see [`Universe`](crate::market)); every asset otherwise.
+    /// Weights are returned for these assets, in this order.
     pub fn assets(&self) -> &'a [String] {
         self.assets
+    }
+
+    /// Every asset of the backtest's panel, in the universe today or not.
+    pub fn panel_assets(&self) -> &'a [String] {
+        self.universe.map_or(self.assets, |(all, _)| all)
+    }
+
+    /// For each asset of [`panel_assets`](Self::panel_assets), whether the
+    /// strategy may hold it on this date (the universe's mask).
+    pub fn in_universe(&self) -> Vec<bool> {
+        match self.universe {
+            None => vec![true; self.assets.len()],
+            Some((all, cols)) => {
+                let mut mask = vec![false; all.len()];
+                for &j in cols {
+                    mask[j] = true;
+                }
+                mask
+            }
+        }
     }
 
     /// Simple returns, dates × assets.
@@ -213,11 +258,14 @@ impl Backtest {
             schedule: Schedule::Monthly,
             lookback: 252,
             cost_bps: 10.0,
-            fixed_cost: 0.0,
+            costs: CostModel::bps(10.0),
             capital: 1e6,
             risk_free: 0.0,
+            cash_returns: None,
             on_failure: OnFailure::Error,
             max_leverage: None,
+            suspended: Vec::new(),
+            delisting: Vec::new(),
         }
     }
 }
@@ -240,12 +288,16 @@ impl Backtest {
 pub struct BacktestParams {
     schedule: Schedule,
     lookback: usize,
+    /// The last `cost_bps` set, checked under that name.
     cost_bps: f64,
-    fixed_cost: f64,
+    costs: CostModel,
     capital: f64,
     risk_free: f64,
+    cash_returns: Option<Returns>,
     on_failure: OnFailure,
     max_leverage: Option<f64>,
+    suspended: Vec<String>,
+    delisting: Vec<(String, f64)>,
 }
 
 impl BacktestParams {
@@ -262,16 +314,61 @@ impl BacktestParams {
         self
     }
 
-    /// Proportional cost in basis points of traded notional.
+    /// Proportional cost in basis points of traded notional (sets the cost
+    /// model's proportional component).
     pub fn cost_bps(mut self, bps: f64) -> Self {
         self.cost_bps = bps;
+        self.costs = self.costs.proportional(crate::market::AssetRates::constant(bps / 1e4));
         self
     }
 
     /// Fixed cost per traded asset, in currency, against a starting capital.
     pub fn fixed_cost(mut self, per_trade: f64, capital: f64) -> Self {
-        self.fixed_cost = per_trade;
+        self.costs = self.costs.fixed(per_trade);
         self.capital = capital;
+        self
+    }
+
+    /// The cost model every strategy (1/N included) pays, replacing the
+    /// default 10 bps (see [`CostModel`]).
+    pub fn costs(mut self, model: CostModel) -> Self {
+        self.cost_bps = 0.0;
+        self.costs = model;
+        self
+    }
+
+    /// Starting wealth in currency (default 1,000,000): costs that are not
+    /// proportional (per share, fixed, impact) depend on it.
+    pub fn capital(mut self, capital: f64) -> Self {
+        self.capital = capital;
+        self
+    }
+
+    /// What cash earns each period, instead of the constant risk-free
+    /// rate: one asset's simple returns per period (e.g. a bill index),
+    /// covering every date of the backtest. Negative cash (leverage) pays
+    /// the same rate. Sharpe ratios stay measured against
+    /// [`risk_free`](Self::risk_free).
+    pub fn cash_returns(mut self, cash: &Returns) -> Self {
+        self.cash_returns = Some(cash.clone());
+        self
+    }
+
+    /// Declares assets whose gaps are suspensions: each leaves the
+    /// universe during a gap (a held position is sold at its last price)
+    /// and rejoins once it has a full lookback of returns again. Any other
+    /// asset that reappears after leaving is an error.
+    pub fn suspended<S: AsRef<str>>(mut self, assets: &[S]) -> Self {
+        self.suspended = assets.iter().map(|a| a.as_ref().to_string()).collect();
+        self
+    }
+
+    /// The return from an asset's last price to what its holders receive
+    /// when it leaves the universe for good (e.g. −0.3 for a delisting
+    /// after a decline); without one a position is sold at its last price.
+    pub fn delisting_return(mut self, asset: &str, r: f64) -> Self {
+        self.delisting.retain(|(a, _)| a != asset);
+        self.delisting.push((asset.to_string(), r));
         self
     }
 
@@ -324,10 +421,8 @@ impl BacktestParams {
             }
             _ => {}
         }
-        for (name, v) in [("cost_bps", self.cost_bps), ("fixed cost", self.fixed_cost)] {
-            if !(v >= 0.0 && v.is_finite()) {
-                return Err(Error::param(name, format!("must be ≥ 0, got {v}")));
-            }
+        if !(self.cost_bps >= 0.0 && self.cost_bps.is_finite()) {
+            return Err(Error::param("cost_bps", format!("must be ≥ 0, got {}", self.cost_bps)));
         }
         if self.cost_bps > 10_000.0 {
             return Err(Error::param(
@@ -365,25 +460,73 @@ impl BacktestParams {
     pub fn run_returns(&self, returns: &Returns, mut strategies: Vec<Box<dyn Strategy>>) -> Result<Population> {
         let simple = returns.to_kind(ReturnKind::Simple);
         let r = simple.values();
-        crate::data::require_complete(
-            r,
-            returns.dates(),
-            returns.assets(),
-            "the backtest needs every asset on every date; start the panel when all assets exist",
-        )?;
         self.validate(r.nrows())?;
+        let universe = Universe::of(r, returns.dates(), returns.assets(), &self.suspended)?;
         if !strategies.iter().any(|s| s.name() == EQUAL_WEIGHT) {
             strategies.insert(0, Box::new(EqualWeight));
         }
         Error::unique("strategy names", strategies.iter().map(|s| s.name()))?;
         let plan = self.rebalance_days(returns.dates());
+        let setting = self.setting(returns, r)?;
+        let market = setting.market(self.capital, Some(&universe));
         // Strategies are independent: one thread each (the operating system
         // shares the cores), results kept in order.
         let reports =
             crate::parallel::map("strategy", strategies.iter_mut().collect(), |s: &mut Box<dyn Strategy>| {
-                self.simulate(s.as_mut(), returns, r, &plan)
+                self.simulate(s.as_mut(), returns, r, &plan, &universe, &market)
             })?;
         Ok(Population::new(reports, "Walk-forward, net of costs"))
+    }
+
+    /// The cost model, cash returns and delisting returns resolved on a
+    /// panel (simple returns `r`).
+    fn setting(&self, returns: &Returns, r: ArrayView2<'_, f64>) -> Result<Setting> {
+        let (dates, assets) = (returns.dates(), returns.assets());
+        let charges = self.costs.prepare(dates, assets, r, returns.periods_per_year())?;
+        let cash = match &self.cash_returns {
+            None => None,
+            Some(c) => {
+                if c.n_assets() != 1 {
+                    return Err(Error::param(
+                        "cash returns",
+                        format!("must hold one series, got {} columns {:?}", c.n_assets(), c.assets()),
+                    ));
+                }
+                let c = c.to_kind(ReturnKind::Simple);
+                let mut out = Vec::with_capacity(dates.len());
+                for d in dates {
+                    let v = c.dates().binary_search(d).map(|i| c.values()[[i, 0]]).map_err(|_| {
+                        Error::param(
+                            "cash returns",
+                            format!(
+                                "have no return for {d}: they must cover every date of the backtest ({} ..= {})",
+                                dates[0],
+                                dates[dates.len() - 1]
+                            ),
+                        )
+                    })?;
+                    if !v.is_finite() {
+                        return Err(Error::InvalidValue {
+                            asset: c.assets()[0].clone(),
+                            date: *d,
+                            value: v,
+                            reason: "cash needs a return on every date of the backtest".into(),
+                        });
+                    }
+                    out.push(v);
+                }
+                Some(out)
+            }
+        };
+        let mut delisting = vec![0.0; assets.len()];
+        for (a, v) in &self.delisting {
+            let j = returns.asset_index(a)?;
+            if !(v.is_finite() && *v >= -1.0) {
+                return Err(Error::param("delisting return", format!("of {a:?} must be finite and ≥ −1, got {v}")));
+            }
+            delisting[j] = *v;
+        }
+        Ok(Setting { charges, cash, delisting, cash_rate: self.risk_free / returns.periods_per_year() })
     }
 
     /// The lookback window length.
@@ -449,9 +592,9 @@ impl BacktestParams {
             start_of.extend(std::iter::repeat_n(b.rows.start, b.rows.len()));
         }
         let k = returns.periods_per_year();
-        let costs =
-            Costs { bps: self.cost_bps, fixed: self.fixed_cost, capital: self.capital, cash_rate: self.risk_free / k };
-        let path = crate::portfolio::simulate(gathered.view(), 0, costs, |e, w, target| {
+        let setting = self.setting(returns, r)?;
+        let market = setting.market(self.capital, None);
+        let path = crate::portfolio::simulate(gathered.view(), &rows, 0, &market, |e, w, target| {
             let row = rows[e];
             if let Some((x, date)) = decisions[e] {
                 return Ok(Some((date, x.clone())));
@@ -462,7 +605,7 @@ impl BacktestParams {
             };
             Ok(due.then(|| (returns.dates()[row - 1], target.to_owned())))
         })?;
-        Ok(Portfolio::new(name, returns.assets().to_vec(), dates, path, k, self.risk_free))
+        Ok(Portfolio::new(name, returns.assets().to_vec(), dates, path, self.capital, k, self.risk_free))
     }
 
     /// Target weights checked against the backtest's limits (finite, the
@@ -490,16 +633,18 @@ impl BacktestParams {
         returns: &Returns,
         r: ArrayView2<'_, f64>,
         plan: &[bool],
+        universe: &Universe,
+        market: &Market<'_>,
     ) -> Result<Portfolio> {
         let n = r.ncols();
         let name = s.name();
         let k = returns.periods_per_year();
         let t0 = self.lookback - 1;
         let mut failures = Vec::new();
-        let costs =
-            Costs { bps: self.cost_bps, fixed: self.fixed_cost, capital: self.capital, cash_rate: self.risk_free / k };
+        let rows: Vec<usize> = (0..r.nrows()).collect();
+        let mut cols: Vec<usize> = Vec::with_capacity(n);
         // Decisions at the close of t = e − 1 trade before row e earns.
-        let path = crate::portfolio::simulate(r, t0 + 1, costs, |e, w, target| {
+        let path = crate::portfolio::simulate(r, &rows, t0 + 1, market, |e, w, target| {
             let t = e - 1;
             let due = match self.schedule {
                 Schedule::Drift(th) => t == t0 || drift(w, target) > th,
@@ -509,15 +654,40 @@ impl BacktestParams {
                 return Ok(None);
             }
             let lo = (t + 1).saturating_sub(self.lookback);
-            let window = Window {
-                dates: &returns.dates()[lo..=t],
-                assets: returns.assets(),
-                returns: r.slice(ndarray::s![lo..=t, ..]),
-                periods_per_year: k,
-            };
             let date = returns.dates()[t];
-            let decided =
-                decide(s, &window, w).and_then(|d| d.map(|x| check_weights(n, x, self.max_leverage)).transpose());
+            let decided = if universe.is_complete() {
+                let window =
+                    Window::new(&returns.dates()[lo..=t], returns.assets(), r.slice(ndarray::s![lo..=t, ..]), k);
+                decide(s, &window, w).and_then(|d| d.map(|x| check_weights(n, x, self.max_leverage)).transpose())
+            } else {
+                // Only the assets in the universe with a full window.
+                universe.eligible(t, self.lookback, &mut cols);
+                if cols.is_empty() {
+                    return Err(Error::param(
+                        "universe",
+                        format!(
+                            "holds no asset with {} periods of returns up to {date} that trades after it; start the backtest later or shorten the lookback",
+                            self.lookback
+                        ),
+                    ));
+                }
+                let sub = r.slice(ndarray::s![lo..=t, ..]).select(ndarray::Axis(1), &cols);
+                let names: Vec<String> = cols.iter().map(|&j| returns.assets()[j].clone()).collect();
+                let mut window = Window::new(&returns.dates()[lo..=t], &names, sub.view(), k);
+                window.universe = Some((returns.assets(), &cols));
+                let current = w.select(ndarray::Axis(0), &cols);
+                decide(s, &window, current.view()).and_then(|d| {
+                    d.map(|x| {
+                        let x = check_weights(cols.len(), x, self.max_leverage)?;
+                        let mut full = Array1::zeros(n);
+                        for (&j, v) in cols.iter().zip(&x) {
+                            full[j] = *v;
+                        }
+                        Ok(full)
+                    })
+                    .transpose()
+                })
+            };
             match decided {
                 Ok(d) => Ok(d.map(|x| (date, x))),
                 Err(e) => match self.on_failure {
@@ -534,11 +704,35 @@ impl BacktestParams {
             returns.assets().to_vec(),
             returns.dates()[t0 + 1..].to_vec(),
             path,
+            self.capital,
             k,
             self.risk_free,
         );
         p.failures = failures;
         Ok(p)
+    }
+}
+
+/// The cost model and cash of a backtest, resolved on its panel.
+struct Setting {
+    charges: Charges,
+    cash: Option<Vec<f64>>,
+    cash_rate: f64,
+    delisting: Vec<f64>,
+}
+
+impl Setting {
+    fn market<'a>(&'a self, capital: f64, universe: Option<&'a Universe>) -> Market<'a> {
+        Market {
+            charges: &self.charges,
+            capital,
+            cash: match &self.cash {
+                Some(c) => Cash::Series(c),
+                None => Cash::Constant(self.cash_rate),
+            },
+            delisting: Some(&self.delisting),
+            universe,
+        }
     }
 }
 

@@ -140,9 +140,12 @@ impl Strategy for Momentum {
         if self.lookback < 1 {
             return Err(Error::param("momentum lookback", "must be ≥ 1, got 0"));
         }
-        if self.top < 1 || self.top > n {
-            return Err(Error::param("momentum top", format!("must be in 1..={n} (the assets), got {}", self.top)));
+        let all = window.panel_assets().len();
+        if self.top < 1 || self.top > all {
+            return Err(Error::param("momentum top", format!("must be in 1..={all} (the assets), got {}", self.top)));
         }
+        // On a date when fewer assets are in the universe, all of them.
+        let top = self.top.min(n);
         let r = window.returns();
         if r.nrows() < self.lookback {
             return Err(Error::TooFewRows { operation: "momentum".into(), needed: self.lookback, got: r.nrows() });
@@ -150,8 +153,8 @@ impl Strategy for Momentum {
         let recent = r.slice(ndarray::s![r.nrows() - self.lookback.., ..]);
         let score: Vec<f64> = recent.columns().into_iter().map(|c| c.iter().map(|x| x.ln_1p()).sum()).collect();
         let mut w = Array1::zeros(n);
-        for &i in crate::stats::descending(&score).iter().take(self.top) {
-            w[i] = 1.0 / self.top as f64;
+        for &i in crate::stats::descending(&score).iter().take(top) {
+            w[i] = 1.0 / top as f64;
         }
         Ok(Some(w))
     }

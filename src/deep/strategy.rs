@@ -52,7 +52,7 @@ impl Strategy for DeepStrategy {
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let log = window.to_returns()?.to_kind(ReturnKind::Log);
-        let model = self.schedule.model(|| {
+        let model = self.schedule.model(window.assets(), || {
             let fitted = self.params.fit(&log)?;
             self.epochs.push(fitted.history().epochs.len());
             Ok(fitted)

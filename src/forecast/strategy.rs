@@ -46,7 +46,7 @@ impl Strategy for LstmStrategy {
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let returns = window.to_returns()?;
-        let model = self.schedule.model(|| self.params.fit(&returns))?;
+        let model = self.schedule.model(window.assets(), || self.params.fit(&returns))?;
         let mu: Array1<f64> =
             model.predict_next(returns.values())?.into_iter().map(|m| m * window.periods_per_year()).collect();
         let m = Moments::ledoit_wolf().fit(&returns)?.annualized().with_mean(mu)?;

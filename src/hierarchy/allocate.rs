@@ -443,6 +443,10 @@ impl Strategy for HierarchicalStrategy {
     }
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        // A tree needs two leaves; a universe of one asset holds it whole.
+        if window.assets().len() == 1 {
+            return Ok(Some(Array1::ones(1)));
+        }
         Ok(Some(self.method.solve(&window.to_returns()?)?.weights().clone()))
     }
 }

@@ -318,12 +318,14 @@ pub(crate) struct Retraining<M> {
     calls: usize,
     model: Option<M>,
     trainings: usize,
+    /// The assets the held model was trained on.
+    assets: Vec<String>,
 }
 
 impl<M> Retraining<M> {
     /// Retrains every `every` decisions (at least every one).
     pub(crate) fn new(every: usize) -> Self {
-        Retraining { every: every.max(1), calls: 0, model: None, trainings: 0 }
+        Retraining { every: every.max(1), calls: 0, model: None, trainings: 0, assets: Vec::new() }
     }
 
     /// How many times a model was trained so far.
@@ -331,11 +333,13 @@ impl<M> Retraining<M> {
         self.trainings
     }
 
-    /// The model for this decision: the one held, or a new one from `fit`
-    /// when the schedule says to retrain.
-    pub(crate) fn model(&mut self, fit: impl FnOnce() -> Result<M>) -> Result<&M> {
-        if self.calls % self.every == 0 {
+    /// The model for this decision on `assets`: the one held, or a new one
+    /// from `fit` when the schedule says to retrain or the assets changed
+    /// (a universe that gained or lost an asset).
+    pub(crate) fn model(&mut self, assets: &[String], fit: impl FnOnce() -> Result<M>) -> Result<&M> {
+        if self.calls % self.every == 0 || self.assets != assets {
             self.model = None;
+            self.assets = assets.to_vec();
         }
         self.calls += 1;
         match &mut self.model {

@@ -3,7 +3,8 @@
 use super::Allocation;
 use crate::data::{ReturnKind, Returns};
 use crate::error::{Error, Result};
-use crate::portfolio::{simulate, Costs, Population, Portfolio, EQUAL_WEIGHT};
+use crate::market::Charges;
+use crate::portfolio::{simulate, Cash, Market, Population, Portfolio, EQUAL_WEIGHT};
 
 /// Portfolios bought at the start of a test period and held: no trading
 /// after the purchase, so no costs beyond it, the same for every portfolio.
@@ -44,17 +45,22 @@ impl OutOfSample {
             weights.push(a.weights().clone());
         }
         let start = test.start();
+        let charges = Charges::none(r.nrows());
+        let market =
+            Market { charges: &charges, capital: 1.0, cash: Cash::Constant(0.0), delisting: None, universe: None };
+        let rows: Vec<usize> = (0..r.nrows()).collect();
         let reports = names
             .into_iter()
             .zip(weights)
             .map(|(name, w)| {
                 let mut once = Some(w);
-                let path = simulate(r, 0, Costs::NONE, |_, _, _| Ok(once.take().map(|w| (start, w))))?;
+                let path = simulate(r, &rows, 0, &market, |_, _, _| Ok(once.take().map(|w| (start, w))))?;
                 Ok(Portfolio::new(
                     name,
                     test.assets().to_vec(),
                     test.dates().to_vec(),
                     path,
+                    1.0,
                     test.periods_per_year(),
                     0.0,
                 ))

@@ -107,6 +107,30 @@ pub fn histogram(title: &str, names: &[String], values: ArrayView2<'_, f64>, bin
     plot
 }
 
+/// One labelled point per name: `points` are (name, x, y); each axis is
+/// (title, d3 tick format such as `".1%"`).
+pub fn labelled_points(title: &str, points: &[(String, f64, f64)], x_axis: (&str, &str), y_axis: (&str, &str)) -> Plot {
+    let mut plot = Plot::new();
+    for (name, x, y) in points {
+        plot.add_trace(
+            Scatter::new(vec![round6(*x)], vec![round6(*y)])
+                .name(name)
+                .mode(Mode::MarkersText)
+                .text_array(vec![name.clone()])
+                .text_position(plotly::common::Position::TopCenter),
+        );
+    }
+    plot.set_layout(
+        Layout::new()
+            .title(title)
+            .x_axis(Axis::new().title(x_axis.0).tick_format(x_axis.1))
+            .y_axis(Axis::new().title(y_axis.0).tick_format(y_axis.1))
+            .show_legend(false)
+            .height(460),
+    );
+    plot
+}
+
 /// Grouped bar chart with ± error bars: `groups` are (name, values,
 /// errors) over the same `labels`.
 pub fn bars_with_errors(

@@ -4,14 +4,21 @@
 //! set of [`Metrics`]; a [`Population`] is several of them over the same
 //! dates, beside 1/N, and states its [`Verdicts`] against 1/N.
 //!
-//! Every path is produced by one simulation: on a decision
-//! before period $e$ the weights jump to the target, paying
-//! $c = \tfrac{\text{bps}}{10^4}\sum_i |w_i - w^{drift}_i|$ (plus a fixed
-//! amount per traded asset over the wealth); the period earns
-//! $r^{gross}_e = w^\top R_e + w_{cash} r_f/k$ and
-//! $r^{net}_e = (1-c)(1+r^{gross}_e) - 1$; then the weights drift with
-//! prices, $w_i \leftarrow w_i(1+R_{i,e})/(1+r^{gross}_e)$.
+//! Every path is produced by one simulation, in currency: holdings $h_i$
+//! and a cash account $c$, wealth $V = \sum_i h_i + c$. On a decision
+//! before period $e$ the positions move to the target weights of the
+//! pre-trade wealth, $h^+_i = w_i V$, and the trade's costs $C$ (the
+//! [`CostModel`](crate::market::CostModel): proportional, per share, fixed,
+//! impact) and the holding costs of the period (borrow fees) are paid from
+//! cash. The period earns
+//! $r^{gross}_e = \big(\sum_i h^+_i R_{i,e} + c^+ r^{cash}_e\big)/V$ and
+//! $r^{net}_e = V_{e}/V - 1$ with
+//! $V_e = \sum_i h^+_i (1+R_{i,e}) + (c^+ - C)(1 + r^{cash}_e)$; between
+//! trades the positions drift with prices. A position in an asset that
+//! leaves the universe is sold at its last value into cash (times one plus
+//! a delisting return, when one is given).
 
+mod attribution;
 pub mod metrics;
 mod simulate;
 mod verdict;
@@ -23,9 +30,11 @@ use plotly::layout::{Axis, Layout};
 use plotly::{Plot, Scatter};
 
 use crate::display::{Cell, Table};
+use crate::market::N_COSTS;
 use crate::plot::round6;
+pub use attribution::Difference;
 pub use metrics::{expected_max_sharpe, Metrics};
-pub(crate) use simulate::{simulate, Costs};
+pub(crate) use simulate::{simulate, Cash, Market};
 pub use verdict::{Verdict, VerdictRow, Verdicts};
 
 /// Name of the equal-weight baseline every population includes.
@@ -42,6 +51,19 @@ pub struct Rebalance {
     pub turnover: f64,
     /// Cost as a fraction of wealth.
     pub cost: f64,
+}
+
+/// A position sold because its asset left the universe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exit {
+    /// Position in the path of the period it left before.
+    pub(crate) row: usize,
+    /// Column of the asset.
+    pub(crate) asset: usize,
+    /// The position as a share of the wealth.
+    pub weight: f64,
+    /// The delisting return applied to its last value.
+    pub delisting: f64,
 }
 
 /// The return path of one allocation through a period: walked forward with
@@ -62,9 +84,15 @@ pub struct Portfolio {
     pub rebalances: Vec<Rebalance>,
     /// Dates on which the strategy failed and kept its weights, with why.
     pub failures: Vec<(NaiveDate, String)>,
+    /// Positions sold because their asset left the universe.
+    pub exits: Vec<Exit>,
     /// The date on which wealth reached zero, ending the run (see the
     /// backtest's ruin rule), if it did.
     ruin: Option<NaiveDate>,
+    /// Costs of each period by component ([`COST_COMPONENTS`](crate::market::COST_COMPONENTS)), as
+    /// fractions of the wealth at its start.
+    costs: Vec<[f64; N_COSTS]>,
+    capital: f64,
     periods_per_year: f64,
     risk_free: f64,
 }
@@ -77,10 +105,11 @@ impl Portfolio {
         assets: Vec<String>,
         dates: Vec<NaiveDate>,
         path: simulate::Path,
+        capital: f64,
         periods_per_year: f64,
         risk_free: f64,
     ) -> Self {
-        let simulate::Path { gross, net, rebalances, ruin } = path;
+        let simulate::Path { gross, net, rebalances, costs, exits, ruin } = path;
         let ruin = ruin.and_then(|i| dates.get(i).copied());
         Portfolio {
             name,
@@ -90,10 +119,53 @@ impl Portfolio {
             net,
             rebalances,
             failures: Vec::new(),
+            exits,
             ruin,
+            costs,
+            capital,
             periods_per_year,
             risk_free,
         }
+    }
+
+    /// Starting wealth, in currency.
+    pub fn capital(&self) -> f64 {
+        self.capital
+    }
+
+    /// Wealth in currency at the end of each period.
+    pub fn wealth(&self) -> Vec<f64> {
+        self.equity().iter().map(|e| e * self.capital).collect()
+    }
+
+    /// Costs of each period by component ([`COST_COMPONENTS`](crate::market::COST_COMPONENTS)), as
+    /// fractions of the wealth at the period's start.
+    pub fn cost_path(&self) -> &[[f64; N_COSTS]] {
+        &self.costs
+    }
+
+    /// Total cost of each component ([`COST_COMPONENTS`](crate::market::COST_COMPONENTS)) over the run:
+    /// the sum of its per-period fractions of wealth.
+    pub fn costs_by_component(&self) -> [f64; N_COSTS] {
+        let mut total = [0.0; N_COSTS];
+        for c in &self.costs {
+            for (t, x) in total.iter_mut().zip(c) {
+                *t += x;
+            }
+        }
+        total
+    }
+
+    /// The date and asset name of each position sold because its asset
+    /// left the universe, with its weight and the delisting return applied.
+    pub fn exits(&self) -> Vec<(NaiveDate, &str, f64, f64)> {
+        self.exits
+            .iter()
+            .map(|x| {
+                let date = if x.row == 0 { self.dates[0] } else { self.dates[x.row - 1] };
+                (date, self.assets[x.asset].as_str(), x.weight, x.delisting)
+            })
+            .collect()
     }
 
     /// The date on which wealth reached zero and the run ended, if it did.
@@ -141,9 +213,21 @@ impl Portfolio {
         }
     }
 
-    /// Sum of costs as fractions of wealth at each trade.
+    /// Sum of all costs (trading and holding) as fractions of the wealth
+    /// they were paid from.
     pub fn total_cost(&self) -> f64 {
-        self.rebalances.iter().map(|r| r.cost).sum()
+        self.costs_by_component().iter().sum()
+    }
+
+    /// Years the path covers (periods over periods per year).
+    fn years(&self) -> f64 {
+        self.net.len() as f64 / self.periods_per_year
+    }
+
+    /// Annual turnover: the sum of $\sum_i |w_i - w^{drift}_i|$ over the
+    /// trades, per year.
+    pub fn annual_turnover(&self) -> f64 {
+        self.rebalances.iter().map(|r| r.turnover).sum::<f64>() / self.years()
     }
 }
 
@@ -277,26 +361,20 @@ impl Population {
     /// Each strategy as a point: annualised volatility against CAGR, net of
     /// costs.
     pub fn plot_risk_return(&self) -> Plot {
-        let mut plot = Plot::new();
-        for r in &self.reports {
-            let m = r.metrics();
-            plot.add_trace(
-                Scatter::new(vec![m.volatility], vec![m.cagr])
-                    .name(&r.name)
-                    .mode(Mode::MarkersText)
-                    .text_array(vec![r.name.clone()])
-                    .text_position(plotly::common::Position::TopCenter),
-            );
-        }
-        plot.set_layout(
-            Layout::new()
-                .title("Risk and return, net of costs")
-                .x_axis(Axis::new().title("volatility (annualised)").tick_format(".0%"))
-                .y_axis(Axis::new().title("CAGR").tick_format(".1%"))
-                .show_legend(false)
-                .height(460),
-        );
-        plot
+        let points: Vec<(String, f64, f64)> = self
+            .reports
+            .iter()
+            .map(|r| {
+                let m = r.metrics();
+                (r.name.clone(), m.volatility, m.cagr)
+            })
+            .collect();
+        crate::plot::labelled_points(
+            "Risk and return, net of costs",
+            &points,
+            ("volatility (annualised)", ".0%"),
+            ("CAGR", ".1%"),
+        )
     }
 
     /// Net equity curves on a log axis.

@@ -567,6 +567,22 @@ impl RankStrategy {
     }
 }
 
+/// The positions in `scored` of the window's assets `wanted` (all of them,
+/// or a universe's subset of them); an asset that was not scored is an
+/// error naming it.
+pub(crate) fn columns_of(scored: &[String], wanted: &[String], what: &str) -> Result<Vec<usize>> {
+    wanted
+        .iter()
+        .map(|a| {
+            scored.iter().position(|x| x == a).ok_or_else(|| {
+                Error::Shape(format!(
+                    "{what} {scored:?}, not {a:?}, which the backtest holds; score every asset of the panel"
+                ))
+            })
+        })
+        .collect()
+}
+
 /// Long-only weights from one date's scores.
 pub(crate) fn weights_of(portfolio: RankPortfolio, s: ArrayView1<'_, f64>) -> Result<Array1<f64>> {
     let n = s.len();
@@ -607,13 +623,7 @@ impl Strategy for RankStrategy {
                 format!("no out-of-sample score on {}; start the backtest on or after {}", window.end(), self.dates[0]),
             )
         })?;
-        if self.assets != window.assets() {
-            return Err(Error::Shape(format!(
-                "the ranking scored {:?}, the backtest holds {:?}; run it on the same assets in the same order",
-                self.assets,
-                window.assets()
-            )));
-        }
-        self.weights(self.scores.row(d)).map(Some)
+        let cols = columns_of(&self.assets, window.assets(), "the ranking scored")?;
+        self.weights(self.scores.row(d).select(ndarray::Axis(0), &cols).view()).map(Some)
     }
 }

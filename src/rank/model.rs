@@ -130,13 +130,7 @@ impl Strategy for RankModel {
     }
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
-        if self.samples.features.assets() != window.assets() {
-            return Err(Error::Shape(format!(
-                "the ranker's features cover {:?}, the panel holds {:?}; use the same assets in the same order",
-                self.samples.features.assets(),
-                window.assets()
-            )));
-        }
+        let cols = super::columns_of(self.samples.features.assets(), window.assets(), "the ranker's features cover")?;
         // In a walk-forward: learn from the window, again every refit_every decisions.
         if !self.learned && (self.fitted.is_none() || self.decisions % self.params.refit_every == 0) {
             self.fit_on(window.dates())?;
@@ -148,6 +142,6 @@ impl Strategy for RankModel {
         }
         self.decisions += 1;
         let s = self.scores(window.end())?;
-        super::weights_of(self.portfolio, s.view()).map(Some)
+        super::weights_of(self.portfolio, s.select(ndarray::Axis(0), &cols).view()).map(Some)
     }
 }
