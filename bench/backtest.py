@@ -64,18 +64,19 @@ def python_backtest(R):
     T, n = R.shape
     t0 = LOOKBACK - 1
     for name, decide in strategies().items():
-        w = np.zeros(n)
-        wealth = 1.0
+        # Holdings and cash in currency: positions move to the target
+        # weights of the pre-trade wealth and the cost is paid from cash.
+        h = np.zeros(n)
+        cash = 1.0
         for t in range(t0, T - 1):
-            cost = 0.0
             if (t - t0) % EVERY == 0:
+                v = h.sum() + cash
                 target = decide(R[t + 1 - LOOKBACK : t + 1])
-                cost = COST * np.abs(target - w).sum()
-                w = target
-            gross = w @ R[t + 1]
-            wealth *= (1 - cost) * (1 + gross)
-            w = w * (1 + R[t + 1]) / (1 + gross)
-        out[name] = wealth
+                cost = COST * np.abs(target * v - h).sum()
+                h = target * v
+                cash = v - h.sum() - cost
+            h = h * (1 + R[t + 1])
+        out[name] = h.sum() + cash
     return out
 
 

@@ -148,7 +148,13 @@
 //!   naive forecasts, and its mean-variance strategy.
 //! * `deep` (feature `nn`): an end-to-end CNN+LSTM allocator trained on a
 //!   Markowitz or Sharpe objective, and its walk-forward strategy.
-//! * [`backtest`]: the walk-forward engine every strategy is scored by.
+//! * [`market`]: the market traded in — cost models (proportional per
+//!   asset and date, per share with a minimum, fixed, market impact, borrow
+//!   fees) charged in currency, and a universe that changes with listings,
+//!   delistings and suspensions.
+//! * [`backtest`]: the walk-forward engine every strategy is scored by:
+//!   wealth in currency, each cost component reported, a changing universe
+//!   with delisted positions sold, never lost.
 //! * [`selection`]: model selection — walk-forward and combinatorial purged
 //!   cross-validation, hyper-parameter search with a deflated Sharpe ratio
 //!   over the trials made, the look-ahead audit, the planted-signal power

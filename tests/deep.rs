@@ -304,6 +304,28 @@ fn walk_forward_never_trains_on_the_holding_period() {
     common::assert_decisions_ignore_the_future(&bt, &r, 560, "deep", strategy);
 }
 
+#[cfg(feature = "optimize")]
+#[test]
+fn walk_forward_runs_on_a_universe_that_loses_an_asset() {
+    use assetalloc::prelude::{Backtest, DeepStrategy, Schedule};
+    // The second asset delists after 500 days: its position is sold, and
+    // the network is retrained on the two that remain.
+    let r = log_returns(vec![0.001, 0.0, 0.0005], vec![0.01; 3], 700, 51).to_kind(ReturnKind::Simple);
+    let mut v = r.values().to_owned();
+    v.slice_mut(ndarray::s![500.., 1]).fill(f64::NAN);
+    let gone = Returns::new(r.dates().to_vec(), r.assets().to_vec(), v, ReturnKind::Simple).unwrap();
+    let bt = Backtest::params().schedule(Schedule::Every(40)).lookback(300).cost_bps(10.0);
+    let cmp = bt.run_returns(&gone, vec![Box::new(DeepStrategy::new("deep", small().epochs(2), 100))]).unwrap();
+    let p = cmp.get("deep").unwrap();
+    let last = gone.dates()[499];
+    assert!(p.rebalances.iter().any(|b| b.date > last));
+    for b in p.rebalances.iter().filter(|b| b.date >= last) {
+        assert_eq!(b.weights[1], 0.0, "holds the delisted asset on {}", b.date);
+    }
+    assert_eq!(p.exits().len(), 1);
+    assert!(p.net.iter().all(|x| x.is_finite()));
+}
+
 #[test]
 fn log_return_csv_with_zero_holiday_rows_trains() {
     // Every weekday, log returns, zero on "holidays" (every 7th row), and

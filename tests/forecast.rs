@@ -299,6 +299,29 @@ fn lstm_strategy_sees_only_the_past_and_runs_net_of_costs() {
     common::assert_decisions_ignore_the_future(&bt, &r, 700, "lstm", strategy);
 }
 
+#[cfg(feature = "optimize")]
+#[test]
+fn lstm_strategy_runs_on_a_universe_that_grows() {
+    use assetalloc::prelude::{Backtest, LstmStrategy, Schedule};
+    // The third asset lists after 300 days: it joins once it has 400
+    // returns, and the network is retrained on the three assets then.
+    let r = synthetic(Some(0.2), 3, 900, 12);
+    let mut v = r.values().to_owned();
+    v.slice_mut(ndarray::s![..300, 2]).fill(f64::NAN);
+    let late = Returns::new(r.dates().to_vec(), r.assets().to_vec(), v, r.kind()).unwrap();
+    let bt = Backtest::params().schedule(Schedule::Every(42)).lookback(400).cost_bps(10.0);
+    let lstm = LstmStrategy::new("lstm", small().epochs(2).split(0.2, 0.0), 10.0, 100);
+    let cmp = bt.run_returns(&late, vec![Box::new(lstm)]).unwrap();
+    let p = cmp.get("lstm").unwrap();
+    let joins = late.dates()[699];
+    assert!(p.rebalances.iter().any(|b| b.date >= joins));
+    for b in &p.rebalances {
+        assert!(b.date >= joins || b.weights[2] == 0.0, "holds the unlisted asset on {}", b.date);
+        assert!((b.weights.sum() - 1.0).abs() < 1e-6, "{}", b.weights);
+    }
+    assert!(p.net.iter().all(|x| x.is_finite()));
+}
+
 #[test]
 fn fused_cpu_recurrence_equals_the_composed_one() {
     // The composed recurrence is what devices without a fused kernel run;

@@ -377,6 +377,7 @@ pub(crate) struct Charges {
 
 impl Charges {
     /// No costs on `rows` rows.
+    #[cfg(feature = "optimize")]
     pub(crate) fn none(rows: usize) -> Charges {
         Charges {
             proportional: None,

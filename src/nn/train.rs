@@ -440,3 +440,23 @@ fn diverged(epoch: usize, loss: f64) -> Error {
 pub(crate) fn scalar<D: Backend, T>(t: &Tensor<(), f32, D, T>) -> f64 {
     t.as_vec()[0] as f64
 }
+
+#[cfg(test)]
+mod retraining_tests {
+    use super::Retraining;
+
+    #[test]
+    fn a_new_asset_set_retrains_between_scheduled_retrainings() {
+        let mut r = Retraining::<usize>::new(10);
+        let (two, three) = (vec!["A".to_string(), "B".to_string()], vec!["A".to_string(), "B".into(), "C".into()]);
+        let mut fits = 0;
+        for assets in [&two, &two, &three, &three, &two] {
+            r.model(assets, || {
+                fits += 1;
+                Ok(fits)
+            })
+            .unwrap();
+        }
+        assert_eq!(r.trainings(), 3);
+    }
+}

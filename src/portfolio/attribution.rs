@@ -73,6 +73,14 @@ pub struct Difference {
 }
 
 impl Difference {
+    /// The same comparison under other names for the two paths (e.g. two
+    /// runs of 1/N on different panels).
+    pub fn labelled(mut self, first: &str, second: &str) -> Self {
+        self.first = first.to_string();
+        self.second = second.to_string();
+        self
+    }
+
     /// $t$-statistic of the mean difference.
     pub fn t_stat(&self) -> f64 {
         self.annual_mean / self.annual_se

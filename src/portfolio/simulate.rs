@@ -140,7 +140,7 @@ pub(crate) fn simulate(
             h.zip_mut_with(&x, |hi, xi| *hi = xi * v);
             target.assign(&x);
             let paid: f64 = cost.iter().sum();
-            path.rebalances.push(Rebalance { date, weights: x, turnover, cost: paid / v });
+            path.rebalances.push(Rebalance { date, weights: x, turnover, cost: paid / v0 });
         }
         // 3. Holding costs over the period.
         if holding_costs {
