@@ -182,7 +182,7 @@ def versions() -> str:
         out.append(subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.split("(")[0].strip())
     except OSError:
         pass
-    for pkg in ["numpy", "pandas", "scikit-learn", "cvxpy", "clarabel", "pyportfolioopt", "riskfolio-lib", "torch"]:
+    for pkg in ["numpy", "pandas", "scikit-learn", "cvxpy", "clarabel", "pyportfolioopt", "riskfolio-lib", "cvxportfolio", "torch"]:
         try:
             out.append(f"{pkg} {md.version(pkg)}")
         except md.PackageNotFoundError:

@@ -9,18 +9,21 @@
 //! current ones). The trade happens at $t$'s close and the portfolio earns
 //! from $t+1$:
 //!
-//! $$ W_{t+1} = W_t\,(1 - c_t)\,\big(1 + w^\top R_{t+1} + w_{cash}\,r_f/k\big), $$
+//! $$ W_{t+1} = \sum_i w_i W_t\,(1 + R_{i,t+1}) + \Big(W_t\big(1 - \textstyle\sum_i w_i\big) - C_t\Big)(1 + r^{cash}_{t+1}), $$
 //!
-//! with the cost $c_t = \tfrac{\text{bps}}{10^4}\sum_i |w_i - w^{drift}_i|$
-//! under the default cost model, and between trades the weights drift with
-//! prices: $w_i \leftarrow w_i(1+R_{i,t+1})/(1 + r^{gross}_{t+1})$. The
+//! where the positions are the target weights of the pre-trade wealth $W_t$
+//! and the costs $C_t$ are paid from cash: under the default cost model
+//! $C_t = \tfrac{\text{bps}}{10^4}\sum_i |w_i W_t - h_i|$ on the drifted
+//! holdings $h_i$. Between trades the holdings drift with prices. The
 //! engine keeps wealth in currency from a starting
 //! [`capital`](BacktestParams::capital): a [`CostModel`] (per-asset spreads,
-//! per-share commissions, market impact, borrow fees) prices each trade in
-//! currency, costs are paid from cash, and cash earns the risk-free rate or
-//! a [`cash_returns`](BacktestParams::cash_returns) series. Every strategy,
-//! 1/N included, pays the same cost model; each component is reported
-//! separately ([`Population::cost_table`]).
+//! per-share commissions, market impact, borrow fees) prices each trade and
+//! each period's holdings in currency, and cash earns the risk-free rate
+//! ($r_f/k$ a period) or a [`cash_returns`](BacktestParams::cash_returns)
+//! series. Every strategy, 1/N included, pays the same cost model; each
+//! component is reported separately ([`Population::cost_table`]). This is
+//! cvxportfolio's accounting: the tests match its simulator's daily wealth
+//! to 1e-8.
 //!
 //! **A changing universe.** A panel may hold assets that are not tradable
 //! on some dates (before listing, after delisting, suspended), marked by

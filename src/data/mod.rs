@@ -203,7 +203,7 @@ impl Prices {
     }
 
     /// Builds prices from dates, names and a dates × assets array, checking
-    /// that every value is a finite positive price (or a leading `NaN`).
+    /// that every value is a finite positive price (or `NaN`: not in the universe).
     pub fn new(dates: Vec<NaiveDate>, assets: Vec<String>, values: Array2<f64>) -> Result<Self> {
         Ok(Prices(clean::from_array(dates, assets, values, clean::ValueKind::Prices)?))
     }

@@ -7,8 +7,10 @@ use crate::error::{Error, Result};
 
 /// A dense panel: strictly increasing dates (rows) × named assets (columns).
 ///
-/// `NaN` marks "no observation"; it appears only before an asset's first
-/// observation when a panel was loaded with [`Missing::KeepStart`](super::Missing::KeepStart).
+/// `NaN` marks "no observation": before an asset's first observation when
+/// a panel was loaded with [`Missing::KeepStart`](super::Missing::KeepStart),
+/// and wherever the asset is not in the universe (before listing, after
+/// delisting, suspended) with [`Missing::Universe`](super::Missing::Universe).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
     dates: Vec<NaiveDate>,
