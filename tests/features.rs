@@ -188,9 +188,17 @@ fn bad_input_is_named() {
         let b = if d < 3 { String::new() } else { format!("{}", 50.0 + d as f64) };
         csv.push_str(&format!("2020-01-{:02},{},{b}\n", d + 1, 100.0 + d as f64));
     }
+    // An asset that lists late has features once it has a window of its
+    // own prices, and none before (it is not in the universe).
     let late = Load::bytes(csv.as_bytes()).missing(Missing::KeepStart { fill_limit: 0 }).prices().unwrap();
-    let e = Features::params().windows(&[5]).compute(&late).unwrap_err();
-    assert!(matches!(e, Error::MissingValues { ref asset, count: 3, .. } if asset == "B"), "{e}");
+    let fs = Features::params().windows(&[5]).compute(&late).unwrap();
+    for (d, date) in fs.dates().iter().enumerate() {
+        let t = late.dates().iter().position(|x| x == date).unwrap();
+        assert!(fs.values().slice(ndarray::s![d, 0, ..]).iter().all(|v| v.is_finite()));
+        let b = fs.values().slice(ndarray::s![d, 1, ..]).to_owned();
+        assert_eq!(b.iter().all(|v| v.is_finite()), t >= 3 + 5, "B on {date}: {b}");
+        assert!(b.iter().all(|v| v.is_finite()) || b.iter().all(|v| v.is_nan()));
+    }
     let same = Prices::new(prices.dates().to_vec(), prices.assets().to_vec(), Array2::ones((50, 3))).unwrap();
     let e = Targets::forward(&same, 1).unwrap().classes(2).unwrap_err();
     assert!(param_named(&e, "forward returns"), "{e}");

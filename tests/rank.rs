@@ -170,3 +170,56 @@ fn bad_input_is_named() {
     let e = ranker().fit(&features(&flat), &flat).unwrap_err();
     assert!(named(&e, "forward returns"), "{e}");
 }
+
+#[test]
+fn the_ranker_learns_and_trades_on_a_changing_universe() {
+    // Assets list late and delist after a decline; features, labels and
+    // scores exist only while an asset is in the universe (and past its
+    // features' warm-up), and the strategy trades only what it can.
+    let m = Synthetic::params()
+        .assets(12)
+        .days(1200)
+        .drift(0.0003)
+        .vol(0.02)
+        .signal(Signal::CrossSectionalMomentum { ic: 0.15, lookback: 5 })
+        .lifecycle(Lifecycle { late_listings: 0.3, delist_drawdown: 0.5, delisting_return: 0.0 })
+        .seed(3)
+        .generate()
+        .unwrap();
+    assert!(!m.delistings.is_empty());
+    let p = &m.prices;
+    let fs = features(p);
+    let r = ranker().fit(&fs, p).unwrap();
+    // A score only where the asset has a price and 21 days of history.
+    let offset = p.dates().iter().position(|d| *d == r.dates()[0]).unwrap();
+    for (d, row) in r.scores().rows().into_iter().enumerate() {
+        for (i, s) in row.iter().enumerate() {
+            let t = offset + d;
+            let listed = (t.saturating_sub(21)..=t).all(|u| p.values()[[u, i]].is_finite());
+            assert_eq!(s.is_finite(), listed, "asset {i} on {}", r.dates()[d]);
+        }
+    }
+    let metrics = r.metrics();
+    assert!(metrics.mean_ic.is_finite() && metrics.quantile_returns.iter().all(|q| q.is_finite()));
+    assert!(metrics.t_stat > 2.0, "the planted signal survives the changing universe: {}", r.table().to_text());
+    let cmp = Backtest::params()
+        .schedule(Schedule::Every(5))
+        .lookback(21)
+        .run(&p.between(r.dates()[0], None).unwrap(), strategies![r.strategy(RankPortfolio::TopK(3))])
+        .unwrap();
+    let ranked = &cmp.reports[1];
+    assert!(ranked.net.iter().all(|x| x.is_finite()));
+    for b in &ranked.rebalances {
+        let t = p.dates().iter().position(|d| *d == b.date).unwrap();
+        for (i, w) in b.weights.iter().enumerate() {
+            assert!(
+                *w == 0.0 || p.values()[[t + 1, i]].is_finite(),
+                "holds asset {i} past its delisting on {}",
+                b.date
+            );
+        }
+    }
+    // Feature selection still asks for a complete panel, naming what is missing.
+    let e = Selector::params().horizon(1).fit(&fs, p).unwrap_err();
+    assert!(matches!(e, Error::InvalidValue { .. }), "{e}");
+}

@@ -180,7 +180,6 @@ impl FeaturesParams {
                 got: t_len,
             });
         }
-        check_no_nan(panel)?;
         let mut names = Vec::new();
         for &w in &self.windows {
             for k in &self.kinds {
@@ -213,13 +212,22 @@ impl FeaturesParams {
         const B: usize = 64;
         for i in 0..n {
             let p: Vec<f64> = v.column(i).to_vec();
-            let r = rolling::returns(&p);
-            let mut f = 0;
-            for &w in &self.windows {
-                for k in &self.kinds {
-                    let col = k.compute(&p, &r, w);
-                    series[f * keep..(f + 1) * keep].copy_from_slice(&col[w_max..]);
-                    f += 1;
+            // Each run of prices (the asset's time in the universe) is its
+            // own series: a feature is NaN outside a run and in the first
+            // `w` dates of each (its warm-up).
+            series.fill(f64::NAN);
+            for (a, b) in finite_runs(&p) {
+                let run = &p[a..b];
+                let r = rolling::returns(run);
+                let mut f = 0;
+                for &w in &self.windows {
+                    for k in &self.kinds {
+                        let col = k.compute(run, &r, w);
+                        for (t, x) in col.into_iter().enumerate().filter(|(t, _)| a + t >= w_max) {
+                            series[f * keep + a + t - w_max] = x;
+                        }
+                        f += 1;
+                    }
                 }
             }
             for tb in (0..keep).step_by(B) {
@@ -257,16 +265,42 @@ impl FeaturesParams {
     }
 }
 
-fn check_no_nan(panel: &Panel) -> Result<()> {
-    crate::data::require_complete(
-        panel.values(),
-        panel.dates(),
-        panel.assets(),
-        "features need a complete panel; load with Missing::DropDates or ForwardFill, or start when every asset trades",
-    )
+/// The runs `a..b` of consecutive finite values.
+fn finite_runs(p: &[f64]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (t, x) in p.iter().enumerate() {
+        match (x.is_finite(), start) {
+            (true, None) => start = Some(t),
+            (false, Some(a)) => {
+                runs.push((a, t));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = start {
+        runs.push((a, p.len()));
+    }
+    runs
 }
 
+/// The transform over the assets with a value (NaN for the others: not in
+/// the universe, or still warming up).
 fn cross_section(kind: CrossSection, x: &[f64]) -> Vec<f64> {
+    if x.iter().all(|v| v.is_finite()) {
+        return cross_section_of(kind, x);
+    }
+    let idx: Vec<usize> = (0..x.len()).filter(|&i| x[i].is_finite()).collect();
+    let vals: Vec<f64> = idx.iter().map(|&i| x[i]).collect();
+    let mut out = vec![f64::NAN; x.len()];
+    for (&i, y) in idx.iter().zip(cross_section_of(kind, &vals)) {
+        out[i] = y;
+    }
+    out
+}
+
+fn cross_section_of(kind: CrossSection, x: &[f64]) -> Vec<f64> {
     let n = x.len() as f64;
     match kind {
         CrossSection::Rank => {
@@ -484,7 +518,8 @@ pub struct Targets {
 
 impl Targets {
     /// $y_{t,i} = p_{t+h,i}/p_{t,i} - 1$ for every date with $h$ prices
-    /// ahead (the last $h$ dates have none and are left out).
+    /// ahead (the last $h$ dates have none and are left out); `NaN` where
+    /// the asset lacks a price at $t$ or $t+h$ (not in the universe).
     pub fn forward(prices: &Prices, horizon: usize) -> Result<Targets> {
         if horizon == 0 {
             return Err(Error::param("horizon", "must be ≥ 1, got 0"));
@@ -497,7 +532,6 @@ impl Targets {
                 got: panel.len(),
             });
         }
-        check_no_nan(panel)?;
         let v = panel.values();
         let keep = panel.len() - horizon;
         let values = Array2::from_shape_fn((keep, panel.n_assets()), |(t, i)| v[[t + horizon, i]] / v[[t, i]] - 1.0);
@@ -529,9 +563,10 @@ impl Targets {
     /// $k-1$ the highest; ties share a class.
     ///
     /// Errors: `k < 2`, fewer assets than classes, a date on which every
-    /// asset has the same forward return (no ranking exists).
+    /// asset has the same forward return (no ranking exists), a missing
+    /// target (an asset not in the universe; the ranker leaves those out).
     pub fn classes(&self, k: usize) -> Result<Array2<usize>> {
-        quantile_classes(self.values.view(), &self.dates, k)
+        every_class(quantile_classes(self.values.view(), &self.dates, k)?, &self.dates, &self.assets)
     }
 }
 
@@ -576,7 +611,14 @@ pub(crate) fn quantile_of(rank: f64, n: usize, k: usize) -> usize {
     (((rank - 1.0) * k as f64 / n as f64).floor() as usize).min(k - 1)
 }
 
-pub(crate) fn quantile_classes(values: ArrayView2<'_, f64>, dates: &[NaiveDate], k: usize) -> Result<Array2<usize>> {
+/// The quantile class of each forward return among the assets with one on
+/// its date; `None` where the return is missing, and on a date with fewer
+/// returns than classes.
+pub(crate) fn quantile_classes(
+    values: ArrayView2<'_, f64>,
+    dates: &[NaiveDate],
+    k: usize,
+) -> Result<Array2<Option<usize>>> {
     let (t, n) = values.dim();
     if k < 2 {
         return Err(Error::param("classes", format!("must be ≥ 2, got {k}")));
@@ -584,18 +626,40 @@ pub(crate) fn quantile_classes(values: ArrayView2<'_, f64>, dates: &[NaiveDate],
     if n < k {
         return Err(Error::param("classes", format!("{k} classes need at least {k} assets, got {n}")));
     }
-    let mut out = Array2::zeros((t, n));
+    let mut out = Array2::from_elem((t, n), None);
     for d in 0..t {
-        let row = values.row(d).to_vec();
+        let idx: Vec<usize> = (0..n).filter(|&i| values[[d, i]].is_finite()).collect();
+        if idx.len() < k {
+            continue;
+        }
+        let row: Vec<f64> = idx.iter().map(|&i| values[[d, i]]).collect();
         if row.iter().all(|v| *v == row[0]) {
             return Err(Error::param(
                 "forward returns",
                 format!("every asset has the same forward return on {}; there is no cross-section to rank", dates[d]),
             ));
         }
-        for (i, r) in crate::stats::ranks(&row).into_iter().enumerate() {
-            out[[d, i]] = quantile_of(r, n, k);
+        for (&i, r) in idx.iter().zip(crate::stats::ranks(&row)) {
+            out[[d, i]] = Some(quantile_of(r, idx.len(), k));
         }
     }
     Ok(out)
+}
+
+/// The classes when every target is known; a missing one is an error
+/// naming the asset and date.
+pub(crate) fn every_class(
+    classes: Array2<Option<usize>>,
+    dates: &[NaiveDate],
+    assets: &[String],
+) -> Result<Array2<usize>> {
+    if let Some(((d, i), _)) = classes.indexed_iter().find(|(_, c)| c.is_none()) {
+        return Err(Error::InvalidValue {
+            asset: assets[i].clone(),
+            date: dates[d],
+            value: f64::NAN,
+            reason: "no forward return to class (the asset is not in the universe then); start the panel later".into(),
+        });
+    }
+    Ok(classes.mapv(|c| c.unwrap_or(0)))
 }

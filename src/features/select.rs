@@ -121,7 +121,21 @@ impl SelectorParams {
         let (fwd, dates, _) = super::aligned_targets(features, prices, h)?;
         let d_all = dates.len();
         let (train_n, test_n) = self.split(d_all)?;
-        let classes = super::quantile_classes(fwd.view(), &dates, self.classes)?;
+        // Selection measures importance on every asset of every date: it
+        // needs a complete panel (a changing universe is the ranker's).
+        let classes =
+            super::every_class(super::quantile_classes(fwd.view(), &dates, self.classes)?, &dates, features.assets())?;
+        if let Some(((d, i, k), _)) = features.values().indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::InvalidValue {
+                asset: features.assets()[i].clone(),
+                date: features.dates()[d],
+                value: f64::NAN,
+                reason: format!(
+                    "feature {} is missing (the asset is not in the universe then); selection needs a complete panel",
+                    features.names()[k]
+                ),
+            });
+        }
         let (_, n, f) = features.values().dim();
         let stride = self.stride.unwrap_or(h);
         if stride == 0 {

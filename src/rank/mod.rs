@@ -211,10 +211,10 @@ impl RankerParams {
             // Every `stride`-th date counted back from the last usable one.
             let train: Vec<usize> = (lo + (last - lo) % stride..=last).step_by(stride).collect();
             let predict: Vec<usize> = (t0..t1).collect();
-            let mut x_train = features.rows(&train);
+            let (mut x_train, y) =
+                labelled_rows(features.rows(&train), train.iter().flat_map(|&d| classes.row(d).to_vec()));
             let mut x_pred = features.rows(&predict);
             standardize(&mut x_train, &mut x_pred);
-            let y: Vec<usize> = train.iter().flat_map(|&d| classes.row(d).to_vec()).collect();
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             x_train.iter().for_each(|v| v.to_bits().hash(&mut hasher));
             y.hash(&mut hasher);
@@ -224,7 +224,7 @@ impl RankerParams {
                 ForestParams { seed: self.forest.seed.wrapping_add(2 * j), ..self.forest }.fit(x_train.view(), &y)?;
             fit_seconds += clock.elapsed().as_secs_f64();
             let clock = std::time::Instant::now();
-            let s = score_of(&forest.votes(x_pred.view()));
+            let s = score_rows(&forest, x_pred.view());
             score_seconds += clock.elapsed().as_secs_f64();
             for (r, v) in s.iter().enumerate() {
                 scores[[t0 - first + r / n, r % n]] = *v;
@@ -259,6 +259,37 @@ impl RankerParams {
             score_seconds,
         })
     }
+}
+
+/// The rows that can train: a class (a forward return among enough
+/// others) and every feature known. On a complete panel, all of them.
+pub(crate) fn labelled_rows(x: Array2<f64>, classes: impl Iterator<Item = Option<usize>>) -> (Array2<f64>, Vec<usize>) {
+    let (keep, y): (Vec<usize>, Vec<usize>) = classes
+        .enumerate()
+        .filter_map(|(r, c)| c.filter(|_| x.row(r).iter().all(|v| v.is_finite())).map(|c| (r, c)))
+        .unzip();
+    if keep.len() == x.nrows() {
+        (x, y)
+    } else {
+        (x.select(ndarray::Axis(0), &keep), y)
+    }
+}
+
+/// The forest's score of each row whose features are all known; `NaN` for
+/// the others (an asset not in the universe, or still warming up).
+pub(crate) fn score_rows(forest: &crate::forest::Forest, x: ndarray::ArrayView2<'_, f64>) -> Array1<f64> {
+    let ok: Vec<usize> = (0..x.nrows()).filter(|&r| x.row(r).iter().all(|v| v.is_finite())).collect();
+    if ok.len() == x.nrows() {
+        return score_of(&forest.votes(x));
+    }
+    let mut out = Array1::from_elem(x.nrows(), f64::NAN);
+    if !ok.is_empty() {
+        let s = score_of(&forest.votes(x.select(ndarray::Axis(0), &ok).view()));
+        for (&r, v) in ok.iter().zip(s) {
+            out[r] = v;
+        }
+    }
+    out
 }
 
 fn longest_momentum(names: &[String]) -> Option<String> {
@@ -388,27 +419,40 @@ impl Ranking {
         )
     }
 
-    /// Indices of the dates whose forward returns are realised.
-    fn known(&self) -> Vec<usize> {
-        (0..self.dates.len()).filter(|&d| self.forward.row(d).iter().all(|v| v.is_finite())).collect()
+    /// Per date, the assets with a model score, a baseline score and a
+    /// realised forward return (all of them on a complete panel once the
+    /// return is known); dates with fewer than two are left out, so the
+    /// model and the baseline are judged on the same pairs.
+    fn known(&self) -> Vec<(usize, Vec<usize>)> {
+        (0..self.dates.len())
+            .map(|d| {
+                let assets = (0..self.assets.len()).filter(|&i| {
+                    self.scores[[d, i]].is_finite()
+                        && self.baseline[[d, i]].is_finite()
+                        && self.forward[[d, i]].is_finite()
+                });
+                (d, assets.collect::<Vec<usize>>())
+            })
+            .filter(|(_, a)| a.len() >= 2)
+            .collect()
     }
 
     fn metrics_of(&self, s: &Array2<f64>) -> RankMetrics {
         let known = self.known();
+        let pick = |m: &Array2<f64>, d: usize, a: &[usize]| a.iter().map(|&i| m[[d, i]]).collect::<Vec<f64>>();
         let ic: Vec<f64> =
-            known.iter().map(|&d| crate::stats::spearman(&s.row(d).to_vec(), &self.forward.row(d).to_vec())).collect();
+            known.iter().map(|(d, a)| crate::stats::spearman(&pick(s, *d, a), &pick(&self.forward, *d, a))).collect();
         let mean_ic = crate::stats::mean(&ic);
         let sd = crate::stats::std(&ic);
         let spaced: Vec<f64> = ic.iter().step_by(self.horizon).copied().collect();
         let t_stat = crate::stats::mean(&spaced) * (spaced.len() as f64).sqrt() / crate::stats::std(&spaced);
         let hit_rate = ic.iter().filter(|v| **v > 0.0).count() as f64 / ic.len().max(1) as f64;
         let k = self.classes;
-        let n = self.assets.len();
         let (mut sum, mut count) = (vec![0.0; k], vec![0usize; k]);
-        for &d in &known {
-            for (i, r) in crate::stats::ranks(&s.row(d).to_vec()).into_iter().enumerate() {
-                let q = crate::features::quantile_of(r, n, k);
-                sum[q] += self.forward[[d, i]];
+        for (d, a) in &known {
+            for (&i, r) in a.iter().zip(crate::stats::ranks(&pick(s, *d, a))) {
+                let q = crate::features::quantile_of(r, a.len(), k);
+                sum[q] += self.forward[[*d, i]];
                 count[q] += 1;
             }
         }
@@ -475,7 +519,7 @@ impl Ranking {
 
     /// Cumulative IC over time, model and baseline.
     pub fn plot_cumulative_ic(&self) -> Plot {
-        let dates: Vec<NaiveDate> = self.known().into_iter().map(|d| self.dates[d]).collect();
+        let dates: Vec<NaiveDate> = self.known().into_iter().map(|(d, _)| self.dates[d]).collect();
         let cum = |m: RankMetrics| {
             m.ic.iter()
                 .scan(0.0, |a, v| {
@@ -561,8 +605,9 @@ pub struct RankStrategy {
 }
 
 impl RankStrategy {
-    /// Weights from one date's scores.
+    /// Weights from one date's scores (assets without a score get none).
     pub fn weights(&self, s: ArrayView1<'_, f64>) -> Result<Array1<f64>> {
+        check_top(self.portfolio, self.assets.len())?;
         weights_of(self.portfolio, s)
     }
 }
@@ -583,29 +628,48 @@ pub(crate) fn columns_of(scored: &[String], wanted: &[String], what: &str) -> Re
         .collect()
 }
 
+/// A top-k portfolio needs 1 ≤ k ≤ the assets ranked (on a date when fewer
+/// are in the universe it holds all of those).
+pub(crate) fn check_top(portfolio: RankPortfolio, n: usize) -> Result<()> {
+    match portfolio {
+        RankPortfolio::TopK(k) if k == 0 || k > n => Err(Error::param("top k", format!("must be in 1..={n}, got {k}"))),
+        _ => Ok(()),
+    }
+}
+
 /// Long-only weights from one date's scores.
 pub(crate) fn weights_of(portfolio: RankPortfolio, s: ArrayView1<'_, f64>) -> Result<Array1<f64>> {
     let n = s.len();
+    // Assets without a score (features still warming up after a listing)
+    // get no weight; the rest are ranked among themselves.
+    let scored: Vec<usize> = (0..n).filter(|&i| s[i].is_finite()).collect();
+    if scored.is_empty() {
+        return Err(Error::param("scores", format!("none of the {n} assets has a score on this date")));
+    }
+    let x: Vec<f64> = scored.iter().map(|&i| s[i]).collect();
+    let mut w = Array1::zeros(n);
     match portfolio {
         RankPortfolio::TopK(k) => {
-            if k == 0 || k > n {
-                return Err(Error::param("top k", format!("must be in 1..={n}, got {k}")));
+            if k == 0 {
+                return Err(Error::param("top k", format!("must be in 1..={n}, got 0")));
             }
-            let idx = crate::stats::descending(&s.to_vec());
-            let mut w = Array1::zeros(n);
-            for &i in &idx[..k] {
-                w[i] = 1.0 / k as f64;
+            // On a date with fewer scored assets than k, all of them.
+            let k = k.min(x.len());
+            for &j in &crate::stats::descending(&x)[..k] {
+                w[scored[j]] = 1.0 / k as f64;
             }
-            Ok(w)
         }
         RankPortfolio::Tilted => {
-            let m = s.mean().unwrap_or(0.0);
-            let sd = s.std(0.0);
-            let raw = s.mapv(|v| if sd > 0.0 { (1.0 + (v - m) / sd).max(0.0) } else { 1.0 });
-            let total = raw.sum();
-            Ok(raw / total)
+            let m = crate::stats::mean(&x);
+            let sd = (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / x.len() as f64).sqrt();
+            let raw: Vec<f64> = x.iter().map(|v| if sd > 0.0 { (1.0 + (v - m) / sd).max(0.0) } else { 1.0 }).collect();
+            let total: f64 = raw.iter().sum();
+            for (&i, r) in scored.iter().zip(raw) {
+                w[i] = r / total;
+            }
         }
     }
+    Ok(w)
 }
 
 impl Strategy for RankStrategy {
@@ -624,6 +688,7 @@ impl Strategy for RankStrategy {
             )
         })?;
         let cols = columns_of(&self.assets, window.assets(), "the ranking scored")?;
-        self.weights(self.scores.row(d).select(ndarray::Axis(0), &cols).view()).map(Some)
+        check_top(self.portfolio, self.assets.len())?;
+        weights_of(self.portfolio, self.scores.row(d).select(ndarray::Axis(0), &cols).view()).map(Some)
     }
 }

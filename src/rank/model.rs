@@ -12,14 +12,14 @@ use crate::backtest::{Strategy, Window};
 use crate::data::Prices;
 use crate::error::{Error, Result};
 use crate::features::FeatureSet;
-use crate::forest::{score_of, Forest, ForestParams, Scaler};
+use crate::forest::{Forest, ForestParams, Scaler};
 
 /// The data a [`RankModel`] learns from, shared by every copy.
 #[derive(Debug)]
 struct Samples {
     features: FeatureSet,
     /// Quantile class of each labelled feature date's forward return.
-    classes: Array2<usize>,
+    classes: Array2<Option<usize>>,
     /// For each labelled feature date, the return dates its label spans.
     label_dates: Vec<Vec<NaiveDate>>,
 }
@@ -87,10 +87,10 @@ impl RankModel {
                 got: train.len(),
             });
         }
-        let mut x = s.features.rows(&train);
+        let (mut x, y) =
+            super::labelled_rows(s.features.rows(&train), train.iter().flat_map(|&d| s.classes.row(d).to_vec()));
         let scaler = Scaler::fit(x.view());
         scaler.apply(&mut x);
-        let y: Vec<usize> = train.iter().flat_map(|&d| s.classes.row(d).to_vec()).collect();
         let seed = self.params.forest.seed.wrapping_add(2 * self.fits);
         let forest = ForestParams { seed, ..self.params.forest }.fit(x.view(), &y)?;
         self.fits += 1;
@@ -111,7 +111,7 @@ impl RankModel {
         })?;
         let mut x = self.samples.features.rows(&[d]);
         scaler.apply(&mut x);
-        Ok(score_of(&forest.votes(x.view())))
+        Ok(super::score_rows(forest, x.view()))
     }
 }
 
@@ -142,6 +142,7 @@ impl Strategy for RankModel {
         }
         self.decisions += 1;
         let s = self.scores(window.end())?;
+        super::check_top(self.portfolio, self.samples.features.assets().len())?;
         super::weights_of(self.portfolio, s.select(ndarray::Axis(0), &cols).view()).map(Some)
     }
 }
