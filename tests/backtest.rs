@@ -217,6 +217,16 @@ fn strategy_failed(e: &Error, who: &str, when: &str) -> bool {
 fn bad_input_is_named() {
     let r = returns_panel(Array2::from_elem((30, 3), 0.001));
     let bt = Backtest::params().schedule(Schedule::Every(5)).lookback(10);
+    // A strategy named like the 1/N baseline would take its row and every
+    // verdict would be judged against it: refused, by name. The engine's
+    // own EqualWeight, passed explicitly, is the baseline once.
+    let e = bt.run_returns(&r, strategies![Fixed(array![1.0, 0.0, 0.0], "1/N (equal weight)")]).unwrap_err();
+    assert!(param_named(&e, "strategy names") && e.to_string().contains("baseline"), "{e}");
+    assert_eq!(bt.run_returns(&r, strategies![EqualWeight, BuyAndHold::new()]).unwrap().reports.len(), 2);
+    let e = CrossValidation::params()
+        .evaluate(&r, vec![Candidate::new(|| Fixed(array![1.0, 0.0, 0.0], "1/N (equal weight)"))])
+        .unwrap_err();
+    assert!(param_named(&e, "strategy names"), "{e}");
     let e = Backtest::params().lookback(40).run_returns(&r, vec![]).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
     let e = bt.clone().schedule(Schedule::Every(0)).run_returns(&r, vec![]).unwrap_err();

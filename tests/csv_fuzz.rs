@@ -35,6 +35,7 @@ fn valid(assets: usize, rows: usize, seed: u64) -> (String, Vec<String>, Vec<Vec
 
 /// The fields of the first line, as a spreadsheet would show them.
 fn header(bytes: &[u8]) -> Vec<String> {
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
     let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
     String::from_utf8_lossy(&bytes[..end])
         .trim_end_matches('\r')
@@ -111,7 +112,7 @@ proptest! {
         assets in 1usize..5,
         rows in 2usize..30,
         seed in any::<u64>(),
-        op in 0usize..9,
+        op in 0usize..11,
         at in any::<usize>(),
         byte in any::<u8>(),
     ) {
@@ -127,13 +128,21 @@ proptest! {
             5 => bytes = [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(), // a byte-order mark
             6 => bytes = text.replacen(&names[0], &format!("\"{}\"", names[0]), 1).into_bytes(), // a quoted header
             7 => bytes = text.replace(',', ";").into_bytes(),              // another separator
+            9 => bytes = [&[0xFF, 0xFE][..], text.as_bytes()].concat(),  // a UTF-16 mark on UTF-8 text
+            10 => bytes = [&[0xFE, 0xFF][..], text.as_bytes()].concat(), // a big-endian one
             _ => { let line = text.lines().nth(1 + at % rows).unwrap_or("").to_string();
                    bytes = format!("{text}{line}\n").into_bytes(); }      // a repeated row
         }
-        if let Some(p) = check(&bytes, Some(&header(&bytes)))? {
-            // Structure-only mutations must not move a value: every loaded
-            // price sits at its own date and asset.
-            if matches!(op, 4 | 6) {
+        let loaded = check(&bytes, Some(&header(&bytes)))?;
+        // A UTF-16 or UTF-32 mark is refused: the bytes are not UTF-8.
+        prop_assert!(!(matches!(op, 9 | 10) && loaded.is_some()), "a UTF-16 mark loaded");
+        // A UTF-8 mark before a valid file is stripped, as spreadsheets expect.
+        prop_assert!(op != 5 || loaded.is_some(), "a file with a UTF-8 byte-order mark was refused");
+        if let Some(p) = loaded {
+            // Structure-only mutations (a byte-order mark among them) must
+            // not move a value: every loaded price sits at its own date and
+            // asset.
+            if matches!(op, 4..=6) {
                 prop_assert_eq!(p.len(), rows);
                 for (i, row) in values.iter().enumerate() {
                     for (j, v) in row.iter().enumerate() {

@@ -207,6 +207,22 @@ fn a_lone_quote_is_a_malformed_line() {
 }
 
 #[test]
+fn a_byte_order_mark_is_stripped_and_utf16_is_named() {
+    // A spreadsheet's "CSV UTF-8" starts with a byte-order mark.
+    let text = "date,A\n2024-01-01,1\n2024-01-02,2\n";
+    let bom = [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat();
+    let p = Load::bytes(&bom).date_column("date").prices().unwrap();
+    assert_eq!((p.len(), p.assets()[0].as_str()), (2, "A"));
+    assert_eq!(p, Load::bytes(text.as_bytes()).prices().unwrap());
+    let utf16 = [&[0xFF, 0xFE][..], text.as_bytes()].concat();
+    let e = Load::bytes(&utf16).prices().unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidParameter { name, .. } if name == "encoding") && e.to_string().contains("UTF-16"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_repeated_column_name_is_refused_not_renamed() {
     let e = Load::bytes(b"date,A,B,A\n2024-01-02,1,2,3\n2024-01-03,2,3,4\n").prices().unwrap_err();
     assert!(matches!(e, Error::DuplicateColumn { ref column, first: 1, second: 3 } if column == "A"), "{e}");

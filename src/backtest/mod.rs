@@ -197,6 +197,40 @@ pub trait Strategy: Send {
         let _ = train;
         Ok(false)
     }
+
+    /// Whether this is the engine's own 1/N baseline ([`EqualWeight`]);
+    /// any other strategy may not take its name.
+    #[doc(hidden)]
+    fn is_baseline(&self) -> bool {
+        false
+    }
+}
+
+/// Strategy names as a comparison holds them: 1/N first (added unless the
+/// caller passed [`EqualWeight`]), every name unique. A strategy of the
+/// caller's named like the baseline is an error, since every verdict would
+/// be judged against it.
+pub(crate) fn with_baseline<T>(
+    items: &mut Vec<T>,
+    names: &mut Vec<String>,
+    is_baseline: impl Fn(&T) -> bool,
+    baseline: impl FnOnce() -> T,
+) -> Result<()> {
+    if let Some(i) = names.iter().position(|n| n == EQUAL_WEIGHT).filter(|&i| !is_baseline(&items[i])) {
+        return Err(Error::param(
+            "strategy names",
+            format!(
+                "{:?} (strategy {}) is the name of the 1/N baseline that every comparison includes; give the strategy another name",
+                EQUAL_WEIGHT,
+                i + 1
+            ),
+        ));
+    }
+    if !names.iter().any(|n| n == EQUAL_WEIGHT) {
+        items.insert(0, baseline());
+        names.insert(0, EQUAL_WEIGHT.to_string());
+    }
+    Error::unique("strategy names", names.iter())
 }
 
 /// Any strategy converts into the boxed form a [`Backtest`] runs, so a
@@ -465,10 +499,8 @@ impl BacktestParams {
         let r = simple.values();
         self.validate(r.nrows())?;
         let universe = Universe::of(r, returns.dates(), returns.assets(), &self.suspended)?;
-        if !strategies.iter().any(|s| s.name() == EQUAL_WEIGHT) {
-            strategies.insert(0, Box::new(EqualWeight));
-        }
-        Error::unique("strategy names", strategies.iter().map(|s| s.name()))?;
+        let mut names: Vec<String> = strategies.iter().map(|s| s.name()).collect();
+        with_baseline(&mut strategies, &mut names, |s| s.is_baseline(), || Box::new(EqualWeight))?;
         let plan = self.rebalance_days(returns.dates());
         let setting = self.setting(returns, r)?;
         let market = setting.market(self.capital, Some(&universe));

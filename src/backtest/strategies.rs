@@ -18,6 +18,10 @@ impl Strategy for EqualWeight {
         let n = window.assets().len();
         Ok(Some(Array1::from_elem(n, 1.0 / n as f64)))
     }
+
+    fn is_baseline(&self) -> bool {
+        true
+    }
 }
 
 /// Buys on the first decision and never trades again: 1/N, or one asset

@@ -157,7 +157,30 @@ fn resolve(p: &Path) -> PathBuf {
 
 /// Reads CSV text; the date column (when named) is kept as text so it can be
 /// parsed with the caller's format.
+/// The text after a UTF-8 byte-order mark (a spreadsheet's "CSV UTF-8"
+/// starts with one, and every CSV reader strips it); a UTF-16 or UTF-32
+/// mark is an error naming the encoding, since the bytes are not UTF-8.
+fn without_byte_order_mark(bytes: &[u8]) -> Result<&[u8]> {
+    const MARKS: [(&[u8], &str); 4] = [
+        (&[0x00, 0x00, 0xFE, 0xFF], "UTF-32 (big-endian)"),
+        (&[0xFF, 0xFE, 0x00, 0x00], "UTF-32 (little-endian)"),
+        (&[0xFE, 0xFF], "UTF-16 (big-endian)"),
+        (&[0xFF, 0xFE], "UTF-16 (little-endian)"),
+    ];
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]) {
+        return Ok(rest);
+    }
+    match MARKS.iter().find(|(mark, _)| bytes.starts_with(mark)) {
+        Some((_, encoding)) => Err(Error::param(
+            "encoding",
+            format!("the file is {encoding} (it starts with that byte-order mark); save it as UTF-8 (\"CSV UTF-8\")"),
+        )),
+        None => Ok(bytes),
+    }
+}
+
 pub(crate) fn read_csv_bytes(bytes: &[u8], separator: u8, date_column: Option<&str>) -> Result<DataFrame> {
+    let bytes = without_byte_order_mark(bytes)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::TooFewRows { operation: "reading a CSV".into(), needed: 2, got: 0 });
     }

@@ -12,7 +12,7 @@ use crate::backtest::{Backtest, BacktestParams, Block, EqualWeight, Strategy, Wi
 use crate::data::{ReturnKind, Returns};
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
-use crate::portfolio::{Metrics, Population, Portfolio, EQUAL_WEIGHT};
+use crate::portfolio::{Metrics, Population, Portfolio};
 use crate::stats;
 
 type Build = dyn Fn(&Returns) -> Result<Box<dyn Strategy>> + Send + Sync;
@@ -245,17 +245,12 @@ pub(crate) struct Prepared {
 
 /// The strategies' names (1/N put first unless present), unique.
 fn names_of(returns: &Returns, candidates: &mut Vec<Candidate>) -> Result<Vec<String>> {
-    let mut names = candidates.iter().map(|c| c.build(returns).map(|s| s.name())).collect::<Result<Vec<_>>>()?;
-    if !names.iter().any(|n| n == EQUAL_WEIGHT) {
-        candidates.insert(0, Candidate::new(|| EqualWeight));
-        names.insert(0, EQUAL_WEIGHT.to_string());
-    }
-    let mut seen = std::collections::HashSet::new();
-    for n in &names {
-        if !seen.insert(n) {
-            return Err(Error::param("candidates", format!("names must be unique, {n:?} appears twice")));
-        }
-    }
+    let built = candidates.iter().map(|c| c.build(returns)).collect::<Result<Vec<_>>>()?;
+    let baseline: Vec<bool> = built.iter().map(|s| s.is_baseline()).collect();
+    let mut names: Vec<String> = built.iter().map(|s| s.name()).collect();
+    let mut flagged: Vec<(Candidate, bool)> = candidates.drain(..).zip(baseline).collect();
+    crate::backtest::with_baseline(&mut flagged, &mut names, |(_, b)| *b, || (Candidate::new(|| EqualWeight), true))?;
+    candidates.extend(flagged.into_iter().map(|(c, _)| c));
     Ok(names)
 }
 
