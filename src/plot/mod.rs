@@ -117,7 +117,10 @@ pub fn labelled_points(title: &str, points: &[(String, f64, f64)], x_axis: (&str
                 .name(name)
                 .mode(Mode::MarkersText)
                 .text_array(vec![name.clone()])
-                .text_position(plotly::common::Position::TopCenter),
+                .text_position(plotly::common::Position::TopCenter)
+                // A label at the edge of the range runs into the margin
+                // instead of being cut at the axis.
+                .clip_on_axis(false),
         );
     }
     plot.set_layout(
