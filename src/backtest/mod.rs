@@ -514,8 +514,8 @@ impl BacktestParams {
     }
 
     /// The cost model, cash returns and delisting returns resolved on a
-    /// panel (simple returns `r`).
-    fn setting(&self, returns: &Returns, r: ArrayView2<'_, f64>) -> Result<Setting> {
+    /// panel (simple returns `r`), once for every path simulated on it.
+    pub(crate) fn setting(&self, returns: &Returns, r: ArrayView2<'_, f64>) -> Result<Setting> {
         let (dates, assets) = (returns.dates(), returns.assets());
         let charges = self.costs.prepare(dates, assets, r, returns.periods_per_year())?;
         let cash = match &self.cash_returns {
@@ -528,27 +528,14 @@ impl BacktestParams {
                     ));
                 }
                 let c = c.to_kind(ReturnKind::Simple);
-                let mut out = Vec::with_capacity(dates.len());
-                for d in dates {
-                    let v = c.dates().binary_search(d).map(|i| c.values()[[i, 0]]).map_err(|_| {
-                        Error::param(
-                            "cash returns",
-                            format!(
-                                "have no return for {d}: they must cover every date of the backtest ({} ..= {})",
-                                dates[0],
-                                dates[dates.len() - 1]
-                            ),
-                        )
-                    })?;
-                    if !v.is_finite() {
-                        return Err(Error::InvalidValue {
-                            asset: c.assets()[0].clone(),
-                            date: *d,
-                            value: v,
-                            reason: "cash needs a return on every date of the backtest".into(),
-                        });
-                    }
-                    out.push(v);
+                let out = crate::market::align(c.panel(), "cash returns", dates, c.assets())?.column(0).to_vec();
+                if let Some(t) = out.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::InvalidValue {
+                        asset: c.assets()[0].clone(),
+                        date: dates[t],
+                        value: out[t],
+                        reason: "cash needs a return on every date of the backtest".into(),
+                    });
                 }
                 Some(out)
             }
@@ -602,6 +589,7 @@ impl BacktestParams {
         name: String,
         returns: &Returns,
         r: ArrayView2<'_, f64>,
+        setting: &Setting,
         blocks: &[Block],
     ) -> Result<Portfolio> {
         let rows: Vec<usize> = blocks.iter().flat_map(|b| b.rows.clone()).collect();
@@ -627,7 +615,6 @@ impl BacktestParams {
             start_of.extend(std::iter::repeat_n(b.rows.start, b.rows.len()));
         }
         let k = returns.periods_per_year();
-        let setting = self.setting(returns, r)?;
         let market = setting.market(self.capital, None);
         let path = crate::portfolio::simulate(gathered.view(), &rows, 0, &market, |e, w, target| {
             let row = rows[e];
@@ -749,7 +736,7 @@ impl BacktestParams {
 }
 
 /// The cost model and cash of a backtest, resolved on its panel.
-struct Setting {
+pub(crate) struct Setting {
     charges: Charges,
     cash: Option<Vec<f64>>,
     cash_rate: f64,

@@ -123,8 +123,9 @@ impl Resolved {
     }
 }
 
-/// The panel's values on `dates` × `assets`, by date and name.
-fn align(panel: &Panel, what: &str, dates: &[NaiveDate], assets: &[String]) -> Result<Array2<f64>> {
+/// The panel's values on `dates` × `assets`, by date and name; an error
+/// names the first date or asset it lacks (`what` names the panel).
+pub(crate) fn align(panel: &Panel, what: &str, dates: &[NaiveDate], assets: &[String]) -> Result<Array2<f64>> {
     let cols = assets
         .iter()
         .map(|a| {

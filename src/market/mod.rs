@@ -35,6 +35,6 @@
 mod costs;
 mod universe;
 
+pub(crate) use costs::{align, Charges, N_COSTS};
 pub use costs::{AssetRates, CostModel, Impact, COST_COMPONENTS};
-pub(crate) use costs::{Charges, N_COSTS};
 pub(crate) use universe::Universe;

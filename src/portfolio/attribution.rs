@@ -14,7 +14,7 @@ impl Portfolio {
     /// Each cost component's annual drag: its total over the run (as
     /// fractions of wealth) per year.
     pub fn annual_costs(&self) -> [f64; COST_COMPONENTS.len()] {
-        let years = self.net.len() as f64 / self.periods_per_year;
+        let years = self.years();
         self.costs_by_component().map(|c| c / years)
     }
 
@@ -123,9 +123,10 @@ impl Population {
     /// Each strategy's annual cost drag, stacked by component.
     pub fn plot_costs(&self) -> Plot {
         let names: Vec<String> = self.reports.iter().map(|r| r.name.clone()).collect();
+        let annual: Vec<_> = self.reports.iter().map(Portfolio::annual_costs).collect();
         let mut plot = Plot::new();
         for (k, component) in COST_COMPONENTS.iter().enumerate() {
-            let y: Vec<f64> = self.reports.iter().map(|r| round6(r.annual_costs()[k])).collect();
+            let y: Vec<f64> = annual.iter().map(|c| round6(c[k])).collect();
             if y.iter().any(|v| *v != 0.0) {
                 plot.add_trace(Bar::new(names.clone(), y).name(*component));
             }

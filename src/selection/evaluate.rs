@@ -216,13 +216,14 @@ impl CrossValidationParams {
         // there are many.
         let jobs: Vec<(usize, usize)> =
             (0..candidates.len()).flat_map(|c| (0..splits.paths).map(move |p| (c, p))).collect();
+        let setting = self.backtest.setting(returns, r)?;
         let mut flat = crate::parallel::pool("cross-validation path", jobs, |&(c, p)| {
             let blocks: Vec<Block> = splits
                 .path(p)
                 .into_iter()
                 .map(|(s, b)| Block { rows: splits.folds[s].test[b].clone(), decisions: decisions[s][c][b].clone() })
                 .collect();
-            self.backtest.hold(format!("path {p}"), returns, r, &blocks)
+            self.backtest.hold(format!("path {p}"), returns, r, &setting, &blocks)
         })?
         .into_iter();
         Ok((0..candidates.len()).map(|_| flat.by_ref().take(splits.paths).collect()).collect())
