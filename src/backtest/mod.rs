@@ -76,6 +76,26 @@ pub struct Window<'a> {
     /// The backtest panel's assets and the columns of it this window
     /// holds, when the universe leaves some out.
     universe: Option<(&'a [String], &'a [usize])>,
+    /// The costs of trading on the decision date, in a backtest that
+    /// simulates holdings.
+    pricing: Option<Pricing<'a>>,
+}
+
+/// What a window needs to price trades: the backtest's costs, the
+/// decision row, the wealth before the trade and the window's columns of
+/// the panel.
+#[derive(Clone, Copy)]
+struct Pricing<'a> {
+    charges: &'a Charges,
+    row: usize,
+    value: f64,
+    cols: &'a [usize],
+}
+
+impl std::fmt::Debug for Pricing<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pricing").field("row", &self.row).field("value", &self.value).finish_non_exhaustive()
+    }
 }
 
 impl<'a> Window<'a> {
@@ -87,7 +107,7 @@ impl<'a> Window<'a> {
         returns: ArrayView2<'a, f64>,
         periods_per_year: f64,
     ) -> Self {
-        Window { dates, assets, returns, periods_per_year, universe: None }
+        Window { dates, assets, returns, periods_per_year, universe: None, pricing: None }
     }
 
     /// Dates of the rows, the last being the decision date.
@@ -121,6 +141,27 @@ impl<'a> Window<'a> {
                 mask
             }
         }
+    }
+
+    /// What trading each of [`assets`](Self::assets) costs at the decision
+    /// date's close, per unit of weight, from the backtest's cost model
+    /// and the wealth before the trade (see
+    /// [`TradeCosts`](crate::market::TradeCosts); borrow fees are annual).
+    /// Nothing is priced where the window is not part of a simulated path
+    /// (a cross-validation fold trains from cash) or the backtest charges
+    /// no costs. An asset without the volume or price its cost needs is an
+    /// error naming it.
+    pub fn trade_costs(&self) -> Result<crate::market::TradeCosts> {
+        match self.pricing {
+            None => Ok(crate::market::TradeCosts::default()),
+            Some(p) => p.charges.pricing(p.row, p.cols, p.value),
+        }
+    }
+
+    /// The portfolio's value before the decision's trade, in currency,
+    /// where the window is part of a simulated path.
+    pub fn value(&self) -> Option<f64> {
+        self.pricing.map(|p| p.value)
     }
 
     /// Simple returns, dates × assets.
@@ -616,7 +657,7 @@ impl BacktestParams {
         }
         let k = returns.periods_per_year();
         let market = setting.market(self.capital, None);
-        let path = crate::portfolio::simulate(gathered.view(), &rows, 0, &market, |e, w, target| {
+        let path = crate::portfolio::simulate(gathered.view(), &rows, 0, &market, |e, w, target, _| {
             let row = rows[e];
             if let Some((x, date)) = decisions[e] {
                 return Ok(Some((date, x.clone())));
@@ -665,8 +706,9 @@ impl BacktestParams {
         let mut failures = Vec::new();
         let rows: Vec<usize> = (0..r.nrows()).collect();
         let mut cols: Vec<usize> = Vec::with_capacity(n);
+        let all_cols: Vec<usize> = (0..n).collect();
         // Decisions at the close of t = e − 1 trade before row e earns.
-        let path = crate::portfolio::simulate(r, &rows, t0 + 1, market, |e, w, target| {
+        let path = crate::portfolio::simulate(r, &rows, t0 + 1, market, |e, w, target, value| {
             let t = e - 1;
             let due = match self.schedule {
                 Schedule::Drift(th) => t == t0 || drift(w, target) > th,
@@ -678,8 +720,9 @@ impl BacktestParams {
             let lo = (t + 1).saturating_sub(self.lookback);
             let date = returns.dates()[t];
             let decided = if universe.is_complete() {
-                let window =
+                let mut window =
                     Window::new(&returns.dates()[lo..=t], returns.assets(), r.slice(ndarray::s![lo..=t, ..]), k);
+                window.pricing = Some(Pricing { charges: market.charges, row: t, value, cols: &all_cols });
                 decide(s, &window, w).and_then(|d| d.map(|x| check_weights(n, x, self.max_leverage)).transpose())
             } else {
                 // Only the assets in the universe with a full window.
@@ -697,6 +740,7 @@ impl BacktestParams {
                 let names: Vec<String> = cols.iter().map(|&j| returns.assets()[j].clone()).collect();
                 let mut window = Window::new(&returns.dates()[lo..=t], &names, sub.view(), k);
                 window.universe = Some((returns.assets(), &cols));
+                window.pricing = Some(Pricing { charges: market.charges, row: t, value, cols: &cols });
                 let current = w.select(ndarray::Axis(0), &cols);
                 decide(s, &window, current.view()).and_then(|d| {
                     d.map(|x| {

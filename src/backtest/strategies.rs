@@ -165,28 +165,81 @@ impl Strategy for Momentum {
 }
 
 /// An [`Optimizer`](crate::optimize::Optimizer) objective re-solved on every
-/// rebalance with moments estimated on the window (annualised).
+/// rebalance with moments estimated on the window (annualised), from the
+/// weights the portfolio holds: the current (drifted) weights and the
+/// backtest's cost model ([`Window::trade_costs`]) are passed to the
+/// optimiser, so each trade is priced — proportional and per-share costs,
+/// market impact, borrow fees on shorts — and a trade that does not earn
+/// its cost is not made. With annualised moments a trade's one-off cost is
+/// set against a year of expected return; [`cost_aversion`](Self::cost_aversion)
+/// changes the exchange rate. Risk budgeting and maximum diversification
+/// rescale their solutions and cannot price trades: they decide as if from
+/// cash. [`ignoring_costs`](Self::ignoring_costs) makes any objective do so.
+///
+/// [`multi_period`](Self::multi_period) plans several periods ahead
+/// instead ([`MultiPeriod`](crate::optimize::MultiPeriod)) and executes the
+/// first step.
 #[cfg(feature = "optimize")]
 #[derive(Debug, Clone)]
 pub struct Optimized {
     name: String,
-    optimizer: crate::optimize::Optimizer,
+    policy: Policy,
     estimator: Estimate,
+    trading: Trading,
 }
+
+/// What an [`Optimized`] strategy solves on each decision date.
+#[cfg(feature = "optimize")]
+#[derive(Debug, Clone)]
+enum Policy {
+    Single(crate::optimize::Optimizer),
+    Multi(crate::optimize::MultiPeriod, usize),
+}
+
+/// How an [`Optimized`] strategy prices its trades.
+#[cfg(feature = "optimize")]
+#[derive(Debug, Clone, Copy)]
+struct Trading {
+    priced: bool,
+    aversion: f64,
+    volume_share: Option<f64>,
+    annualized: bool,
+}
+
+/// Forecasts for each period of a plan from a decision date's window.
+#[cfg(feature = "optimize")]
+type Forecaster = std::sync::Arc<dyn Fn(&Window<'_>) -> Result<Vec<crate::estimate::Moments>> + Send + Sync>;
 
 /// Where an [`Optimized`] strategy's moments come from.
 #[cfg(feature = "optimize")]
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Estimate {
     Moments(crate::estimate::MomentsParams),
     Factors(Box<crate::estimate::FactorModelParams>),
+    Custom(Forecaster),
+}
+
+#[cfg(feature = "optimize")]
+impl std::fmt::Debug for Estimate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Estimate::Moments(m) => f.debug_tuple("Moments").field(m).finish(),
+            Estimate::Factors(m) => f.debug_tuple("Factors").field(m).finish(),
+            Estimate::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
 }
 
 #[cfg(feature = "optimize")]
 impl Optimized {
+    fn with(name: &str, policy: Policy, estimator: Estimate) -> Self {
+        let trading = Trading { priced: true, aversion: 1.0, volume_share: None, annualized: true };
+        Optimized { name: name.to_string(), policy, estimator, trading }
+    }
+
     /// A named optimised strategy.
     pub fn new(name: &str, optimizer: crate::optimize::Optimizer, estimator: crate::estimate::MomentsParams) -> Self {
-        Optimized { name: name.to_string(), optimizer, estimator: Estimate::Moments(estimator) }
+        Optimized::with(name, Policy::Single(optimizer), Estimate::Moments(estimator))
     }
 
     /// A named optimised strategy on a factor model fitted to each window
@@ -196,7 +249,101 @@ impl Optimized {
         optimizer: crate::optimize::Optimizer,
         model: crate::estimate::FactorModelParams,
     ) -> Self {
-        Optimized { name: name.to_string(), optimizer, estimator: Estimate::Factors(Box::new(model)) }
+        Optimized::with(name, Policy::Single(optimizer), Estimate::Factors(Box::new(model)))
+    }
+
+    /// A named multi-period policy planning `horizon` periods ahead on the
+    /// window's moments (the same forecast for each period; see
+    /// [`forecasts`](Self::forecasts) for one per period), executing the
+    /// first step.
+    pub fn multi_period(
+        name: &str,
+        policy: crate::optimize::MultiPeriod,
+        horizon: usize,
+        estimator: crate::estimate::MomentsParams,
+    ) -> Self {
+        Optimized::with(name, Policy::Multi(policy, horizon), Estimate::Moments(estimator))
+    }
+
+    /// Forecasts from a rule instead of an estimator: the moments of each
+    /// period ahead (one for a single-period objective, at least the
+    /// horizon for a multi-period one), in the units the rule chooses —
+    /// the strategy does not annualise them. Borrow fees are then priced
+    /// per period of the panel.
+    pub fn forecasts(
+        mut self,
+        rule: impl Fn(&Window<'_>) -> Result<Vec<crate::estimate::Moments>> + Send + Sync + 'static,
+    ) -> Self {
+        self.estimator = Estimate::Custom(std::sync::Arc::new(rule));
+        self.trading.annualized = false;
+        self
+    }
+
+    /// Multiplies the trading costs in the objective (default 1); see
+    /// [`Constraints::cost_aversion`](crate::optimize::Constraints::cost_aversion).
+    pub fn cost_aversion(mut self, gamma: f64) -> Self {
+        self.trading.aversion = gamma;
+        self
+    }
+
+    /// Caps each trade at `share` of the asset's mean traded volume (needs
+    /// a cost model with market impact, which carries the volumes).
+    pub fn max_volume_share(mut self, share: f64) -> Self {
+        self.trading.volume_share = Some(share);
+        self
+    }
+
+    /// Decides as if from cash, with no trade priced (target weights only).
+    pub fn ignoring_costs(mut self) -> Self {
+        self.trading.priced = false;
+        self
+    }
+
+    /// The window's forecasts for `periods` periods.
+    fn forecast(&self, window: &Window<'_>, periods: usize) -> Result<Vec<crate::estimate::Moments>> {
+        let one = match &self.estimator {
+            Estimate::Moments(e) => window.moments(e)?,
+            Estimate::Factors(f) => f.fit(&window.to_returns()?)?.moments().clone(),
+            Estimate::Custom(rule) => {
+                let v = rule(window)?;
+                if v.len() < periods {
+                    return Err(Error::param(
+                        "forecasts",
+                        format!("the rule gave {} periods of forecasts for a horizon of {periods}", v.len()),
+                    ));
+                }
+                return Ok(v.into_iter().take(periods).collect());
+            }
+        };
+        Ok(vec![one.annualized(); periods])
+    }
+
+    /// The optimiser's constraints with the trade from `current` priced.
+    fn trade_from(
+        &self,
+        constraints: crate::optimize::Constraints,
+        window: &Window<'_>,
+        current: ArrayView1<'_, f64>,
+    ) -> Result<crate::optimize::Constraints> {
+        let mut costs = window.trade_costs()?;
+        if let Some(b) = &mut costs.borrow {
+            if !self.trading.annualized {
+                let k = window.periods_per_year();
+                b.iter_mut().for_each(|s| *s = (1.0 + *s).powf(1.0 / k) - 1.0);
+            }
+        }
+        let mut c =
+            constraints.previous(current.to_vec()).trade_costs(costs.clone()).cost_aversion(self.trading.aversion);
+        if let Some(share) = self.trading.volume_share {
+            let volume = costs.volume.ok_or_else(|| {
+                Error::param(
+                    "max_volume_share",
+                    "needs traded volumes: give the backtest a cost model with market impact (Impact::new(b, &volumes))",
+                )
+            })?;
+            c = c.max_trade(volume.iter().map(|v| share * v).collect());
+        }
+        Ok(c)
     }
 }
 
@@ -206,17 +353,35 @@ impl Strategy for Optimized {
         self.name.clone()
     }
 
-    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
-        let a = if self.optimizer.objective().needs_scenarios() {
-            self.optimizer.solve_scenarios(&window.to_returns()?)?
-        } else {
-            let m = match &self.estimator {
-                Estimate::Moments(e) => window.moments(e)?,
-                Estimate::Factors(f) => f.fit(&window.to_returns()?)?.moments().clone(),
-            };
-            self.optimizer.solve(&m.annualized())?
-        };
-        Ok(Some(a.weights().clone()))
+    fn decide(&mut self, window: &Window<'_>, current: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+        match &self.policy {
+            Policy::Single(optimizer) => {
+                let mut optimizer = optimizer.clone();
+                if self.trading.priced && optimizer.objective().prices_trades() {
+                    let c = self.trade_from(optimizer.constraints_ref().clone(), window, current)?;
+                    optimizer = optimizer.constraints(c);
+                }
+                let a = if optimizer.objective().needs_scenarios() {
+                    optimizer.solve_scenarios(&window.to_returns()?)?
+                } else {
+                    let m = self.forecast(window, 1)?.swap_remove(0);
+                    optimizer.solve(&m)?
+                };
+                Ok(Some(a.weights().clone()))
+            }
+            Policy::Multi(policy, horizon) => {
+                let mut policy = policy.clone();
+                if self.trading.priced {
+                    let c = self.trade_from(policy.constraints_ref().clone(), window, current)?;
+                    policy = policy.constraints(c);
+                }
+                if *horizon == 0 {
+                    return Err(Error::param("horizon", "must be ≥ 1, got 0"));
+                }
+                let plan = policy.solve(&self.forecast(window, *horizon)?)?;
+                Ok(Some(plan.first().clone()))
+            }
+        }
     }
 }
 

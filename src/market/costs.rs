@@ -362,6 +362,46 @@ struct PreparedImpact {
     raw: Array2<f64>,
 }
 
+/// What trading costs at one decision date, per unit of weight traded
+/// (fractions of the portfolio's value): the convex part of a
+/// [`CostModel`], in the form an optimiser prices trades with. A trade of
+/// weight $z_i$ costs $a_i\lvert z_i\rvert + c_i\lvert z_i\rvert^{3/2}$,
+/// and a short weight $w_i < 0$ costs $s_i\lvert w_i\rvert$ a year.
+///
+/// From a cost model at the close of a date with portfolio value $V$:
+/// $a_i$ is the proportional rate plus the per-share rate over the price,
+/// $c_i = b\,\sigma_i\sqrt{V/\bar V_i}$ (the impact in weights), $s_i$ the
+/// annual borrow fee. The minimum per order and the fixed cost per order
+/// are not convex in the trade and are left out (they are charged in
+/// simulation all the same).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TradeCosts {
+    /// $a_i$: cost per unit of weight traded, per asset.
+    pub linear: Option<Vec<f64>>,
+    /// $c_i$: coefficient of $\lvert z_i\rvert^{3/2}$, per asset.
+    pub impact: Option<Vec<f64>>,
+    /// $s_i$: annual fee per unit of short weight, per asset.
+    pub borrow: Option<Vec<f64>>,
+    /// Each asset's mean traded volume over the portfolio's value
+    /// ($\bar V_i / V$), where the model knows volumes: a trade-size limit
+    /// as a share of volume is this times the share.
+    pub volume: Option<Vec<f64>>,
+}
+
+impl TradeCosts {
+    /// The same proportional cost for each of `n` assets, in basis points.
+    pub fn bps(bps: f64, n: usize) -> Self {
+        TradeCosts { linear: Some(vec![bps / 1e4; n]), ..TradeCosts::default() }
+    }
+
+    /// Whether any component costs anything.
+    pub fn is_zero(&self) -> bool {
+        [&self.linear, &self.impact, &self.borrow]
+            .iter()
+            .all(|c| c.as_ref().is_none_or(|v| v.iter().all(|&x| x == 0.0)))
+    }
+}
+
 /// A cost model prepared on one panel's rows: what a trade or a holding
 /// costs, component by component, in currency.
 pub(crate) struct Charges {
@@ -401,6 +441,112 @@ impl Charges {
         Error::InvalidValue { asset: self.assets[i].clone(), date: self.dates[row], value, reason: reason.into() }
     }
 
+    /// The proportional rate of asset `i` at `row`, where the model has one.
+    fn rate_at(&self, row: usize, i: usize) -> Result<Option<f64>> {
+        let Some(rates) = &self.proportional else { return Ok(None) };
+        let c = rates.at(row, i);
+        if c.is_nan() {
+            return Err(self.invalid(
+                i,
+                row,
+                c,
+                "the proportional cost panel has no rate for an asset traded or priced",
+            ));
+        }
+        Ok(Some(c))
+    }
+
+    /// The per-share rate, minimum and price of asset `i` at `row`, where
+    /// the model has a per-share cost.
+    fn per_share_at(&self, row: usize, i: usize) -> Result<Option<(f64, f64, f64)>> {
+        let Some((rate, minimum, prices)) = &self.per_share else { return Ok(None) };
+        let p = prices[[row, i]];
+        if !(p > 0.0 && p.is_finite()) {
+            return Err(self.invalid(
+                i,
+                row,
+                p,
+                "the per-share cost needs a positive price for an asset traded or priced",
+            ));
+        }
+        Ok(Some((*rate, *minimum, p)))
+    }
+
+    /// The impact coefficient, $\sigma$ and mean volume of asset `i` at
+    /// `row`, where the model has market impact.
+    fn impact_at(&self, row: usize, i: usize) -> Result<Option<(f64, f64, f64)>> {
+        let Some(imp) = &self.impact else { return Ok(None) };
+        let (s, v) = (imp.sigma[[row, i]], imp.volume[[row, i]]);
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(self.invalid(
+                i,
+                row,
+                imp.raw[[row, i]],
+                "the market-impact cost needs a positive volume for an asset traded or priced; the volume is zero or missing",
+            ));
+        }
+        if !s.is_finite() {
+            return Err(self.invalid(
+                i,
+                row,
+                s,
+                "the market-impact cost needs past returns of an asset traded or priced",
+            ));
+        }
+        Ok(Some((imp.b, s, v)))
+    }
+
+    /// The convex costs of trading the assets `cols` at the close of `row`
+    /// for a portfolio worth `value`, per unit of weight (see
+    /// [`TradeCosts`]). An asset without the rate, price, volume or past
+    /// returns a component needs is an error naming it.
+    pub(crate) fn pricing(&self, row: usize, cols: &[usize], value: f64) -> Result<TradeCosts> {
+        let mut out = TradeCosts::default();
+        if self.proportional.is_some() || self.per_share.is_some() {
+            let mut linear = Vec::with_capacity(cols.len());
+            for &i in cols {
+                let a = self.rate_at(row, i)?.unwrap_or(0.0);
+                let b = self.per_share_at(row, i)?.map_or(0.0, |(rate, _, p)| rate / p);
+                linear.push(a + b);
+            }
+            out.linear = Some(linear);
+        }
+        if self.impact.is_some() {
+            if !(value > 0.0 && value.is_finite()) {
+                return Err(Error::param(
+                    "portfolio value",
+                    format!("must be positive to price market impact, got {value}"),
+                ));
+            }
+            let (mut c, mut volume) = (Vec::with_capacity(cols.len()), Vec::with_capacity(cols.len()));
+            for &i in cols {
+                if let Some((b, s, v)) = self.impact_at(row, i)? {
+                    c.push(b * s * (value / v).sqrt());
+                    volume.push(v / value);
+                }
+            }
+            out.impact = Some(c);
+            out.volume = Some(volume);
+        }
+        if let Some(fees) = &self.borrow {
+            let mut s = Vec::with_capacity(cols.len());
+            for &i in cols {
+                let f = fees.at(row, i);
+                if f.is_nan() {
+                    return Err(self.invalid(
+                        i,
+                        row,
+                        f,
+                        "the borrow fee panel has no fee for an asset the strategy may trade",
+                    ));
+                }
+                s.push(f);
+            }
+            out.borrow = Some(s);
+        }
+        Ok(out)
+    }
+
     /// Adds to `out` the costs of the trades `u` (currency) at the close of
     /// `row`; a trade counts as an order when $|u_i| > $ `min_order`.
     pub(crate) fn trade(
@@ -415,41 +561,15 @@ impl Charges {
             if !(a > min_order) {
                 continue;
             }
-            if let Some(rates) = &self.proportional {
-                let c = rates.at(row, i);
-                if c.is_nan() {
-                    return Err(self.invalid(i, row, c, "the proportional cost panel has no rate for a traded asset"));
-                }
+            if let Some(c) = self.rate_at(row, i)? {
                 out[0] += c * a;
             }
-            if let Some((rate, minimum, prices)) = &self.per_share {
-                let p = prices[[row, i]];
-                if !(p > 0.0 && p.is_finite()) {
-                    return Err(self.invalid(
-                        i,
-                        row,
-                        p,
-                        "the per-share cost needs a positive price for a traded asset",
-                    ));
-                }
-                out[1] += (rate * a / p).max(*minimum);
+            if let Some((rate, minimum, p)) = self.per_share_at(row, i)? {
+                out[1] += (rate * a / p).max(minimum);
             }
             out[2] += self.fixed;
-            if let Some(imp) = &self.impact {
-                let (s, v) = (imp.sigma[[row, i]], imp.volume[[row, i]]);
-                if !(v > 0.0 && v.is_finite()) {
-                    let raw = imp.raw[[row, i]];
-                    return Err(self.invalid(
-                        i,
-                        row,
-                        raw,
-                        "a traded asset needs a positive volume for the market-impact cost; the volume is zero or missing",
-                    ));
-                }
-                if !s.is_finite() {
-                    return Err(self.invalid(i, row, s, "the market-impact cost needs past returns of a traded asset"));
-                }
-                out[3] += imp.b * s * a * a.sqrt() / v.sqrt();
+            if let Some((b, s, v)) = self.impact_at(row, i)? {
+                out[3] += b * s * a * a.sqrt() / v.sqrt();
             }
         }
         Ok(())

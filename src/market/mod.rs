@@ -36,5 +36,5 @@ mod costs;
 mod universe;
 
 pub(crate) use costs::{align, Charges, N_COSTS};
-pub use costs::{AssetRates, CostModel, Impact, COST_COMPONENTS};
+pub use costs::{AssetRates, CostModel, Impact, TradeCosts, COST_COMPONENTS};
 pub(crate) use universe::Universe;

@@ -4,7 +4,9 @@
 use ndarray::Array1;
 
 use super::problem::{Program, Row};
+use super::trading::{Start, Trade, TradeVars};
 use crate::error::{Error, Result};
+use crate::market::TradeCosts;
 
 /// Constraints on the weights $w$.
 ///
@@ -29,6 +31,10 @@ pub struct Constraints {
     pub(crate) previous: Option<Vec<f64>>,
     pub(crate) turnover: Option<f64>,
     pub(crate) cost_bps: f64,
+    pub(crate) trade_costs: Option<TradeCosts>,
+    pub(crate) cost_aversion: f64,
+    pub(crate) holding_aversion: f64,
+    pub(crate) max_trade: Option<Vec<f64>>,
     pub(crate) linear: Vec<Linear>,
     pub(crate) tracking: Option<(Benchmark, f64)>,
 }
@@ -102,6 +108,10 @@ impl Constraints {
             previous: None,
             turnover: None,
             cost_bps: 0.0,
+            trade_costs: None,
+            cost_aversion: 1.0,
+            holding_aversion: 1.0,
+            max_trade: None,
             linear: Vec::new(),
             tracking: None,
         }
@@ -193,9 +203,52 @@ impl Constraints {
         self
     }
 
-    /// Whether turnover enters (a cap or a cost).
+    /// Prices each trade from the [`previous`](Self::previous) weights with
+    /// a cost model's convex part (proportional, per share, impact; borrow
+    /// fees on short weights), as
+    /// [`Window::trade_costs`](crate::backtest::Window::trade_costs) gives it
+    /// on a backtest's decision date. Objectives with an expected return
+    /// charge it against that return; the minimum-risk objectives add it to
+    /// the risk, so [`cost_aversion`](Self::cost_aversion) sets the
+    /// exchange rate. Risk budgeting and maximum diversification, whose
+    /// solutions are rescaled after the solve, refuse it.
+    ///
+    /// Borrow fees are annual: with per-period moments, give per-period
+    /// fees. Added to [`cost_bps`](Self::cost_bps) where both are set.
+    pub fn trade_costs(mut self, costs: TradeCosts) -> Self {
+        self.trade_costs = Some(costs);
+        self
+    }
+
+    /// Multiplies the trading costs in the objective by $\gamma \ge 0$
+    /// (default 1): above 1 the optimiser trades less than the costs alone
+    /// would justify, e.g. to amortise a trade over fewer periods than the
+    /// moments describe.
+    pub fn cost_aversion(mut self, gamma: f64) -> Self {
+        self.cost_aversion = gamma;
+        self
+    }
+
+    /// Multiplies the holding costs (borrow fees) by $\gamma_h \ge 0$ (default 1).
+    pub fn holding_aversion(mut self, gamma: f64) -> Self {
+        self.holding_aversion = gamma;
+        self
+    }
+
+    /// Caps each asset's trade, $\lvert w_i - w^{prev}_i\rvert \le m_i$: one
+    /// value for all assets or one per asset (e.g. a share of each asset's
+    /// volume, [`TradeCosts::volume`] times the share).
+    pub fn max_trade(mut self, limits: Vec<f64>) -> Self {
+        self.max_trade = Some(limits);
+        self
+    }
+
+    /// Whether trades enter (a cap, a limit or a cost).
     pub(crate) fn trades(&self) -> bool {
-        self.turnover.is_some() || self.cost_bps > 0.0
+        self.turnover.is_some()
+            || self.cost_bps > 0.0
+            || self.max_trade.is_some()
+            || self.trade_costs.as_ref().is_some_and(|c| !c.is_zero())
     }
 
     /// Per-asset bounds expanded to `n` and checked for evident infeasibility.
@@ -220,9 +273,8 @@ impl Constraints {
             linear,
             tracking,
             leverage: self.leverage,
-            previous: self.previous_for(assets.len())?,
-            turnover: self.turnover,
-            cost: self.cost_bps / 1e4,
+            previous: self.previous_for(assets)?,
+            trade: self.trade_for(assets)?,
         })
     }
 
@@ -392,9 +444,36 @@ impl Constraints {
         Ok(Some((resolved, *cap)))
     }
 
-    /// The previous weights, required when turnover is capped or costed.
-    fn previous_for(&self, n: usize) -> Result<Option<Array1<f64>>> {
-        if self.cost_bps < 0.0 || !self.cost_bps.is_finite() {
+    /// The previous weights, required when trades are capped or costed.
+    fn previous_for(&self, assets: &[String]) -> Result<Option<Array1<f64>>> {
+        let n = assets.len();
+        match (&self.previous, self.trades()) {
+            (Some(p), _) if p.len() != n => Err(Error::Shape(format!(
+                "previous (current) weights have {} values for {n} assets; give one weight per asset, in the assets' order",
+                p.len()
+            ))),
+            (Some(p), _) => {
+                if let Some(i) = p.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::param(
+                        "previous",
+                        format!("weight of {} is {}; every current weight must be finite (0 for an asset not held)", assets[i], p[i]),
+                    ));
+                }
+                Ok(Some(Array1::from(p.clone())))
+            }
+            (None, true) => Err(Error::param(
+                "previous",
+                "weights are needed for a turnover cap, trade limits or trading costs; set .previous(weights)",
+            )),
+            (None, false) => Ok(None),
+        }
+    }
+
+    /// The trade and its prices, checked: `None` when nothing prices or
+    /// limits it.
+    fn trade_for(&self, assets: &[String]) -> Result<Option<Trade>> {
+        let n = assets.len();
+        if !(self.cost_bps >= 0.0 && self.cost_bps.is_finite()) {
             return Err(Error::param("cost_bps", format!("must be ≥ 0, got {}", self.cost_bps)));
         }
         if let Some(t) = self.turnover {
@@ -402,17 +481,45 @@ impl Constraints {
                 return Err(Error::param("max_turnover", format!("must be ≥ 0, got {t}")));
             }
         }
-        match (&self.previous, self.trades()) {
-            (Some(p), _) if p.len() != n => {
-                Err(Error::Shape(format!("previous weights have {} values for {n} assets", p.len())))
+        for (name, g) in [("cost_aversion", self.cost_aversion), ("holding_aversion", self.holding_aversion)] {
+            if !(g >= 0.0 && g.is_finite()) {
+                return Err(Error::param(name, format!("must be ≥ 0 and finite, got {g}")));
             }
-            (Some(p), _) => Ok(Some(Array1::from(p.clone()))),
-            (None, true) => Err(Error::param(
-                "previous",
-                "weights are needed for a turnover cap or transaction costs; set .previous(weights)",
-            )),
-            (None, false) => Ok(None),
         }
+        let per_asset = |name: &str, v: &[f64], one_for_all: bool| -> Result<Vec<f64>> {
+            let v = match v.len() {
+                1 if one_for_all => vec![v[0]; n],
+                k if k == n => v.to_vec(),
+                k => return Err(Error::Shape(format!("{name} has {k} values for {n} assets"))),
+            };
+            match v.iter().position(|x| !(*x >= 0.0 && x.is_finite())) {
+                Some(i) => Err(Error::param(name, format!("of {} is {}; must be ≥ 0 and finite", assets[i], v[i]))),
+                None => Ok(v),
+            }
+        };
+        let Some(current) = self.previous_for(assets)? else {
+            return Ok(None);
+        };
+        let costs = self.trade_costs.clone().unwrap_or_default();
+        let scaled = |name: &str, v: &Option<Vec<f64>>, g: f64| -> Result<Vec<f64>> {
+            v.as_ref().map_or(Ok(Vec::new()), |v| Ok(per_asset(name, v, false)?.iter().map(|x| g * x).collect()))
+        };
+        let mut linear = scaled("trade cost (linear)", &costs.linear, self.cost_aversion)?;
+        if self.cost_bps > 0.0 {
+            linear.resize(n, 0.0);
+            for a in &mut linear {
+                *a += self.cost_aversion * self.cost_bps / 1e4;
+            }
+        }
+        let trade = Trade {
+            current,
+            linear,
+            impact: scaled("trade cost (impact)", &costs.impact, self.cost_aversion)?,
+            borrow: scaled("borrow fee", &costs.borrow, self.holding_aversion)?,
+            turnover: self.turnover,
+            max_trade: self.max_trade.as_ref().map(|m| per_asset("max_trade", m, true)).transpose()?,
+        };
+        Ok(trade.is_priced().then_some(trade))
     }
 }
 
@@ -433,10 +540,10 @@ pub(crate) struct Resolved {
     pub linear: Vec<(Vec<f64>, Relation, f64)>,
     pub tracking: Option<(Tracking, f64)>,
     pub leverage: Option<f64>,
+    /// The current weights, where given.
     pub previous: Option<Array1<f64>>,
-    pub turnover: Option<f64>,
-    /// Cost per unit of traded notional.
-    pub cost: f64,
+    /// The trade from them, where it is priced or limited.
+    pub trade: Option<Trade>,
 }
 
 impl Resolved {
@@ -450,8 +557,7 @@ impl Resolved {
             ("linear constraints", !self.linear.is_empty()),
             ("a tracking-error cap", self.tracking.is_some()),
             ("a leverage cap", self.leverage.is_some()),
-            ("a turnover cap", self.turnover.is_some()),
-            ("trading costs", self.cost != 0.0 && self.previous.is_some()),
+            ("a turnover cap, trade limits or trading costs", self.trade.is_some()),
         ] {
             if present {
                 v.push(name);
@@ -460,11 +566,26 @@ impl Resolved {
         v
     }
 
-    /// Writes the constraints on weights `w = x[0..n]`; returns the index
-    /// of the first trade variable $t_i \ge |w_i - w^{prev}_i|$ when trading
-    /// enters, so objectives can charge costs on it.
-    pub fn write(&self, prog: &mut Program, n: usize) -> Option<usize> {
-        let all: Row = (0..n).map(|i| (i, 1.0)).collect();
+    /// Writes the constraints on weights `w = x[0..n]` and the trade from
+    /// the current weights; returns the trade's variables, so objectives
+    /// can charge its cost ([`Resolved::cost`]).
+    pub fn write(&self, prog: &mut Program, n: usize) -> TradeVars {
+        self.write_weights(prog, n, 0);
+        match &self.trade {
+            Some(t) => t.write(prog, n, 0, Start::Held(&t.current)),
+            None => TradeVars::default(),
+        }
+    }
+
+    /// The cost of the written trade as linear coefficients (none when no
+    /// trade is priced).
+    pub fn cost(&self, v: TradeVars, n: usize) -> Row {
+        self.trade.as_ref().map_or_else(Row::new, |t| t.cost(v, n))
+    }
+
+    /// Writes the constraints on weights `w = x[at..at + n]`, with no trade.
+    pub fn write_weights(&self, prog: &mut Program, n: usize, at: usize) {
+        let all: Row = (0..n).map(|i| (at + i, 1.0)).collect();
         if self.allow_cash {
             prog.le(all, 1.0);
         } else {
@@ -475,16 +596,16 @@ impl Resolved {
         let implied_cap = !self.allow_cash && self.lower.iter().all(|&l| l >= 0.0);
         for i in 0..n {
             if !(implied_cap && self.upper[i] >= 1.0) {
-                prog.le(vec![(i, 1.0)], self.upper[i]);
+                prog.le(vec![(at + i, 1.0)], self.upper[i]);
             }
-            prog.le(vec![(i, -1.0)], -self.lower[i]);
+            prog.le(vec![(at + i, -1.0)], -self.lower[i]);
         }
         for (idx, lo, hi) in &self.groups {
-            prog.le(idx.iter().map(|&i| (i, 1.0)).collect(), *hi);
-            prog.le(idx.iter().map(|&i| (i, -1.0)).collect(), -*lo);
+            prog.le(idx.iter().map(|&i| (at + i, 1.0)).collect(), *hi);
+            prog.le(idx.iter().map(|&i| (at + i, -1.0)).collect(), -*lo);
         }
         for (a, relation, rhs) in &self.linear {
-            let row = || a.iter().enumerate().filter(|(_, c)| **c != 0.0).map(|(i, c)| (i, *c));
+            let row = || a.iter().enumerate().filter(|(_, c)| **c != 0.0).map(|(i, c)| (at + i, *c));
             match relation {
                 Relation::AtMost => {
                     prog.le(row().collect(), *rhs);
@@ -500,24 +621,11 @@ impl Resolved {
         if let Some(l) = self.leverage {
             let u = prog.vars(n);
             for i in 0..n {
-                prog.le(vec![(i, 1.0), (u + i, -1.0)], 0.0);
-                prog.le(vec![(i, -1.0), (u + i, -1.0)], 0.0);
+                prog.le(vec![(at + i, 1.0), (u + i, -1.0)], 0.0);
+                prog.le(vec![(at + i, -1.0), (u + i, -1.0)], 0.0);
             }
             prog.le((0..n).map(|i| (u + i, 1.0)).collect(), l);
         }
-        let prev = self.previous.as_ref()?;
-        if self.turnover.is_none() && self.cost == 0.0 {
-            return None;
-        }
-        let t = prog.vars(n);
-        for i in 0..n {
-            prog.le(vec![(i, 1.0), (t + i, -1.0)], prev[i]);
-            prog.le(vec![(i, -1.0), (t + i, -1.0)], -prev[i]);
-        }
-        if let Some(tau) = self.turnover {
-            prog.le((0..n).map(|i| (t + i, 1.0)).collect(), tau);
-        }
-        Some(t)
     }
 
     /// Whether these are the default long-only, fully invested constraints.
@@ -527,8 +635,7 @@ impl Resolved {
             && self.linear.is_empty()
             && self.tracking.is_none()
             && self.leverage.is_none()
-            && self.turnover.is_none()
-            && self.cost == 0.0
+            && self.trade.is_none()
             && self.lower.iter().all(|&l| l == 0.0)
             && self.upper.iter().all(|&u| u >= 1.0)
     }

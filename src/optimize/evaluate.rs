@@ -54,7 +54,7 @@ impl OutOfSample {
             .zip(weights)
             .map(|(name, w)| {
                 let mut once = Some(w);
-                let path = simulate(r, &rows, 0, &market, |_, _, _| Ok(once.take().map(|w| (start, w))))?;
+                let path = simulate(r, &rows, 0, &market, |_, _, _, _| Ok(once.take().map(|w| (start, w))))?;
                 Ok(Portfolio::new(
                     name,
                     test.assets().to_vec(),

@@ -50,15 +50,18 @@ mod cla;
 mod constraints;
 mod evaluate;
 mod frontier;
+mod multi_period;
 mod objective;
 pub(crate) mod problem;
 mod risk;
+mod trading;
 
 pub use allocation::Allocation;
 pub use cla::{CriticalLine, TurningPoint};
 pub use constraints::{Benchmark, Constraints, Group, Linear, Relation};
 pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
+pub use multi_period::{MultiPeriod, Plan};
 pub use risk::RiskMeasure;
 
 use crate::data::{ReturnKind, Returns};
@@ -164,6 +167,13 @@ impl Objective {
             | Objective::RiskBudget { measure, .. } => Some(*measure),
             _ => None,
         }
+    }
+
+    /// Whether the objective can price trades from current weights (risk
+    /// budgeting and maximum diversification rescale their solutions
+    /// after the solve, so they cannot).
+    pub(crate) fn prices_trades(&self) -> bool {
+        !matches!(self, Objective::RiskParity { .. } | Objective::RiskBudget { .. } | Objective::MaxDiversification)
     }
 
     /// Whether the objective is computed on return scenarios (solve it with
@@ -292,6 +302,11 @@ impl Optimizer {
     pub fn constraints(mut self, c: Constraints) -> Self {
         self.constraints = c;
         self
+    }
+
+    /// The constraints.
+    pub(crate) fn constraints_ref(&self) -> &Constraints {
+        &self.constraints
     }
 
     /// The objective.

@@ -27,6 +27,8 @@ pub(crate) struct Program {
     le: Vec<(Row, f64)>,
     soc: Vec<Vec<(Row, f64)>>,
     exp: Vec<[(Row, f64); 3]>,
+    /// Power cones with their exponent.
+    pow: Vec<([(Row, f64); 3], f64)>,
     /// In a homogenised program, constraint right-hand sides multiply this
     /// scale variable: $a^\top x \le b$ becomes $a^\top x - b\kappa \le 0$.
     kappa: Option<usize>,
@@ -127,6 +129,14 @@ impl Program {
         self.exp.push(rows);
     }
 
+    /// $(b_k - a_k^\top x)_{k=1..3} \in K_{\alpha}$, i.e.
+    /// $s_1^\alpha s_2^{1-\alpha} \ge \lvert s_3\rvert$, $s_1, s_2 \ge 0$
+    /// (homogenised if the program is, as [`le`](Self::le) is).
+    pub fn pow(&mut self, rows: [(Row, f64); 3], alpha: f64) {
+        let rows = rows.map(|(row, rhs)| self.scaled(row, rhs));
+        self.pow.push((rows, alpha));
+    }
+
     /// The position in Clarabel's `b` of inequality `k` (as returned by [`le`](Self::le)).
     pub fn le_position(&self, k: usize) -> usize {
         self.eq.len() + k
@@ -143,6 +153,9 @@ impl Program {
             rows.extend(block.iter());
         }
         for block in &self.exp {
+            rows.extend(block.iter());
+        }
+        for (block, _) in &self.pow {
             rows.extend(block.iter());
         }
         let m = rows.len();
@@ -169,6 +182,9 @@ impl Program {
         for _ in &self.exp {
             cones.push(SupportedConeT::ExponentialConeT());
         }
+        for (_, alpha) in &self.pow {
+            cones.push(SupportedConeT::PowerConeT(*alpha));
+        }
         (p, self.q.clone(), a, b, cones)
     }
 
@@ -189,7 +205,11 @@ impl Program {
     /// `None` (keep Clarabel's) unless the result is feasible, its
     /// multipliers have the right sign and its objective is no worse.
     fn polish(&self, sol: &Solution) -> Option<(Vec<f64>, f64)> {
-        if !self.soc.is_empty() || !self.exp.is_empty() || sol.duals.len() != self.eq.len() + self.le.len() {
+        if !self.soc.is_empty()
+            || !self.exp.is_empty()
+            || !self.pow.is_empty()
+            || sol.duals.len() != self.eq.len() + self.le.len()
+        {
             return None;
         }
         let m_eq = self.eq.len();

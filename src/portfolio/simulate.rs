@@ -58,7 +58,7 @@ pub(crate) struct Path {
 /// 1. a position in an asset without a return on row `e` (it left the
 ///    universe) is sold at its last value, times one plus its delisting
 ///    return when the exit is final, into cash;
-/// 2. `decide(e, drifted, last_target)` may return a trade: the decision
+/// 2. `decide(e, drifted, last_target, wealth)` may return a trade: the decision
 ///    date and the target weights of the wealth (the rest in cash). The
 ///    positions move to the target; the trade's costs are paid from cash;
 /// 3. holding costs on the positions are paid from cash;
@@ -71,7 +71,7 @@ pub(crate) fn simulate(
     rows: &[usize],
     first: usize,
     market: &Market<'_>,
-    mut decide: impl FnMut(usize, ArrayView1<'_, f64>, ArrayView1<'_, f64>) -> Result<Option<(NaiveDate, Array1<f64>)>>,
+    mut decide: impl FnMut(usize, ArrayView1<'_, f64>, ArrayView1<'_, f64>, f64) -> Result<Option<(NaiveDate, Array1<f64>)>>,
 ) -> Result<Path> {
     let (len_all, n) = r.dim();
     let len = len_all.saturating_sub(first);
@@ -125,7 +125,7 @@ pub(crate) fn simulate(
         }
         // 2. The trade, at the target weights of the pre-trade wealth.
         let mut cost = [0.0; N_COSTS];
-        if let Some((date, mut x)) = decide(e, w.view(), target.view())? {
+        if let Some((date, mut x)) = decide(e, w.view(), target.view(), v)? {
             // A target on an asset outside the universe (a mix restored on
             // schedule after the asset left) is held in cash.
             x.zip_mut_with(&next, |xi, ri| {

@@ -4,6 +4,11 @@
 //! $\kappa \ge 0$, and $w = y/\kappa$. With $a = \mu - r_f$ it is the maximum
 //! Sharpe ratio (the tangency portfolio); with $a = \sigma$ the maximum
 //! diversification ratio.
+//!
+//! Trading costs from current weights enter the reward as
+//! $a^\top w - \text{cost}(w - w^{cur})$: in the homogenised program each
+//! cost term is its perspective (see `optimize::trading`), so the maximum
+//! net ratio is still exact.
 
 use ndarray::Array1;
 
@@ -27,7 +32,6 @@ impl Formulation for MaxSharpe {
     }
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
-        no_costs(c, "maximum Sharpe")?;
         no_tracking(c, "maximum Sharpe")?;
         if c.allow_cash {
             return Err(Error::param(
@@ -81,9 +85,12 @@ pub(crate) fn homogenised(n: usize, c: &Resolved, a: &Array1<f64>, risk: &dyn Ri
     let mut p = Program::new(n);
     let kappa = p.var();
     p.homogenize(kappa);
-    c.write(&mut p, n);
+    let trade = c.write(&mut p, n);
     p.le(vec![(kappa, -1.0)], 0.0);
-    p.eq_raw((0..n).map(|i| (i, a[i])).collect(), 1.0);
+    // (a'y − cost) = 1: the net reward normalised.
+    let mut reward: Vec<(usize, f64)> = (0..n).map(|i| (i, a[i])).collect();
+    reward.extend(c.cost(trade, n).into_iter().map(|(j, v)| (j, -v)));
+    p.eq_raw(reward, 1.0);
     risk.add(&mut p, n, 1.0)?;
     Ok(Built { program: p, readout: Readout::Scaled(kappa), objective_is_risk: false })
 }

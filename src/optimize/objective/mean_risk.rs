@@ -4,7 +4,7 @@
 //!
 //! | objective | problem |
 //! |---|---|
-//! | maximum ratio | $\max_{w\in\mathcal W} (\mu - r_f)^\top w / \rho(w)$, homogenised: $\min \rho(y)$ s.t. $(\mu - r_f)^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$, $w = y/\kappa$ (exact, as every measure here is positively homogeneous) |
+//! | maximum ratio | $\max_{w\in\mathcal W} (\mu^\top w - r_f - \text{cost}) / \rho(w)$, homogenised: $\min \rho(y)$ s.t. $(\mu - r_f)^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$, $w = y/\kappa$ (exact, as every measure here is positively homogeneous) |
 //! | maximum utility | $\max_{w\in\mathcal W} \mu^\top w - \lambda\rho(w) - c\lVert w - w^{prev}\rVert_1$ |
 //! | minimum risk at a target return | $\min \rho(w)$ s.t. $\mu^\top w - c\lVert w - w^{prev}\rVert_1 \ge r^*$ |
 //! | maximum return under a risk cap | $\max \mu^\top w - c\lVert w - w^{prev}\rVert_1$ s.t. $\rho(w) \le \bar\rho$ |
@@ -12,7 +12,7 @@
 //! $\mu$ is the scenarios' sample mean (the moments
 //! [`solve_scenarios`](crate::optimize::Optimizer::solve_scenarios) fits).
 
-use super::{charge_costs, constrained, no_costs, no_tracking, return_row, Built, Formulation, Inputs};
+use super::{charge_costs, constrained, no_tracking, return_row, Built, Formulation, Inputs};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::risk::{Risk, RiskMeasure};
@@ -51,7 +51,6 @@ impl Formulation for MeanRisk<'_> {
         let n = m.n_assets();
         match self.goal {
             MeanRiskGoal::MaxRatio { risk_free } => {
-                no_costs(c, "a maximum ratio")?;
                 no_tracking(c, "a maximum ratio")?;
                 if c.allow_cash {
                     return Err(Error::param("allow_cash", "is ambiguous with a maximum ratio; solve fully invested"));

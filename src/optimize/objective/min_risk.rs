@@ -1,7 +1,8 @@
 //! Minimum risk: $\min_{w\in\mathcal W} \rho(w)$ for any risk measure
-//! $\rho$, plus the cost of trading where $\rho$ is in return units.
+//! $\rho$, plus the cost of trading from current weights (for variance,
+//! a cost aversion sets the exchange rate between the two units).
 
-use super::{charge_costs, constrained, no_costs, Built, Formulation, Inputs, Readout};
+use super::{charge_costs, constrained, Built, Formulation, Inputs, Readout};
 use crate::error::Result;
 use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Solution;
@@ -34,9 +35,6 @@ impl<R: Risk> Formulation for MinRisk<R> {
     }
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
-        if !self.risk.in_return_units() {
-            no_costs(c, &self.label())?;
-        }
         let n = x.moments.n_assets();
         let (mut p, t) = constrained(x, c)?;
         self.risk.add(&mut p, n, 1.0)?;

@@ -16,6 +16,7 @@ use ndarray::{Array1, ArrayView2};
 use super::constraints::{Resolved, Tracking};
 use super::problem::{Program, Solution};
 use super::risk::{RiskMeasure, Variance};
+use super::trading::TradeVars;
 use super::{Constraints, MeanRiskGoal, Objective};
 use crate::error::{Error, Result};
 use crate::estimate::Moments;
@@ -182,8 +183,8 @@ fn min_risk<'a>(measure: RiskMeasure, x: &Inputs<'a>) -> Result<Box<dyn Formulat
 
 /// A program over the weights with the constraints written — the
 /// tracking-error cap too, which needs the moments or the scenarios — and
-/// the index of the first trade variable when trading enters.
-pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, Option<usize>)> {
+/// the trade's variables.
+pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, TradeVars)> {
     let n = x.moments.n_assets();
     let mut p = Program::new(n);
     let t = c.write(&mut p, n);
@@ -233,33 +234,29 @@ pub(crate) fn no_tracking(c: &Resolved, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Refuses proportional costs for an objective with no return to charge
-/// them against.
+/// Refuses priced trades for an objective whose solution is rescaled
+/// after the solve, where a trade's cost has no place.
 pub(crate) fn no_costs(c: &Resolved, what: &str) -> Result<()> {
-    if c.cost > 0.0 {
+    if c.trade.is_some() {
         return Err(Error::param(
-            "cost_bps",
-            format!("costs are charged against expected return; {what} has none (use mean-variance, target return or target volatility)"),
+            "trading costs",
+            format!("{what} rescales its solution after solving, so trades cannot be priced or capped in it; use a mean–risk or minimum-risk objective"),
         ));
     }
     Ok(())
 }
 
-/// Adds $c\sum_i t_i$ (the cost of trading) to the objective.
-pub(crate) fn charge_costs(p: &mut Program, c: &Resolved, t: Option<usize>, n: usize) {
-    if let Some(t) = t {
-        for i in 0..n {
-            p.lin(t + i, c.cost);
-        }
+/// Adds the trade's cost to the objective.
+pub(crate) fn charge_costs(p: &mut Program, c: &Resolved, t: TradeVars, n: usize) {
+    for (j, v) in c.cost(t, n) {
+        p.lin(j, v);
     }
 }
 
-/// $-\mu^\top w + c\sum t$ as a row (for "expected net return ≥ target").
-pub(crate) fn return_row(mu: &Array1<f64>, c: &Resolved, t: Option<usize>, n: usize) -> Vec<(usize, f64)> {
+/// $-\mu^\top w + \text{cost}$ as a row (for "expected net return ≥ target").
+pub(crate) fn return_row(mu: &Array1<f64>, c: &Resolved, t: TradeVars, n: usize) -> Vec<(usize, f64)> {
     let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -mu[i])).collect();
-    if let Some(t) = t {
-        row.extend((0..n).map(|i| (t + i, c.cost)));
-    }
+    row.extend(c.cost(t, n));
     row
 }
 

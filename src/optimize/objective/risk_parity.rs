@@ -46,6 +46,7 @@ impl Formulation for RiskParity<'_> {
     }
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
+        super::no_costs(c, "risk budgeting")?;
         if !c.is_long_only_default() {
             return Err(Error::param(
                 "constraints",

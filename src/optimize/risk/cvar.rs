@@ -38,10 +38,6 @@ impl Risk for Cvar<'_> {
         Ok(value)
     }
 
-    fn in_return_units(&self) -> bool {
-        true
-    }
-
     fn name(&self) -> String {
         format!("CVaR ({:.0} %)", self.beta * 100.0)
     }

@@ -85,10 +85,6 @@ impl Risk for Deviation<'_> {
         Ok(value)
     }
 
-    fn in_return_units(&self) -> bool {
-        true
-    }
-
     fn name(&self) -> String {
         match self.kind {
             Kind::MeanAbsolute => "mean absolute deviation",

@@ -102,10 +102,6 @@ impl Risk for Drawdown<'_> {
         Ok(value)
     }
 
-    fn in_return_units(&self) -> bool {
-        true
-    }
-
     fn name(&self) -> String {
         match self.kind {
             Kind::Max => "maximum drawdown".into(),

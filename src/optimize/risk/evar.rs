@@ -39,10 +39,6 @@ impl Risk for Evar<'_> {
         Ok(vec![(t, 1.0), (z, log)])
     }
 
-    fn in_return_units(&self) -> bool {
-        true
-    }
-
     fn name(&self) -> String {
         format!("EVaR ({:.0} %)", self.beta * 100.0)
     }

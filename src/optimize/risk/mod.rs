@@ -11,7 +11,7 @@ mod reduce;
 mod variance;
 
 pub(crate) use cvar::Cvar;
-pub(crate) use variance::{volatility_rows, StdDev, Variance};
+pub(crate) use variance::{add_quadratic_at, volatility_rows, StdDev, Variance};
 
 use ndarray::ArrayView2;
 
@@ -239,9 +239,6 @@ impl<R: Risk + ?Sized> Risk for Box<R> {
     fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
         (**self).epigraph(p, n)
     }
-    fn in_return_units(&self) -> bool {
-        (**self).in_return_units()
-    }
     fn name(&self) -> String {
         (**self).name()
     }
@@ -266,10 +263,6 @@ pub(crate) trait Risk {
     /// feasible point and equality at some, so minimising or capping it
     /// minimises or caps $\rho$. Variance, a quadratic form, has none.
     fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row>;
-
-    /// Whether the measure is in units of return per period, so that
-    /// proportional costs (a return) can be charged beside it.
-    fn in_return_units(&self) -> bool;
 
     /// The measure's name in labels and messages.
     fn name(&self) -> String;

@@ -45,10 +45,6 @@ impl Risk for Variance<'_> {
         ))
     }
 
-    fn in_return_units(&self) -> bool {
-        false
-    }
-
     fn name(&self) -> String {
         "variance".into()
     }
@@ -56,10 +52,15 @@ impl Risk for Variance<'_> {
 
 /// Adds $\tfrac{s}{2}\, w^\top\Sigma w$ to the objective ($w = x_{0..n}$).
 pub(crate) fn add_quadratic(p: &mut Program, cov: &Array2<f64>, s: f64) {
+    add_quadratic_at(p, cov, s, 0);
+}
+
+/// Adds $\tfrac{s}{2}\, w^\top\Sigma w$ for the weights $w = x_{at..at+n}$.
+pub(crate) fn add_quadratic_at(p: &mut Program, cov: &Array2<f64>, s: f64, at: usize) {
     let n = cov.nrows();
     for i in 0..n {
         for j in i..n {
-            p.quad(i, j, s * cov[[i, j]]);
+            p.quad(at + i, at + j, s * cov[[i, j]]);
         }
     }
 }
@@ -144,10 +145,6 @@ impl Risk for StdDev<'_> {
         cone.extend(volatility_rows(p, self.0, n, None)?);
         p.soc(cone);
         Ok(vec![(t, 1.0)])
-    }
-
-    fn in_return_units(&self) -> bool {
-        true
     }
 
     fn name(&self) -> String {
