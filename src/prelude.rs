@@ -25,13 +25,13 @@ pub use crate::forecast::LstmStrategy;
 pub use crate::forecast::{Forecaster, ForecasterParams, Loss};
 #[cfg(feature = "optimize")]
 pub use crate::hierarchy::{Distance, Hierarchical, HierarchicalStrategy, Hierarchy, Linkage};
-pub use crate::market::{AssetRates, CostModel, Impact};
+pub use crate::market::{AssetRates, CostModel, Impact, TradeCosts};
 #[cfg(feature = "nn")]
 pub use crate::nn::Device;
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{
-    Allocation, Benchmark, Constraints, Frontier, MeanRiskGoal, Objective, Optimizer, OutOfSample, Relation,
-    RiskMeasure,
+    Allocation, Benchmark, Constraints, Frontier, MeanRiskGoal, MultiPeriod, Objective, Optimizer, OutOfSample,
+    Relation, RiskMeasure,
 };
 pub use crate::portfolio::{Difference, Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]

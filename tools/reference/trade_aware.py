@@ -64,27 +64,27 @@ def forecasts(returns, assets):
     return mu.dropna(), cov.dropna()
 
 
-def policy(kind, returns, volumes, assets):
+def policy(kind, returns, volumes, assets, solver=SOLVER):
     mu, cov = forecasts(returns, assets)
     sigma = rms_sigma(returns[assets])
     cost = cvx.TransactionCost(a=A, b=B, sigma=sigma, volume_hat=volumes[assets])
     constraints = [cvx.LongOnly(), cvx.LeverageLimit(1)]
     if kind == "spo":
         objective = cvx.ReturnsForecast(r_hat=mu) - GAMMA_RISK * cvx.FullCovariance(Sigma=cov) - cost
-        return cvx.SinglePeriodOptimization(objective, constraints, include_cash_return=False, **SOLVER)
+        return cvx.SinglePeriodOptimization(objective, constraints, include_cash_return=False, **solver)
     objective = cvx.ReturnsForecast(r_hat=mu, decay=DECAY) - GAMMA_RISK * cvx.FullCovariance(Sigma=cov) - cost
     return cvx.MultiPeriodOptimization(
-        objective, constraints, planning_horizon=HORIZON, include_cash_return=False, **SOLVER
+        objective, constraints, planning_horizon=HORIZON, include_cash_return=False, **solver
     )
 
 
-def run(kind):
+def run(kind, solver=SOLVER):
     returns, volumes, assets = data()
     costs = [cvx.TransactionCost(a=A, b=B, sigma=rms_sigma(returns[assets]))]
     with tempfile.TemporaryDirectory() as base:
         sim = simulator(returns, volumes, costs, base=base)
         t0 = time.perf_counter()
-        result = backtest(sim, policy(kind, returns, volumes, assets), returns, volumes, lookback=LOOKBACK)
+        result = backtest(sim, policy(kind, returns, volumes, assets, solver), returns, volumes, lookback=LOOKBACK)
         seconds = time.perf_counter() - t0
     # The last row is the closing date, with no decision.
     post = (result.w + result.z)[assets].iloc[:-1]
