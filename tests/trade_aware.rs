@@ -320,7 +320,8 @@ fn shrunk(window: &Window<'_>, shrink: f64, decay: f64, horizon: usize) -> Resul
 
 /// cvxportfolio's single- and multi-period policies
 /// (tools/reference/trade_aware.py) on the bundled Dow year, daily, with
-/// proportional and impact costs: the same post-trade weights at every
+/// proportional and impact costs, and a long-short single-period policy
+/// that also pays short fees: the same post-trade weights at every
 /// decision within 1e-5 and the same wealth within 1e-6 relative.
 #[test]
 fn single_and_multi_period_policies_match_cvxportfolio() {
@@ -330,21 +331,27 @@ fn single_and_multi_period_policies_match_cvxportfolio() {
     let horizon = f["horizon"].as_u64().unwrap() as usize;
     // cvxportfolio's risk term is γ w'Σw; the crate's λ/2 w'Σw.
     let lambda = 2.0 * f["gamma_risk"].as_f64().unwrap();
-    let costs = CostModel::bps(1e4 * f["a"].as_f64().unwrap())
-        .impact(Impact::new(f["b"].as_f64().unwrap(), &dow.volumes).sigma_window(21).volume_window(1));
+    let impact = Impact::new(f["b"].as_f64().unwrap(), &dow.volumes).sigma_window(21).volume_window(1);
+    let fees: Vec<(String, f64)> = dow.returns.assets().iter().cloned().zip(floats(&f["short_fees"])).collect();
+    let costs = CostModel::bps(1e4 * f["a"].as_f64().unwrap()).impact(impact).borrow(AssetRates::per_asset(&fees));
     let cash = Constraints::long_only().allow_cash();
     let spo = Optimized::new("SPO", Optimizer::mean_variance(lambda).constraints(cash.clone()), Moments::sample())
         .forecasts(move |w| shrunk(w, shrink, 1.0, 1));
     let mpo = Optimized::multi_period("MPO", MultiPeriod::new(lambda).constraints(cash), horizon, Moments::sample())
         .forecasts(move |w| shrunk(w, shrink, decay, horizon));
+    let book = Constraints::long_only().bounds(-0.1, 0.3).allow_cash().max_leverage(1.5);
+    let long_short =
+        Optimized::new("long-short", Optimizer::mean_variance(lambda).constraints(book), Moments::sample())
+            .forecasts(move |w| shrunk(w, shrink, 1.0, 1));
     let cmp = Backtest::params()
         .schedule(Schedule::Every(1))
         .lookback(f["lookback"].as_u64().unwrap() as usize)
         .costs(costs)
+        .max_leverage(1.5)
         .capital(f["capital"].as_f64().unwrap())
-        .run_returns(&dow.returns, strategies![spo, mpo])
+        .run_returns(&dow.returns, strategies![spo, mpo, long_short])
         .unwrap();
-    for (name, case) in [("SPO", &f["spo"]), ("MPO", &f["mpo"])] {
+    for (name, case) in [("SPO", &f["spo"]), ("MPO", &f["mpo"]), ("long-short", &f["long_short"])] {
         let p = cmp.get(name).unwrap();
         let want: Vec<Vec<f64>> = case["weights"].as_array().unwrap().iter().map(floats).collect();
         assert_eq!(p.rebalances.len(), want.len(), "{name}: decisions");
@@ -359,4 +366,8 @@ fn single_and_multi_period_policies_match_cvxportfolio() {
         assert!(worst_v < 1e-6, "{name}: wealth differs by {worst_v:.2e} relative");
         eprintln!("{name}: weights within {worst_w:.1e}, wealth within {worst_v:.1e} relative");
     }
+    // The long-short book held shorts and paid for them.
+    let ls = cmp.get("long-short").unwrap();
+    assert!(ls.rebalances.iter().any(|r| r.weights.iter().any(|&w| w < -1e-3)));
+    assert!(ls.costs_by_component()[4] > 0.0);
 }

@@ -591,10 +591,9 @@ impl Resolved {
         } else {
             prog.eq(all, 1.0);
         }
-        // With Σw = 1 (or ≤ 1, cash allowed) and w ≥ 0, an upper bound ≥ 1
-        // is implied: leaving it out keeps the KKT system smaller (n fewer
-        // rows).
-        let implied_cap = self.lower.iter().all(|&l| l >= 0.0);
+        // With Σw = 1 and w ≥ 0, an upper bound ≥ 1 is implied: leaving it
+        // out keeps the KKT system smaller (n fewer rows).
+        let implied_cap = !self.allow_cash && self.lower.iter().all(|&l| l >= 0.0);
         for i in 0..n {
             if !(implied_cap && self.upper[i] >= 1.0) {
                 prog.le(vec![(at + i, 1.0)], self.upper[i]);

@@ -18,8 +18,12 @@ last 21 returns up to the decision date and the decision date's volume.
 The simulator charges the same TransactionCost.
 
 Cases: spo (one period), mpo (5 periods, forecasts decaying by 0.7 a step
-as ReturnsForecast's `decay` makes them). Each records the wealth path and
-the post-trade weights of every decision.
+as ReturnsForecast's `decay` makes them), and long_short: one period,
+weights in [-0.1, 0.3], gross leverage at most 1.5, cash at least 0, and
+HoldingCost short fees of 1 % + 0.25 % · i a year on asset i (per period
+at 252 periods a year in the policy, over calendar days in the
+simulator). Each records the wealth path and the post-trade weights of
+every decision.
 
 Writes tests/fixtures/trade_aware_reference.json.
 
@@ -64,11 +68,21 @@ def forecasts(returns, assets):
     return mu.dropna(), cov.dropna()
 
 
+def short_fees(assets):
+    """Annual short fees in percent, by asset."""
+    return pd.Series(1.0 + 0.25 * np.arange(len(assets)), index=assets)
+
+
 def policy(kind, returns, volumes, assets, solver=SOLVER):
     mu, cov = forecasts(returns, assets)
     sigma = rms_sigma(returns[assets])
     cost = cvx.TransactionCost(a=A, b=B, sigma=sigma, volume_hat=volumes[assets])
     constraints = [cvx.LongOnly(), cvx.LeverageLimit(1)]
+    if kind == "long_short":
+        hold = cvx.HoldingCost(short_fees=short_fees(assets), periods_per_year=252)
+        objective = cvx.ReturnsForecast(r_hat=mu) - GAMMA_RISK * cvx.FullCovariance(Sigma=cov) - cost - hold
+        constraints = [cvx.LeverageLimit(1.5), cvx.LongCash(), cvx.MinWeights(-0.1), cvx.MaxWeights(0.3)]
+        return cvx.SinglePeriodOptimization(objective, constraints, include_cash_return=False, **solver)
     if kind == "spo":
         objective = cvx.ReturnsForecast(r_hat=mu) - GAMMA_RISK * cvx.FullCovariance(Sigma=cov) - cost
         return cvx.SinglePeriodOptimization(objective, constraints, include_cash_return=False, **solver)
@@ -81,6 +95,8 @@ def policy(kind, returns, volumes, assets, solver=SOLVER):
 def run(kind, solver=SOLVER):
     returns, volumes, assets = data()
     costs = [cvx.TransactionCost(a=A, b=B, sigma=rms_sigma(returns[assets]))]
+    if kind == "long_short":
+        costs.append(cvx.HoldingCost(short_fees=short_fees(assets)))
     with tempfile.TemporaryDirectory() as base:
         sim = simulator(returns, volumes, costs, base=base)
         t0 = time.perf_counter()
@@ -110,7 +126,8 @@ def main():
         "decay": DECAY,
         "capital": CAPITAL,
     }
-    for kind in ["spo", "mpo"]:
+    out["short_fees"] = [float(x) / 100 for x in short_fees(data()[2]).values]
+    for kind in ["spo", "mpo", "long_short"]:
         out[kind] = run(kind)
         print(f"{kind}: final wealth {out[kind]['wealth'][-1]:.2f} in {out[kind]['seconds']:.1f} s")
     path = ROOT / "tests" / "fixtures" / "trade_aware_reference.json"
