@@ -9,6 +9,17 @@
 //! $$\mu_{BL} = \pi + \tau\Sigma P^\top (P\tau\Sigma P^\top + \Omega)^{-1}(Q - P\pi),\qquad
 //! \Sigma_{BL} = \Sigma + \tau\Sigma - \tau\Sigma P^\top (P\tau\Sigma P^\top + \Omega)^{-1} P\tau\Sigma.$$
 //!
+//! **Where the risk-free rate enters** ([`RiskFreeIn`]) changes the
+//! answer whenever $r_f \ne 0$ and there are views:
+//!
+//! | convention | prior | views read as | posterior mean |
+//! |---|---|---|---|
+//! | [`RiskFreeIn::Prior`] (default; PyPortfolioOpt) | $\pi = \delta\Sigma w_m + r_f$ | total returns | $\mu_{BL}$ above |
+//! | [`RiskFreeIn::Posterior`] (skfolio) | $\pi = \delta\Sigma w_m$ | excess returns | $\mu_{BL} + r_f$ |
+//!
+//! The same absolute view "asset $i$ returns $q$" means $q$ under the first
+//! and $q + r_f$ under the second.
+//!
 //! $\Omega$ is diagonal: He and Litterman's $\operatorname{diag}(\tau P\Sigma P^\top)$
 //! by default, from Idzorek confidences $c_k$ (the closed form
 //! $\omega_k = \tau\,\tfrac{1-c_k}{c_k}\,p_k\Sigma p_k^\top$, $c_k = 0$ giving
@@ -21,6 +32,18 @@ use super::Moments;
 use crate::data::Returns;
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
+
+/// Where the risk-free rate enters the model (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RiskFreeIn {
+    /// Added to the equilibrium prior; views are on total returns
+    /// (PyPortfolioOpt's convention).
+    #[default]
+    Prior,
+    /// Added to the posterior mean; the prior and the views are excess
+    /// returns (skfolio's convention).
+    Posterior,
+}
 
 /// How uncertain the views are.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +88,7 @@ pub struct BlackLittermanParams {
     tau: f64,
     risk_aversion: f64,
     risk_free: f64,
+    risk_free_in: RiskFreeIn,
     market: Vec<(String, f64)>,
     views: Vec<View>,
     uncertainty: ViewUncertainty,
@@ -83,9 +107,17 @@ impl BlackLittermanParams {
         self
     }
 
-    /// The risk-free rate added to the prior (default 0).
+    /// The risk-free rate (default 0), added to the prior unless
+    /// [`risk_free_in`](Self::risk_free_in) says otherwise.
     pub fn risk_free(mut self, rf: f64) -> Self {
         self.risk_free = rf;
+        self
+    }
+
+    /// Where the risk-free rate enters: the prior (default) or the
+    /// posterior mean ([`RiskFreeIn`]).
+    pub fn risk_free_in(mut self, convention: RiskFreeIn) -> Self {
+        self.risk_free_in = convention;
         self
     }
 
@@ -142,7 +174,11 @@ impl BlackLittermanParams {
         }
         w /= total;
         let cov = m.cov();
-        let prior = cov.dot(&w) * self.risk_aversion + self.risk_free;
+        let (in_prior, in_posterior) = match self.risk_free_in {
+            RiskFreeIn::Prior => (self.risk_free, 0.0),
+            RiskFreeIn::Posterior => (0.0, self.risk_free),
+        };
+        let prior = cov.dot(&w) * self.risk_aversion + in_prior;
 
         let k = self.views.len();
         let mut p = Array2::<f64>::zeros((k, n));
@@ -207,7 +243,9 @@ impl BlackLittermanParams {
             let cov_post = cov + &tau_sigma - ts_pt.dot(&x);
             (mean, cov_post, omega)
         };
-        let posterior = m.reduced(assets.to_vec(), posterior_mean, posterior_cov).labelled("Black–Litterman posterior");
+        let posterior = m
+            .reduced(assets.to_vec(), posterior_mean + in_posterior, posterior_cov)
+            .labelled("Black–Litterman posterior");
         Ok(BlackLitterman { market: w, prior, posterior, p, q, omega, delta: self.risk_aversion, tau: self.tau })
     }
 }
@@ -233,6 +271,7 @@ impl BlackLitterman {
             tau: 0.05,
             risk_aversion: 1.0,
             risk_free: 0.0,
+            risk_free_in: RiskFreeIn::Prior,
             market: Vec::new(),
             views: Vec::new(),
             uncertainty: ViewUncertainty::HeLitterman,

@@ -33,7 +33,7 @@
 mod black_litterman;
 mod factor;
 
-pub use black_litterman::{BlackLitterman, BlackLittermanParams, View, ViewUncertainty};
+pub use black_litterman::{BlackLitterman, BlackLittermanParams, RiskFreeIn, View, ViewUncertainty};
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
 
 use chrono::NaiveDate;
