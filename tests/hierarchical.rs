@@ -246,3 +246,26 @@ fn a_tree_grows_from_moments_too() {
         .unwrap_err();
     assert!(e.to_string().contains("needs the returns"), "{e}");
 }
+
+/// A hierarchical allocation says what produced it, and claims no solver;
+/// a solved one and a critical-line frontier point say theirs.
+#[test]
+fn allocations_report_their_own_provenance() {
+    let r = returns();
+    let hrp = Hierarchical::hrp().solve(&r).unwrap();
+    assert!(matches!(hrp.provenance(), assetalloc::optimize::Provenance::Hierarchical { .. }));
+    assert_eq!((hrp.status(), hrp.tolerance(), hrp.iterations()), (None, None, None));
+    let caption = hrp.table().to_html();
+    assert!(!caption.contains("Clarabel") && caption.contains("HRP"), "{caption}");
+    let m = Moments::sample().fit(&r).unwrap().annualized();
+    let solved = Optimizer::min_variance().solve(&m).unwrap();
+    assert_eq!(solved.status(), Some(SolverStatus::Solved));
+    assert!(solved.iterations().unwrap() > 0);
+    assert!(solved.table().to_html().contains("Clarabel Solved"));
+    let frontier = Frontier::params().points(3).critical_line().solve(&m).unwrap();
+    let point = &frontier.points[1];
+    assert!(
+        matches!(point.provenance(), assetalloc::optimize::Provenance::CriticalLine { turning_points, .. } if *turning_points > 1)
+    );
+    assert!(point.table().to_html().contains("critical line, exact"));
+}

@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, ArrayView1};
 use super::tree::{Distance, Hierarchy, Linkage};
 use crate::backtest::{Strategy, Window};
 use crate::data::Returns;
-use crate::error::{Error, Result, SolverStatus};
+use crate::error::{Error, Result};
 use crate::estimate::{Moments, MomentsParams};
 use crate::optimize::problem::Program;
 use crate::optimize::{Allocation, Optimizer, RiskMeasure};
@@ -159,10 +159,7 @@ impl Hierarchical {
             weights,
             0.0,
             None,
-            SolverStatus::Solved,
-            0.0,
-            0,
-            start.elapsed().as_secs_f64(),
+            crate::optimize::Provenance::Hierarchical { method: self.label(), seconds: start.elapsed().as_secs_f64() },
         ))
     }
 

@@ -18,6 +18,66 @@ struct Reported {
     value: f64,
 }
 
+/// What produced an allocation, and what it reports of itself.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Provenance {
+    /// An interior-point solve on Clarabel.
+    Solver {
+        /// The solver's status (always solved: other outcomes are errors).
+        status: SolverStatus,
+        /// The tolerance the solve met: 1e-10, or Clarabel's default 1e-8
+        /// when the tight first attempt stopped just short.
+        tolerance: f64,
+        /// Interior-point iterations.
+        iterations: u32,
+        /// Wall time, seconds.
+        seconds: f64,
+    },
+    /// The critical line algorithm: exact, from its turning points; no
+    /// iterative solver.
+    CriticalLine {
+        /// Turning points of the frontier.
+        turning_points: usize,
+        /// Wall time for this point (the frontier's time over its points), seconds.
+        seconds: f64,
+    },
+    /// A hierarchical allocation (HRP, HERC: recursive rules, no solver;
+    /// NCO: a solve per cluster).
+    Hierarchical {
+        /// The method, as its label says.
+        method: String,
+        /// Wall time, seconds.
+        seconds: f64,
+    },
+}
+
+impl Provenance {
+    /// Wall time, seconds.
+    pub fn seconds(&self) -> f64 {
+        match self {
+            Provenance::Solver { seconds, .. }
+            | Provenance::CriticalLine { seconds, .. }
+            | Provenance::Hierarchical { seconds, .. } => *seconds,
+        }
+    }
+}
+
+impl std::fmt::Display for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = 1e3 * self.seconds();
+        match self {
+            Provenance::Solver { status, tolerance, iterations, .. } => {
+                write!(f, "Clarabel {status} (tolerance {tolerance:.0e}) in {iterations} iterations, {ms:.2} ms")
+            }
+            Provenance::CriticalLine { turning_points, .. } => {
+                write!(f, "critical line, exact from {turning_points} turning points, {ms:.2} ms")
+            }
+            Provenance::Hierarchical { method, .. } => write!(f, "{method}, {ms:.2} ms"),
+        }
+    }
+}
+
 /// Named weights with their risk and return under the moments used.
 ///
 /// Risk contributions are $RC_i = w_i(\Sigma w)_i / (w^\top\Sigma w)$ (they
@@ -35,24 +95,17 @@ pub struct Allocation {
     turnover: Option<f64>,
     risk: Option<Reported>,
     annualized: bool,
-    status: SolverStatus,
-    tolerance: f64,
-    iterations: u32,
-    solve_seconds: f64,
+    provenance: Provenance,
 }
 
 impl Allocation {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         objective: String,
         m: &Moments,
         weights: Array1<f64>,
         risk_free: f64,
         previous: Option<Array1<f64>>,
-        status: SolverStatus,
-        tolerance: f64,
-        iterations: u32,
-        solve_seconds: f64,
+        provenance: Provenance,
     ) -> Self {
         let sw = m.cov().dot(&weights);
         let var = weights.dot(&sw);
@@ -68,10 +121,7 @@ impl Allocation {
             risk: None,
             annualized: m.is_annualized(),
             weights,
-            status,
-            tolerance,
-            iterations,
-            solve_seconds,
+            provenance,
         }
     }
 
@@ -147,25 +197,42 @@ impl Allocation {
         self.risk.as_ref().map(|r| (r.name.as_str(), r.value))
     }
 
-    /// The solver's status (always solved: other outcomes are errors).
-    pub fn status(&self) -> SolverStatus {
-        self.status
+    /// What produced the allocation: a solver with its report, the
+    /// critical line, or a hierarchical method.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
     }
 
-    /// The tolerance the solve met: 1e-10, or Clarabel's default 1e-8 when
-    /// the tight first attempt stopped just short.
-    pub fn tolerance(&self) -> f64 {
-        self.tolerance
+    /// The solver's status, where a solver produced the allocation
+    /// (always solved: other outcomes are errors).
+    pub fn status(&self) -> Option<SolverStatus> {
+        match self.provenance {
+            Provenance::Solver { status, .. } => Some(status),
+            _ => None,
+        }
     }
 
-    /// Interior-point iterations.
-    pub fn iterations(&self) -> u32 {
-        self.iterations
+    /// The tolerance the solve met, where a solver produced the
+    /// allocation: 1e-10, or Clarabel's default 1e-8 when the tight first
+    /// attempt stopped just short.
+    pub fn tolerance(&self) -> Option<f64> {
+        match self.provenance {
+            Provenance::Solver { tolerance, .. } => Some(tolerance),
+            _ => None,
+        }
     }
 
-    /// Wall time of the solve, seconds.
+    /// Interior-point iterations, where a solver produced the allocation.
+    pub fn iterations(&self) -> Option<u32> {
+        match self.provenance {
+            Provenance::Solver { iterations, .. } => Some(iterations),
+            _ => None,
+        }
+    }
+
+    /// Wall time of whatever produced the allocation, seconds.
     pub fn solve_seconds(&self) -> f64 {
-        self.solve_seconds
+        self.provenance.seconds()
     }
 
     /// Weights and risk contributions as a table, with the portfolio's
@@ -185,13 +252,7 @@ impl Allocation {
         if let Some(Reported { name, value: c, .. }) = &self.risk {
             caption.push_str(&format!(" · {name} {:.3}%", 100.0 * c));
         }
-        caption.push_str(&format!(
-            " · Clarabel {} (tolerance {:.0e}) in {} iterations, {:.2} ms",
-            self.status,
-            self.tolerance,
-            self.iterations,
-            1e3 * self.solve_seconds
-        ));
+        caption.push_str(&format!(" · {}", self.provenance));
         let mut t = Table::new(["asset", "weight", "risk contribution"]).caption(caption);
         for (i, a) in self.assets.iter().enumerate() {
             t.push(vec![

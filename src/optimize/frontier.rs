@@ -12,7 +12,7 @@ use super::problem::Session;
 use super::risk::{Risk, RiskMeasure, Variance};
 use super::{Allocation, Constraints, CriticalLine, Optimizer};
 use crate::display::{Cell, Table};
-use crate::error::{Error, Result, SolverStatus};
+use crate::error::{Error, Result};
 use crate::estimate::Moments;
 
 /// Builder for a [`Frontier`].
@@ -303,12 +303,13 @@ impl FrontierParams {
         let cla = CriticalLine::solve(m.mean(), m.cov(), &c.lower, &c.upper)?;
         let weights = cla.frontier(self.points)?;
         let each = t0.elapsed().as_secs_f64() / weights.len() as f64;
-        let turns = cla.turning_points.len() as u32;
+        let turns = cla.turning_points.len();
         Ok(weights
             .into_iter()
             .map(|w| {
                 let label = format!("frontier portfolio at return {} (critical line)", w.dot(m.mean()));
-                Allocation::new(label, m, w, self.risk_free, c.previous.clone(), SolverStatus::Solved, 0.0, turns, each)
+                let provenance = super::Provenance::CriticalLine { turning_points: turns, seconds: each };
+                Allocation::new(label, m, w, self.risk_free, c.previous.clone(), provenance)
             })
             .collect())
     }

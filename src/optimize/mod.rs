@@ -56,7 +56,7 @@ pub(crate) mod problem;
 mod risk;
 mod trading;
 
-pub use allocation::Allocation;
+pub use allocation::{Allocation, Provenance};
 pub use cla::{CriticalLine, TurningPoint};
 pub use constraints::{Benchmark, Constraints, Group, Linear, Relation};
 pub use evaluate::OutOfSample;
@@ -363,9 +363,11 @@ fn finish(
         w,
         risk_free,
         c.previous.clone(),
-        sol.status,
-        sol.tolerance,
-        sol.iterations,
-        sol.seconds,
+        Provenance::Solver {
+            status: sol.status,
+            tolerance: sol.tolerance,
+            iterations: sol.iterations,
+            seconds: sol.seconds,
+        },
     ))
 }
