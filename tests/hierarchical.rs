@@ -269,3 +269,35 @@ fn allocations_report_their_own_provenance() {
     );
     assert!(point.table().to_html().contains("critical line, exact"));
 }
+
+/// A bound set for every asset is named so, and sums read as numbers a
+/// person would write.
+#[test]
+fn bound_errors_name_what_was_set_and_round_their_sums() {
+    let r = returns();
+    let e = Hierarchical::hrp().bounds(0.5, 0.1).solve(&r).unwrap_err().to_string();
+    assert!(e.contains("every asset") && !e.contains(&r.assets()[0]), "{e}");
+    let e = Hierarchical::hrp().bounds(0.0, 0.02).solve(&r).unwrap_err().to_string();
+    assert!(e.contains("maximum weights to 0.4;"), "{e}");
+    let e = Optimizer::min_variance()
+        .constraints(Constraints::long_only().bounds(0.3, 0.1))
+        .solve(&Moments::sample().fit(&r).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("every asset") && !e.contains(&r.assets()[0]), "{e}");
+}
+
+/// The largest weights, in order, and as a table of several allocations.
+#[test]
+fn largest_weights_come_first() {
+    let r = returns();
+    let hrp = Hierarchical::hrp().solve(&r).unwrap();
+    let top = hrp.largest(3);
+    assert_eq!(top.len(), 3);
+    let max = hrp.weights().iter().cloned().fold(f64::MIN, f64::max);
+    assert_eq!(top[0].1, max);
+    assert!(top[0].1 >= top[1].1 && top[1].1 >= top[2].1);
+    assert_eq!(hrp.weight(top[1].0), Some(top[1].1));
+    let html = Allocation::largest_table(&[&hrp], 2).to_html();
+    assert!(html.contains(top[0].0) && html.contains(&format!("{:.1} %", 100.0 * top[0].1)), "{html}");
+}

@@ -366,12 +366,10 @@ impl FactorModel {
 
     /// The loadings as a heatmap (assets × factors).
     pub fn plot_loadings(&self) -> Plot {
-        use plotly::HeatMap;
-        let z: Vec<Vec<f64>> = self.loadings.rows().into_iter().map(|r| r.to_vec()).collect();
-        let mut plot = Plot::new();
-        plot.add_trace(HeatMap::new(self.factors.clone(), self.moments.assets().to_vec(), z));
-        plot.set_layout(plotly::Layout::new().title(format!("Loadings: {}", self.moments.method())));
-        plot
+        let title = format!("Loadings: {}", self.moments.method());
+        // Loadings are not bounded by ±1: the scale reaches the largest.
+        let top = self.loadings.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        crate::plot::labelled_heatmap(&title, &self.factors, self.moments.assets(), self.loadings.view(), top)
     }
 }
 

@@ -171,8 +171,16 @@ impl Hierarchical {
 
     fn resolved_bounds(&self, assets: &[String]) -> Result<(Array1<f64>, Array1<f64>)> {
         let n = assets.len();
-        let mut lo = Array1::from_elem(n, self.bounds.0);
-        let mut hi = Array1::from_elem(n, self.bounds.1);
+        let valid = |lo: f64, hi: f64| lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi;
+        let (a, b) = self.bounds;
+        if !valid(a, b) {
+            return Err(Error::param(
+                "bounds",
+                format!("(every asset's) need 0 ≤ min ≤ max and both finite, got min {a} and max {b}"),
+            ));
+        }
+        let mut lo = Array1::from_elem(n, a);
+        let mut hi = Array1::from_elem(n, b);
         for (name, a, b) in &self.asset_bounds {
             let i = assets.iter().position(|x| x == name).ok_or_else(|| {
                 Error::param("bound", format!("{name:?} is not one of the assets ({})", assets.join(", ")))
@@ -181,14 +189,18 @@ impl Hierarchical {
             hi[i] = *b;
         }
         for i in 0..n {
-            if !(lo[i].is_finite() && hi[i].is_finite() && lo[i] >= 0.0 && lo[i] <= hi[i]) {
+            if !valid(lo[i], hi[i]) {
                 return Err(Error::param(
                     "bounds",
-                    format!("{}: need 0 ≤ min ≤ max and both finite, got [{}, {}]", assets[i], lo[i], hi[i]),
+                    format!(
+                        "of {}: need 0 ≤ min ≤ max and both finite, got min {} and max {}",
+                        assets[i], lo[i], hi[i]
+                    ),
                 ));
             }
         }
-        let (sl, sh) = (lo.sum(), hi.sum());
+        // Sums rounded to what matters: 0.4, not 0.4000000000000001.
+        let (sl, sh) = (crate::plot::round6(lo.sum()), crate::plot::round6(hi.sum()));
         if sl > 1.0 + 1e-12 || sh < 1.0 - 1e-12 {
             return Err(Error::Infeasible {
                 constraint: "bounds".into(),

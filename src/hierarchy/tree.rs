@@ -478,14 +478,9 @@ impl Hierarchy {
     /// The correlation matrix as a heatmap, assets in leaf order (the
     /// clusters show as blocks on the diagonal).
     pub fn heatmap(&self) -> Plot {
-        use plotly::HeatMap;
         let names: Vec<String> = self.leaves().iter().map(|s| s.to_string()).collect();
-        let z: Vec<Vec<f64>> =
-            self.order.iter().map(|&i| self.order.iter().map(|&j| self.correlation[[i, j]]).collect()).collect();
-        let mut plot = Plot::new();
-        plot.add_trace(HeatMap::new(names.clone(), names, z).zmin(-1.0).zmax(1.0));
-        plot.set_layout(plotly::Layout::new().title("Correlations in leaf order"));
-        plot
+        let ordered = self.correlation.select(ndarray::Axis(0), &self.order).select(ndarray::Axis(1), &self.order);
+        crate::plot::heatmap("Correlations in leaf order", &names, ordered.view())
     }
 
     /// The merges as a table.

@@ -156,6 +156,27 @@ impl Allocation {
         self.assets.iter().position(|a| a == asset).map(|i| self.weights[i])
     }
 
+    /// The `k` largest weights, largest first (ties in asset order).
+    pub fn largest(&self, k: usize) -> Vec<(&str, f64)> {
+        let w = self.weights.to_vec();
+        let order = crate::stats::descending(&w);
+        order.into_iter().take(k).map(|i| (self.assets[i].as_str(), self.weights[i])).collect()
+    }
+
+    /// The `k` largest weights of each allocation, one row each.
+    pub fn largest_table(allocations: &[&Allocation], k: usize) -> Table {
+        let mut head = vec!["allocation".to_string()];
+        head.extend((1..=k).map(|r| format!("#{r}")));
+        let mut t = Table::new(head).caption(format!("The {k} largest weights"));
+        for a in allocations {
+            let mut row = vec![Cell::from(a.objective())];
+            row.extend(a.largest(k).into_iter().map(|(name, w)| Cell::Text(format!("{name} {:.1} %", 100.0 * w))));
+            row.resize(k + 1, Cell::Text(String::new()));
+            t.push(row);
+        }
+        t
+    }
+
     /// Cash, $1 - \sum_i w_i$.
     pub fn cash(&self) -> f64 {
         1.0 - self.weights.sum()

@@ -291,16 +291,24 @@ impl Constraints {
         };
         let lower = expand("lower", &self.lower)?;
         let upper = expand("upper", &self.upper)?;
+        // Bounds given once hold for every asset: an error names them so.
+        let whose = |i: usize| {
+            if self.lower.len() == 1 && self.upper.len() == 1 {
+                "every asset".to_string()
+            } else {
+                assets[i].clone()
+            }
+        };
         for i in 0..n {
             if !(lower[i].is_finite() && upper[i].is_finite()) {
                 return Err(Error::param(
                     "bounds",
-                    format!("must be finite, got [{}, {}] for {}", lower[i], upper[i], assets[i]),
+                    format!("must be finite, got lower {} and upper {} for {}", lower[i], upper[i], whose(i)),
                 ));
             }
             if lower[i] > upper[i] {
                 return Err(Error::infeasible(
-                    format!("bounds of {}", assets[i]),
+                    format!("bounds of {}", whose(i)),
                     format!("lower bound {} is above upper bound {}", lower[i], upper[i]),
                 ));
             }

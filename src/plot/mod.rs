@@ -39,7 +39,9 @@ pub fn lines(title: &str, dates: &[NaiveDate], series: &[(String, Vec<f64>)], y_
     }
     let mut y_axis = Axis::new().title(y_title);
     if log_y {
-        y_axis = y_axis.type_(AxisType::Log);
+        // Plotly labels the ticks between powers of ten by their leading
+        // digit alone ("2" for 200); a format labels each in full.
+        y_axis = y_axis.type_(AxisType::Log).tick_format(",~g");
     }
     plot.set_layout(Layout::new().title(title).y_axis(y_axis).hover_mode(HoverMode::XUnified).height(480));
     plot
@@ -155,22 +157,45 @@ pub fn bars_with_errors(
 }
 
 /// Heatmap of a square matrix (e.g. correlations) on a diverging scale
-/// from −1 to 1.
+/// from −1 to 1: the first label at the top left, the diagonal running
+/// down to the bottom right as in a table, every label shown.
 pub fn heatmap(title: &str, labels: &[String], matrix: ArrayView2<'_, f64>) -> Plot {
-    // Rows bottom-up, so the first label sits at the top as in a table.
+    let mut plot = labelled_heatmap(title, labels, labels, matrix, 1.0);
+    let side = (160 + 28 * labels.len()).clamp(400, 900);
+    plot.set_layout(every_label(Layout::new().title(title).height(side).width(side + 80)));
+    plot
+}
+
+/// Heatmap of a rows × columns matrix on a diverging scale from `−range`
+/// to `range`, the first row at the top.
+pub fn labelled_heatmap(
+    title: &str,
+    columns: &[String],
+    rows: &[String],
+    matrix: ArrayView2<'_, f64>,
+    range: f64,
+) -> Plot {
+    // Plotly draws the first row at the bottom: rows bottom-up, so the
+    // first label sits at the top as in a table.
     let z: Vec<Vec<f64>> = matrix.rows().into_iter().rev().map(|r| r.iter().copied().map(round6).collect()).collect();
-    let y: Vec<String> = labels.iter().rev().cloned().collect();
+    let y: Vec<String> = rows.iter().rev().cloned().collect();
     let mut plot = Plot::new();
     plot.add_trace(
-        HeatMap::new(labels.to_vec(), y, z)
-            .zmin(-1.0)
-            .zmax(1.0)
+        HeatMap::new(columns.to_vec(), y, z)
+            .zmin(-range)
+            .zmax(range)
             .color_scale(ColorScale::Palette(ColorScalePalette::RdBu))
             .reverse_scale(true),
     );
-    let side = (160 + 28 * labels.len()).clamp(400, 900);
-    plot.set_layout(Layout::new().title(title).height(side).width(side + 80));
+    let height = (160 + 22 * rows.len()).clamp(400, 1200);
+    plot.set_layout(every_label(Layout::new().title(title).height(height)));
     plot
+}
+
+/// A tick for every category on both axes (Plotly otherwise thins them
+/// out when they crowd).
+fn every_label(layout: Layout) -> Layout {
+    layout.x_axis(Axis::new().dtick(1.0).auto_margin(true)).y_axis(Axis::new().dtick(1.0).auto_margin(true))
 }
 
 #[cfg(test)]
@@ -185,6 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn heatmap_reads_like_a_table_with_every_label() {
+        let labels: Vec<String> = ["A", "B", "C"].iter().map(|s| s.to_string()).collect();
+        let m = ndarray::array![[1.0, 0.5, 0.2], [0.5, 1.0, 0.1], [0.2, 0.1, 1.0]];
+        let j = heatmap("t", &labels, m.view()).to_json();
+        // Plotly draws y from the bottom: the first label comes last, the
+        // first row of z is the matrix's last, so A's row is at the top and
+        // the diagonal runs top left to bottom right.
+        assert!(j.contains("\"y\":[\"C\",\"B\",\"A\"]"), "{j}");
+        assert!(j.contains("\"z\":[[0.2,0.1,1.0],[0.5,1.0,0.1],[1.0,0.5,0.2]]"), "{j}");
+        assert_eq!(j.matches("\"dtick\":1.0").count(), 2, "{j}");
+    }
+
+    #[test]
     fn line_chart_serialises_dates_and_names() {
         let d = vec![NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(), NaiveDate::from_ymd_opt(2020, 1, 3).unwrap()];
         let p = lines("t", &d, &[("A&B".into(), vec![1.0, 2.0])], "y", true);
@@ -192,5 +230,6 @@ mod tests {
         assert!(j.contains("\"2020-01-02\""));
         assert!(j.contains("\"name\":\"A&B\""));
         assert!(j.contains("\"type\":\"log\""));
+        assert!(j.contains("\"tickformat\":\",~g\""), "{j}");
     }
 }

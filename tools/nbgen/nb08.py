@@ -34,12 +34,8 @@ HRP, HERC and NCO (minimum variance inside and across clusters) on the same tree
 let herc = Hierarchical::herc().solve(&train)?;
 let nco = Hierarchical::nco(Optimizer::min_variance(), Optimizer::min_variance()).solve(&train)?;
 let min_var = Optimizer::min_variance().solve(&Moments::sample().fit(&train)?.annualized())?;
-for a in [&hrp, &herc, &nco, &min_var] {
-    let mut w: Vec<(&String, f64)> = a.assets().iter().zip(a.weights().iter().copied()).collect();
-    w.sort_by(|x, y| y.1.total_cmp(&x.1));
-    println!("{:<28} largest {} {:.1}%, {} {:.1}%, {} {:.1}%", a.objective(), w[0].0, 100.0 * w[0].1, w[1].0, 100.0 * w[1].1, w[2].0, 100.0 * w[2].1);
-}
-hrp.plot_weights()"""),
+Allocation::largest_table(&[&hrp, &herc, &nco, &min_var], 3)"""),
+    code("hrp.plot_weights()"),
     code("herc.plot_weights()"),
     md("""HRP with weight bounds (2 %–8 % per stock): the split factors are clipped so every branch stays within the sums of its members' bounds."""),
     code("""let bounded = Hierarchical::hrp().bounds(0.02, 0.08).solve(&train)?.named("HRP, 2–8 % per stock");
