@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Exact maximum-ratio portfolios for linear risk measures, by HiGHS's dual
+simplex through scipy (a vertex, not an interior point), for the test that
+holds the crate's answers to the optimal vertex.
+
+On the first 1,000, the first 4,000 and all 8,312 daily simple returns of
+the bundled S&P 500 (20 stocks), long-only and fully invested, the maximum
+of mean / risk with the mean the sample mean of the same rows, for CVaR
+(95 %), CDaR (95 %) and the maximum drawdown (uncompounded cumulative
+returns, the start a peak). Each is the homogenised linear program
+min risk(y) s.t. mean·y = 1, sum(y) = kappa, y >= 0, kappa >= 0, read back
+as w = y / kappa. Writes tests/fixtures/exact_lp_reference.json.
+
+    pip install scipy==1.17.1 pandas numpy
+    python3 tools/reference/exact_lp.py
+"""
+import json
+import pathlib
+
+import numpy as np
+import pandas as pd
+import scipy
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+LENGTHS = [1000, 4000, 8312]
+BETA = 0.95
+
+
+def max_ratio(r, measure):
+    s, n = r.shape
+    mu = r.mean(axis=0)
+    # Variables: y (n), kappa, then the measure's.
+    blocks_ub, b_ub, blocks_eq, b_eq = [], [], [], []
+    if measure == "cvar":
+        # alpha, z (s): min alpha + sum z / ((1 - beta) s); -r y - alpha - z <= 0.
+        nv = n + 1 + 1 + s
+        c = np.zeros(nv)
+        c[n + 1] = 1.0
+        c[n + 2:] = 1.0 / ((1 - BETA) * s)
+        a = sp.hstack([sp.csr_matrix(-r), sp.csr_matrix((s, 1)), -sp.csr_matrix(np.ones((s, 1))), -sp.identity(s)])
+        blocks_ub.append(a)
+        b_ub.append(np.zeros(s))
+        bounds = [(0, None)] * n + [(0, None), (None, None)] + [(0, None)] * s
+    else:
+        cum = np.cumsum(r, axis=0)
+        # u (s): C y - u <= 0; u_{k-1} - u_k <= 0; u_0 >= 0 (a bound).
+        diff = sp.diags([np.ones(s - 1), -np.ones(s - 1)], [0, 1], shape=(s - 1, s))
+        if measure == "cdar":
+            # then alpha, z (s): u - C y - alpha - z <= 0.
+            nv = n + 1 + s + 1 + s
+            c = np.zeros(nv)
+            c[n + 1 + s] = 1.0
+            c[n + 2 + s:] = 1.0 / ((1 - BETA) * s)
+            zero1 = sp.csr_matrix((s, 1))
+            blocks_ub += [
+                sp.hstack([sp.csr_matrix(cum), zero1, -sp.identity(s), zero1, sp.csr_matrix((s, s))]),
+                sp.hstack([sp.csr_matrix((s - 1, n + 1)), diff, sp.csr_matrix((s - 1, 1 + s))]),
+                sp.hstack([sp.csr_matrix(-cum), zero1, sp.identity(s), -sp.csr_matrix(np.ones((s, 1))), -sp.identity(s)]),
+            ]
+            b_ub += [np.zeros(s), np.zeros(s - 1), np.zeros(s)]
+            bounds = [(0, None)] * n + [(0, None)] + [(0, None)] * s + [(None, None)] + [(0, None)] * s
+        else:
+            # then t: u - C y - t <= 0.
+            nv = n + 1 + s + 1
+            c = np.zeros(nv)
+            c[-1] = 1.0
+            zero1 = sp.csr_matrix((s, 1))
+            blocks_ub += [
+                sp.hstack([sp.csr_matrix(cum), zero1, -sp.identity(s), zero1]),
+                sp.hstack([sp.csr_matrix((s - 1, n + 1)), diff, sp.csr_matrix((s - 1, 1))]),
+                sp.hstack([sp.csr_matrix(-cum), zero1, sp.identity(s), -sp.csr_matrix(np.ones((s, 1)))]),
+            ]
+            b_ub += [np.zeros(s), np.zeros(s - 1), np.zeros(s)]
+            bounds = [(0, None)] * n + [(0, None)] + [(0, None)] * s + [(None, None)]
+    eq = sp.lil_matrix((2, nv))
+    eq[0, :n] = mu
+    eq[1, :n] = 1.0
+    eq[1, n] = -1.0
+    res = linprog(c, A_ub=sp.vstack(blocks_ub).tocsr(), b_ub=np.concatenate(b_ub), A_eq=eq.tocsr(),
+                  b_eq=np.array([1.0, 0.0]), bounds=bounds, method="highs-ds",
+                  options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10})
+    assert res.status == 0, res.message
+    y, kappa = res.x[:n], res.x[n]
+    return (y / kappa).tolist()
+
+
+def main():
+    prices = pd.read_csv(ROOT / "data" / "sp500.csv", index_col=0, parse_dates=True)
+    r = prices.pct_change().dropna().values
+    out = {"source": f"scipy {scipy.__version__} linprog(method='highs-ds')", "beta": BETA}
+    for length in LENGTHS:
+        for measure in ["cvar", "cdar", "max_drawdown"]:
+            out[f"{measure}_{length}"] = max_ratio(r[:length], measure)
+            print(f"{measure} on {length} rows done")
+    path = ROOT / "tests" / "fixtures" / "exact_lp_reference.json"
+    path.write_text(json.dumps(out, indent=1))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
