@@ -445,11 +445,10 @@ fn reduced_equals_full(r: &Returns) {
 /// The maximum ratio of mean to a linear risk measure is a linear program
 /// whose optimum is a vertex: HiGHS's dual simplex finds it exactly
 /// (tools/reference/exact_lp.py). On 1,000, 4,000 and all 8,312 rows, for
-/// CVaR, CDaR and the maximum drawdown, our weights sit on it: CVaR to
-/// 5e-8 (measured at most 2.3e-8), the drawdowns to 2e-6 (measured at most
-/// 1.0e-6, CDaR on all rows; before the cumulative returns were written as
-/// one block, 6e-4). What is left is the interior point's distance from
-/// the vertex; a vertex finish would close it.
+/// CVaR, CDaR and the maximum drawdown, our weights sit on it to 1e-8
+/// (measured: at most 1e-11), finished at the vertex (before the vertex
+/// finish, up to 1.0e-6 away; before the cumulative returns were written
+/// as one block, 6e-4).
 #[test]
 fn max_ratio_for_linear_measures_is_the_exact_vertex() {
     let fx: serde_json::Value =
@@ -468,8 +467,11 @@ fn max_ratio_for_linear_measures_is_the_exact_vertex() {
             let ours = Optimizer::max_ratio(measure, 0.0).solve_scenarios(&r).unwrap();
             let dw = (ours.weights() - &want).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
             println!("{name:13} {length:5} rows: max |Δw| {dw:.1e}, {}", ours.provenance());
-            let tol = if name == "cvar" { 5e-8 } else { 2e-6 };
-            assert!(dw < tol, "{name} on {length} rows: {dw:e} from the vertex");
+            assert!(dw < 1e-8, "{name} on {length} rows: {dw:e} from the vertex");
+            assert!(matches!(
+                ours.provenance(),
+                assetalloc::optimize::Provenance::Solver { finish: assetalloc::optimize::Finish::Vertex, .. }
+            ));
         }
     }
 }

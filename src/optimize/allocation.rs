@@ -8,7 +8,7 @@ use plotly::{Bar, Plot};
 use crate::display::{Cell, Table};
 use crate::error::SolverStatus;
 use crate::estimate::Moments;
-use crate::optimize::RiskMeasure;
+use crate::optimize::{Finish, RiskMeasure};
 
 /// The risk measure an allocation minimised, its name and its value.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +31,11 @@ pub enum Provenance {
         tolerance: f64,
         /// Interior-point iterations.
         iterations: u32,
-        /// Wall time, seconds.
+        /// Wall time, seconds (the finish included).
         seconds: f64,
+        /// How the interior point was finished: at its vertex (a linear
+        /// program), on its active set (a quadratic one), or not.
+        finish: Finish,
     },
     /// The critical line algorithm: exact, from its turning points; no
     /// iterative solver.
@@ -67,8 +70,11 @@ impl std::fmt::Display for Provenance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ms = 1e3 * self.seconds();
         match self {
-            Provenance::Solver { status, tolerance, iterations, .. } => {
-                write!(f, "Clarabel {status} (tolerance {tolerance:.0e}) in {iterations} iterations, {ms:.2} ms")
+            Provenance::Solver { status, tolerance, iterations, finish, .. } => {
+                write!(
+                    f,
+                    "Clarabel {status} (tolerance {tolerance:.0e}) in {iterations} iterations, {finish}, {ms:.2} ms"
+                )
             }
             Provenance::CriticalLine { turning_points, .. } => {
                 write!(f, "critical line, exact from {turning_points} turning points, {ms:.2} ms")

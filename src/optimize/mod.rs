@@ -14,8 +14,11 @@
 //! a few programs that keep only the scenarios near a kink; that of the
 //! average drawdown and the Ulcer index on a chain of the dates that can be
 //! peaks (`risk/peaks.rs`), a variable each instead of two a date. And a program
-//! with a variance term is polished on its active set after Clarabel, so its
-//! weights are the exact optimum rather than a tolerance short of it.
+//! with a variance term is polished on its active set after Clarabel, and a
+//! linear program (every linear measure, in any objective) is moved onto
+//! the vertex its active set defines, so their weights are the exact
+//! optimum rather than a tolerance short of it; the allocation's
+//! [`Provenance`] says which finish was used.
 //!
 //! With expected returns $\mu$, covariance $\Sigma$ (from
 //! [`crate::estimate`]) and the feasible set $\mathcal W$ of
@@ -62,6 +65,7 @@ pub use constraints::{Benchmark, Constraints, Group, Linear, Relation};
 pub use evaluate::OutOfSample;
 pub use frontier::Frontier;
 pub use multi_period::{MultiPeriod, Plan};
+pub use problem::Finish;
 pub use risk::RiskMeasure;
 
 use crate::data::{ReturnKind, Returns};
@@ -368,6 +372,7 @@ fn finish(
             tolerance: sol.tolerance,
             iterations: sol.iterations,
             seconds: sol.seconds,
+            finish: sol.finish,
         },
     ))
 }
