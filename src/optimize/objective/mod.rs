@@ -139,10 +139,14 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
         Objective::TargetVolatility { target } => Box::new(target_volatility::TargetVolatility { target: *target }),
         Objective::MaxSharpe { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free: *risk_free }),
         Objective::MaxDiversification => Box::new(max_ratio::MaxDiversification),
-        Objective::RiskParity { budgets } => Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: None }),
-        Objective::RiskBudget { measure, budgets } => {
-            Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: measure.term(m, x.scenarios)? })
+        Objective::RiskParity { budgets } => {
+            Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: None, measure: None })
         }
+        Objective::RiskBudget { measure, budgets } => Box::new(risk_parity::RiskParity {
+            budgets: budgets.clone(),
+            risk: measure.term(m, x.scenarios)?,
+            measure: Some(*measure),
+        }),
     })
 }
 

@@ -6,20 +6,61 @@
 //! log-barrier program, $\min \rho(y) - \sum_i b_i \ln y_i$, gives weights
 //! whose Euler contributions $w_i\,\partial\rho/\partial w_i$ are the
 //! budgets' shares of $\rho(w)$.
+//!
+//! Scaling the log terms by $k$ scales the optimal $y$ by $k$ and leaves
+//! $w$ as it is ($\rho$ is homogeneous). For a scenario measure they are
+//! scaled by $k = \rho(1/N)$, which puts $y$ near the weights themselves
+//! (at the optimum $\rho(y) = k$); the piecewise-linear measures are then
+//! minimised by the exact scenario reduction, as their minimum risk is
+//! (a few small programs that keep the scenarios near a kink, in a trust
+//! region sized for weights), the full program where it does not settle.
 
 use super::{Built, Formulation, Inputs, Readout};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Program;
+use crate::optimize::problem::Solution;
 use crate::optimize::risk::{Risk, Variance};
+use crate::optimize::RiskMeasure;
 
 pub(crate) struct RiskParity<'a> {
     pub budgets: Option<Vec<f64>>,
     /// The measure budgeted; `None` for variance.
     pub risk: Option<Box<dyn Risk + 'a>>,
+    /// Which measure `risk` is, for a scenario measure.
+    pub measure: Option<RiskMeasure>,
 }
 
 impl RiskParity<'_> {
+    /// The log terms' scale $k = \rho(1/N)$ on the scenarios (1 for
+    /// variance, or where the measure of 1/N is not positive).
+    fn log_scale(&self, x: &Inputs<'_>, n: usize) -> f64 {
+        match (self.measure, x.scenarios) {
+            (Some(m), Some(s)) if !matches!(m, RiskMeasure::Variance) => {
+                let equal = ndarray::Array1::from_elem(n, 1.0 / n as f64);
+                let rho = m.of(s.dot(&equal).as_slice().unwrap_or(&[]));
+                if rho > 0.0 && rho.is_finite() {
+                    rho
+                } else {
+                    1.0
+                }
+            }
+            _ => 1.0,
+        }
+    }
+
+    /// The program without its risk term: $-k\sum_i b_i t_i$ with
+    /// $t_i \le \ln y_i$.
+    fn barrier(&self, n: usize, b: &[f64], k: f64) -> Program {
+        let mut p = Program::new(n);
+        let t = p.vars(n);
+        for (i, bi) in b.iter().enumerate() {
+            p.lin(t + i, -k * bi);
+            p.exp([(vec![(t + i, -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
+        }
+        p
+    }
+
     /// The budgets normalised to sum to 1 (equal when none were given).
     fn budgets(&self, n: usize) -> Result<Vec<f64>> {
         match &self.budgets {
@@ -70,16 +111,25 @@ impl Formulation for RiskParity<'_> {
                 ));
             }
         }
-        let mut p = Program::new(n);
-        let t = p.vars(n);
+        let mut p = self.barrier(n, &b, self.log_scale(x, n));
         match &self.risk {
             None => Variance(x.moments).add(&mut p, n, 0.5)?,
             Some(r) => r.add(&mut p, n, 1.0)?,
         }
-        for (i, bi) in b.iter().enumerate() {
-            p.lin(t + i, -bi);
-            p.exp([(vec![(t + i, -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
-        }
         Ok(Built { program: p, readout: Readout::Normalized, objective_is_risk: false })
+    }
+
+    /// A piecewise-linear scenario measure by exact scenario reduction
+    /// from 1/N (see the module docs); the full program otherwise.
+    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
+        let built = self.build(x, c)?;
+        if let Some(reduced) = self.risk.as_ref().and_then(|r| r.reduced()) {
+            let n = x.moments.n_assets();
+            let base = self.barrier(n, &self.budgets(n)?, self.log_scale(x, n));
+            if let Some(sol) = reduced.minimise(&base, n, &vec![1.0 / n as f64; n])? {
+                return Ok((sol, Readout::Normalized, false));
+            }
+        }
+        built.solve()
     }
 }
