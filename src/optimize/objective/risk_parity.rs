@@ -132,4 +132,19 @@ impl Formulation for RiskParity<'_> {
         }
         built.solve()
     }
+
+    /// A scenario measure has no covariance to blame: a solver stop names
+    /// the program and the measure instead.
+    fn explain(&self, e: Error, _: &Inputs<'_>, _: &crate::optimize::Constraints) -> Error {
+        match (&e, &self.risk) {
+            (Error::Solver { status, .. }, Some(r)) if !status.is_infeasible() => Error::Solver {
+                status: *status,
+                message: format!(
+                    "the log-barrier program for risk budgets of {} did not reach full accuracy; it uses no covariance — check the scenarios for constant or duplicated columns, or try another confidence level",
+                    r.name()
+                ),
+            },
+            _ => e,
+        }
+    }
 }
