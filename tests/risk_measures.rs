@@ -564,3 +564,39 @@ fn min_risk_for_linear_measures_is_the_exact_vertex() {
         }
     }
 }
+
+/// Minimum risk at a target mean return (halfway from the minimum's to the
+/// best asset's) for every linear measure: the full epigraph with the
+/// return row, finished at HiGHS's vertex (tools/reference/exact_lp.py)
+/// to 1e-8 (measured: at most 1.6e-11).
+#[test]
+fn min_risk_at_a_target_is_the_exact_vertex() {
+    let fx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/exact_lp_reference.json").unwrap()).unwrap();
+    let all = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
+    let beta = fx["beta"].as_f64().unwrap();
+    for length in [1000, 4000, 8312] {
+        let r = all.head(length).unwrap();
+        for (name, measure) in [
+            ("mad", RiskMeasure::MeanAbsoluteDeviation),
+            ("flpm", RiskMeasure::FirstLowerPartialMoment),
+            ("worst", RiskMeasure::WorstRealization),
+            ("cvar", RiskMeasure::Cvar { beta }),
+            ("max_drawdown", RiskMeasure::MaxDrawdown),
+            ("average_drawdown", RiskMeasure::AverageDrawdown),
+            ("cdar", RiskMeasure::Cdar { beta }),
+        ] {
+            let case = &fx[format!("target_{name}_{length}")];
+            let target = case["target"].as_f64().unwrap();
+            let want: Array1<f64> = case["weights"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let ours = Optimizer::min_risk_at_return(measure, target).solve_scenarios(&r).unwrap();
+            let dw = (ours.weights() - &want).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
+            println!("target {name:16} {length:5} rows: max |Δw| {dw:.1e}, {}", ours.provenance());
+            assert!(dw < 1e-8, "{name} at a target on {length} rows: {dw:e} from the vertex");
+            assert!(matches!(
+                ours.provenance(),
+                assetalloc::optimize::Provenance::Solver { finish: assetalloc::optimize::Finish::Vertex, .. }
+            ));
+        }
+    }
+}

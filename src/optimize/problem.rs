@@ -349,7 +349,8 @@ impl Program {
     /// is not optimal, so where a slack and its dual are close the guess is
     /// made three ways ([`VERTEX_RATIOS`]) and the feasible point (every
     /// row to 1e-9, relative) with the lowest objective is kept, if it is no
-    /// worse than the interior point's; otherwise `None`.
+    /// worse than the interior point's by more than 1e-7 (relative: the
+    /// interior point is feasible only to its tolerance); otherwise `None`.
     fn vertex(&self, sol: &Solution) -> Option<(Vec<f64>, f64)> {
         let linear = self.p.is_empty()
             && self.soc.is_empty()
@@ -388,7 +389,9 @@ impl Program {
             let feasible = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b))
                 && self.le.iter().all(|(row, b)| dot(row, &x) - b <= tol(*b));
             let objective = self.q.iter().zip(&x).map(|(q, x)| q * x).sum::<f64>();
-            let bar = best.as_ref().map_or(sol.objective + 1e-9 * sol.objective.abs().max(1e-12), |b| b.1);
+            // An exactly feasible point may cost a little more than the
+            // interior point, which is feasible only to the tolerance.
+            let bar = best.as_ref().map_or(sol.objective + 1e-7 * sol.objective.abs().max(1e-12), |b| b.1);
             if feasible && objective <= bar {
                 best = Some((x, objective));
             }

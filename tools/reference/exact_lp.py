@@ -11,7 +11,8 @@ returns, the start a peak). Each is the homogenised linear program
 min risk(y) s.t. mean·y = 1, sum(y) = kappa, y >= 0, kappa >= 0, read back
 as w = y / kappa. Minimum risk, long-only and fully invested, for MAD,
 FLPM (below the mean), the worst realisation, CVaR, the maximum and the
-average drawdown and CDaR on the same rows. Writes
+average drawdown and CDaR on the same rows, and each again at a target
+mean return halfway from the minimum's to the best asset's. Writes
 tests/fixtures/exact_lp_reference.json.
 
     pip install scipy==1.17.1 pandas numpy
@@ -89,8 +90,9 @@ def max_ratio(r, measure):
     return (y / kappa).tolist()
 
 
-def min_risk(r, measure):
-    """min rho(w) s.t. sum(w) = 1, w >= 0, as a linear program."""
+def min_risk(r, measure, target=None):
+    """min rho(w) s.t. sum(w) = 1, w >= 0 (and mean.w >= target), as a
+    linear program."""
     s, n = r.shape
     mu = r.mean(axis=0)
     centred = r - mu
@@ -146,6 +148,9 @@ def min_risk(r, measure):
         # mean(u - C w): the weights' part.
         c = -np.cumsum(r, axis=0).sum(axis=0) / s
     c = np.concatenate([c, c_aux])
+    if target is not None:
+        block(-mu[None, :], sp.csr_matrix((1, len(c_aux))))
+        rhs.append(np.array([-target]))
     eq = sp.hstack([sp.csr_matrix(np.ones((1, n))), sp.csr_matrix((1, len(c_aux)))])
     res = linprog(c, A_ub=sp.vstack(rows).tocsr(), b_ub=np.concatenate(rhs), A_eq=eq.tocsr(), b_eq=np.array([1.0]),
                   bounds=[(0, None)] * n + bounds_aux, method="highs-ds",
@@ -162,9 +167,14 @@ def main():
         for measure in ["cvar", "cdar", "max_drawdown"]:
             out[f"{measure}_{length}"] = max_ratio(r[:length], measure)
             print(f"{measure} on {length} rows done")
+        mu = r[:length].mean(axis=0)
         for measure in ["mad", "flpm", "worst", "cvar", "max_drawdown", "average_drawdown", "cdar"]:
-            out[f"min_{measure}_{length}"] = min_risk(r[:length], measure)
-            print(f"minimum {measure} on {length} rows done")
+            w = min_risk(r[:length], measure)
+            out[f"min_{measure}_{length}"] = w
+            # Halfway from the minimum's mean return to the best asset's.
+            target = float(mu @ np.array(w) + 0.5 * (mu.max() - mu @ np.array(w)))
+            out[f"target_{measure}_{length}"] = {"target": target, "weights": min_risk(r[:length], measure, target)}
+            print(f"minimum {measure} on {length} rows done, and at a target")
     path = ROOT / "tests" / "fixtures" / "exact_lp_reference.json"
     path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path}")
