@@ -360,20 +360,30 @@ fn cvar_risk_budgets_are_met_by_euler_contributions() {
         Optimizer::risk_budgeting_for(RiskMeasure::Cvar { beta }, Some(budgets.clone())).solve_scenarios(&r).unwrap();
     let w = a.weights();
     assert!((w.sum() - 1.0).abs() < 1e-9 && w.iter().all(|v| *v > 0.0));
-    // ∂CVaR/∂w_i: the mean of −r_i over the tail scenarios (the boundary one in part).
-    let p = portfolio(&r, w);
+    for (i, share) in cvar_shares(&r, w, beta).into_iter().enumerate() {
+        assert!((share - budgets[i] / total).abs() < 1e-4, "asset {i}: share {share} vs budget {}", budgets[i] / total);
+    }
+}
+
+/// Each asset's share of the CVaR at `beta` of the weights `w`, from the
+/// Euler contribution $w_i\,\partial\mathrm{CVaR}/\partial w_i$ with the
+/// sorted tail's subgradient: the mean of $-r_i$ over the worst
+/// $(1-\beta)S$ scenarios (the boundary one in part).
+fn cvar_shares(r: &Returns, w: &Array1<f64>, beta: f64) -> Vec<f64> {
+    let p = portfolio(r, w);
     let mut order: Vec<usize> = (0..p.len()).collect();
     order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
     let k = (1.0 - beta) * p.len() as f64;
     let whole = k.floor() as usize;
     let x = r.values();
     let cvar = RiskMeasure::Cvar { beta }.of(&p);
-    for i in 0..20 {
-        let mut g: f64 = order[..whole].iter().map(|&s| -x[[s, i]]).sum();
-        g += (k - whole as f64) * -x[[order[whole], i]];
-        let share = w[i] * g / k / cvar;
-        assert!((share - budgets[i] / total).abs() < 1e-4, "asset {i}: share {share} vs budget {}", budgets[i] / total);
-    }
+    (0..w.len())
+        .map(|i| {
+            let mut g: f64 = order[..whole].iter().map(|&s| -x[[s, i]]).sum();
+            g += (k - whole as f64) * -x[[order[whole], i]];
+            w[i] * g / k / cvar
+        })
+        .collect()
 }
 
 /// Minimum risk goes through the scenario reduction (`risk::reduce`) for
@@ -442,38 +452,68 @@ fn reduced_equals_full(r: &Returns) {
     }
 }
 
-/// The maximum ratio of mean to a linear risk measure is a linear program
-/// whose optimum is a vertex: HiGHS's dual simplex finds it exactly
-/// (tools/reference/exact_lp.py). On 1,000, 4,000 and all 8,312 rows, for
-/// CVaR, CDaR and the maximum drawdown, our weights sit on it to 1e-8
-/// (measured: at most 1e-11), finished at the vertex (before the vertex
-/// finish, up to 1.0e-6 away; before the cumulative returns were written
-/// as one block, 6e-4).
-#[test]
-fn max_ratio_for_linear_measures_is_the_exact_vertex() {
+/// For each case `{prefix}{name}_{length}` of tools/reference/exact_lp.py's
+/// fixture (HiGHS's dual simplex: the exact vertex) on the first 1,000,
+/// 4,000 and all 8,312 S&P 500 rows, `solve` on the same rows (given the
+/// case, for its target) lands within 1e-8 of the vertex and says it was
+/// finished there.
+fn on_the_vertex(
+    prefix: &str,
+    measures: impl Fn(f64) -> Vec<(&'static str, RiskMeasure)>,
+    solve: impl Fn(RiskMeasure, &Returns, &serde_json::Value) -> Allocation,
+) {
     let fx: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("tests/fixtures/exact_lp_reference.json").unwrap()).unwrap();
     let all = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
-    let beta = fx["beta"].as_f64().unwrap();
     for length in [1000, 4000, 8312] {
         let r = all.head(length).unwrap();
-        for (name, measure) in [
-            ("cvar", RiskMeasure::Cvar { beta }),
-            ("cdar", RiskMeasure::Cdar { beta }),
-            ("max_drawdown", RiskMeasure::MaxDrawdown),
-        ] {
+        for (name, measure) in measures(fx["beta"].as_f64().unwrap()) {
+            let case = &fx[format!("{prefix}{name}_{length}")];
             let want: Array1<f64> =
-                fx[format!("{name}_{length}")].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-            let ours = Optimizer::max_ratio(measure, 0.0).solve_scenarios(&r).unwrap();
+                case.get("weights").unwrap_or(case).as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let ours = solve(measure, &r, case);
             let dw = (ours.weights() - &want).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
-            println!("{name:13} {length:5} rows: max |Δw| {dw:.1e}, {}", ours.provenance());
-            assert!(dw < 1e-8, "{name} on {length} rows: {dw:e} from the vertex");
+            println!("{prefix}{name:16} {length:5} rows: max |Δw| {dw:.1e}, {}", ours.provenance());
+            assert!(dw < 1e-8, "{prefix}{name} on {length} rows: {dw:e} from the vertex");
             assert!(matches!(
                 ours.provenance(),
                 assetalloc::optimize::Provenance::Solver { finish: assetalloc::optimize::Finish::Vertex, .. }
             ));
         }
     }
+}
+
+/// Every linear measure the exact-LP fixture holds minima of.
+fn linear_measures(beta: f64) -> Vec<(&'static str, RiskMeasure)> {
+    vec![
+        ("mad", RiskMeasure::MeanAbsoluteDeviation),
+        ("flpm", RiskMeasure::FirstLowerPartialMoment),
+        ("worst", RiskMeasure::WorstRealization),
+        ("cvar", RiskMeasure::Cvar { beta }),
+        ("max_drawdown", RiskMeasure::MaxDrawdown),
+        ("average_drawdown", RiskMeasure::AverageDrawdown),
+        ("cdar", RiskMeasure::Cdar { beta }),
+    ]
+}
+
+/// The maximum ratio of mean to a linear risk measure is a linear program
+/// whose optimum is a vertex: for CVaR, CDaR and the maximum drawdown our
+/// weights sit on it (measured: at most 1e-11; before the vertex finish,
+/// up to 1.0e-6 away; before the cumulative returns were written as one
+/// block, 6e-4).
+#[test]
+fn max_ratio_for_linear_measures_is_the_exact_vertex() {
+    on_the_vertex(
+        "",
+        |beta| {
+            vec![
+                ("cvar", RiskMeasure::Cvar { beta }),
+                ("cdar", RiskMeasure::Cdar { beta }),
+                ("max_drawdown", RiskMeasure::MaxDrawdown),
+            ]
+        },
+        |m, r, _| Optimizer::max_ratio(m, 0.0).solve_scenarios(r).unwrap(),
+    );
 }
 
 /// Equal CVaR contributions on all 8,312 days at α = 10 %, 5 % and 1 %
@@ -490,24 +530,12 @@ fn cvar_risk_parity_solves_on_the_full_sample_at_every_level() {
     let fx: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string("tests/fixtures/risk_budgets_reference.json").unwrap()).unwrap();
     let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
-    let x = r.values();
     for (alpha, key) in [(0.10, "cvar_0.1"), (0.05, "cvar_0.05"), (0.01, "cvar_0.01")] {
         let beta = 1.0 - alpha;
         let a = Optimizer::risk_budgeting_for(RiskMeasure::Cvar { beta }, None).solve_scenarios(&r).unwrap();
         let w = a.weights();
-        let p = portfolio(&r, w);
-        let mut order: Vec<usize> = (0..p.len()).collect();
-        order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-        let k = (1.0 - beta) * p.len() as f64;
-        let whole = k.floor() as usize;
-        let cvar = RiskMeasure::Cvar { beta }.of(&p);
-        let mut worst = 0.0f64;
-        for i in 0..20 {
-            let mut g: f64 = order[..whole].iter().map(|&s| -x[[s, i]]).sum();
-            g += (k - whole as f64) * -x[[order[whole], i]];
-            let share = w[i] * g / k / cvar;
-            worst = worst.max((share / 0.05 - 1.0).abs());
-        }
+        let k = alpha * r.len() as f64;
+        let worst = cvar_shares(&r, w, beta).iter().fold(0.0f64, |m, share| m.max((share / 0.05 - 1.0).abs()));
         let dw = fx[key].get("weights").map(|v| {
             let theirs: Array1<f64> = v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
             (w - &theirs).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y))
@@ -526,77 +554,19 @@ fn cvar_risk_parity_solves_on_the_full_sample_at_every_level() {
 }
 
 /// Minimum risk for every linear measure is a linear program with a
-/// vertex optimum: on 1,000, 4,000 and 8,312 rows our weights sit on
-/// HiGHS's dual-simplex vertex (tools/reference/exact_lp.py) to 1e-8
-/// (measured: at most 2e-11), finished at the vertex after the scenario
-/// reduction.
+/// vertex optimum: our weights sit on it (measured: at most 2e-11),
+/// finished at the vertex after the scenario reduction.
 #[test]
 fn min_risk_for_linear_measures_is_the_exact_vertex() {
-    let fx: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/exact_lp_reference.json").unwrap()).unwrap();
-    let all = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
-    let beta = fx["beta"].as_f64().unwrap();
-    for length in [1000, 4000, 8312] {
-        let r = all.head(length).unwrap();
-        for (name, measure) in [
-            ("mad", RiskMeasure::MeanAbsoluteDeviation),
-            ("flpm", RiskMeasure::FirstLowerPartialMoment),
-            ("worst", RiskMeasure::WorstRealization),
-            ("cvar", RiskMeasure::Cvar { beta }),
-            ("max_drawdown", RiskMeasure::MaxDrawdown),
-            ("average_drawdown", RiskMeasure::AverageDrawdown),
-            ("cdar", RiskMeasure::Cdar { beta }),
-        ] {
-            let want: Array1<f64> =
-                fx[format!("min_{name}_{length}")].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-            let ours = Optimizer::min_risk(measure).solve_scenarios(&r).unwrap();
-            let dw = (ours.weights() - &want).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
-            let (a, b) = (measure.of(&portfolio(&r, ours.weights())), measure.of(&portfolio(&r, &want)));
-            println!(
-                "min {name:16} {length:5} rows: max |Δw| {dw:.1e}, risk {a:.12} vs {b:.12}, {}",
-                ours.provenance()
-            );
-            assert!(dw < 1e-8, "minimum {name} on {length} rows: {dw:e} from the vertex");
-            assert!(matches!(
-                ours.provenance(),
-                assetalloc::optimize::Provenance::Solver { finish: assetalloc::optimize::Finish::Vertex, .. }
-            ));
-        }
-    }
+    on_the_vertex("min_", linear_measures, |m, r, _| Optimizer::min_risk(m).solve_scenarios(r).unwrap());
 }
 
 /// Minimum risk at a target mean return (halfway from the minimum's to the
 /// best asset's) for every linear measure: the full epigraph with the
-/// return row, finished at HiGHS's vertex (tools/reference/exact_lp.py)
-/// to 1e-8 (measured: at most 1.6e-11).
+/// return row, finished at the vertex (measured: at most 1.6e-11).
 #[test]
 fn min_risk_at_a_target_is_the_exact_vertex() {
-    let fx: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/exact_lp_reference.json").unwrap()).unwrap();
-    let all = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
-    let beta = fx["beta"].as_f64().unwrap();
-    for length in [1000, 4000, 8312] {
-        let r = all.head(length).unwrap();
-        for (name, measure) in [
-            ("mad", RiskMeasure::MeanAbsoluteDeviation),
-            ("flpm", RiskMeasure::FirstLowerPartialMoment),
-            ("worst", RiskMeasure::WorstRealization),
-            ("cvar", RiskMeasure::Cvar { beta }),
-            ("max_drawdown", RiskMeasure::MaxDrawdown),
-            ("average_drawdown", RiskMeasure::AverageDrawdown),
-            ("cdar", RiskMeasure::Cdar { beta }),
-        ] {
-            let case = &fx[format!("target_{name}_{length}")];
-            let target = case["target"].as_f64().unwrap();
-            let want: Array1<f64> = case["weights"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
-            let ours = Optimizer::min_risk_at_return(measure, target).solve_scenarios(&r).unwrap();
-            let dw = (ours.weights() - &want).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
-            println!("target {name:16} {length:5} rows: max |Δw| {dw:.1e}, {}", ours.provenance());
-            assert!(dw < 1e-8, "{name} at a target on {length} rows: {dw:e} from the vertex");
-            assert!(matches!(
-                ours.provenance(),
-                assetalloc::optimize::Provenance::Solver { finish: assetalloc::optimize::Finish::Vertex, .. }
-            ));
-        }
-    }
+    on_the_vertex("target_", linear_measures, |m, r, case| {
+        Optimizer::min_risk_at_return(m, case["target"].as_f64().unwrap()).solve_scenarios(r).unwrap()
+    });
 }
