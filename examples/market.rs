@@ -53,26 +53,8 @@ fn run() -> Result<()> {
             ("dow 2014".to_string(), dow.returns, base.costs(costs).cash_returns(&dow.cash), w)
         }
         Some(spec) => {
-            let bad = || Error::InvalidParameter {
-                name: "--synthetic".into(),
-                message: format!("expected ASSETS,DAYS, got {spec:?}"),
-            };
-            let (a, d) = spec.split_once(',').ok_or_else(bad)?;
-            let (n, days): (usize, usize) =
-                (a.trim().parse().map_err(|_| bad())?, d.trim().parse().map_err(|_| bad())?);
-            let m = Synthetic::params()
-                .assets(n)
-                .days(days)
-                .correlation(Correlation::Factors { factors: 3, r2: 0.4 })
-                .volumes(5e7)
-                .seed(7)
-                .generate()?;
-            let volumes = m.volumes.clone().ok_or_else(bad)?;
-            let returns = m.prices.returns(ReturnKind::Simple)?;
-            if let Some(dir) = cli::flag(&args, "--write") {
-                returns.to_csv(format!("{dir}/returns.csv"))?;
-                volumes.to_csv(format!("{dir}/volumes.csv"))?;
-            }
+            let (returns, volumes) = cli::synthetic_market(spec, cli::flag(&args, "--write"))?;
+            let n = returns.n_assets();
             let half = n / 2;
             let w =
                 Array1::from_iter((0..n).map(|i| if i < half { 1.3 / half as f64 } else { -0.3 / (n - half) as f64 }));

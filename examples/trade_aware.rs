@@ -47,25 +47,8 @@ fn forecasts(window: &Window<'_>, shrink: f64, decay: f64, horizon: usize) -> Re
 
 /// The monthly factor-model policy on a synthetic market.
 fn synthetic(spec: &str, write: Option<&str>) -> Result<()> {
-    let bad = || Error::InvalidParameter {
-        name: "--synthetic".into(),
-        message: format!("expected ASSETS,DAYS, got {spec:?}"),
-    };
-    let (a, d) = spec.split_once(',').ok_or_else(bad)?;
-    let (n, days): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, d.trim().parse().map_err(|_| bad())?);
-    let m = Synthetic::params()
-        .assets(n)
-        .days(days)
-        .correlation(Correlation::Factors { factors: 3, r2: 0.4 })
-        .volumes(5e7)
-        .seed(7)
-        .generate()?;
-    let volumes = m.volumes.clone().ok_or_else(bad)?;
-    let returns = m.prices.returns(ReturnKind::Simple)?;
-    if let Some(dir) = write {
-        returns.to_csv(format!("{dir}/returns.csv"))?;
-        volumes.to_csv(format!("{dir}/volumes.csv"))?;
-    }
+    let (returns, volumes) = cli::synthetic_market(spec, write)?;
+    let n = returns.n_assets();
     let costs = CostModel::bps(5.0).impact(Impact::new(1.0, &volumes).sigma_window(21));
     let bt = Backtest::params().schedule(Schedule::Monthly).lookback(252).capital(1e6).costs(costs);
     let pca = FactorModel::pca(assetalloc::estimate::Components::Count(10));

@@ -30,6 +30,32 @@ pub fn number<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> 
     }
 }
 
+/// The benchmarks' synthetic market from `--synthetic ASSETS,DAYS`: the
+/// generator's 3-factor market with volumes (seed 7), as simple returns and
+/// volumes, both written as CSV to `write` (a folder) for the peer.
+pub fn synthetic_market(spec: &str, write: Option<&str>) -> Result<(Returns, Volumes)> {
+    let bad = || Error::InvalidParameter {
+        name: "--synthetic".into(),
+        message: format!("expected ASSETS,DAYS, got {spec:?}"),
+    };
+    let (a, d) = spec.split_once(',').ok_or_else(bad)?;
+    let (n, days): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, d.trim().parse().map_err(|_| bad())?);
+    let m = Synthetic::params()
+        .assets(n)
+        .days(days)
+        .correlation(Correlation::Factors { factors: 3, r2: 0.4 })
+        .volumes(5e7)
+        .seed(7)
+        .generate()?;
+    let volumes = m.volumes.clone().ok_or_else(bad)?;
+    let returns = m.prices.returns(ReturnKind::Simple)?;
+    if let Some(dir) = write {
+        returns.to_csv(format!("{dir}/returns.csv"))?;
+        volumes.to_csv(format!("{dir}/volumes.csv"))?;
+    }
+    Ok((returns, volumes))
+}
+
 /// A 2-layer LSTM regressor of `hidden` units trained on `dev` through the
 /// public path (forward, backward, clipping, Adam) on synthetic returns of
 /// `inputs` assets: window 20, every sample training, no early stopping.
