@@ -332,18 +332,23 @@ impl Optimized {
                 b.iter_mut().for_each(|s| *s = (1.0 + *s).powf(1.0 / k) - 1.0);
             }
         }
-        let mut c =
-            constraints.previous(current.to_vec()).trade_costs(costs.clone()).cost_aversion(self.trading.aversion);
-        if let Some(share) = self.trading.volume_share {
-            let volume = costs.volume.ok_or_else(|| {
-                Error::param(
-                    "max_volume_share",
-                    "needs traded volumes: give the backtest a cost model with market impact (Impact::new(b, &volumes))",
-                )
-            })?;
-            c = c.max_trade(volume.iter().map(|v| share * v).collect());
-        }
-        Ok(c)
+        let limits = match self.trading.volume_share {
+            None => None,
+            Some(share) => {
+                let volume = costs.volume.as_ref().ok_or_else(|| {
+                    Error::param(
+                        "max_volume_share",
+                        "needs traded volumes: give the backtest a cost model with market impact (Impact::new(b, &volumes))",
+                    )
+                })?;
+                Some(volume.iter().map(|v| share * v).collect())
+            }
+        };
+        let c = constraints.previous(current.to_vec()).trade_costs(costs).cost_aversion(self.trading.aversion);
+        Ok(match limits {
+            Some(m) => c.max_trade(m),
+            None => c,
+        })
     }
 }
 
@@ -374,9 +379,6 @@ impl Strategy for Optimized {
                 if self.trading.priced {
                     let c = self.trade_from(policy.constraints_ref().clone(), window, current)?;
                     policy = policy.constraints(c);
-                }
-                if *horizon == 0 {
-                    return Err(Error::param("horizon", "must be ≥ 1, got 0"));
                 }
                 let plan = policy.solve(&self.forecast(window, *horizon)?)?;
                 Ok(Some(plan.first().clone()))

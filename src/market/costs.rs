@@ -456,6 +456,16 @@ impl Charges {
         Ok(Some(c))
     }
 
+    /// The annual borrow fee of asset `i` at `row`, where the model has one.
+    fn fee_at(&self, row: usize, i: usize) -> Result<Option<f64>> {
+        let Some(fees) = &self.borrow else { return Ok(None) };
+        let f = fees.at(row, i);
+        if f.is_nan() {
+            return Err(self.invalid(i, row, f, "the borrow fee panel has no fee for an asset held short or priced"));
+        }
+        Ok(Some(f))
+    }
+
     /// The per-share rate, minimum and price of asset `i` at `row`, where
     /// the model has a per-share cost.
     fn per_share_at(&self, row: usize, i: usize) -> Result<Option<(f64, f64, f64)>> {
@@ -528,21 +538,8 @@ impl Charges {
             out.impact = Some(c);
             out.volume = Some(volume);
         }
-        if let Some(fees) = &self.borrow {
-            let mut s = Vec::with_capacity(cols.len());
-            for &i in cols {
-                let f = fees.at(row, i);
-                if f.is_nan() {
-                    return Err(self.invalid(
-                        i,
-                        row,
-                        f,
-                        "the borrow fee panel has no fee for an asset the strategy may trade",
-                    ));
-                }
-                s.push(f);
-            }
-            out.borrow = Some(s);
+        if self.borrow.is_some() {
+            out.borrow = Some(cols.iter().map(|&i| Ok(self.fee_at(row, i)?.unwrap_or(0.0))).collect::<Result<_>>()?);
         }
         Ok(out)
     }
@@ -584,19 +581,13 @@ impl Charges {
         h: ArrayView1<'_, f64>,
         out: &mut [f64; N_COSTS],
     ) -> Result<()> {
-        if let Some(fees) = &self.borrow {
-            let years = self.years[row];
-            for (i, &x) in h.iter().enumerate() {
-                if x < 0.0 {
-                    let s = fees.at(decision, i);
-                    if s.is_nan() {
-                        return Err(self.invalid(
-                            i,
-                            decision,
-                            s,
-                            "the borrow fee panel has no fee for a short position",
-                        ));
-                    }
+        if self.borrow.is_none() {
+            return Ok(());
+        }
+        let years = self.years[row];
+        for (i, &x) in h.iter().enumerate() {
+            if x < 0.0 {
+                if let Some(s) = self.fee_at(decision, i)? {
                     out[4] += -x * ((1.0 + s).powf(years) - 1.0);
                 }
             }

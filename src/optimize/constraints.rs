@@ -265,6 +265,7 @@ impl Constraints {
         }
         let linear = self.linear_for(assets, &lower, &upper)?;
         let tracking = self.tracking_for(assets)?;
+        let previous = self.previous_for(assets)?;
         Ok(Resolved {
             lower,
             upper,
@@ -273,8 +274,8 @@ impl Constraints {
             linear,
             tracking,
             leverage: self.leverage,
-            previous: self.previous_for(assets)?,
-            trade: self.trade_for(assets)?,
+            trade: self.trade_for(assets, previous.as_ref())?,
+            previous,
         })
     }
 
@@ -477,9 +478,10 @@ impl Constraints {
         }
     }
 
-    /// The trade and its prices, checked: `None` when nothing prices or
-    /// limits it.
-    fn trade_for(&self, assets: &[String]) -> Result<Option<Trade>> {
+    /// The trade from the `previous` weights (checked by
+    /// [`previous_for`](Self::previous_for)) and its prices, checked: `None`
+    /// when nothing prices or limits it.
+    fn trade_for(&self, assets: &[String], previous: Option<&Array1<f64>>) -> Result<Option<Trade>> {
         let n = assets.len();
         if !(self.cost_bps >= 0.0 && self.cost_bps.is_finite()) {
             return Err(Error::param("cost_bps", format!("must be ≥ 0, got {}", self.cost_bps)));
@@ -505,10 +507,11 @@ impl Constraints {
                 None => Ok(v),
             }
         };
-        let Some(current) = self.previous_for(assets)? else {
+        let Some(current) = previous.cloned() else {
             return Ok(None);
         };
-        let costs = self.trade_costs.clone().unwrap_or_default();
+        let none = TradeCosts::default();
+        let costs = self.trade_costs.as_ref().unwrap_or(&none);
         let scaled = |name: &str, v: &Option<Vec<f64>>, g: f64| -> Result<Vec<f64>> {
             v.as_ref().map_or(Ok(Vec::new()), |v| Ok(per_asset(name, v, false)?.iter().map(|x| g * x).collect()))
         };
