@@ -69,24 +69,25 @@ realistic"""),
 An optimiser that decides as if it held cash trades whenever its target moves, whatever the trade costs. An `Optimized` strategy starts instead from the weights it holds and prices each trade with the backtest's own cost model: the half-spread, the impact's 3/2 power (a power cone in the solver) and borrow fees, so it trades only where the expected gain pays for the trade. The cost aversion $\\gamma$ scales the costs in its objective: $\\gamma = 0$ ignores them, a larger $\\gamma$ trades less. A multi-period policy plans several periods ahead, each step's trade priced, and executes the first step: with impact it can spread a large trade over several days. Both match cvxportfolio's `SinglePeriodOptimization` and `MultiPeriodOptimization` to 3e-6 in weights in the project's tests.
 
 The same Dow year and fund of 1 billion: mean–variance ($\\lambda = 10$) on Ledoit–Wolf moments of the last 63 days, decided weekly, for four cost aversions and a three-week plan. With annualised moments a trade's cost is set against a year of expected return, so $\\gamma$ also says over how much of that year a trade must pay for itself."""),
-    code("""let aversions = [0.0, 1.0, 5.0, 25.0];
-let mut policies: Vec<Box<dyn Strategy>> = aversions
-    .iter()
-    .map(|&g| {
-        let name = format!("mean–variance, γ = {g}");
-        Box::new(Optimized::new(&name, Optimizer::mean_variance(10.0), Moments::ledoit_wolf()).cost_aversion(g)) as Box<dyn Strategy>
-    })
-    .collect();
-policies.push(Box::new(
-    Optimized::multi_period("3-week plan, γ = 5", MultiPeriod::new(10.0), 3, Moments::ledoit_wolf()).cost_aversion(5.0),
-));
-let trade_off = Backtest::params()
-    .schedule(Schedule::Every(5))
-    .lookback(63)
-    .capital(1e9)
-    .costs(CostModel::bps(5.0).impact(Impact::new(1.0, &dow.volumes).sigma_window(21)))
-    .cash_returns(&dow.cash)
-    .run_returns(&dow.returns, policies)?;"""),
+    code("""// A block, as evcxr keeps no closure between cells.
+let trade_off = {
+    let averse = |g: f64| {
+        Optimized::new(&format!("mean–variance, γ = {g}"), Optimizer::mean_variance(10.0), Moments::ledoit_wolf()).cost_aversion(g)
+    };
+    Backtest::params()
+        .schedule(Schedule::Every(5))
+        .lookback(63)
+        .capital(1e9)
+        .costs(CostModel::bps(5.0).impact(Impact::new(1.0, &dow.volumes).sigma_window(21)))
+        .cash_returns(&dow.cash)
+        .run_returns(&dow.returns, strategies![
+            averse(0.0),
+            averse(1.0),
+            averse(5.0),
+            averse(25.0),
+            Optimized::multi_period("3-week plan, γ = 5", MultiPeriod::new(10.0), 3, Moments::ledoit_wolf()).cost_aversion(5.0),
+        ])?
+};"""),
     md("""**The efficient trade-off.** Annual turnover, the cost of each component and the net Sharpe ratio for each cost aversion, beside 1/N; then each policy as a point of turnover against cost, and the verdicts against 1/N."""),
     code("""trade_off.cost_table()"""),
     code("""trade_off.plot_turnover_costs()"""),
