@@ -45,6 +45,17 @@ pub enum Provenance {
         /// Wall time for this point (the frontier's time over its points), seconds.
         seconds: f64,
     },
+    /// Newton's method on a smooth risk-budgeting objective (variance,
+    /// standard deviation, semideviation, EVaR): no interior-point solve.
+    Newton {
+        /// Newton steps from 1/N.
+        steps: u32,
+        /// The contributions' largest distance from their budgets,
+        /// relative to the budget.
+        residual: f64,
+        /// Wall time, seconds.
+        seconds: f64,
+    },
     /// A hierarchical allocation (HRP, HERC: recursive rules, no solver;
     /// NCO: a solve per cluster).
     Hierarchical {
@@ -60,6 +71,7 @@ impl Provenance {
     pub fn seconds(&self) -> f64 {
         match self {
             Provenance::Solver { seconds, .. }
+            | Provenance::Newton { seconds, .. }
             | Provenance::CriticalLine { seconds, .. }
             | Provenance::Hierarchical { seconds, .. } => *seconds,
         }
@@ -74,6 +86,12 @@ impl std::fmt::Display for Provenance {
                 write!(
                     f,
                     "Clarabel {status} (tolerance {tolerance:.0e}) in {iterations} iterations, {finish}, {ms:.2} ms"
+                )
+            }
+            Provenance::Newton { steps, residual, .. } => {
+                write!(
+                    f,
+                    "Newton's method, contributions within {residual:.0e} of the budgets in {steps} steps, {ms:.2} ms"
                 )
             }
             Provenance::CriticalLine { turning_points, .. } => {
@@ -224,8 +242,8 @@ impl Allocation {
         self.risk.as_ref().map(|r| (r.name.as_str(), r.value))
     }
 
-    /// What produced the allocation: a solver with its report, the
-    /// critical line, or a hierarchical method.
+    /// What produced the allocation: a solver with its report, Newton's
+    /// method, the critical line, or a hierarchical method.
     pub fn provenance(&self) -> &Provenance {
         &self.provenance
     }
@@ -249,10 +267,11 @@ impl Allocation {
         }
     }
 
-    /// Interior-point iterations, where a solver produced the allocation.
+    /// Interior-point iterations, or Newton steps, where either produced
+    /// the allocation.
     pub fn iterations(&self) -> Option<u32> {
         match self.provenance {
-            Provenance::Solver { iterations, .. } => Some(iterations),
+            Provenance::Solver { iterations, .. } | Provenance::Newton { steps: iterations, .. } => Some(iterations),
             _ => None,
         }
     }

@@ -17,8 +17,11 @@
 //! with a variance term is polished on its active set after Clarabel, and a
 //! linear program (every linear measure, in any objective) is moved onto
 //! the vertex its active set defines, so their weights are the exact
-//! optimum rather than a tolerance short of it; the allocation's
-//! [`Provenance`] says which finish was used.
+//! optimum rather than a tolerance short of it. Risk budgets of a smooth
+//! measure (variance, standard deviation, semideviation, EVaR) skip the
+//! interior point: Newton's method on the log-barrier objective meets the
+//! budgets to machine precision. The allocation's [`Provenance`] says
+//! which path and finish were used.
 //!
 //! With expected returns $\mu$, covariance $\Sigma$ (from
 //! [`crate::estimate`]) and the feasible set $\mathcal W$ of
@@ -367,12 +370,16 @@ fn finish(
         w,
         risk_free,
         c.previous.clone(),
-        Provenance::Solver {
-            status: sol.status,
-            tolerance: sol.tolerance,
-            iterations: sol.iterations,
-            seconds: sol.seconds,
-            finish: sol.finish,
+        if sol.newton {
+            Provenance::Newton { steps: sol.iterations, residual: sol.tolerance, seconds: sol.seconds }
+        } else {
+            Provenance::Solver {
+                status: sol.status,
+                tolerance: sol.tolerance,
+                iterations: sol.iterations,
+                seconds: sol.seconds,
+                finish: sol.finish,
+            }
         },
     ))
 }

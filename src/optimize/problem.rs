@@ -51,6 +51,9 @@ pub(crate) struct Solution {
     pub duals: Vec<f64>,
     /// How the interior point was finished.
     pub finish: Finish,
+    /// Newton's method produced it instead (its steps are `iterations`,
+    /// the contributions' distance from their budgets `tolerance`).
+    pub newton: bool,
 }
 
 /// How an interior-point solution was finished.
@@ -551,6 +554,7 @@ impl Session {
                 objective: sol.obj_val,
                 duals: sol.z.clone(),
                 finish: Finish::Interior,
+                newton: false,
             }),
             s if s.is_infeasible() => Err(Error::Solver {
                 status,

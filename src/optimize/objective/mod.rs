@@ -3,6 +3,7 @@
 //! linear part — and says how the solution maps back to weights, so a new
 //! objective is a new file, not another arm of a long `match`.
 
+mod budget_newton;
 mod max_ratio;
 mod mean_risk;
 mod min_risk;

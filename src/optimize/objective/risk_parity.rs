@@ -14,7 +14,11 @@
 //! minimised by the exact scenario reduction, as their minimum risk is
 //! (a few small programs that keep the scenarios near a kink, in a trust
 //! region sized for weights), the full program where it does not settle.
+//! The smooth measures (variance, standard deviation, semideviation, EVaR)
+//! are minimised by Newton's method instead ([`super::budget_newton`]),
+//! which meets the budgets to machine precision.
 
+use super::budget_newton::{self, Smooth};
 use super::{Built, Formulation, Inputs, Readout};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
@@ -61,6 +65,34 @@ impl RiskParity<'_> {
         p
     }
 
+    /// Risk budgeting's own conditions on the constraints and the moments.
+    fn check(&self, x: &Inputs<'_>, c: &Resolved) -> Result<()> {
+        super::no_costs(c, "risk budgeting")?;
+        if !c.is_long_only_default() {
+            return Err(Error::param(
+                "constraints",
+                "risk parity is solved long-only and fully invested; other constraints are not supported",
+            ));
+        }
+        let n = x.moments.n_assets();
+        if self.risk.is_none() {
+            // An asset without variance carries no risk to budget: the
+            // log-barrier problem has no optimum then.
+            let cov = x.moments.cov();
+            if let Some(j) = (0..n).find(|&j| !(cov[[j, j]] > 0.0)) {
+                return Err(Error::param(
+                    "covariance",
+                    format!(
+                        "asset {} has variance {}, so it has no risk to budget; drop it from risk parity",
+                        x.moments.assets()[j],
+                        cov[[j, j]]
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The budgets normalised to sum to 1 (equal when none were given).
     fn budgets(&self, n: usize) -> Result<Vec<f64>> {
         match &self.budgets {
@@ -87,30 +119,9 @@ impl Formulation for RiskParity<'_> {
     }
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
-        super::no_costs(c, "risk budgeting")?;
-        if !c.is_long_only_default() {
-            return Err(Error::param(
-                "constraints",
-                "risk parity is solved long-only and fully invested; other constraints are not supported",
-            ));
-        }
+        self.check(x, c)?;
         let n = x.moments.n_assets();
         let b = self.budgets(n)?;
-        if self.risk.is_none() {
-            // An asset without variance carries no risk to budget: the
-            // log-barrier problem has no optimum then.
-            let cov = x.moments.cov();
-            if let Some(j) = (0..n).find(|&j| !(cov[[j, j]] > 0.0)) {
-                return Err(Error::param(
-                    "covariance",
-                    format!(
-                        "asset {} has variance {}, so it has no risk to budget; drop it from risk parity",
-                        x.moments.assets()[j],
-                        cov[[j, j]]
-                    ),
-                ));
-            }
-        }
         let mut p = self.barrier(n, &b, self.log_scale(x, n));
         match &self.risk {
             None => Variance(x.moments).add(&mut p, n, 0.5)?,
@@ -119,18 +130,38 @@ impl Formulation for RiskParity<'_> {
         Ok(Built { program: p, readout: Readout::Normalized, objective_is_risk: false })
     }
 
-    /// A piecewise-linear scenario measure by exact scenario reduction
-    /// from 1/N (see the module docs); the full program otherwise.
+    /// A smooth measure by Newton's method, a piecewise-linear scenario
+    /// measure by exact scenario reduction from 1/N (see the module docs);
+    /// the full program otherwise, or where either does not settle.
     fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
-        let built = self.build(x, c)?;
+        self.check(x, c)?;
+        let n = x.moments.n_assets();
+        let b = self.budgets(n)?;
+        let cov = x.moments.cov();
+        if let Some(smooth) = Smooth::of(self.measure, cov.view(), x.scenarios) {
+            let t0 = std::time::Instant::now();
+            if let Some(out) = budget_newton::solve(&smooth, &b) {
+                let sol = Solution {
+                    x: out.y.to_vec(),
+                    status: crate::error::SolverStatus::Solved,
+                    tolerance: out.residual,
+                    iterations: out.iterations,
+                    seconds: t0.elapsed().as_secs_f64(),
+                    objective: out.objective,
+                    duals: Vec::new(),
+                    finish: crate::optimize::Finish::Interior,
+                    newton: true,
+                };
+                return Ok((sol, Readout::Normalized, false));
+            }
+        }
         if let Some(reduced) = self.risk.as_ref().and_then(|r| r.reduced()) {
-            let n = x.moments.n_assets();
-            let base = self.barrier(n, &self.budgets(n)?, self.log_scale(x, n));
+            let base = self.barrier(n, &b, self.log_scale(x, n));
             if let Some(sol) = reduced.minimise(&base, n, &vec![1.0 / n as f64; n])? {
                 return Ok((sol, Readout::Normalized, false));
             }
         }
-        built.solve()
+        self.build(x, c)?.solve()
     }
 
     /// A scenario measure has no covariance to blame: a solver stop names

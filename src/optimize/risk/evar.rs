@@ -47,8 +47,15 @@ impl Risk for Evar<'_> {
 /// EVaR of a series of returns, computed directly: the convex function of
 /// $\ln z$ minimised by golden-section search, with a stable log-sum-exp.
 pub(crate) fn of(returns: &[f64], beta: f64) -> f64 {
-    let s = returns.len() as f64;
     let losses: Vec<f64> = returns.iter().map(|r| -r).collect();
+    let worst = losses.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    optimum(&losses, beta).0.min(worst)
+}
+
+/// The minimum over $z$ of $z\ln(\frac{1}{\alpha S}\sum_s e^{L_s/z})$
+/// for the `losses` $L_s$, and the $z$ that attains it.
+pub(crate) fn optimum(losses: &[f64], beta: f64) -> (f64, f64) {
+    let s = losses.len() as f64;
     let worst = losses.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let log_alpha_s = ((1.0 - beta) * s).ln();
     let f = |log_z: f64| {
@@ -69,5 +76,6 @@ pub(crate) fn of(returns: &[f64], beta: f64) -> f64 {
         c = b - g * (b - a);
         d = a + g * (b - a);
     }
-    f(0.5 * (a + b)).min(worst)
+    let log_z = 0.5 * (a + b);
+    (f(log_z), log_z.exp())
 }

@@ -11,6 +11,7 @@ mod reduce;
 mod variance;
 
 pub(crate) use cvar::Cvar;
+pub(crate) use evar::optimum as evar_optimum;
 pub(crate) use variance::{add_quadratic_at, volatility_rows, StdDev, Variance};
 
 use ndarray::ArrayView2;
@@ -168,6 +169,45 @@ impl RiskMeasure {
             RiskMeasure::Cdar { beta } => tail_mean(drawdowns(), beta),
             RiskMeasure::UlcerIndex => (drawdowns().iter().map(|d| d * d).sum::<f64>() / s).sqrt(),
         }
+    }
+
+    /// Each asset's contribution to the measure of the portfolio `weights`
+    /// on the return `scenarios` (periods × assets, in time order): the
+    /// Euler term $w_i\,\partial\rho/\partial w_i$, divided by 2 for
+    /// variance, so the contributions sum to $\rho(w)$. Variance and
+    /// standard deviation are taken on the scenarios' sample covariance.
+    ///
+    /// The derivative is a central difference with step $10^{-6}\sum_i|w_i|$,
+    /// as Riskfolio-Lib and skfolio compute it. Where the measure has a kink
+    /// at `weights` (ties at a piecewise-linear measure's breakpoints, as at
+    /// a risk-budgeting optimum for CVaR or MAD), it returns the mean of
+    /// the two one-sided derivatives: one element of the subdifferential,
+    /// not necessarily the one the optimality conditions use.
+    pub fn contributions(
+        &self,
+        scenarios: ArrayView2<'_, f64>,
+        weights: ndarray::ArrayView1<'_, f64>,
+    ) -> Result<ndarray::Array1<f64>> {
+        let n = weights.len();
+        if scenarios.ncols() != n {
+            return Err(Error::Shape(format!("{} weights for scenarios of {} assets", n, scenarios.ncols())));
+        }
+        let scenarios = self.scenarios(Some(scenarios))?;
+        if let Some(i) = weights.iter().position(|w| !w.is_finite()) {
+            return Err(Error::param("weights", format!("weight {i} is {}; give finite weights", weights[i])));
+        }
+        let h = 1e-6 * weights.iter().map(|w| w.abs()).sum::<f64>().max(f64::MIN_POSITIVE);
+        let degree = if matches!(self, RiskMeasure::Variance) { 2.0 } else { 1.0 };
+        let at = |w: &ndarray::Array1<f64>| self.of(&scenarios.dot(w).to_vec());
+        let base = weights.to_owned();
+        Ok((0..n)
+            .map(|i| {
+                let (mut up, mut down) = (base.clone(), base.clone());
+                up[i] += h;
+                down[i] -= h;
+                weights[i] * (at(&up) - at(&down)) / (2.0 * h) / degree
+            })
+            .collect())
     }
 
     /// The measure's risk term on these scenarios (`None`: variance, from
