@@ -99,7 +99,9 @@ fn every_variance_objective_is_the_same_on_the_factored_form() {
         for (o, value) in cones {
             let (a, b) = (o.solve(&factored).unwrap(), o.solve(&dense).unwrap());
             let d = max_diff(a.weights().as_slice().unwrap(), b.weights().as_slice().unwrap());
-            assert!(d < 1e-4, "seed {seed}, {}: factored and dense weights differ by {d:e}", a.objective());
+            // Second-order cones, interior points both: measured at most
+            // 1.6e-6 (the maximum ratio, the flattest optimum).
+            assert!(d < 1e-5, "seed {seed}, {}: factored and dense weights differ by {d:e}", a.objective());
             let (x, y) = (value(&a), value(&b));
             assert!((x - y).abs() <= 1e-8 * y.abs(), "seed {seed}, {}: optimum {x} vs {y}", a.objective());
         }

@@ -87,8 +87,9 @@ fn herc_and_nco_equal_skfolio() {
             .clusters(4)
             .solve(&r)
             .unwrap();
-        // Minimum variance is flat near its optimum: weights agree to the
-        // solvers' tolerance, and ours is never the worse of the two.
+        // The reference's cluster solves are interior points, ours finished
+        // on the active set: measured at most 2.2e-5 (single linkage), and
+        // ours is never the worse of the two (asserted below).
         let theirs = ndarray::Array1::from(floats(&fx["nco_4"]));
         let d = max_diff(nco.weights().as_slice().unwrap(), theirs.as_slice().unwrap());
         assert!(d < 3e-5, "NCO {name}, 4 clusters: {d:e}");

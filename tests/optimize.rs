@@ -249,7 +249,8 @@ fn target_volatility_binds_and_beats_the_min_variance_return() {
     let a = Optimizer::target_volatility(target).solve(&m).unwrap();
     assert!((a.volatility() - target).abs() < 1e-6, "{} vs {target}", a.volatility());
     let same = Optimizer::target_return(a.expected_return()).solve(&m).unwrap();
-    assert!((same.volatility() - target).abs() < 1e-5, "dual problems agree");
+    // Both are finished on their active sets (measured: 2.5e-11 apart).
+    assert!((same.volatility() - target).abs() < 1e-9, "dual problems agree");
     let e = Optimizer::target_volatility(mv.volatility() * 0.5).solve(&m).unwrap_err();
     assert!(matches!(e, Error::Infeasible { .. }), "{e}");
 }
@@ -467,7 +468,8 @@ fn tracking_error_caps_hold_bind_and_collapse_to_the_benchmark() {
         .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(bench.clone()), 0.0))
         .solve(&m)
         .unwrap();
-    assert!((zero.weights() - &b).mapv(f64::abs).fold(0.0f64, |a, x| a.max(*x)) < 1e-5, "{}", zero.weights());
+    // Measured: 2.2e-12.
+    assert!((zero.weights() - &b).mapv(f64::abs).fold(0.0f64, |a, x| a.max(*x)) < 1e-9, "{}", zero.weights());
     // Against a benchmark return series, on scenarios: 1/N's own daily returns.
     let r = returns().tail(750).unwrap();
     let y: Vec<f64> = r.values().dot(&b).to_vec();
