@@ -7,10 +7,11 @@
 //! (its time and the points' volatilities).
 //!
 //!
-//! With `--objective` it solves one mean–risk problem on the returns as
-//! scenarios (per-period sample mean) and prints its weights by asset, the
-//! measure at the optimum and the time: `--objective min-risk | max-ratio |
-//! utility | target-return`, `--measure` one of variance, std, mad,
+//! With `--objective` it solves one mean–risk problem (or equal risk
+//! budgets) on the returns as scenarios (per-period sample mean) and prints
+//! its weights by asset, the measure at the optimum and the time:
+//! `--objective min-risk | max-ratio | utility | target-return |
+//! risk-budget`, `--measure` one of variance, std, mad,
 //! semi-deviation, flpm, cvar, evar, worst, max-drawdown, average-drawdown,
 //! cdar, ulcer, `--alpha` the tail probability of cvar, evar and cdar
 //! (default 0.05),
@@ -90,10 +91,11 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
         "max-ratio" => Optimizer::max_ratio(measure, 0.0),
         "utility" => Optimizer::max_utility(measure, cli::number(args, "--risk-aversion", 1.0)?),
         "target-return" => Optimizer::min_risk_at_return(measure, cli::number(args, "--target", 0.0005)?),
+        "risk-budget" => Optimizer::risk_budgeting_for(measure, None),
         other => {
             return Err(Error::InvalidParameter {
                 name: "--objective".into(),
-                message: format!("{other:?} is not one of min-risk, max-ratio, utility, target-return"),
+                message: format!("{other:?} is not one of min-risk, max-ratio, utility, target-return, risk-budget"),
             })
         }
     };

@@ -62,7 +62,8 @@ pub enum Finish {
     /// As the interior-point solver left it: a tolerance short of the
     /// optimum.
     Interior,
-    /// Re-solved exactly on its active set (a quadratic program).
+    /// Re-solved exactly on its active set: a quadratic program directly,
+    /// a log-barrier one (risk budgets) by Newton steps.
     ActiveSet,
     /// Moved onto the optimal face its active set defines (a linear
     /// program): at the vertex where the active set pins the variables.
@@ -335,6 +336,10 @@ impl Program {
             sol.x = x;
             sol.objective = objective;
             sol.finish = Finish::Vertex;
+        } else if let Some((x, objective)) = self.barrier_finish(&sol) {
+            sol.x = x;
+            sol.objective = objective;
+            sol.finish = Finish::ActiveSet;
         }
         sol.seconds += t0.elapsed().as_secs_f64();
         sol
@@ -402,6 +407,156 @@ impl Program {
         best
     }
 
+    /// The log terms of a program that is linear but for them: exponential
+    /// cones $(t, 1, y)$, i.e. $t \le \ln y$, whose $t$ has a negative cost
+    /// and appears in no other row, so $t = \ln y$ at the optimum. Each as
+    /// $(t, y, c)$ with the objective's term $-c\ln y$; `None` if the
+    /// program has any other cone or a quadratic term.
+    fn log_terms(&self) -> Option<Vec<(usize, usize, f64)>> {
+        if self.exp.is_empty() || !self.p.is_empty() || !self.soc.is_empty() || !self.pow.is_empty() {
+            return None;
+        }
+        let mut used = vec![false; self.n];
+        for (row, _) in self.eq.iter().chain(&self.le) {
+            for &(j, _) in row {
+                used[j] = true;
+            }
+        }
+        self.exp
+            .iter()
+            .map(|[(first, a), (second, one), (third, c)]| match (first.as_slice(), third.as_slice()) {
+                ([(t, -1.0)], [(y, -1.0)])
+                    if *a == 0.0 && *c == 0.0 && second.is_empty() && *one == 1.0 && !used[*t] && self.q[*t] < 0.0 =>
+                {
+                    Some((*t, *y, -self.q[*t]))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A log-barrier program's solution finished on its active set: with
+    /// the inequalities whose slack is below their dual held as equalities,
+    /// the smooth problem $\min q^\top x - \sum_i c_i\ln y_i$ s.t.
+    /// $A_{act}x = b_{act}$ is solved by Newton's method, each step an
+    /// equality-constrained quadratic program (one sparse solve by
+    /// Clarabel, as [`vertex`](Self::vertex) projects). Its multipliers then
+    /// say whether the guess was right: an active row with a negative one
+    /// is dropped, a violated inactive row added, for a few rounds. The
+    /// interior point of such a program (risk budgets of a piecewise-linear
+    /// measure) stops with its weights at the square root of its gap from
+    /// the optimum, a kink; this puts them on it. `None` (keep Clarabel's)
+    /// unless the result is feasible (every row to 1e-9, relative) and no
+    /// worse.
+    fn barrier_finish(&self, sol: &Solution) -> Option<(Vec<f64>, f64)> {
+        let logs = self.log_terms()?;
+        let m_eq = self.eq.len();
+        if sol.duals.len() < m_eq + self.le.len() {
+            return None;
+        }
+        let dot = |row: &Row, x: &[f64]| row.iter().map(|&(j, v)| v * x[j]).sum::<f64>();
+        let tol = |b: f64| 1e-9 * b.abs().max(1.0);
+        let mut is_log = vec![false; self.n];
+        for &(t, _, _) in &logs {
+            is_log[t] = true;
+        }
+        // The objective with t = ln y, over every other variable.
+        let value = |x: &[f64]| -> f64 {
+            (0..self.n).filter(|&j| !is_log[j]).map(|j| self.q[j] * x[j]).sum::<f64>()
+                - logs.iter().map(|&(_, y, c)| c * x[y].ln()).sum::<f64>()
+        };
+        let start = value(&sol.x);
+        if logs.iter().any(|&(_, y, _)| !(sol.x[y] > 0.0)) || !start.is_finite() {
+            return None;
+        }
+        let dual_scale = sol.duals[..m_eq + self.le.len()].iter().fold(f64::MIN_POSITIVE, |m, v| m.max(v.abs()));
+        let mut active: Vec<usize> =
+            (0..self.le.len()).filter(|&i| self.le[i].1 - dot(&self.le[i].0, &sol.x) < sol.duals[m_eq + i]).collect();
+        let mut x = sol.x.clone();
+        for _ in 0..POLISH_ROUNDS {
+            let mut multipliers = Vec::new();
+            for _ in 0..NEWTON_STEPS {
+                // ½ dᵀH d + gᵀd s.t. A d = b − A x: H = c/y² on the y's (and
+                // 1 on the t's, which no row holds, so they stay put).
+                let q = self.q.iter().zip(&is_log).map(|(q, log)| if *log { 0.0 } else { *q }).collect();
+                let mut step = Program { n: self.n, q, ..Program::default() };
+                for &(t, y, c) in &logs {
+                    step.p.push((y, y, c / (x[y] * x[y])));
+                    step.p.push((t, t, 1.0));
+                    step.q[y] -= c / x[y];
+                }
+                let mut off = 0.0f64;
+                for (row, b) in self.eq.iter().chain(active.iter().map(|&i| &self.le[i])) {
+                    let r = b - dot(row, &x);
+                    off = off.max(r.abs() / tol(*b));
+                    step.eq.push((row.clone(), r));
+                }
+                let solved = Session::with_settings(&step, settings().ok()?).ok()?.solve().ok()?;
+                let d = solved.x;
+                multipliers = solved.duals[m_eq..m_eq + active.len()].to_vec();
+                // The longest step that keeps every y positive, then Armijo.
+                let mut alpha = logs
+                    .iter()
+                    .filter(|&&(_, y, _)| d[y] < 0.0)
+                    .map(|&(_, y, _)| -0.99 * x[y] / d[y])
+                    .fold(1.0, f64::min);
+                let slope: f64 = (0..self.n).map(|j| step.q[j] * d[j]).sum();
+                let here = value(&x);
+                // Converged when Newton's step predicts no decrease left at
+                // working precision (the step itself then only carries the
+                // linear solve's rounding).
+                if off <= 1e-3 && -slope <= 1e-13 * here.abs().max(f64::MIN_POSITIVE) {
+                    break;
+                }
+                let moved = loop {
+                    let next: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + alpha * b).collect();
+                    if value(&next) <= here + 1e-4 * alpha * slope.min(0.0) + 1e-15 * here.abs() {
+                        break Some(next);
+                    }
+                    alpha *= 0.5;
+                    if alpha < 1e-12 {
+                        break None;
+                    }
+                };
+                match moved {
+                    Some(next) => x = next,
+                    None => break,
+                }
+            }
+            let worst_dual = (0..active.len())
+                .map(|r| (r, multipliers.get(r).copied().unwrap_or(0.0)))
+                .filter(|&(_, v)| v < -1e-9 * dual_scale)
+                .min_by(|a, b| a.1.total_cmp(&b.1));
+            let worst_row = (0..self.le.len())
+                .map(|i| (i, dot(&self.le[i].0, &x) - self.le[i].1 - tol(self.le[i].1)))
+                .filter(|&(_, v)| v > 0.0)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            match (worst_dual, worst_row) {
+                (Some((r, _)), _) => {
+                    active.remove(r);
+                    x = sol.x.clone();
+                }
+                (None, Some((i, _))) => {
+                    active.push(i);
+                    x = sol.x.clone();
+                }
+                (None, None) => {
+                    let equal = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b));
+                    let finished = value(&x);
+                    if !(equal && finished <= start + 1e-12 * start.abs()) {
+                        return None;
+                    }
+                    for &(t, y, _) in &logs {
+                        x[t] = x[y].ln();
+                    }
+                    let objective = self.q.iter().zip(&x).map(|(q, v)| q * v).sum::<f64>();
+                    return Some((x, objective));
+                }
+            }
+        }
+        None
+    }
+
     /// Changes the right-hand side of inequality `k` (as returned by
     /// [`le`](Self::le)), as a [`Session`] does with `set_b`.
     pub fn set_le_rhs(&mut self, k: usize, rhs: f64) {
@@ -417,9 +572,10 @@ impl Program {
     }
 
     /// Solves at Clarabel's default tolerances (1e-8), as [`solve`](Self::solve)
-    /// does after a tight attempt stopped short; polished if marked.
+    /// does after a tight attempt stopped short. Not polished: the caller
+    /// polishes the last of its programs.
     pub(crate) fn solve_relaxed(&self) -> Result<Solution> {
-        Ok(self.polished(self.solve_at_default()?))
+        self.solve_at_default()
     }
 
     fn solve_at_default(&self) -> Result<Solution> {
@@ -472,6 +628,8 @@ const POLISH_MAX: usize = 300;
 const VERTEX_RATIOS: [f64; 3] = [1.0, 0.1, 10.0];
 /// Active-set corrections tried while polishing.
 const POLISH_ROUNDS: usize = 8;
+/// Newton steps on one active set of a log-barrier program.
+const NEWTON_STEPS: usize = 30;
 
 /// The tolerance every solve asks for first.
 pub(crate) const TOLERANCE: f64 = 1e-10;

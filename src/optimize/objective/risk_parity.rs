@@ -13,7 +13,9 @@
 //! (at the optimum $\rho(y) = k$); the piecewise-linear measures are then
 //! minimised by the exact scenario reduction, as their minimum risk is
 //! (a few small programs that keep the scenarios near a kink, in a trust
-//! region sized for weights), the full program where it does not settle.
+//! region sized for weights), the full program where it does not settle;
+//! either is then finished on its active set, where the optimum's kink is
+//! held exactly and Newton steps settle the log terms.
 //! The smooth measures (variance, standard deviation, semideviation, EVaR)
 //! are minimised by Newton's method instead ([`super::budget_newton`]),
 //! which meets the budgets to machine precision.

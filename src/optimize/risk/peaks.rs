@@ -175,6 +175,7 @@ impl Reduction for Peaks {
         let e0 = self.cumulative.dot(&ndarray::ArrayView1::from(w0));
         let mut candidates = vec![0];
         candidates.extend(Self::missed(&e0, &[0], tie_tolerance(&e0)));
-        minimise_model(&mut Chain { peaks: self, candidates }, base, n, w0, false, MAX_ROUNDS)
+        let last = minimise_model(&mut Chain { peaks: self, candidates }, base, n, w0, false, MAX_ROUNDS)?;
+        Ok(last.map(|(sol, p)| p.polished(sol)))
     }
 }

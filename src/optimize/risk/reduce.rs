@@ -460,7 +460,8 @@ pub(crate) trait Model {
 }
 
 /// Minimises `model` over `base` from `w0` until it is exact at its
-/// minimiser: `None` when `max_rounds` do not settle.
+/// minimiser: the last round's solution and program (for the caller to
+/// finish), or `None` when `max_rounds` do not settle.
 ///
 /// With `trust`, each round is solved inside a trust region $\lVert w -
 /// c\rVert_1 \le \Delta$ around a centre $c$: with most terms linear, an
@@ -477,7 +478,7 @@ pub(crate) fn minimise_model(
     w0: &[f64],
     trust: bool,
     max_rounds: usize,
-) -> Result<Option<Solution>> {
+) -> Result<Option<(Solution, Program)>> {
     let (mut centre, mut radius) = (w0.to_vec(), TRUST_RADIUS);
     let mut rounds = Rounds::default();
     for _ in 0..max_rounds {
@@ -520,7 +521,7 @@ pub(crate) fn minimise_model(
             radius *= 2.0;
         }
         if !missing && !binding {
-            return Ok(Some(rounds.last(p.polished(sol))));
+            return Ok(Some((rounds.last(sol), p)));
         }
     }
     Ok(None)
@@ -587,20 +588,28 @@ impl Reduction for Reduced {
     fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
         let (mut seconds, mut iterations) = (0.0, 0);
         let mut start = w0.to_vec();
-        if let Some(sol) = self.coarse().map(|c| c.minimise(base, n, w0)).transpose()?.flatten() {
+        // The coarse minimiser is only a start: it is not polished.
+        if let Some((sol, _)) = self.coarse().map(|c| c.minimise_unpolished(base, n, w0)).transpose()?.flatten() {
             start = sol.x[..n].to_vec();
             (seconds, iterations) = (sol.seconds, sol.iterations);
         }
-        let w0 = &start[..];
-        let mut active = vec![Vec::new(); self.scenarios()];
-        self.seed(&self.start(w0), &mut active);
-        let mut pieces = Pieces { measure: self, active, alpha: None, top: None };
-        let trust = !matches!(self.aggregate, Aggregate::Max);
-        Ok(minimise_model(&mut pieces, base, n, w0, trust, MAX_ROUNDS)?.map(|mut sol| {
+        Ok(self.minimise_unpolished(base, n, &start)?.map(|(sol, p)| {
+            let mut sol = p.polished(sol);
             sol.seconds += seconds;
             sol.iterations += iterations;
             sol
         }))
+    }
+}
+
+impl Reduced {
+    /// The last round's solution and program, before any finish.
+    fn minimise_unpolished(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<(Solution, Program)>> {
+        let mut active = vec![Vec::new(); self.scenarios()];
+        self.seed(&self.start(w0), &mut active);
+        let mut pieces = Pieces { measure: self, active, alpha: None, top: None };
+        let trust = !matches!(self.aggregate, Aggregate::Max);
+        minimise_model(&mut pieces, base, n, w0, trust, MAX_ROUNDS)
     }
 }
 
