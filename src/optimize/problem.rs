@@ -252,30 +252,16 @@ impl Program {
         // multiplier, or add the most violated row) settle it.
         for _ in 0..POLISH_ROUNDS {
             let (x, nu) = self.kkt_solve(&active)?;
-            let worst_dual = (0..active.len())
-                .map(|r| (r, nu[m_eq + r]))
-                .filter(|&(_, v)| v < -1e-9 * dual_scale)
-                .min_by(|a, b| a.1.total_cmp(&b.1));
-            let worst_row = (0..self.le.len())
-                .map(|i| (i, dot(&self.le[i].0, &x) - self.le[i].1 - tol(self.le[i].1)))
-                .filter(|&(_, v)| v > 0.0)
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            match (worst_dual, worst_row) {
-                (Some((r, _)), _) => {
-                    active.remove(r);
-                }
-                (None, Some((i, _))) => active.push(i),
-                (None, None) => {
-                    let equal = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b));
-                    let objective = self
-                        .p
-                        .iter()
-                        .map(|&(a, b, v)| if a == b { 0.5 * v * x[a] * x[a] } else { v * x[a] * x[b] })
-                        .sum::<f64>()
-                        + self.q.iter().zip(&x).map(|(q, x)| q * x).sum::<f64>();
-                    let no_worse = objective <= sol.objective + 1e-9 * sol.objective.abs().max(1e-12);
-                    return (equal && no_worse).then_some((x, objective));
-                }
+            if !self.correct(&mut active, &nu[m_eq..], &x, dual_scale) {
+                let equal = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b));
+                let objective = self
+                    .p
+                    .iter()
+                    .map(|&(a, b, v)| if a == b { 0.5 * v * x[a] * x[a] } else { v * x[a] * x[b] })
+                    .sum::<f64>()
+                    + self.q.iter().zip(&x).map(|(q, x)| q * x).sum::<f64>();
+                let no_worse = objective <= sol.objective + 1e-9 * sol.objective.abs().max(1e-12);
+                return (equal && no_worse).then_some((x, objective));
             }
         }
         None
@@ -407,6 +393,34 @@ impl Program {
         best
     }
 
+    /// One correction of an active-set guess after a solve on `active`
+    /// with these `multipliers` (one per active row) and point `x`: the
+    /// row with the most negative multiplier leaves, or else the most
+    /// violated inactive row joins. `false` when neither is needed: the
+    /// guess was right.
+    fn correct(&self, active: &mut Vec<usize>, multipliers: &[f64], x: &[f64], dual_scale: f64) -> bool {
+        let dot = |row: &Row, x: &[f64]| row.iter().map(|&(j, v)| v * x[j]).sum::<f64>();
+        let worst_dual = (0..active.len())
+            .map(|r| (r, multipliers[r]))
+            .filter(|&(_, v)| v < -1e-9 * dual_scale)
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let worst_row = (0..self.le.len())
+            .map(|i| (i, dot(&self.le[i].0, x) - self.le[i].1 - 1e-9 * self.le[i].1.abs().max(1.0)))
+            .filter(|&(_, v)| v > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match (worst_dual, worst_row) {
+            (Some((r, _)), _) => {
+                active.remove(r);
+                true
+            }
+            (None, Some((i, _))) => {
+                active.push(i);
+                true
+            }
+            (None, None) => false,
+        }
+    }
+
     /// The log terms of a program that is linear but for them: exponential
     /// cones $(t, 1, y)$, i.e. $t \le \ln y$, whose $t$ has a negative cost
     /// and appears in no other row, so $t = \ln y$ at the optimum. Each as
@@ -494,12 +508,6 @@ impl Program {
                 let solved = Session::with_settings(&step, settings().ok()?).ok()?.solve().ok()?;
                 let d = solved.x;
                 multipliers = solved.duals[m_eq..m_eq + active.len()].to_vec();
-                // The longest step that keeps every y positive, then Armijo.
-                let mut alpha = logs
-                    .iter()
-                    .filter(|&&(_, y, _)| d[y] < 0.0)
-                    .map(|&(_, y, _)| -0.99 * x[y] / d[y])
-                    .fold(1.0, f64::min);
                 let slope: f64 = (0..self.n).map(|j| step.q[j] * d[j]).sum();
                 let here = value(&x);
                 // Converged when Newton's step predicts no decrease left at
@@ -508,51 +516,25 @@ impl Program {
                 if off <= 1e-3 && -slope <= 1e-13 * here.abs().max(f64::MIN_POSITIVE) {
                     break;
                 }
-                let moved = loop {
-                    let next: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + alpha * b).collect();
-                    if value(&next) <= here + 1e-4 * alpha * slope.min(0.0) + 1e-15 * here.abs() {
-                        break Some(next);
-                    }
-                    alpha *= 0.5;
-                    if alpha < 1e-12 {
-                        break None;
-                    }
-                };
-                match moved {
+                match backtrack(&x, &d, logs.iter().map(|&(_, y, _)| y), here, slope, value) {
                     Some(next) => x = next,
                     None => break,
                 }
             }
-            let worst_dual = (0..active.len())
-                .map(|r| (r, multipliers.get(r).copied().unwrap_or(0.0)))
-                .filter(|&(_, v)| v < -1e-9 * dual_scale)
-                .min_by(|a, b| a.1.total_cmp(&b.1));
-            let worst_row = (0..self.le.len())
-                .map(|i| (i, dot(&self.le[i].0, &x) - self.le[i].1 - tol(self.le[i].1)))
-                .filter(|&(_, v)| v > 0.0)
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            match (worst_dual, worst_row) {
-                (Some((r, _)), _) => {
-                    active.remove(r);
-                    x = sol.x.clone();
-                }
-                (None, Some((i, _))) => {
-                    active.push(i);
-                    x = sol.x.clone();
-                }
-                (None, None) => {
-                    let equal = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b));
-                    let finished = value(&x);
-                    if !(equal && finished <= start + 1e-12 * start.abs()) {
-                        return None;
-                    }
-                    for &(t, y, _) in &logs {
-                        x[t] = x[y].ln();
-                    }
-                    let objective = self.q.iter().zip(&x).map(|(q, v)| q * v).sum::<f64>();
-                    return Some((x, objective));
-                }
+            multipliers.resize(active.len(), 0.0);
+            if self.correct(&mut active, &multipliers, &x, dual_scale) {
+                x = sol.x.clone();
+                continue;
             }
+            let equal = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b));
+            if !(equal && value(&x) <= start + 1e-12 * start.abs()) {
+                return None;
+            }
+            for &(t, y, _) in &logs {
+                x[t] = x[y].ln();
+            }
+            let objective = self.q.iter().zip(&x).map(|(q, v)| q * v).sum::<f64>();
+            return Some((x, objective));
         }
         None
     }
@@ -599,6 +581,31 @@ impl Program {
             other => other,
         }
     }
+}
+
+/// A damped Newton step: from `x` along `d`, starting at the longest step
+/// (at most 1) that keeps the variables `positive` positive (0.99 of the
+/// way to their bound), halved until `value` falls by at least 1e-4 of the
+/// predicted decrease `slope` (Armijo; rounding of `here` forgiven). `None`
+/// when no step of at least 1e-14 does: no decrease is left at working
+/// precision.
+pub(crate) fn backtrack(
+    x: &[f64],
+    d: &[f64],
+    positive: impl Iterator<Item = usize>,
+    here: f64,
+    slope: f64,
+    value: impl Fn(&[f64]) -> f64,
+) -> Option<Vec<f64>> {
+    let mut t = positive.filter(|&j| d[j] < 0.0).map(|j| -0.99 * x[j] / d[j]).fold(1.0, f64::min);
+    while t >= 1e-14 {
+        let next: Vec<f64> = x.iter().zip(d).map(|(a, b)| a + t * b).collect();
+        if value(&next) <= here + 1e-4 * t * slope.min(0.0) + 1e-15 * here.abs() {
+            return Some(next);
+        }
+        t *= 0.5;
+    }
+    None
 }
 
 /// Sums duplicate (row, col) entries and drops zeros.

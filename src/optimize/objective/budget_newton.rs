@@ -26,6 +26,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::linalg::{cholesky, cholesky_solve, gram};
+use crate::optimize::problem::backtrack;
 use crate::optimize::risk::{evar_optimum, RiskMeasure};
 
 /// The smooth objective's data.
@@ -196,21 +197,13 @@ pub(crate) fn solve(s: &Smooth<'_>, b: &[f64]) -> Option<Newton> {
         let l = cholesky(h.view())?;
         let d = cholesky_solve(&l, &(-&g));
         let slope = g.dot(&d);
-        // The longest step that keeps every variable positive, then Armijo.
-        let mut t =
-            d.iter().zip(v.iter()).filter(|(di, _)| **di < 0.0).map(|(di, vi)| -0.99 * vi / di).fold(1.0, f64::min);
-        let moved = loop {
-            let next = &v + &(t * &d);
-            if total(&next, s.eval(&next, false).0) <= objective + 1e-4 * t * slope {
-                break Some(next);
-            }
-            t *= 0.5;
-            if t < 1e-14 {
-                break None;
-            }
-        };
+        let (vs, ds) = (v.to_vec(), d.to_vec());
+        let moved = backtrack(&vs, &ds, 0..v.len(), objective, slope, |next| {
+            let next = Array1::from(next.to_vec());
+            total(&next, s.eval(&next, false).0)
+        });
         match moved {
-            Some(next) => v = next,
+            Some(next) => v = Array1::from(next),
             // No decrease left at working precision: accept if there.
             None => break,
         }
