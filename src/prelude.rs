@@ -31,7 +31,7 @@ pub use crate::nn::Device;
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{
     Allocation, Benchmark, Constraints, Frontier, MeanRiskGoal, MultiPeriod, Objective, Optimizer, OutOfSample,
-    Relation, RiskMeasure,
+    Reduction, Relation, RiskMeasure,
 };
 pub use crate::portfolio::{Difference, Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]

@@ -10,6 +10,7 @@ use super::objective::Inputs;
 use super::objective::{constrained, max_return, return_row, Readout};
 use super::problem::Session;
 use super::risk::{Risk, RiskMeasure, Variance};
+use super::Reduction;
 use super::{Allocation, Constraints, CriticalLine, Optimizer};
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
@@ -209,7 +210,7 @@ impl FrontierParams {
     pub fn solve_scenarios(&self, returns: &crate::data::Returns) -> Result<Frontier> {
         let m = Moments::sample().fit(returns)?;
         let simple = returns.to_kind(crate::data::ReturnKind::Simple);
-        self.trace(&Inputs { moments: &m, scenarios: Some(simple.values()) })
+        self.trace(&Inputs { moments: &m, scenarios: Some(simple.values()), reduction: Reduction::Auto })
     }
 
     /// Traces the frontier from the minimum-variance return to the highest
@@ -217,7 +218,7 @@ impl FrontierParams {
     /// among the cores; on each, one Clarabel solver is set up once and only
     /// the target in $b$ changes between its points.
     pub fn solve(&self, m: &Moments) -> Result<Frontier> {
-        self.trace(&Inputs { moments: m, scenarios: None })
+        self.trace(&Inputs { moments: m, scenarios: None, reduction: Reduction::Auto })
     }
 
     /// The frontier points from Clarabel: one solver per core, each reusing

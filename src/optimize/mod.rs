@@ -204,11 +204,35 @@ impl Objective {
 pub struct Optimizer {
     objective: Objective,
     constraints: Constraints,
+    reduction: Reduction,
+}
+
+/// Whether minimum risk and risk budgets of a piecewise-linear scenario
+/// measure (CVaR, MAD, semi-deviation, FLPM, worst realisation, the
+/// drawdowns) are solved by exact scenario reduction (`risk/reduce.rs`,
+/// `risk/peaks.rs`) or on the full epigraph. Both reach the same optimum
+/// and finish it the same way; the reduction is faster on long samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reduction {
+    /// Reduce where the measure allows it (the default).
+    #[default]
+    Auto,
+    /// Always write the full program: every scenario a variable.
+    Off,
 }
 
 impl Optimizer {
     fn with(objective: Objective) -> Self {
-        Optimizer { objective, constraints: Constraints::long_only() }
+        Optimizer { objective, constraints: Constraints::long_only(), reduction: Reduction::Auto }
+    }
+
+    /// Whether a piecewise-linear scenario measure is minimised by scenario
+    /// reduction ([`Reduction::Auto`], the default) or on its full program
+    /// ([`Reduction::Off`]: to check one against the other, or to time
+    /// them).
+    pub fn reduction(mut self, r: Reduction) -> Self {
+        self.reduction = r;
+        self
     }
 
     /// Minimum variance.
@@ -323,7 +347,7 @@ impl Optimizer {
 
     /// Solves for the given moments.
     pub fn solve(&self, m: &Moments) -> Result<Allocation> {
-        self.solve_on(&Inputs { moments: m, scenarios: None })
+        self.solve_on(&Inputs { moments: m, scenarios: None, reduction: self.reduction })
     }
 
     /// Solves on historical scenarios: each row of `returns` (converted to
@@ -333,7 +357,7 @@ impl Optimizer {
     pub fn solve_scenarios(&self, returns: &Returns) -> Result<Allocation> {
         let m = Moments::sample().fit(returns)?;
         let simple = returns.to_kind(ReturnKind::Simple);
-        self.solve_on(&Inputs { moments: &m, scenarios: Some(simple.values()) })
+        self.solve_on(&Inputs { moments: &m, scenarios: Some(simple.values()), reduction: self.reduction })
     }
 
     fn solve_on(&self, x: &Inputs<'_>) -> Result<Allocation> {

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Solution;
 use crate::optimize::risk::{Risk, Variance};
+use crate::optimize::Reduction;
 
 pub(crate) struct MinRisk<R> {
     risk: R,
@@ -47,7 +48,7 @@ impl<R: Risk> Formulation for MinRisk<R> {
     /// portfolio under the same constraints; the full epigraph otherwise,
     /// or if the reduction does not settle.
     fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
-        if let Some(reduced) = self.risk.reduced() {
+        if let Some(reduced) = self.risk.reduced().filter(|_| x.reduction == Reduction::Auto) {
             let n = x.moments.n_assets();
             let (mut base, t) = constrained(x, c)?;
             charge_costs(&mut base, c, t, n);

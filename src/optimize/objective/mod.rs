@@ -27,6 +27,8 @@ use crate::estimate::Moments;
 pub(crate) struct Inputs<'a> {
     pub moments: &'a Moments,
     pub scenarios: Option<ArrayView2<'a, f64>>,
+    /// Whether scenario reduction may be used.
+    pub reduction: super::Reduction,
 }
 
 /// How the solution vector maps to weights.

@@ -27,7 +27,7 @@ use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Program;
 use crate::optimize::problem::Solution;
 use crate::optimize::risk::{Risk, Variance};
-use crate::optimize::RiskMeasure;
+use crate::optimize::{Reduction, RiskMeasure};
 
 pub(crate) struct RiskParity<'a> {
     pub budgets: Option<Vec<f64>>,
@@ -157,7 +157,7 @@ impl Formulation for RiskParity<'_> {
                 return Ok((sol, Readout::Normalized, false));
             }
         }
-        if let Some(reduced) = self.risk.as_ref().and_then(|r| r.reduced()) {
+        if let Some(reduced) = self.risk.as_ref().and_then(|r| r.reduced()).filter(|_| x.reduction == Reduction::Auto) {
             let base = self.barrier(n, &b, self.log_scale(x, n));
             if let Some(sol) = reduced.minimise(&base, n, &vec![1.0 / n as f64; n])? {
                 return Ok((sol, Readout::Normalized, false));

@@ -179,3 +179,38 @@ impl Reduction for Peaks {
         Ok(last.map(|(sol, p)| p.polished(sol)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimize::RiskMeasure;
+    use ndarray::array;
+
+    #[test]
+    fn records_not_yet_kept_are_found_ties_included() {
+        let e = array![0.0, 1.0, 1.0, 0.5, 2.0];
+        assert_eq!(Peaks::missed(&e, &[], 0.0), vec![0, 1, 2, 4]);
+        assert_eq!(Peaks::missed(&e, &[0, 1], 0.0), vec![2, 4]);
+        // Within the tolerance of the running maximum counts as a record.
+        assert_eq!(Peaks::missed(&e, &[0, 1], 0.6), vec![2, 3, 4]);
+    }
+
+    /// The average drawdown of two assets over three dates is piecewise
+    /// linear in $a$ ($w = (a, 1-a)$): the chain's minimiser is no worse
+    /// than any point of a fine grid, and the grid comes within its step.
+    #[test]
+    fn the_chain_finds_the_average_drawdowns_minimum() {
+        let r = array![[0.01, -0.01], [-0.02, 0.01], [0.01, 0.01], [-0.01, 0.005]];
+        let mut base = Program::new(2);
+        base.eq(vec![(0, 1.0), (1, 1.0)], 1.0);
+        base.le(vec![(0, -1.0)], 0.0);
+        base.le(vec![(1, -1.0)], 0.0);
+        let chain = Peaks::new(r.view(), Aggregate::Average);
+        let sol = chain.minimise(&base, 2, &[0.5, 0.5]).unwrap().unwrap();
+        let add = |a: f64| RiskMeasure::AverageDrawdown.of(&r.dot(&array![a, 1.0 - a]).to_vec());
+        let ours = add(sol.x[0]);
+        let grid = (0..=100_000).map(|k| add(k as f64 / 100_000.0)).fold(f64::INFINITY, f64::min);
+        assert!(ours <= grid + 1e-12 && grid - ours < 1e-6, "ours {ours} vs grid {grid}");
+        assert!((sol.objective - ours).abs() < 1e-10, "{} vs {ours}", sol.objective);
+    }
+}

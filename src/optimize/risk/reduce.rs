@@ -649,3 +649,121 @@ pub(crate) fn centred(scenarios: ArrayView2<'_, f64>, sign: f64) -> Array2<f64> 
     let mean = scenarios.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(scenarios.ncols()));
     (&scenarios - &mean) * sign
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optimize::RiskMeasure;
+    use ndarray::array;
+
+    /// Two assets, long-only and fully invested.
+    fn simplex() -> Program {
+        let mut p = Program::new(2);
+        p.eq(vec![(0, 1.0), (1, 1.0)], 1.0);
+        p.le(vec![(0, -1.0)], 0.0);
+        p.le(vec![(1, -1.0)], 0.0);
+        p
+    }
+
+    fn rows(vectors: Array2<f64>, aggregate: Aggregate, zero: bool, threshold: bool) -> Reduced {
+        Reduced { family: Family::Rows { vectors, signs: &[1.0] }, aggregate, zero, threshold }
+    }
+
+    /// Four scenarios of two assets: with $w = (a, 1-a)$ the losses are
+    /// $0.01 - 0.03a$, $-0.01 + 0.04a$, $-0.01a$ and $-0.02 + 0.03a$.
+    fn returns() -> Array2<f64> {
+        array![[0.02, -0.01], [-0.03, 0.01], [0.01, 0.0], [-0.01, 0.02]]
+    }
+
+    #[test]
+    fn each_scenario_ranks_its_best_piece_then_its_runner_up() {
+        // A mean-absolute-deviation-like term: max(v_s·w, 0).
+        let m = rows(array![[1.0, 0.0], [0.0, -1.0], [1.0, -1.0]], Aggregate::Sum(1.0), true, false);
+        let ranked = m.ranked(&m.products(&[0.5, 0.5]), 0.0);
+        assert_eq!(ranked[0], [(Piece::Lin(0), 0.5), (Piece::Zero, 0.0)]);
+        assert_eq!(ranked[1], [(Piece::Zero, 0.0), (Piece::Lin(0), -0.5)]);
+        // A tie at the kink: the first piece written stays best, the other
+        // is its runner-up, both at 0.
+        assert_eq!(ranked[2], [(Piece::Lin(0), 0.0), (Piece::Zero, 0.0)]);
+    }
+
+    #[test]
+    fn a_drawdown_ranks_the_peaks_so_far() {
+        // One asset returning 1, −2, 0.5, 3: cumulative 0 (the start), 1,
+        // −1, −0.5, 2.5, so drawdowns 0, 2, 1.5, 0.
+        let m = Reduced {
+            family: Family::Drawdown { cumulative: cumulative(array![[1.0], [-2.0], [0.5], [3.0]].view()) },
+            aggregate: Aggregate::Max,
+            zero: false,
+            threshold: false,
+        };
+        let ranked = m.ranked(&m.products(&[1.0]), 0.0);
+        let best: Vec<(Piece, f64)> = ranked.iter().map(|top| top[0]).collect();
+        assert_eq!(best, vec![(Piece::Lin(1), 0.0), (Piece::Lin(1), 2.0), (Piece::Lin(1), 1.5), (Piece::Lin(4), 0.0)]);
+        // Runner-ups: the start as a peak, then the previous record.
+        assert_eq!(ranked[1][1], (Piece::Lin(0), 1.0));
+        assert_eq!(ranked[3][1], (Piece::Lin(1), -1.5));
+    }
+
+    /// The worst loss is smallest where the first two cross:
+    /// $0.01 - 0.03a = -0.01 + 0.04a$ at $a = 2/7$, a loss of $1/700$.
+    #[test]
+    fn the_worst_realisation_reduces_to_its_crossing() {
+        let m = rows(returns().mapv(|v| -v), Aggregate::Max, false, false);
+        let sol = m.minimise(&simplex(), 2, &[0.5, 0.5]).unwrap().unwrap();
+        assert!((sol.x[0] - 2.0 / 7.0).abs() < 1e-12, "{:?}", &sol.x[..2]);
+        assert!((sol.objective - 1.0 / 700.0).abs() < 1e-12, "{}", sol.objective);
+    }
+
+    /// CVaR at 50 % of four scenarios (the mean of the worst two losses),
+    /// with a free threshold and the zero piece: its minimum over $a$ lies
+    /// at a crossing of two losses or an end, so the best of those points,
+    /// measured directly, is the exact minimum.
+    #[test]
+    fn cvar_with_its_threshold_reduces_to_the_exact_minimum() {
+        let r = returns();
+        let m = rows(r.mapv(|v| -v), Aggregate::Sum(1.0 / (0.5 * 4.0)), true, true);
+        let sol = m.minimise(&simplex(), 2, &[0.5, 0.5]).unwrap().unwrap();
+        let cvar = |a: f64| RiskMeasure::Cvar { beta: 0.5 }.of(&r.dot(&array![a, 1.0 - a]).to_vec());
+        let loss = |s: usize| (-r[[s, 1]], -(r[[s, 0]] - r[[s, 1]]));
+        let mut candidates = vec![0.0, 1.0];
+        for i in 0..4 {
+            for j in 0..i {
+                let ((ci, di), (cj, dj)) = (loss(i), loss(j));
+                if di != dj {
+                    candidates.push(((cj - ci) / (di - dj)).clamp(0.0, 1.0));
+                }
+            }
+        }
+        let best = candidates.iter().map(|&a| cvar(a)).fold(f64::INFINITY, f64::min);
+        assert!((cvar(sol.x[0]) - best).abs() < 1e-12, "{} vs {best}", cvar(sol.x[0]));
+        assert!((sol.objective - best).abs() < 1e-12, "{} vs {best}", sol.objective);
+    }
+
+    /// A model that only pulls weight into the first asset, exact
+    /// everywhere: from 1/2 the trust region (first radius 0.1) binds at
+    /// 0.55, 0.65 and 0.85 as it doubles, and the fourth round (radius 0.8)
+    /// reaches the vertex (1, 0) inside it.
+    #[test]
+    fn the_trust_region_moves_and_doubles_while_it_binds() {
+        struct Pull {
+            writes: usize,
+        }
+        impl Model for Pull {
+            fn write(&mut self, _: &mut Program, _: usize) -> Row {
+                self.writes += 1;
+                vec![(0, -1.0)]
+            }
+            fn refine(&mut self, _: &[f64], _: usize) -> bool {
+                false
+            }
+        }
+        let mut pull = Pull { writes: 0 };
+        let (sol, _) = minimise_model(&mut pull, &simplex(), 2, &[0.5, 0.5], true, 10).unwrap().unwrap();
+        assert!((sol.x[0] - 1.0).abs() < 1e-8, "{:?}", &sol.x[..2]);
+        assert_eq!(pull.writes, 4);
+        // Too few rounds: no answer, and the caller solves the full program.
+        let mut short = Pull { writes: 0 };
+        assert!(minimise_model(&mut short, &simplex(), 2, &[0.5, 0.5], true, 3).unwrap().is_none());
+    }
+}
