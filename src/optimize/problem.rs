@@ -300,12 +300,9 @@ impl Program {
         Some((z.iter().take(n).copied().collect(), z.iter().skip(n).copied().collect()))
     }
 
-    /// Solves once, at tight tolerances; if Clarabel stops just short of
-    /// them (`AlmostSolved`), solves again at its default tolerances (1e-8)
-    /// and says so in the status. A program marked for it is then polished
-    /// on its active set.
+    /// Solves as a user's problem is solved ([`Solve::EXACT`]).
     pub fn solve(&self) -> Result<Solution> {
-        Ok(self.polished(self.solve_interior()?))
+        self.solve_as(Solve::EXACT)
     }
 
     /// `sol` polished on its active set if the program is marked for it
@@ -545,41 +542,37 @@ impl Program {
         self.le[k].1 = rhs;
     }
 
-    /// Solves once at tight tolerances, returning a solution that stops
-    /// just short of them (`AlmostSolved`, its status says so) as it is:
-    /// for a program whose solution only guides the next one. Not
-    /// polished.
-    pub(crate) fn solve_rough(&self) -> Result<Solution> {
-        Session::new(self)?.solve_accepting(true)
-    }
-
-    /// Solves at Clarabel's default tolerances (1e-8), as [`solve`](Self::solve)
-    /// does after a tight attempt stopped short. Not polished: the caller
-    /// polishes the last of its programs.
-    pub(crate) fn solve_relaxed(&self) -> Result<Solution> {
-        self.solve_at_default()
-    }
-
-    fn solve_at_default(&self) -> Result<Solution> {
-        let mut sol = Session::with_settings(self, default_settings()?)?.solve()?;
-        sol.tolerance = DEFAULT_TOLERANCE;
-        Ok(sol)
-    }
-
-    fn solve_interior(&self) -> Result<Solution> {
-        let mut first = Session::new(self)?;
-        let t0 = Instant::now();
-        match first.solve() {
-            Err(Error::Solver { status: SolverStatus::AlmostSolved, .. }) => {
-                // The solver's time and iterations count both attempts.
-                let spent = t0.elapsed().as_secs_f64();
-                let mut sol = self.solve_at_default()?;
-                sol.seconds += spent;
-                sol.iterations += first.solver.solution.iterations;
-                Ok(sol)
+    /// Solves as `how` says: the tolerances, whether a stop just short of
+    /// them is a solution, and whether the interior point is finished
+    /// ([`polished`](Self::polished)).
+    pub(crate) fn solve_as(&self, how: Solve) -> Result<Solution> {
+        let sol = match how.tolerance {
+            Tolerance::Tight => {
+                let mut first = Session::new(self)?;
+                let t0 = Instant::now();
+                match first.solve_accepting(how.accept_almost) {
+                    Err(Error::Solver { status: SolverStatus::AlmostSolved, .. }) => {
+                        // Again at Clarabel's defaults; the solver's time and
+                        // iterations count both attempts.
+                        let spent = t0.elapsed().as_secs_f64();
+                        let mut sol = self.solve_as(Solve { tolerance: Tolerance::Default, finish: false, ..how })?;
+                        sol.seconds += spent;
+                        sol.iterations += first.solver.solution.iterations;
+                        sol
+                    }
+                    other => other?,
+                }
             }
-            other => other,
-        }
+            Tolerance::TightOnly => Session::new(self)?.solve_accepting(how.accept_almost)?,
+            Tolerance::Default => {
+                let mut sol = Session::with_settings(self, default_settings()?)?.solve_accepting(how.accept_almost)?;
+                if sol.status == SolverStatus::Solved {
+                    sol.tolerance = DEFAULT_TOLERANCE;
+                }
+                sol
+            }
+        };
+        Ok(if how.finish { self.polished(sol) } else { sol })
     }
 }
 
@@ -637,6 +630,45 @@ const VERTEX_RATIOS: [f64; 3] = [1.0, 0.1, 10.0];
 const POLISH_ROUNDS: usize = 8;
 /// Newton steps on one active set of a log-barrier program.
 const NEWTON_STEPS: usize = 30;
+
+/// How a program is solved: one description instead of a family of
+/// methods and flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Solve {
+    /// The tolerances asked for.
+    pub tolerance: Tolerance,
+    /// Whether a stop just short of them (`AlmostSolved`) is returned as a
+    /// solution, its status saying so, instead of an error.
+    pub accept_almost: bool,
+    /// Whether the interior point is finished: polished on its active set,
+    /// moved to its vertex, or settled by Newton steps on its log terms
+    /// ([`Program::polished`]).
+    pub finish: bool,
+}
+
+/// The tolerances a solve asks Clarabel for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tolerance {
+    /// [`TOLERANCE`]; where Clarabel stops just short of it, again at its
+    /// defaults ([`DEFAULT_TOLERANCE`]), the result saying which was met.
+    Tight,
+    /// [`TOLERANCE`] only.
+    TightOnly,
+    /// Clarabel's defaults only.
+    Default,
+}
+
+impl Solve {
+    /// A user's problem: tight tolerances (Clarabel's defaults where it
+    /// stops just short of them), finished.
+    pub const EXACT: Solve = Solve { tolerance: Tolerance::Tight, accept_almost: false, finish: true };
+    /// A program whose solution only guides the next one: tight, a stop
+    /// just short accepted as it is, not finished.
+    pub const GUIDE: Solve = Solve { tolerance: Tolerance::TightOnly, accept_almost: true, finish: false };
+    /// One round of several at Clarabel's defaults, not finished (the
+    /// caller finishes the last round's program).
+    pub const RELAXED: Solve = Solve { tolerance: Tolerance::Default, accept_almost: false, finish: false };
+}
 
 /// The tolerance every solve asks for first.
 pub(crate) const TOLERANCE: f64 = 1e-10;

@@ -31,7 +31,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::reduce::{cumulative, minimise_model, square_root_entries, Model, Reduction};
+use super::reduce::{cumulative, minimise_model, square_root_entries, Model, Reduction, Region};
 use crate::error::Result;
 use crate::optimize::problem::{Program, Row, Solution};
 
@@ -175,7 +175,7 @@ impl Reduction for Peaks {
         let e0 = self.cumulative.dot(&ndarray::ArrayView1::from(w0));
         let mut candidates = vec![0];
         candidates.extend(Self::missed(&e0, &[0], tie_tolerance(&e0)));
-        let last = minimise_model(&mut Chain { peaks: self, candidates }, base, n, w0, false, MAX_ROUNDS)?;
+        let last = minimise_model(&mut Chain { peaks: self, candidates }, base, n, w0, Region::Whole, MAX_ROUNDS)?;
         Ok(last.map(|(sol, p)| p.polished(sol)))
     }
 }

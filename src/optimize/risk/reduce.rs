@@ -38,7 +38,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::error::{Error, Result, SolverStatus};
-use crate::optimize::problem::{Program, Row, Solution};
+use crate::optimize::problem::{Program, Row, Solution, Solve};
 
 /// An exact shortcut to a measure's minimum over a program whose first `n`
 /// variables are the weights (constraints and costs already written),
@@ -60,9 +60,8 @@ impl Rounds {
     /// Solves `p`; `None` when it is unsolved but not infeasible: a reduced
     /// program can be unbounded where the full one is not (too little of it
     /// kept), and the caller leaves it to the full one.
-    fn solve(&mut self, p: &Program, rough: bool) -> Result<Option<Solution>> {
-        let solved = if rough { p.solve_rough() } else { p.solve_relaxed() };
-        match solved {
+    fn solve(&mut self, p: &Program, how: Solve) -> Result<Option<Solution>> {
+        match p.solve_as(how) {
             Ok(sol) => {
                 self.seconds += sol.seconds;
                 self.iterations += sol.iterations;
@@ -446,6 +445,15 @@ impl Reduced {
     }
 }
 
+/// Where each round of [`minimise_model`] may move the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Region {
+    /// Within a trust region around a centre that moves while it binds.
+    Trust,
+    /// Anywhere the program allows.
+    Whole,
+}
+
 /// A model of a measure that is exact at some points and refined round
 /// by round until it is exact at its own minimiser (see [`Model::refine`]).
 pub(crate) trait Model {
@@ -463,7 +471,7 @@ pub(crate) trait Model {
 /// minimiser: the last round's solution and program (for the caller to
 /// finish), or `None` when `max_rounds` do not settle.
 ///
-/// With `trust`, each round is solved inside a trust region $\lVert w -
+/// With [`Region::Trust`], each round is solved inside a trust region $\lVert w -
 /// c\rVert_1 \le \Delta$ around a centre $c$: with most terms linear, an
 /// unbounded step would run to a far vertex and change the piece of
 /// thousands of terms. When a round's solution lies on the region's edge,
@@ -476,9 +484,10 @@ pub(crate) fn minimise_model(
     base: &Program,
     n: usize,
     w0: &[f64],
-    trust: bool,
+    region: Region,
     max_rounds: usize,
 ) -> Result<Option<(Solution, Program)>> {
+    let trust = region == Region::Trust;
     let (mut centre, mut radius) = (w0.to_vec(), TRUST_RADIUS);
     let mut rounds = Rounds::default();
     for _ in 0..max_rounds {
@@ -500,14 +509,14 @@ pub(crate) fn minimise_model(
         // costs one more round, no more.
         let binds =
             |w: &[f64]| trust && w.iter().zip(&centre).map(|(x, c)| (x - c).abs()).sum::<f64>() > radius * BINDING;
-        let Some(mut sol) = rounds.solve(&p, true)? else { return Ok(None) };
+        let Some(mut sol) = rounds.solve(&p, Solve::GUIDE)? else { return Ok(None) };
         let mut missing = model.refine(&sol.x, n);
         if sol.status == SolverStatus::AlmostSolved && !missing && !binds(&sol.x[..n]) {
             // A solution short of the tight tolerances guides the next
             // round as well as a full one, but the last round must be
             // solved: at Clarabel's default tolerances, as any program
             // whose tight solve stops short.
-            let Some(full) = rounds.solve(&p, false)? else { return Ok(None) };
+            let Some(full) = rounds.solve(&p, Solve::RELAXED)? else { return Ok(None) };
             sol = full;
             missing = model.refine(&sol.x, n);
         }
@@ -608,8 +617,10 @@ impl Reduced {
         let mut active = vec![Vec::new(); self.scenarios()];
         self.seed(&self.start(w0), &mut active);
         let mut pieces = Pieces { measure: self, active, alpha: None, top: None };
-        let trust = !matches!(self.aggregate, Aggregate::Max);
-        minimise_model(&mut pieces, base, n, w0, trust, MAX_ROUNDS)
+        // A maximum's reduced model is below it everywhere, so its
+        // minimiser needs no region.
+        let region = if matches!(self.aggregate, Aggregate::Max) { Region::Whole } else { Region::Trust };
+        minimise_model(&mut pieces, base, n, w0, region, MAX_ROUNDS)
     }
 }
 
@@ -759,11 +770,11 @@ mod tests {
             }
         }
         let mut pull = Pull { writes: 0 };
-        let (sol, _) = minimise_model(&mut pull, &simplex(), 2, &[0.5, 0.5], true, 10).unwrap().unwrap();
+        let (sol, _) = minimise_model(&mut pull, &simplex(), 2, &[0.5, 0.5], Region::Trust, 10).unwrap().unwrap();
         assert!((sol.x[0] - 1.0).abs() < 1e-8, "{:?}", &sol.x[..2]);
         assert_eq!(pull.writes, 4);
         // Too few rounds: no answer, and the caller solves the full program.
         let mut short = Pull { writes: 0 };
-        assert!(minimise_model(&mut short, &simplex(), 2, &[0.5, 0.5], true, 3).unwrap().is_none());
+        assert!(minimise_model(&mut short, &simplex(), 2, &[0.5, 0.5], Region::Trust, 3).unwrap().is_none());
     }
 }
