@@ -363,7 +363,8 @@ impl Optimizer {
     fn solve_on(&self, x: &Inputs<'_>) -> Result<Allocation> {
         let c = self.constraints.resolve(x.moments.assets())?;
         let f = objective::formulation(&self.objective, x)?;
-        let (sol, readout, objective_is_risk) = f.solve(x, &c).map_err(|e| f.explain(e, x, &self.constraints))?;
+        let objective::Solved { solution: sol, readout, objective_is_risk } =
+            f.solve(x, &c).map_err(|e| f.explain(e, x, &self.constraints))?;
         let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), readout)?;
         if let (true, Some(measure)) = (objective_is_risk, self.objective.measure()) {
             a.set_risk(measure, f.risk_name(), sol.objective);

@@ -2,10 +2,9 @@
 //! $\rho$, plus the cost of trading from current weights (for variance,
 //! a cost aversion sets the exchange rate between the two units).
 
-use super::{charge_costs, constrained, Built, Formulation, Inputs, Readout};
+use super::{charge_costs, constrained, Built, Formulation, Inputs, Readout, Solved};
 use crate::error::Result;
 use crate::optimize::constraints::Resolved;
-use crate::optimize::problem::Solution;
 use crate::optimize::risk::{Risk, Variance};
 use crate::optimize::Reduction;
 
@@ -47,7 +46,7 @@ impl<R: Risk> Formulation for MinRisk<R> {
     /// reduction (`risk::reduce`), started from the minimum-variance
     /// portfolio under the same constraints; the full epigraph otherwise,
     /// or if the reduction does not settle.
-    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
+    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Solved> {
         if let Some(reduced) = self.risk.reduced().filter(|_| x.reduction == Reduction::Auto) {
             let n = x.moments.n_assets();
             let (mut base, t) = constrained(x, c)?;
@@ -58,7 +57,7 @@ impl<R: Risk> Formulation for MinRisk<R> {
             if let Some(mut sol) = reduced.minimise(&base, n, &first.x[..n])? {
                 sol.seconds += first.seconds;
                 sol.iterations += first.iterations;
-                return Ok((sol, Readout::Direct, self.report));
+                return Ok(Solved { solution: sol, readout: Readout::Direct, objective_is_risk: self.report });
             }
         }
         self.build(x, c)?.solve()

@@ -69,11 +69,18 @@ impl Built {
         Built { program, readout: Readout::Direct, objective_is_risk: false }
     }
 
-    /// Solves the program: the solution, its readout, and whether its
-    /// value is the risk measure.
-    fn solve(self) -> Result<(Solution, Readout, bool)> {
-        Ok((self.program.solve()?, self.readout, self.objective_is_risk))
+    /// Solves the program.
+    fn solve(self) -> Result<Solved> {
+        Ok(Solved { solution: self.program.solve()?, readout: self.readout, objective_is_risk: self.objective_is_risk })
     }
+}
+
+/// A solved objective: the solution, how it maps to weights, and whether
+/// its value is the risk measure.
+pub(crate) struct Solved {
+    pub solution: Solution,
+    pub readout: Readout,
+    pub objective_is_risk: bool,
 }
 
 /// An objective's formulation.
@@ -96,7 +103,7 @@ pub(crate) trait Formulation {
 
     /// Solves: the program [`build`](Self::build) writes, unless the
     /// objective has a faster exact way.
-    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
+    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Solved> {
         self.build(x, c)?.solve()
     }
 

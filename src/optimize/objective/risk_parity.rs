@@ -21,7 +21,7 @@
 //! which meets the budgets to machine precision.
 
 use super::budget_newton::{self, Smooth};
-use super::{Built, Formulation, Inputs, Readout};
+use super::{Built, Formulation, Inputs, Readout, Solved};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Program;
@@ -135,7 +135,7 @@ impl Formulation for RiskParity<'_> {
     /// A smooth measure by Newton's method, a piecewise-linear scenario
     /// measure by exact scenario reduction from 1/N (see the module docs);
     /// the full program otherwise, or where either does not settle.
-    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<(Solution, Readout, bool)> {
+    fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Solved> {
         self.check(x, c)?;
         let n = x.moments.n_assets();
         let b = self.budgets(n)?;
@@ -154,13 +154,13 @@ impl Formulation for RiskParity<'_> {
                     finish: crate::optimize::Finish::Interior,
                     newton: true,
                 };
-                return Ok((sol, Readout::Normalized, false));
+                return Ok(Solved { solution: sol, readout: Readout::Normalized, objective_is_risk: false });
             }
         }
         if let Some(reduced) = self.risk.as_ref().and_then(|r| r.reduced()).filter(|_| x.reduction == Reduction::Auto) {
             let base = self.barrier(n, &b, self.log_scale(x, n));
             if let Some(sol) = reduced.minimise(&base, n, &vec![1.0 / n as f64; n])? {
-                return Ok((sol, Readout::Normalized, false));
+                return Ok(Solved { solution: sol, readout: Readout::Normalized, objective_is_risk: false });
             }
         }
         self.build(x, c)?.solve()

@@ -80,6 +80,15 @@ impl Rounds {
     }
 }
 
+/// What [`Reduced::write`] wrote: the objective's row, and the variables
+/// of the threshold (CVaR, CDaR) and of the maximum (a maximum measure),
+/// where the measure has them.
+struct Written {
+    objective: Row,
+    threshold: Option<usize>,
+    maximum: Option<usize>,
+}
+
 /// One affine piece of a scenario's term.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Piece {
@@ -217,8 +226,9 @@ impl Reduced {
         };
         let t = self.scenarios();
         let mut out = Vec::with_capacity(t);
-        // Drawdown peaks: the two highest cumulative values so far.
-        let mut peaks = [(0usize, e[0]), (usize::MAX, f64::NEG_INFINITY)];
+        // Drawdown peaks: the two highest cumulative values so far (the
+        // start, then none yet).
+        let mut peaks: [Option<(usize, f64)>; 2] = [Some((0, e[0])), None];
         for s in 0..t {
             let mut top = [none, none];
             match &self.family {
@@ -229,18 +239,17 @@ impl Reduced {
                 }
                 Family::Drawdown { .. } => {
                     let c = e[s + 1];
-                    if c > peaks[0].1 {
-                        peaks = [(s + 1, c), peaks[0]];
-                    } else if c > peaks[1].1 {
-                        peaks[1] = (s + 1, c);
+                    let height = |p: Option<(usize, f64)>| p.map_or(f64::NEG_INFINITY, |(_, h)| h);
+                    if c > height(peaks[0]) {
+                        peaks = [Some((s + 1, c)), peaks[0]];
+                    } else if c > height(peaks[1]) {
+                        peaks[1] = Some((s + 1, c));
                     }
-                    for &(j, _) in &peaks {
-                        if j != usize::MAX {
-                            push(&mut top, (Piece::Lin(j), self.value(e, s, Piece::Lin(j), alpha)));
-                        }
+                    for (j, _) in peaks.iter().flatten() {
+                        push(&mut top, (Piece::Lin(*j), self.value(e, s, Piece::Lin(*j), alpha)));
                     }
                     // The zero drawdown is always a candidate (a peak at s).
-                    if !peaks.iter().any(|&(j, _)| j == s + 1) {
+                    if !peaks.iter().flatten().any(|&(j, _)| j == s + 1) {
                         push(&mut top, (Piece::Lin(s + 1), self.value(e, s, Piece::Lin(s + 1), alpha)));
                     }
                 }
@@ -263,9 +272,9 @@ impl Reduced {
         }
     }
 
-    /// Writes the reduced epigraph; returns the objective's row and the
-    /// variables of the threshold and (for a maximum) of the maximum.
-    fn write(&self, p: &mut Program, n: usize, active: &[Vec<Piece>]) -> (Row, Option<usize>, Option<usize>) {
+    /// Writes the reduced epigraph: its objective's row and the variables
+    /// it reads back.
+    fn write(&self, p: &mut Program, n: usize, active: &[Vec<Piece>]) -> Written {
         let alpha = self.threshold.then(|| p.var());
         let mut value: Row = alpha.map(|a| vec![(a, 1.0)]).unwrap_or_default();
         let mut top = None;
@@ -326,7 +335,7 @@ impl Reduced {
             }
         }
         self.write_above(p, alpha, &above);
-        (value, alpha, top)
+        Written { objective: value, threshold: alpha, maximum: top }
     }
 
     /// The products with the weights that a piece's row holds, with their
@@ -334,13 +343,12 @@ impl Reduced {
     /// scenario's cumulative return ([`Family::Drawdown`]; $C_0 = 0$ has
     /// none).
     fn products_of(&self, s: usize, piece: Piece) -> impl Iterator<Item = (usize, f64)> + Clone {
-        const NONE: (usize, f64) = (usize::MAX, 0.0);
         let products = match (piece, &self.family) {
-            (Piece::Zero, _) => [NONE; 2],
-            (Piece::Lin(k), Family::Rows { signs, .. }) => [(s, signs[k]), NONE],
-            (Piece::Lin(j), Family::Drawdown { .. }) => [if j == 0 { NONE } else { (j, 1.0) }, (s + 1, -1.0)],
+            (Piece::Zero, _) => [None, None],
+            (Piece::Lin(k), Family::Rows { signs, .. }) => [Some((s, signs[k])), None],
+            (Piece::Lin(j), Family::Drawdown { .. }) => [(j != 0).then_some((j, 1.0)), Some((s + 1, -1.0))],
         };
-        products.into_iter().filter(|(key, _)| *key != usize::MAX)
+        products.into_iter().flatten()
     }
 
     /// Writes `bound ≥ piece` for every (scenario, pieces, bound) of
@@ -548,9 +556,9 @@ struct Pieces<'a> {
 
 impl Model for Pieces<'_> {
     fn write(&mut self, p: &mut Program, n: usize) -> Row {
-        let (value, alpha, top) = self.measure.write(p, n, &self.active);
-        (self.alpha, self.top) = (alpha, top);
-        value
+        let written = self.measure.write(p, n, &self.active);
+        (self.alpha, self.top) = (written.threshold, written.maximum);
+        written.objective
     }
 
     /// Every scenario's best piece at `x` joins its kept ones if it beat
