@@ -630,12 +630,13 @@ impl Resolved {
             }
         }
         if let Some(l) = self.leverage {
+            // |w_i| ≤ u_i, Σ u_i ≤ l.
             let u = prog.vars(n);
             for i in 0..n {
-                prog.le(vec![(at + i, 1.0), (u + i, -1.0)], 0.0);
-                prog.le(vec![(at + i, -1.0), (u + i, -1.0)], 0.0);
+                prog.le(vec![(at + i, 1.0), (u.at(i), -1.0)], 0.0);
+                prog.le(vec![(at + i, -1.0), (u.at(i), -1.0)], 0.0);
             }
-            prog.le((0..n).map(|i| (u + i, 1.0)).collect(), l);
+            prog.le(u.row(|_| 1.0), l);
         }
     }
 

@@ -36,6 +36,29 @@ pub(crate) struct Program {
     polish: bool,
 }
 
+/// Consecutive variables added together ([`Program::vars`]): one per
+/// scenario, asset or peak. Entry `k` is `block.at(k)`, checked against the
+/// block's length in debug builds (every test), so an off-by-one fails
+/// where it is made rather than as a wrong answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Block {
+    first: usize,
+    len: usize,
+}
+
+impl Block {
+    /// The variable of entry `k`.
+    pub fn at(self, k: usize) -> usize {
+        debug_assert!(k < self.len, "entry {k} of a block of {}", self.len);
+        self.first + k
+    }
+
+    /// The row $\sum_k c(k)\,x_k$ over the block.
+    pub fn row(self, c: impl Fn(usize) -> f64) -> Row {
+        (0..self.len).map(|k| (self.first + k, c(k))).collect()
+    }
+}
+
 /// What Clarabel returned.
 #[derive(Debug, Clone)]
 pub(crate) struct Solution {
@@ -93,13 +116,13 @@ impl Program {
         self.n - 1
     }
 
-    /// Adds `count` variables; returns the first index.
-    pub fn vars(&mut self, count: usize) -> usize {
+    /// Adds `count` variables as one [`Block`].
+    pub fn vars(&mut self, count: usize) -> Block {
         let first = self.n;
         for _ in 0..count {
             self.var();
         }
-        first
+        Block { first, len: count }
     }
 
     /// Makes the program homogeneous in `kappa` (see the field's docs).

@@ -22,7 +22,7 @@
 
 use ndarray::Array1;
 
-use super::problem::{Program, Row};
+use super::problem::{Block, Program, Row};
 
 /// The trade of one period, resolved against the assets (cost
 /// coefficients already multiplied by their aversions).
@@ -51,9 +51,9 @@ pub(crate) enum Start<'a> {
 /// The variables of a written trade, for the objective to charge.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TradeVars {
-    abs: Option<usize>,
-    impact: Option<usize>,
-    short: Option<usize>,
+    abs: Option<Block>,
+    impact: Option<Block>,
+    short: Option<Block>,
 }
 
 impl Trade {
@@ -84,18 +84,18 @@ impl Trade {
             for i in 0..n {
                 let (row, c) = z(i);
                 let mut up = row.clone();
-                up.push((t + i, -1.0));
+                up.push((t.at(i), -1.0));
                 p.le(up, c);
                 let mut down: Row = row.iter().map(|&(j, v)| (j, -v)).collect();
-                down.push((t + i, -1.0));
+                down.push((t.at(i), -1.0));
                 p.le(down, -c);
             }
             if let Some(tau) = self.turnover {
-                p.le((0..n).map(|i| (t + i, 1.0)).collect(), tau);
+                p.le(t.row(|_| 1.0), tau);
             }
             if let Some(m) = &self.max_trade {
                 for (i, &cap) in m.iter().enumerate() {
-                    p.le(vec![(t + i, 1.0)], cap);
+                    p.le(vec![(t.at(i), 1.0)], cap);
                 }
             }
             vars.abs = Some(t);
@@ -108,15 +108,15 @@ impl Trade {
                 }
                 let (row, c) = z(i);
                 let minus: Row = row.iter().map(|&(j, v)| (j, -v)).collect();
-                p.pow([(vec![(u + i, -1.0)], 0.0), (vec![], 1.0), (minus, -c)], 2.0 / 3.0);
+                p.pow([(vec![(u.at(i), -1.0)], 0.0), (vec![], 1.0), (minus, -c)], 2.0 / 3.0);
             }
             vars.impact = Some(u);
         }
         if self.borrow.iter().any(|&s| s != 0.0) {
             let v = p.vars(n);
             for i in 0..n {
-                p.le(vec![(at + i, -1.0), (v + i, -1.0)], 0.0);
-                p.le(vec![(v + i, -1.0)], 0.0);
+                p.le(vec![(at + i, -1.0), (v.at(i), -1.0)], 0.0);
+                p.le(vec![(v.at(i), -1.0)], 0.0);
             }
             vars.short = Some(v);
         }
@@ -127,11 +127,11 @@ impl Trade {
     pub fn cost(&self, v: TradeVars, n: usize) -> Row {
         let mut row = Row::new();
         for (var, coefficients) in [(v.abs, &self.linear), (v.impact, &self.impact), (v.short, &self.borrow)] {
-            if let Some(first) = var {
+            if let Some(block) = var {
                 row.extend(
                     (0..n)
                         .filter(|&i| coefficients.get(i).is_some_and(|&c| c != 0.0))
-                        .map(|i| (first + i, coefficients[i])),
+                        .map(|i| (block.at(i), coefficients[i])),
                 );
             }
         }

@@ -61,8 +61,9 @@ impl RiskParity<'_> {
         let mut p = Program::new(n);
         let t = p.vars(n);
         for (i, bi) in b.iter().enumerate() {
-            p.lin(t + i, -k * bi);
-            p.exp([(vec![(t + i, -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
+            // t_i ≤ ln y_i, as (t_i, 1, y_i) ∈ K_exp.
+            p.lin(t.at(i), -k * bi);
+            p.exp([(vec![(t.at(i), -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
         }
         p
     }

@@ -28,12 +28,13 @@ impl Risk for Cvar<'_> {
         let k = 1.0 / ((1.0 - self.beta) * s as f64);
         let mut value = vec![(alpha, 1.0)];
         for j in 0..s {
-            value.push((u + j, k));
+            // u_j ≥ −r_j·w − α, u_j ≥ 0.
+            value.push((u.at(j), k));
             let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -x[[j, i]])).collect();
             row.push((alpha, -1.0));
-            row.push((u + j, -1.0));
+            row.push((u.at(j), -1.0));
             p.le(row, 0.0);
-            p.le(vec![(u + j, -1.0)], 0.0);
+            p.le(vec![(u.at(j), -1.0)], 0.0);
         }
         Ok(value)
     }

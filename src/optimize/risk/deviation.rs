@@ -56,19 +56,19 @@ impl Risk for Deviation<'_> {
                 for (k, row) in self.centred_rows().enumerate() {
                     // v_k ≥ (r̄ − r_k)·w, v_k ≥ 0.
                     let mut shortfall = neg(&row);
-                    shortfall.push((v + k, -1.0));
+                    shortfall.push((v.at(k), -1.0));
                     p.le(shortfall, 0.0);
-                    p.le(vec![(v + k, -1.0)], 0.0);
+                    p.le(vec![(v.at(k), -1.0)], 0.0);
                 }
                 if self.kind != Kind::Semi {
                     let scale = if self.kind == Kind::MeanAbsolute { 2.0 } else { 1.0 };
-                    value.extend((0..s).map(|k| (v + k, scale / s as f64)));
+                    value.extend(v.row(|_| scale / s as f64));
                 } else {
                     let t = p.var();
                     value.push((t, 1.0));
                     let root = ((s as f64) - 1.0).max(1.0).sqrt();
                     let mut cone = vec![(vec![(t, -root)], 0.0)];
-                    cone.extend((0..s).map(|k| (vec![(v + k, -1.0)], 0.0)));
+                    cone.extend((0..s).map(|k| (vec![(v.at(k), -1.0)], 0.0)));
                     p.soc(cone);
                 }
             }

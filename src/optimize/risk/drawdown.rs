@@ -51,17 +51,18 @@ impl Risk for Drawdown<'_> {
         let u = p.vars(s);
         // d_k = u_k − C_k·w.
         let dd = |k: usize| -> Row {
-            let mut row = vec![(u + k, 1.0)];
+            let mut row = vec![(u.at(k), 1.0)];
             row.extend((0..n).filter(|&i| cum[[k + 1, i]] != 0.0).map(|i| (i, -cum[[k + 1, i]])));
             row
         };
         for k in 0..s {
             // C_k·w − u_k ≤ 0.
             p.le(dd(k).into_iter().map(|(i, v)| (i, -v)).collect(), 0.0);
+            // u_{k−1} ≤ u_k, and u_0 ≥ 0 (the start is a peak).
             if k > 0 {
-                p.le(vec![(u + k - 1, 1.0), (u + k, -1.0)], 0.0);
+                p.le(vec![(u.at(k - 1), 1.0), (u.at(k), -1.0)], 0.0);
             } else {
-                p.le(vec![(u, -1.0)], 0.0);
+                p.le(vec![(u.at(0), -1.0)], 0.0);
             }
         }
         let mut value = Vec::new();
@@ -78,7 +79,7 @@ impl Risk for Drawdown<'_> {
             Kind::Average => {
                 // (1/S) Σ_k (u_k − C_k·w), the weights' coefficients summed.
                 let total = cum.slice(ndarray::s![1.., ..]).sum_axis(ndarray::Axis(0));
-                value.extend((0..s).map(|k| (u + k, 1.0 / s as f64)));
+                value.extend(u.row(|_| 1.0 / s as f64));
                 value.extend((0..n).map(|i| (i, -total[i] / s as f64)));
             }
             Kind::Cdar { beta } => {
@@ -87,12 +88,13 @@ impl Risk for Drawdown<'_> {
                 value.push((alpha, 1.0));
                 let w = 1.0 / ((1.0 - beta) * s as f64);
                 for k in 0..s {
-                    value.push((z + k, w));
+                    // z_k ≥ d_k − α, z_k ≥ 0.
+                    value.push((z.at(k), w));
                     let mut row = dd(k);
                     row.push((alpha, -1.0));
-                    row.push((z + k, -1.0));
+                    row.push((z.at(k), -1.0));
                     p.le(row, 0.0);
-                    p.le(vec![(z + k, -1.0)], 0.0);
+                    p.le(vec![(z.at(k), -1.0)], 0.0);
                 }
             }
             Kind::Ulcer => {

@@ -30,9 +30,10 @@ impl Risk for Evar<'_> {
             // (L_k − t, z, u_k) ∈ K_exp with L_k = −r_k·w.
             let mut first: Vec<(usize, f64)> = (0..n).map(|i| (i, r[i])).collect();
             first.push((t, 1.0));
-            p.exp([(first, 0.0), (vec![(z, -1.0)], 0.0), (vec![(u + k, -1.0)], 0.0)]);
+            p.exp([(first, 0.0), (vec![(z, -1.0)], 0.0), (vec![(u.at(k), -1.0)], 0.0)]);
         }
-        let mut budget: Vec<(usize, f64)> = (0..s).map(|k| (u + k, 1.0)).collect();
+        // Σ_k u_k ≤ z.
+        let mut budget = u.row(|_| 1.0);
         budget.push((z, -1.0));
         p.le(budget, 0.0);
         let log = (1.0 / ((1.0 - self.beta) * s as f64)).ln();

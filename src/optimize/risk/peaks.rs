@@ -84,10 +84,10 @@ impl Peaks {
         for (j, &k) in peaks.iter().enumerate() {
             // u_j ≥ C_k·w (C_0 = 0: u_0 ≥ 0).
             let mut row: Row = if k == 0 { Vec::new() } else { (0..n).map(|i| (i, c[[k, i]])).collect() };
-            row.push((u + j, -1.0));
+            row.push((u.at(j), -1.0));
             p.le(row, 0.0);
             if j > 0 {
-                p.le(vec![(u + j - 1, 1.0), (u + j, -1.0)], 0.0);
+                p.le(vec![(u.at(j - 1), 1.0), (u.at(j), -1.0)], 0.0);
             }
         }
         // Each date's candidate (dates 1..=T: date 0 is the start, not a
@@ -114,7 +114,7 @@ impl Peaks {
         match self.aggregate {
             Aggregate::Average => {
                 let mut value: Row =
-                    (0..peaks.len()).filter(|&j| count[j] > 0).map(|j| (u + j, count[j] as f64 * scale)).collect();
+                    (0..peaks.len()).filter(|&j| count[j] > 0).map(|j| (u.at(j), count[j] as f64 * scale)).collect();
                 let total = mean.t().dot(&Array1::from_iter(count.iter().map(|&m| m as f64)));
                 value.extend((0..n).map(|i| (i, -total[i] * scale)));
                 value
@@ -127,7 +127,7 @@ impl Peaks {
                 for j in (0..peaks.len()).filter(|&j| count[j] > 0) {
                     // Entry √(n_p/T) (u_p − C̄_p·w), negated for Clarabel's b − Ax.
                     let root = (count[j] as f64 * scale).sqrt();
-                    let mut row: Row = vec![(u + j, -root)];
+                    let mut row: Row = vec![(u.at(j), -root)];
                     row.extend((0..n).map(|i| (i, root * mean[[j, i]])));
                     cone.push((row, 0.0));
                 }

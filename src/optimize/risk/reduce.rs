@@ -504,12 +504,13 @@ pub(crate) fn minimise_model(
             p.lin(i, v);
         }
         if trust {
+            // |w_i − c_i| ≤ y_i, Σ y_i ≤ Δ.
             let y = p.vars(n);
             for (i, &c) in centre.iter().enumerate() {
-                p.le(vec![(i, 1.0), (y + i, -1.0)], c);
-                p.le(vec![(i, -1.0), (y + i, -1.0)], -c);
+                p.le(vec![(i, 1.0), (y.at(i), -1.0)], c);
+                p.le(vec![(i, -1.0), (y.at(i), -1.0)], -c);
             }
-            p.le((y..y + n).map(|k| (k, 1.0)).collect(), radius);
+            p.le(y.row(|_| 1.0), radius);
         }
         // An interior-point solution on the region's edge stops short of
         // it by up to ~1e-7 of the radius, so "binding" is judged with a

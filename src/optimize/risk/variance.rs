@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2};
 use super::Risk;
 use crate::error::{Error, Result};
 use crate::estimate::{Factored, Moments};
-use crate::optimize::problem::{Program, Row};
+use crate::optimize::problem::{Block, Program, Row};
 
 /// $w^\top\Sigma w$ for the moments' covariance.
 pub(crate) struct Variance<'a>(pub &'a Moments);
@@ -27,7 +27,7 @@ impl Risk for Variance<'_> {
                 let k = f.factor_cov.nrows();
                 for a in 0..k {
                     for b in a..k {
-                        p.quad(y + a, y + b, 2.0 * scale * f.factor_cov[[a, b]]);
+                        p.quad(y.at(a), y.at(b), 2.0 * scale * f.factor_cov[[a, b]]);
                     }
                 }
                 for (i, d) in f.specific.iter().enumerate() {
@@ -79,13 +79,13 @@ pub(crate) fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
         .ok_or_else(|| Error::param("covariance", "cannot be factored; is it positive semidefinite?"))
 }
 
-/// The exposures $y = B^\top w$ as `k` new variables (returned: the first),
-/// tied to the weights by equalities.
-fn exposures(p: &mut Program, f: &Factored, n: usize) -> usize {
+/// The exposures $y = B^\top w$ as `k` new variables, tied to the weights
+/// by equalities.
+fn exposures(p: &mut Program, f: &Factored, n: usize) -> Block {
     let k = f.loadings.ncols();
     let y = p.vars(k);
     for j in 0..k {
-        let mut row: Row = vec![(y + j, 1.0)];
+        let mut row: Row = vec![(y.at(j), 1.0)];
         row.extend((0..n).map(|i| (i, -f.loadings[[i, j]])).filter(|e| e.1 != 0.0));
         p.eq(row, 0.0);
     }
@@ -119,7 +119,7 @@ pub(crate) fn volatility_rows(
             let bb = f.loadings.t().dot(b);
             for j in 0..lf.ncols() {
                 let c: f64 = (j..lf.nrows()).map(|l| lf[[l, j]] * bb[l]).sum();
-                rows.push(((j..lf.nrows()).map(|l| (y + l, -lf[[l, j]])).collect(), -c));
+                rows.push(((j..lf.nrows()).map(|l| (y.at(l), -lf[[l, j]])).collect(), -c));
             }
             for (i, d) in f.specific.iter().enumerate() {
                 if *d > 0.0 {
