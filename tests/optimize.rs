@@ -539,3 +539,36 @@ fn objective_numbers_are_checked_before_solving() {
     let best = m.mean().iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     assert!((a.expected_return() - best).abs() < 1e-6, "{} vs {best}", a.expected_return());
 }
+
+/// The familiar problems are shortcuts to the three objectives, and each
+/// parameter means what its objective's docs say: mean–variance's λ halves
+/// the variance term (its objective shows λ/2), a volatility cap is the
+/// standard deviation's cap and the square root of variance's.
+#[test]
+fn shortcuts_are_the_three_objectives_in_one_convention() {
+    use assetalloc::optimize::MeanRiskGoal::*;
+    let m = annual_sample();
+    let v = RiskMeasure::Variance;
+    let cases = [
+        (Optimizer::min_variance(), Objective::MinRisk { measure: v }),
+        (Optimizer::max_sharpe(0.01), Objective::MeanRisk { measure: v, goal: MaxRatio { risk_free: 0.01 } }),
+        (Optimizer::mean_variance(4.0), Objective::MeanRisk { measure: v, goal: MaxUtility { risk_aversion: 2.0 } }),
+        (Optimizer::target_return(0.1), Objective::MeanRisk { measure: v, goal: MinRiskAtReturn { target: 0.1 } }),
+        (
+            Optimizer::target_volatility(0.2),
+            Objective::MeanRisk { measure: RiskMeasure::StandardDeviation, goal: MaxReturnAtRisk { cap: 0.2 } },
+        ),
+        (Optimizer::risk_parity(), Objective::RiskBudget { measure: v, budgets: None }),
+        (Optimizer::min_cvar(0.95), Objective::MinRisk { measure: RiskMeasure::Cvar { beta: 0.95 } }),
+    ];
+    for (shortcut, objective) in cases {
+        assert_eq!(shortcut.objective(), &objective);
+    }
+    let same = |a: Optimizer, b: Optimizer| {
+        let (a, b) = (a.solve(&m).unwrap(), b.solve(&m).unwrap());
+        (a.weights() - b.weights()).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y))
+    };
+    assert_eq!(same(Optimizer::mean_variance(4.0), Optimizer::max_utility(v, 2.0)), 0.0);
+    let vol = 1.2 * Optimizer::min_variance().solve(&m).unwrap().volatility();
+    assert!(same(Optimizer::target_volatility(vol), Optimizer::max_return_at_risk(v, vol * vol)) < 1e-9);
+}

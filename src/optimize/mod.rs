@@ -77,53 +77,22 @@ use crate::estimate::Moments;
 use constraints::Resolved;
 use objective::{Inputs, Readout};
 
-/// What to optimise.
+/// What to optimise: three objectives, each over any [`RiskMeasure`],
+/// and maximum diversification. The familiar problems are shortcuts on
+/// [`Optimizer`] that say which of these they are (`min_variance` is
+/// `MinRisk` of variance, `max_sharpe` the maximum ratio to volatility,
+/// `risk_parity` risk budgets of variance, …), and each parameter means
+/// what its variant's docs say.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Objective {
-    /// Minimum variance.
-    MinVariance,
-    /// Maximum Sharpe ratio over the risk-free rate.
-    MaxSharpe {
-        /// Risk-free rate, in the moments' units.
-        risk_free: f64,
-    },
-    /// Mean-variance utility $\mu^\top w - \frac{\lambda}{2} w^\top\Sigma w$.
-    MeanVariance {
-        /// Risk aversion $\lambda > 0$.
-        risk_aversion: f64,
-    },
-    /// Minimum variance at an expected return of at least `target`.
-    TargetReturn {
-        /// Required expected return.
-        target: f64,
-    },
-    /// Maximum expected return at a volatility of at most `target`.
-    TargetVolatility {
-        /// Volatility cap.
-        target: f64,
-    },
-    /// Equal (or budgeted) risk contributions.
-    RiskParity {
-        /// Risk budgets (default equal), positive, normalised to sum to 1.
-        budgets: Option<Vec<f64>>,
-    },
-    /// Risk budgeting for any measure (variance: as `RiskParity`).
-    RiskBudget {
-        /// The measure whose contributions are budgeted.
-        measure: RiskMeasure,
-        /// Risk budgets (default equal), positive, normalised to sum to 1.
-        budgets: Option<Vec<f64>>,
-    },
-    /// Maximum diversification ratio $\sigma^\top w / \sqrt{w^\top\Sigma w}$.
-    MaxDiversification,
     /// Minimum of a risk measure (scenario measures need
     /// [`Optimizer::solve_scenarios`]).
     MinRisk {
         /// The measure.
         measure: RiskMeasure,
     },
-    /// Mean against any risk measure: maximum ratio, maximum utility,
+    /// Mean against a risk measure: maximum ratio, maximum utility,
     /// minimum risk at a target return, or maximum return under a risk cap.
     MeanRisk {
         /// The measure.
@@ -131,23 +100,30 @@ pub enum Objective {
         /// What to optimise.
         goal: MeanRiskGoal,
     },
-    /// Minimum conditional value at risk of scenario returns.
-    MinCvar {
-        /// Confidence level $\beta$, e.g. 0.95.
-        confidence: f64,
+    /// Risk contributions in proportion to budgets (equal: risk parity).
+    RiskBudget {
+        /// The measure whose contributions are budgeted.
+        measure: RiskMeasure,
+        /// Risk budgets (default equal), positive, normalised to sum to 1.
+        budgets: Option<Vec<f64>>,
     },
+    /// Maximum diversification ratio $\sigma^\top w / \sqrt{w^\top\Sigma w}$
+    /// (a ratio whose numerator is the assets' volatilities, not the mean).
+    MaxDiversification,
 }
 
 /// What a mean–risk objective optimises (see [`Optimizer::max_ratio`] and
 /// its siblings).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MeanRiskGoal {
-    /// Maximum (mean − risk-free) / risk.
+    /// Maximum (mean − risk-free) / risk; for variance, over its square
+    /// root, the volatility (the Sharpe ratio: a ratio to the variance
+    /// would change with the weights' scale).
     MaxRatio {
         /// Risk-free rate per period.
         risk_free: f64,
     },
-    /// Maximum mean − λ · risk.
+    /// Maximum mean − λ · risk (for variance, mean − λ·wᵀΣw).
     MaxUtility {
         /// λ ≥ 0.
         risk_aversion: f64,
@@ -157,7 +133,8 @@ pub enum MeanRiskGoal {
         /// Per-period target.
         target: f64,
     },
-    /// Maximum mean return with risk at most `cap`.
+    /// Maximum mean return with risk at most `cap` (for variance a cap on
+    /// the variance, for the standard deviation on the volatility).
     MaxReturnAtRisk {
         /// The cap, in the measure's units.
         cap: f64,
@@ -168,11 +145,10 @@ impl Objective {
     /// The risk measure the objective is about, if it names one.
     pub(crate) fn measure(&self) -> Option<RiskMeasure> {
         match self {
-            Objective::MinCvar { confidence } => Some(RiskMeasure::Cvar { beta: *confidence }),
             Objective::MinRisk { measure }
             | Objective::MeanRisk { measure, .. }
             | Objective::RiskBudget { measure, .. } => Some(*measure),
-            _ => None,
+            Objective::MaxDiversification => None,
         }
     }
 
@@ -180,7 +156,7 @@ impl Objective {
     /// budgeting and maximum diversification rescale their solutions
     /// after the solve, so they cannot).
     pub(crate) fn prices_trades(&self) -> bool {
-        !matches!(self, Objective::RiskParity { .. } | Objective::RiskBudget { .. } | Objective::MaxDiversification)
+        !matches!(self, Objective::RiskBudget { .. } | Objective::MaxDiversification)
     }
 
     /// Whether the objective is computed on return scenarios (solve it with
@@ -235,39 +211,45 @@ impl Optimizer {
         self
     }
 
-    /// Minimum variance.
+    /// Minimum variance: [`min_risk`](Self::min_risk) of variance.
     pub fn min_variance() -> Self {
-        Optimizer::with(Objective::MinVariance)
+        Optimizer::min_risk(RiskMeasure::Variance)
     }
 
-    /// Maximum Sharpe ratio (the tangency portfolio) over `risk_free`.
+    /// Maximum Sharpe ratio (the tangency portfolio) over `risk_free`:
+    /// [`max_ratio`](Self::max_ratio) of variance, a ratio to volatility.
     pub fn max_sharpe(risk_free: f64) -> Self {
-        Optimizer::with(Objective::MaxSharpe { risk_free })
+        Optimizer::max_ratio(RiskMeasure::Variance, risk_free)
     }
 
-    /// Mean-variance utility with risk aversion $\lambda$.
+    /// Mean-variance utility $\mu^\top w - \frac{\lambda}{2} w^\top\Sigma w$
+    /// with risk aversion $\lambda \ge 0$: [`max_utility`](Self::max_utility)
+    /// of variance with aversion $\lambda/2$, which its objective shows.
     pub fn mean_variance(risk_aversion: f64) -> Self {
-        Optimizer::with(Objective::MeanVariance { risk_aversion })
+        Optimizer::max_utility(RiskMeasure::Variance, 0.5 * risk_aversion)
     }
 
-    /// Minimum variance for an expected return of at least `target`.
+    /// Minimum variance for an expected return of at least `target`:
+    /// [`min_risk_at_return`](Self::min_risk_at_return) of variance.
     pub fn target_return(target: f64) -> Self {
-        Optimizer::with(Objective::TargetReturn { target })
+        Optimizer::min_risk_at_return(RiskMeasure::Variance, target)
     }
 
-    /// Maximum expected return for a volatility of at most `target`.
+    /// Maximum expected return for a volatility of at most `target`:
+    /// [`max_return_at_risk`](Self::max_return_at_risk) of the standard
+    /// deviation.
     pub fn target_volatility(target: f64) -> Self {
-        Optimizer::with(Objective::TargetVolatility { target })
+        Optimizer::max_return_at_risk(RiskMeasure::StandardDeviation, target)
     }
 
-    /// Equal risk contributions.
+    /// Equal risk contributions to variance.
     pub fn risk_parity() -> Self {
-        Optimizer::with(Objective::RiskParity { budgets: None })
+        Optimizer::with(Objective::RiskBudget { measure: RiskMeasure::Variance, budgets: None })
     }
 
-    /// Risk contributions proportional to `budgets`.
+    /// Risk contributions to variance proportional to `budgets`.
     pub fn risk_budgeting(budgets: Vec<f64>) -> Self {
-        Optimizer::with(Objective::RiskParity { budgets: Some(budgets) })
+        Optimizer::with(Objective::RiskBudget { measure: RiskMeasure::Variance, budgets: Some(budgets) })
     }
 
     /// Maximum diversification ratio.
@@ -275,10 +257,10 @@ impl Optimizer {
         Optimizer::with(Objective::MaxDiversification)
     }
 
-    /// Minimum CVaR at confidence `confidence`; solve with
-    /// [`solve_scenarios`](Self::solve_scenarios).
+    /// Minimum CVaR at confidence `confidence`: [`min_risk`](Self::min_risk)
+    /// of CVaR; solve with [`solve_scenarios`](Self::solve_scenarios).
     pub fn min_cvar(confidence: f64) -> Self {
-        Optimizer::with(Objective::MinCvar { confidence })
+        Optimizer::min_risk(RiskMeasure::Cvar { beta: confidence })
     }
 
     /// Minimum of any [`RiskMeasure`]: variance from moments

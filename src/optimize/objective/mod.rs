@@ -119,44 +119,31 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
     check_parameters(objective)?;
     let m = x.moments;
     Ok(match objective {
-        Objective::MinVariance => Box::new(min_risk::MinRisk::new(Variance(m))),
-        Objective::MinCvar { confidence } => {
-            if x.scenarios.is_none() {
-                return Err(Error::param(
-                    "min_cvar",
-                    "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
-                ));
-            }
-            min_risk(RiskMeasure::Cvar { beta: *confidence }, x)?
-        }
         Objective::MinRisk { measure } => min_risk(*measure, x)?,
-        Objective::MeanRisk { measure, goal } => match measure.term(m, x.scenarios)? {
-            // Variance has its own formulations: the quadratic form and the SOC cap.
-            None => match *goal {
-                MeanRiskGoal::MaxRatio { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free }),
-                MeanRiskGoal::MaxUtility { risk_aversion } => {
-                    Box::new(utility::MeanVariance { risk_aversion: 2.0 * risk_aversion })
-                }
-                MeanRiskGoal::MinRiskAtReturn { target } => Box::new(target_return::TargetReturn { target }),
-                MeanRiskGoal::MaxReturnAtRisk { cap } => {
-                    Box::new(target_volatility::TargetVolatility { target: cap.sqrt() })
-                }
-            },
-            Some(risk) => Box::new(mean_risk::MeanRisk { measure: *measure, risk, goal: *goal }),
+        Objective::MeanRisk { measure, goal } => match (measure.term(m, x.scenarios)?, *goal) {
+            // Variance has its own formulations: the homogenised ratio to
+            // volatility, the quadratic form (whose λ halves its term), the
+            // minimum at a target and the volatility cap.
+            (None, MeanRiskGoal::MaxRatio { risk_free }) => Box::new(max_ratio::MaxSharpe { risk_free }),
+            (None, MeanRiskGoal::MaxUtility { risk_aversion }) => {
+                Box::new(utility::MeanVariance { risk_aversion: 2.0 * risk_aversion })
+            }
+            (None, MeanRiskGoal::MinRiskAtReturn { target }) => Box::new(target_return::TargetReturn { target }),
+            (None, MeanRiskGoal::MaxReturnAtRisk { cap }) => {
+                Box::new(target_volatility::TargetVolatility { target: cap.sqrt() })
+            }
+            // A volatility cap is the same cone without the square root.
+            (Some(_), MeanRiskGoal::MaxReturnAtRisk { cap }) if matches!(measure, RiskMeasure::StandardDeviation) => {
+                Box::new(target_volatility::TargetVolatility { target: cap })
+            }
+            (Some(risk), goal) => Box::new(mean_risk::MeanRisk { measure: *measure, risk, goal }),
         },
-        Objective::MeanVariance { risk_aversion } => Box::new(utility::MeanVariance { risk_aversion: *risk_aversion }),
-        Objective::TargetReturn { target } => Box::new(target_return::TargetReturn { target: *target }),
-        Objective::TargetVolatility { target } => Box::new(target_volatility::TargetVolatility { target: *target }),
-        Objective::MaxSharpe { risk_free } => Box::new(max_ratio::MaxSharpe { risk_free: *risk_free }),
         Objective::MaxDiversification => Box::new(max_ratio::MaxDiversification),
-        Objective::RiskParity { budgets } => {
-            Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk: None, measure: None })
+        Objective::RiskBudget { measure, budgets } => {
+            let risk = measure.term(m, x.scenarios)?;
+            let measure = (!matches!(measure, RiskMeasure::Variance)).then_some(*measure);
+            Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk, measure })
         }
-        Objective::RiskBudget { measure, budgets } => Box::new(risk_parity::RiskParity {
-            budgets: budgets.clone(),
-            risk: measure.term(m, x.scenarios)?,
-            measure: Some(*measure),
-        }),
     })
 }
 
@@ -165,13 +152,14 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
 /// fails with a numerical status or returns weights that satisfy nothing.
 fn check_parameters(objective: &Objective) -> Result<()> {
     match *objective {
-        Objective::MaxSharpe { risk_free } | Objective::MeanRisk { goal: MeanRiskGoal::MaxRatio { risk_free }, .. } => {
-            Error::finite("risk_free", risk_free)
-        }
-        Objective::TargetReturn { target }
-        | Objective::MeanRisk { goal: MeanRiskGoal::MinRiskAtReturn { target }, .. } => {
+        Objective::MeanRisk { goal: MeanRiskGoal::MaxRatio { risk_free }, .. } => Error::finite("risk_free", risk_free),
+        Objective::MeanRisk { goal: MeanRiskGoal::MinRiskAtReturn { target }, .. } => {
             Error::finite("target return", target)
         }
+        Objective::MeanRisk {
+            measure: RiskMeasure::StandardDeviation,
+            goal: MeanRiskGoal::MaxReturnAtRisk { cap },
+        } => Error::positive("target volatility", cap),
         Objective::MeanRisk { goal: MeanRiskGoal::MaxReturnAtRisk { cap }, .. } => Error::positive("risk cap", cap),
         Objective::MeanRisk { goal: MeanRiskGoal::MaxUtility { risk_aversion }, .. } => {
             if risk_aversion.is_finite() && risk_aversion >= 0.0 {
@@ -180,8 +168,6 @@ fn check_parameters(objective: &Objective) -> Result<()> {
                 Err(Error::param("risk_aversion", format!("must be ≥ 0 and finite, got {risk_aversion}")))
             }
         }
-        Objective::MeanVariance { risk_aversion } => Error::positive("risk_aversion", risk_aversion),
-        Objective::TargetVolatility { target } => Error::positive("target volatility", target),
         _ => Ok(()),
     }
 }
