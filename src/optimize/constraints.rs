@@ -329,7 +329,7 @@ impl Constraints {
 
     /// Each group's member indices and bounds, checked against the members'
     /// bounds and against the groups that contain it.
-    fn groups_for(&self, assets: &[String], lower: &[f64], upper: &[f64]) -> Result<Vec<(Vec<usize>, f64, f64)>> {
+    fn groups_for(&self, assets: &[String], lower: &[f64], upper: &[f64]) -> Result<Vec<Members>> {
         let mut groups = Vec::new();
         for g in &self.groups {
             let idx = g
@@ -363,7 +363,7 @@ impl Constraints {
                     format!("allows at most {} but its members' lower bounds sum to {floor:.4}", g.upper),
                 ));
             }
-            groups.push((idx, g.lower, g.upper));
+            groups.push(Members { assets: idx, lower: g.lower, upper: g.upper });
         }
         // A group nested in another cannot need more than the outer allows.
         for (a, ga) in self.groups.iter().enumerate() {
@@ -542,12 +542,22 @@ pub(crate) enum Tracking {
 }
 
 /// Constraints with indices and per-asset bounds.
+/// A group resolved to asset positions, with its bounds on their total
+/// weight.
+#[derive(Debug, Clone)]
+pub(crate) struct Members {
+    pub assets: Vec<usize>,
+    pub lower: f64,
+    pub upper: f64,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved {
     pub lower: Vec<f64>,
     pub upper: Vec<f64>,
     pub allow_cash: bool,
-    pub groups: Vec<(Vec<usize>, f64, f64)>,
+    pub groups: Vec<Members>,
+    /// Linear constraints: coefficients per asset, relation, right-hand side.
     pub linear: Vec<(Vec<f64>, Relation, f64)>,
     pub tracking: Option<(Tracking, f64)>,
     pub leverage: Option<f64>,
@@ -611,9 +621,10 @@ impl Resolved {
             }
             prog.le(vec![(at + i, -1.0)], -self.lower[i]);
         }
-        for (idx, lo, hi) in &self.groups {
-            prog.le(idx.iter().map(|&i| (at + i, 1.0)).collect(), *hi);
-            prog.le(idx.iter().map(|&i| (at + i, -1.0)).collect(), -*lo);
+        for g in &self.groups {
+            // lower ≤ Σ_{i ∈ group} w_i ≤ upper.
+            prog.le(g.assets.iter().map(|&i| (at + i, 1.0)).collect(), g.upper);
+            prog.le(g.assets.iter().map(|&i| (at + i, -1.0)).collect(), -g.lower);
         }
         for (a, relation, rhs) in &self.linear {
             let row = || a.iter().enumerate().filter(|(_, c)| **c != 0.0).map(|(i, c)| (at + i, *c));
