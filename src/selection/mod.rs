@@ -36,7 +36,7 @@ pub mod split;
 pub use audit::{Audit, AuditLine, AuditParams, AuditReport, Perturbation, TOLERANCE};
 pub use evaluate::{Candidate, CrossValidated, CrossValidation, CrossValidationParams};
 pub use power::{PowerCurve, PowerRow, PowerStudy, PowerStudyParams};
-pub use search::{Grid, Search, SearchParams, SearchResult, Trial, TrialScore, Value};
+pub use search::{Grid, Scored, Search, SearchParams, SearchResult, Trial, TrialScore, Value};
 pub use split::{
     CombinatorialPurged, CombinatorialPurgedParams, Fold, Splits, Splitter, WalkForward, WalkForwardParams,
 };

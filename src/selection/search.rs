@@ -247,17 +247,20 @@ impl SearchParams {
         let paths = self.cv.paths_of(&data, &candidates)?;
         let base = mean_path(&paths[0]);
         let baseline = score(&paths[0], &base);
-        let rows =
-            mine.into_iter().zip(&paths[1..]).map(|(trial, p)| TrialScore { trial, ..score(p, &base) }).collect();
+        let rows = mine.into_iter().zip(&paths[1..]).map(|(trial, p)| score(p, &base).of(trial)).collect();
         Ok(SearchResult { rows, baseline: Some(baseline), total, label: data.splits.label })
     }
 }
 
 /// A trial's cross-validated score.
+pub type TrialScore = Scored<Trial>;
+
+/// Cross-validated scores of what `trial` names: a [`Trial`] of a search
+/// ([`TrialScore`]), or `()` for the 1/N baseline on the same paths.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TrialScore {
-    /// The trial.
-    pub trial: Trial,
+pub struct Scored<T> {
+    /// What was scored.
+    pub trial: T,
     /// Mean over the paths of the annualised Sharpe ratio, net of costs.
     pub score: f64,
     /// Standard deviation of the path Sharpe ratios.
@@ -274,14 +277,23 @@ pub struct TrialScore {
     pub periods_per_year: f64,
 }
 
-/// A trial's score from its paths and 1/N's mean path on the same dates.
-fn score(paths: &[Portfolio], baseline: &[f64]) -> TrialScore {
+impl Scored<()> {
+    /// The same scores, of `trial`.
+    fn of(self, trial: Trial) -> TrialScore {
+        let Scored { trial: (), score, score_sd, active_sharpe, active_se, periods, periods_per_year } = self;
+        Scored { trial, score, score_sd, active_sharpe, active_se, periods, periods_per_year }
+    }
+}
+
+/// The scores of a strategy's paths, with 1/N's mean path on the same
+/// dates.
+fn score(paths: &[Portfolio], baseline: &[f64]) -> Scored<()> {
     let s = sharpe_of(paths);
     let active: Vec<f64> = mean_path(paths).iter().zip(baseline).map(|(a, b)| a - b).collect();
     let first = &paths[0];
     let m = Metrics::compute(&active, &first.dates, first.periods_per_year(), 0.0);
-    TrialScore {
-        trial: Trial { index: usize::MAX, values: Vec::new() },
+    Scored {
+        trial: (),
         score: stats::mean(&s),
         score_sd: stats::std(&s),
         active_sharpe: m.sharpe_periodic,
@@ -298,7 +310,7 @@ pub struct SearchResult {
     /// The trials of this result (one shard, or several concatenated).
     pub rows: Vec<TrialScore>,
     /// 1/N on the same paths (absent when read back from CSV).
-    pub baseline: Option<TrialScore>,
+    pub baseline: Option<Scored<()>>,
     /// Trials in the whole search (all shards).
     pub total: usize,
     /// The cross-validation that scored them.
