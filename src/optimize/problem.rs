@@ -265,8 +265,6 @@ impl Program {
             return None;
         }
         let m_eq = self.eq.len();
-        let dot = |row: &Row, x: &[f64]| row.iter().map(|&(j, v)| v * x[j]).sum::<f64>();
-        let tol = |b: f64| 1e-9 * b.abs().max(1.0);
         let dual_scale = sol.duals.iter().fold(f64::MIN_POSITIVE, |m, v| m.max(v.abs()));
         let mut active: Vec<usize> =
             (0..self.le.len()).filter(|&i| self.le[i].1 - dot(&self.le[i].0, &sol.x) < sol.duals[m_eq + i]).collect();
@@ -375,9 +373,7 @@ impl Program {
             return None;
         }
         let m_eq = self.eq.len();
-        let dot = |row: &Row, x: &[f64]| row.iter().map(|&(j, v)| v * x[j]).sum::<f64>();
         let slack: Vec<f64> = self.le.iter().map(|(row, b)| b - dot(row, &sol.x)).collect();
-        let tol = |b: f64| 1e-9 * b.abs().max(1.0);
         let mut best: Option<(Vec<f64>, f64)> = None;
         for ratio in VERTEX_RATIOS {
             // ½‖x‖² − x*·x on the active set.
@@ -419,13 +415,12 @@ impl Program {
     /// violated inactive row joins. `false` when neither is needed: the
     /// guess was right.
     fn correct(&self, active: &mut Vec<usize>, multipliers: &[f64], x: &[f64], dual_scale: f64) -> bool {
-        let dot = |row: &Row, x: &[f64]| row.iter().map(|&(j, v)| v * x[j]).sum::<f64>();
         let worst_dual = (0..active.len())
             .map(|r| (r, multipliers[r]))
             .filter(|&(_, v)| v < -1e-9 * dual_scale)
             .min_by(|a, b| a.1.total_cmp(&b.1));
         let worst_row = (0..self.le.len())
-            .map(|i| (i, dot(&self.le[i].0, x) - self.le[i].1 - 1e-9 * self.le[i].1.abs().max(1.0)))
+            .map(|i| (i, dot(&self.le[i].0, x) - self.le[i].1 - tol(self.le[i].1)))
             .filter(|&(_, v)| v > 0.0)
             .max_by(|a, b| a.1.total_cmp(&b.1));
         match (worst_dual, worst_row) {
@@ -488,8 +483,6 @@ impl Program {
         if sol.duals.len() < m_eq + self.le.len() {
             return None;
         }
-        let dot = |row: &Row, x: &[f64]| row.iter().map(|&(j, v)| v * x[j]).sum::<f64>();
-        let tol = |b: f64| 1e-9 * b.abs().max(1.0);
         let mut is_log = vec![false; self.n];
         for &(t, _, _) in &logs {
             is_log[t] = true;
@@ -597,6 +590,17 @@ impl Program {
         };
         Ok(if how.finish { self.polished(sol) } else { sol })
     }
+}
+
+/// $a^\top x$ for a row $a$.
+fn dot(row: &Row, x: &[f64]) -> f64 {
+    row.iter().map(|&(j, v)| v * x[j]).sum()
+}
+
+/// How far a finished point may miss a row with right-hand side `b`:
+/// 1e-9, relative where `b` is above 1.
+fn tol(b: f64) -> f64 {
+    1e-9 * b.abs().max(1.0)
 }
 
 /// A damped Newton step: from `x` along `d`, starting at the longest step

@@ -27,7 +27,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::linalg::{cholesky, cholesky_solve, gram};
 use crate::optimize::problem::backtrack;
-use crate::optimize::risk::{evar_optimum, RiskMeasure};
+use crate::optimize::risk::{centred, evar_optimum, RiskMeasure};
 
 /// The smooth objective's data.
 pub(crate) enum Smooth<'a> {
@@ -65,10 +65,7 @@ impl<'a> Smooth<'a> {
     ) -> Option<Self> {
         match (measure, scenarios) {
             (None | Some(RiskMeasure::Variance | RiskMeasure::StandardDeviation), _) => Some(Smooth::Quadratic(cov)),
-            (Some(RiskMeasure::SemiDeviation), Some(r)) => {
-                let mean = r.mean_axis(Axis(0))?;
-                Some(Smooth::Semi(&r - &mean))
-            }
+            (Some(RiskMeasure::SemiDeviation), Some(r)) => Some(Smooth::Semi(centred(r, 1.0))),
             (Some(RiskMeasure::Evar { beta }), Some(r)) => Some(Smooth::Evar { scenarios: r, beta }),
             _ => None,
         }
@@ -221,6 +218,18 @@ mod tests {
     use super::*;
     use ndarray::array;
 
+    /// Six scenarios of three assets.
+    fn scenarios() -> Array2<f64> {
+        array![
+            [0.01, -0.02, 0.005],
+            [-0.03, 0.01, 0.02],
+            [0.02, 0.0, -0.01],
+            [-0.01, 0.03, 0.0],
+            [0.0, -0.01, -0.02],
+            [0.015, -0.005, 0.01]
+        ]
+    }
+
     /// Two uncorrelated assets: equal risk contributions give weights in
     /// proportion to 1/σ, here 2/3 and 1/3.
     #[test]
@@ -236,13 +245,7 @@ mod tests {
     /// of its value and gradient.
     #[test]
     fn evar_derivatives_match_differences() {
-        let r = array![
-            [0.01, -0.02, 0.005],
-            [-0.03, 0.01, 0.02],
-            [0.02, 0.0, -0.01],
-            [-0.01, 0.03, 0.0],
-            [0.0, -0.01, -0.02]
-        ];
+        let r = scenarios();
         let s = Smooth::Evar { scenarios: r.view(), beta: 0.6 };
         let v = array![0.7, 1.1, 0.9, 0.05];
         let (_, g, h) = s.eval(&v, true);
@@ -268,14 +271,7 @@ mod tests {
     /// Newton's weights give equal semideviation contributions.
     #[test]
     fn semideviation_budgets_are_equal() {
-        let r = array![
-            [0.01, -0.02, 0.005],
-            [-0.03, 0.01, 0.02],
-            [0.02, 0.0, -0.01],
-            [-0.01, 0.03, 0.0],
-            [0.0, -0.01, -0.02],
-            [0.015, -0.005, 0.01]
-        ];
+        let r = scenarios();
         let s = Smooth::of(Some(RiskMeasure::SemiDeviation), r.view(), Some(r.view())).unwrap();
         let out = solve(&s, &[0.2, 0.3, 0.5]).unwrap();
         let w = &out.y / out.y.sum();

@@ -68,6 +68,17 @@ impl RiskParity<'_> {
         p
     }
 
+    /// The whole log-barrier program for the normalised budgets `b`.
+    fn full(&self, x: &Inputs<'_>, b: &[f64]) -> Result<Built> {
+        let n = x.moments.n_assets();
+        let mut p = self.barrier(n, b, self.log_scale(x, n));
+        match &self.risk {
+            None => Variance(x.moments).add(&mut p, n, 0.5)?,
+            Some(r) => r.add(&mut p, n, 1.0)?,
+        }
+        Ok(Built { program: p, readout: Readout::Normalized, objective_is_risk: false })
+    }
+
     /// Risk budgeting's own conditions on the constraints and the moments.
     fn check(&self, x: &Inputs<'_>, c: &Resolved) -> Result<()> {
         super::no_costs(c, "risk budgeting")?;
@@ -124,13 +135,7 @@ impl Formulation for RiskParity<'_> {
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         self.check(x, c)?;
         let n = x.moments.n_assets();
-        let b = self.budgets(n)?;
-        let mut p = self.barrier(n, &b, self.log_scale(x, n));
-        match &self.risk {
-            None => Variance(x.moments).add(&mut p, n, 0.5)?,
-            Some(r) => r.add(&mut p, n, 1.0)?,
-        }
-        Ok(Built { program: p, readout: Readout::Normalized, objective_is_risk: false })
+        self.full(x, &self.budgets(n)?)
     }
 
     /// A smooth measure by Newton's method, a piecewise-linear scenario
@@ -164,7 +169,7 @@ impl Formulation for RiskParity<'_> {
                 return Ok(Solved { solution: sol, readout: Readout::Normalized, objective_is_risk: false });
             }
         }
-        self.build(x, c)?.solve()
+        self.full(x, &b)?.solve()
     }
 
     /// A scenario measure has no covariance to blame: a solver stop names

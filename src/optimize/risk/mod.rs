@@ -12,6 +12,7 @@ mod variance;
 
 pub(crate) use cvar::Cvar;
 pub(crate) use evar::optimum as evar_optimum;
+pub(crate) use reduce::centred;
 pub(crate) use variance::{add_quadratic_at, volatility_rows, StdDev, Variance};
 
 use ndarray::ArrayView2;
