@@ -25,16 +25,14 @@ use assetalloc::prelude::*;
 use serde_json::json;
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);
 }
 
 fn synthetic(spec: &str) -> Result<Prices> {
-    let bad = || Error::InvalidParameter {
-        name: "--synthetic".into(),
-        message: format!("expected ASSETS,DAYS, got {spec:?}"),
-    };
+    let bad = || cli::usage("--synthetic", format!("expected ASSETS,DAYS, got {spec:?}"));
     let (a, d) = spec.split_once(',').ok_or_else(bad)?;
     let (assets, days) = (a.trim().parse().map_err(|_| bad())?, d.trim().parse().map_err(|_| bad())?);
     let market = Synthetic::params()
@@ -59,7 +57,7 @@ fn run() -> Result<()> {
     let names = cli::flag(&args, "--strategies").unwrap_or("bh,ivol,minvar,maxsharpe");
     let mut strategies: Vec<Box<dyn Strategy>> = Vec::new();
     for s in names.split(',').filter(|s| !s.is_empty()) {
-        strategies.push(cli::strategy(s)?);
+        strategies.push(cli::strategy(s)?());
     }
     let t0 = Instant::now();
     let (path, prices) = match cli::flag(&args, "--synthetic") {

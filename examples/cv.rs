@@ -35,6 +35,7 @@ use serde_json::{json, Value};
 use assetalloc::prelude::*;
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);
@@ -86,17 +87,14 @@ fn run() -> Result<()> {
     let returns = Prices::read_csv(&csv)?.returns(ReturnKind::Simple)?;
     let mut backtest = Backtest::params().cost_bps(cli::number(&args, "--cost-bps", 10.0)?);
     if let Some(every) = cli::flag(&args, "--every") {
-        let n = every.parse().map_err(|_| Error::InvalidParameter {
-            name: "--every".into(),
-            message: format!("expected a number of periods, got {every:?}"),
-        })?;
+        let n =
+            every.parse().map_err(|_| cli::usage("--every", format!("expected a number of periods, got {every:?}")))?;
         backtest = backtest.schedule(Schedule::Every(n));
     }
     let cv = CrossValidation::params().splitter(splitter).backtest(backtest);
     if args.iter().any(|a| a == "--search") {
         let shard = cli::flag(&args, "--shard").unwrap_or("0/1");
-        let bad =
-            || Error::InvalidParameter { name: "--shard".into(), message: format!("expected i/n, got {shard:?}") };
+        let bad = || cli::usage("--shard", format!("expected i/n, got {shard:?}"));
         let (i, n) = shard.split_once('/').ok_or_else(bad)?;
         let (i, n) = (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
         let grid = Grid::new().num("lookback", [21.0, 63.0, 126.0, 252.0]).num("top", [3.0, 5.0, 10.0]);
@@ -117,8 +115,8 @@ fn run() -> Result<()> {
     let name = cli::flag(&args, "--strategy").unwrap_or("minvar").to_string();
     let repeat: usize = cli::number(&args, "--repeat", 1)?;
     let candidate = {
-        let name = name.clone();
-        Candidate::boxed(move || cli::strategy(&name))
+        let make = cli::strategy(&name)?;
+        Candidate::boxed(move || Ok(make()))
     };
     let (seconds, result) = cli::timed(repeat, || cv.evaluate(&returns, vec![candidate.clone()]))?;
     let strategy = result.names.last().cloned().unwrap_or_default();

@@ -12,6 +12,7 @@ use assetalloc::prelude::*;
 use serde_json::json;
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);
@@ -27,12 +28,7 @@ fn run() -> Result<()> {
                 None => None,
                 Some("simple") => Some(ReturnKind::Simple),
                 Some("log") => Some(ReturnKind::Log),
-                Some(other) => {
-                    return Err(Error::InvalidParameter {
-                        name: "kind".into(),
-                        message: format!("must be simple or log, got {other:?}"),
-                    })
-                }
+                Some(other) => return Err(cli::usage("kind", format!("must be simple or log, got {other:?}"))),
             };
             let r = match kind {
                 None => Prices::read_csv(path)?.returns(ReturnKind::Simple)?,

@@ -11,6 +11,7 @@ use assetalloc::prelude::*;
 use serde_json::json;
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);

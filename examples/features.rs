@@ -15,6 +15,7 @@ use polars::prelude::{CsvWriter, SerWriter};
 use serde_json::json;
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);
@@ -23,7 +24,7 @@ fn main() {
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "data/sp500.csv".into());
-    let bad = |v: &str| Error::InvalidParameter { name: "--windows".into(), message: format!("cannot parse {v:?}") };
+    let bad = |v: &str| cli::usage("--windows", format!("cannot parse {v:?}"));
     let windows: Vec<usize> = cli::flag(&args, "--windows")
         .unwrap_or("5,21,63,126,252")
         .split(',')

@@ -18,6 +18,7 @@ use dfdx::prelude::*;
 use serde_json::json;
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);
@@ -28,10 +29,7 @@ fn run() -> Result<()> {
     let epochs: usize = cli::number(&args, "--epochs", 30)?;
     if let Some(list) = cli::flag(&args, "--throughput") {
         for n in list.split(',') {
-            let n: usize = n.parse().map_err(|_| Error::InvalidParameter {
-                name: "--throughput".into(),
-                message: format!("cannot parse {n:?}"),
-            })?;
+            let n: usize = n.parse().map_err(|_| cli::usage("--throughput", format!("cannot parse {n:?}")))?;
             let size = (cli::number(&args, "--hidden", 32)?, cli::number(&args, "--batch", 64)?);
             throughput(n, size, cli::number(&args, "--samples", 8192)?, cli::number(&args, "--epochs", 3)?)?;
         }

@@ -32,7 +32,7 @@ fn main() {
     cli::main(run);
 }
 
-fn run() -> Result<()> {
+fn run() -> cli::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let epochs: usize = cli::number(&args, "--epochs", 3)?;
     let t0 = Instant::now();

@@ -40,7 +40,7 @@ impl Strategy for Fixed {
     }
 }
 
-fn run() -> Result<()> {
+fn run() -> cli::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let base = Backtest::params().schedule(Schedule::Monthly).lookback(21).capital(1e6);
     let (label, returns, bt, weights) = match cli::flag(&args, "--synthetic") {

@@ -30,6 +30,7 @@ use assetalloc::prelude::*;
 use serde_json::{json, Value};
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);
@@ -93,10 +94,10 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
         "target-return" => Optimizer::min_risk_at_return(measure, cli::number(args, "--target", 0.0005)?),
         "risk-budget" => Optimizer::risk_budgeting_for(measure, None),
         other => {
-            return Err(Error::InvalidParameter {
-                name: "--objective".into(),
-                message: format!("{other:?} is not one of min-risk, max-ratio, utility, target-return, risk-budget"),
-            })
+            return Err(cli::usage(
+                "--objective",
+                format!("{other:?} is not one of min-risk, max-ratio, utility, target-return, risk-budget"),
+            ))
         }
     };
     let t0 = Instant::now();

@@ -15,6 +15,7 @@ use assetalloc::prelude::*;
 use serde_json::json;
 
 mod cli;
+use cli::Result;
 
 fn main() {
     cli::main(run);

@@ -46,7 +46,7 @@ fn forecasts(window: &Window<'_>, shrink: f64, decay: f64, horizon: usize) -> Re
 }
 
 /// The monthly factor-model policy on a synthetic market.
-fn synthetic(spec: &str, write: Option<&str>) -> Result<()> {
+fn synthetic(spec: &str, write: Option<&str>) -> cli::Result<()> {
     let (returns, volumes) = cli::synthetic_market(spec, write)?;
     let n = returns.n_assets();
     let costs = CostModel::bps(5.0).impact(Impact::new(1.0, &volumes).sigma_window(21));
@@ -76,7 +76,7 @@ fn synthetic(spec: &str, write: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn run() -> Result<()> {
+fn run() -> cli::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(spec) = cli::flag(&args, "--synthetic") {
         return synthetic(spec, cli::flag(&args, "--write"));

@@ -4,6 +4,7 @@
 //! person at the notebook: evcxr prints them with `Display`, so each names
 //! the offending column, date or parameter and, where there is one, the fix.
 
+use crate::parameter::Parameter;
 use std::path::PathBuf;
 
 /// `Result` with the crate's [`Error`].
@@ -169,10 +170,10 @@ pub enum Error {
     },
 
     /// A parameter is out of its allowed range.
-    #[error("{name} {message}")]
+    #[error("{parameter} {message}")]
     InvalidParameter {
-        /// The parameter.
-        name: String,
+        /// The parameter, by stage: match on it, not on the message.
+        parameter: Parameter,
         /// The bound and the value received, e.g. "must be ≥ 2, got 1".
         message: String,
     },
@@ -359,7 +360,7 @@ impl std::fmt::Display for SolverStatus {
 /// parameter error, so `?` works on date literals in notebooks and doctests.
 impl From<chrono::format::ParseError> for Error {
     fn from(e: chrono::format::ParseError) -> Self {
-        Error::param("date", format!("must be a date like 2020-01-31: {e}"))
+        Error::param(crate::parameter::Data::Date, format!("must be a date like 2020-01-31: {e}"))
     }
 }
 
@@ -379,13 +380,19 @@ impl Error {
         }
     }
 
+    /// Whether this is an [`Error::InvalidParameter`] naming `parameter`
+    /// (`e.is_invalid(parameter::Optimize::RiskFree)`).
+    pub fn is_invalid(&self, parameter: impl Into<Parameter>) -> bool {
+        matches!(self, Error::InvalidParameter { parameter: p, .. } if *p == parameter.into())
+    }
+
     /// Shorthand for [`Error::InvalidParameter`].
-    pub(crate) fn param(name: &str, message: impl Into<String>) -> Self {
-        Error::InvalidParameter { name: name.to_string(), message: message.into() }
+    pub(crate) fn param(parameter: impl Into<Parameter>, message: impl Into<String>) -> Self {
+        Error::InvalidParameter { parameter: parameter.into(), message: message.into() }
     }
 
     /// `Ok` when `v` is finite, else an invalid `name`.
-    pub(crate) fn finite(name: &str, v: f64) -> Result<()> {
+    pub(crate) fn finite(name: impl Into<Parameter>, v: f64) -> Result<()> {
         if v.is_finite() {
             Ok(())
         } else {
@@ -394,7 +401,7 @@ impl Error {
     }
 
     /// `Ok` when `v` is finite and above zero, else an invalid `name`.
-    pub(crate) fn positive(name: &str, v: f64) -> Result<()> {
+    pub(crate) fn positive(name: impl Into<Parameter>, v: f64) -> Result<()> {
         if v.is_finite() && v > 0.0 {
             Ok(())
         } else {
@@ -404,7 +411,7 @@ impl Error {
 
     /// `Ok` when no name repeats, else an invalid `what` naming the first
     /// repeated one (names are matched by text, so a repeat would shadow).
-    pub(crate) fn unique<S: AsRef<str>>(what: &str, names: impl IntoIterator<Item = S>) -> Result<()> {
+    pub(crate) fn unique<S: AsRef<str>>(what: impl Into<Parameter>, names: impl IntoIterator<Item = S>) -> Result<()> {
         let mut seen = std::collections::HashSet::new();
         for n in names {
             if !seen.insert(n.as_ref().to_string()) {

@@ -3,6 +3,7 @@
 //! cores, the vote-weighted expected class as a continuous score, and
 //! per-tree impurity importance mapped back to the original features.
 
+use crate::parameter::Forest as Param;
 use linfa::prelude::{Fit, Predict};
 use linfa::DatasetBase;
 use linfa_ensemble::{EnsembleLearner, EnsembleLearnerParams};
@@ -36,18 +37,20 @@ impl Default for ForestParams {
 impl ForestParams {
     pub fn check(&self) -> Result<()> {
         if self.trees == 0 {
-            return Err(Error::param("trees", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Trees, "must be ≥ 1, got 0"));
         }
         if self.max_depth == 0 {
-            return Err(Error::param("max_depth", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::MaxDepth, "must be ≥ 1, got 0"));
         }
-        for (name, v) in [("feature_fraction", self.feature_fraction), ("sample_fraction", self.sample_fraction)] {
+        for (name, v) in
+            [(Param::FeatureFraction, self.feature_fraction), (Param::SampleFraction, self.sample_fraction)]
+        {
             if !(v > 0.0 && v <= 1.0) {
                 return Err(Error::param(name, format!("must be in (0, 1], got {v}")));
             }
         }
         if !(self.min_leaf >= 1.0) {
-            return Err(Error::param("min_leaf", format!("must be ≥ 1, got {}", self.min_leaf)));
+            return Err(Error::param(Param::MinLeaf, format!("must be ≥ 1, got {}", self.min_leaf)));
         }
         Ok(())
     }
@@ -63,7 +66,7 @@ impl ForestParams {
             return Err(Error::Shape(format!("{} feature rows for {} labels", x.nrows(), y.len())));
         }
         if let Some((r, _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::param("features", format!("row {} has a non-finite value", r.0)));
+            return Err(Error::param(Param::Features, format!("row {} has a non-finite value", r.0)));
         }
         let halves: Vec<(u64, usize)> =
             [(self.seed, self.trees.div_ceil(2)), (self.seed.wrapping_add(1), self.trees / 2)]
@@ -78,7 +81,7 @@ impl ForestParams {
                 .bootstrap_proportion(self.sample_fraction)
                 .feature_proportion(self.feature_fraction)
                 .fit(&data)
-                .map_err(|e| Error::param("random forest", e.to_string()))
+                .map_err(|e| Error::param(Param::Forest, e.to_string()))
         })?;
         let mut model = EnsembleLearner { models: Vec::new(), model_features: Vec::new() };
         for p in parts {

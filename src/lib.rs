@@ -21,8 +21,8 @@
 //! * **Builders.** Each configurable thing is `Thing::params()`, returning
 //!   a `ThingParams` builder with documented defaults and no public fields.
 //!   Parameters are checked once, when the verb runs; a bad one is an
-//!   [`Error::InvalidParameter`] naming the parameter, the bound and the
-//!   value received.
+//!   [`Error::InvalidParameter`] naming the parameter (a variant of its
+//!   stage's enum in [`parameter`]), the bound and the value received.
 //! * **Verbs.** `fit` learns from data and returns the fitted model, named
 //!   for what it is ([`Moments`](estimate::Moments),
 //!   `Selection`, `Ranking`, `Forecaster`, `DeepAllocator`); `solve` runs
@@ -89,7 +89,7 @@
 //!   needed, too few rows, an unknown asset, a malformed CSV or weights
 //!   file) is an [`Error`] returned before any work is done: the variant
 //!   says what kind of problem it is ([`Error::InvalidParameter`] with the
-//!   parameter's name, [`Error::TooFewRows`] with the rows needed,
+//!   [`Parameter`], [`Error::TooFewRows`] with the rows needed,
 //!   [`Error::MissingValues`] / [`Error::InvalidValue`] with asset and date,
 //!   [`Error::DuplicateColumn`], [`Error::ModelFile`] with the tensor, …)
 //!   and its message what to do. Nothing reachable from user input panics;
@@ -206,6 +206,7 @@ pub mod nn;
 #[cfg(feature = "optimize")]
 pub mod optimize;
 mod parallel;
+pub mod parameter;
 pub mod plot;
 pub mod portfolio;
 pub mod prelude;
@@ -216,6 +217,7 @@ pub mod stats;
 
 pub use data::datasets;
 pub use error::{Error, Result, SolverStatus};
+pub use parameter::Parameter;
 
 /// The README's examples, compiled and run as doctests so they cannot rot.
 #[cfg(doctest)]

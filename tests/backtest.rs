@@ -2,6 +2,7 @@
 //! empyrical-reloaded (tools/reference/metrics.py); no lookahead for every
 //! built-in strategy; bad input.
 
+use assetalloc::parameter::{self, Parameter};
 use assetalloc::portfolio::Metrics;
 use assetalloc::portfolio::Rebalance;
 use assetalloc::prelude::*;
@@ -205,8 +206,8 @@ impl Strategy for Panics {
     }
 }
 
-fn param_named(e: &Error, want: &str) -> bool {
-    matches!(e, Error::InvalidParameter { name, .. } if name == want)
+fn param_named(e: &Error, want: impl Into<Parameter>) -> bool {
+    e.is_invalid(want)
 }
 
 fn strategy_failed(e: &Error, who: &str, when: &str) -> bool {
@@ -221,34 +222,34 @@ fn bad_input_is_named() {
     // verdict would be judged against it: refused, by name. The engine's
     // own EqualWeight, passed explicitly, is the baseline once.
     let e = bt.run_returns(&r, strategies![Fixed(array![1.0, 0.0, 0.0], "1/N (equal weight)")]).unwrap_err();
-    assert!(param_named(&e, "strategy names") && e.to_string().contains("baseline"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::Strategies) && e.to_string().contains("baseline"), "{e}");
     assert_eq!(bt.run_returns(&r, strategies![EqualWeight, BuyAndHold::new()]).unwrap().reports.len(), 2);
     let e = CrossValidation::params()
         .evaluate(&r, vec![Candidate::new(|| Fixed(array![1.0, 0.0, 0.0], "1/N (equal weight)"))])
         .unwrap_err();
-    assert!(param_named(&e, "strategy names"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::Strategies), "{e}");
     let e = Backtest::params().lookback(40).run_returns(&r, vec![]).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
     let e = bt.clone().schedule(Schedule::Every(0)).run_returns(&r, vec![]).unwrap_err();
-    assert!(param_named(&e, "schedule"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::Schedule), "{e}");
     let e = bt.clone().cost_bps(-1.0).run_returns(&r, vec![]).unwrap_err();
-    assert!(param_named(&e, "cost_bps"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::CostBps), "{e}");
     // Cash at −100 % a year or less was accepted (a Sharpe ratio of 18 on
     // a flat market at −200 %).
     for rf in [-1.0, -2.0, f64::NAN] {
         let e = bt.clone().risk_free(rf).run_returns(&r, vec![]).unwrap_err();
-        assert!(param_named(&e, "risk_free"), "{rf}: {e}");
+        assert!(param_named(&e, parameter::Backtest::RiskFree), "{rf}: {e}");
     }
     let e = Weights::new(vec!["a".into()], ndarray::array![f64::NAN]).unwrap_err();
-    assert!(param_named(&e, "weight of a"), "{e}");
+    assert!(param_named(&e, parameter::Portfolio::Weights), "{e}");
     let e = Weights::new(vec!["a".into(), "a".into()], ndarray::array![0.5, 0.5]).unwrap_err();
-    assert!(param_named(&e, "weight assets"), "{e}");
+    assert!(param_named(&e, parameter::Portfolio::Weights), "{e}");
     // A strategy's failure names the strategy and the date, and keeps its cause.
     let e = bt.run_returns(&r, strategies![Broken(f64::NAN)]).unwrap_err();
     assert!(strategy_failed(&e, "broken", "2024-01-10"), "{e}");
-    assert!(param_named(e.root(), "strategy weights"), "{e}");
+    assert!(param_named(e.root(), parameter::Backtest::Weights), "{e}");
     let e = bt.run_returns(&r, strategies![Broken(0.5)]).unwrap_err();
-    assert!(strategy_failed(&e, "broken", "2024-01-10") && param_named(e.root(), "strategy weights"), "{e}");
+    assert!(strategy_failed(&e, "broken", "2024-01-10") && param_named(e.root(), parameter::Backtest::Weights), "{e}");
     assert!(std::error::Error::source(&e).is_some(), "the cause is chained");
     let e = bt.run_returns(&r, strategies![Panics]).unwrap_err();
     assert!(strategy_failed(&e, "panics", "2024-01-10"), "{e}");
@@ -264,7 +265,7 @@ fn bad_input_is_named() {
     let e = bt.run_returns(&r, strategies![EqualWeight]).map(|c| c.reports.len());
     assert_eq!(e.unwrap(), 1, "1/N is not added twice");
     let e = bt.run_returns(&r, strategies![Broken(0.1), Broken(0.2)]).unwrap_err();
-    assert!(param_named(&e, "strategy names"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::Strategies), "{e}");
 }
 
 #[test]
@@ -276,7 +277,7 @@ fn comparison_renders_and_plots() {
     assert!(cmp.plot_equity().to_json().contains("\"type\":\"log\""));
     assert!(cmp.plot_weights("inverse volatility (63)").unwrap().to_json().contains("stackgroup"));
     match cmp.plot_weights("nope") {
-        Err(e) => assert!(param_named(&e, "strategy"), "{e}"),
+        Err(e) => assert!(param_named(&e, parameter::Portfolio::Strategy), "{e}"),
         Ok(_) => panic!("an unknown strategy must be an error"),
     }
     assert!(cmp.plot_drawdowns().to_json().contains("Drawdown"));
@@ -316,9 +317,9 @@ fn leverage_costs_and_ruin_are_modelled() {
     // A short position is refused by the long-only default, naming the limit.
     let short = || Fixed(array![-50.0, 51.0, 0.0], "levered");
     let e = bt.run_returns(&r, strategies![short()]).unwrap_err();
-    assert!(strategy_failed(&e, "levered", "2024-01-05") && param_named(e.root(), "strategy weights"), "{e}");
+    assert!(strategy_failed(&e, "levered", "2024-01-05") && param_named(e.root(), parameter::Backtest::Weights), "{e}");
     let e = bt.clone().max_leverage(50.0).run_returns(&r, strategies![short()]).unwrap_err();
-    assert!(param_named(e.root(), "strategy weights"), "gross 101 > 50: {e}");
+    assert!(param_named(e.root(), parameter::Backtest::Weights), "gross 101 > 50: {e}");
     // Allowed, it loses more than the capital: ruin, at zero, never below.
     let cmp = bt.clone().max_leverage(101.0).run_returns(&r, strategies![short()]).unwrap();
     let p = cmp.get("levered").unwrap();
@@ -333,7 +334,7 @@ fn leverage_costs_and_ruin_are_modelled() {
     assert!(cmp.to_html().contains("ruined"));
     // Costs: at most 100 % of the notional traded; 100 % of a full purchase is ruin.
     let e = bt.clone().cost_bps(15_000.0).run_returns(&r, vec![]).unwrap_err();
-    assert!(param_named(&e, "cost_bps"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::CostBps), "{e}");
     let all =
         bt.clone().cost_bps(10_000.0).run_returns(&r, strategies![Fixed(array![1.0, 0.0, 0.0], "all in")]).unwrap();
     let p = all.get("all in").unwrap();
@@ -343,7 +344,7 @@ fn leverage_costs_and_ruin_are_modelled() {
     let fixed = bt.fixed_cost(2e6, 1e6).run_returns(&r, vec![]).unwrap();
     assert_eq!(fixed.reports[0].ruin(), Some(fixed.reports[0].dates[0]));
     let e = Backtest::params().lookback(5).max_leverage(0.5).run_returns(&r, vec![]).unwrap_err();
-    assert!(param_named(&e, "max_leverage"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::MaxLeverage), "{e}");
 }
 
 #[test]
@@ -388,7 +389,7 @@ fn drift_schedule_trades_only_when_weights_wander() {
         assert!(b.turnover > 0.02, "{} traded {}", b.date, b.turnover);
     }
     let e = Backtest::params().schedule(Schedule::Drift(0.0)).lookback(20).run(&prices, vec![]).unwrap_err();
-    assert!(param_named(&e, "drift threshold"), "{e}");
+    assert!(param_named(&e, parameter::Backtest::Schedule), "{e}");
 }
 
 #[test]

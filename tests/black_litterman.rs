@@ -5,6 +5,7 @@
 //! only the past; bad input is named.
 #![cfg(feature = "optimize")]
 
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
@@ -128,31 +129,30 @@ fn bad_input_is_named() {
         .unwrap_err();
     assert!(matches!(e, Error::Shape(_)), "{e}");
     let e = base(&f).risk_aversion(0.0).fit(&m).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "risk_aversion"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::RiskAversion), "{e}");
     let e = base(&f).tau(-1.0).fit(&m).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "tau"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Tau), "{e}");
     let e = BlackLitterman::params().fit(&m).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "market"), "{e}");
-    let named = |e: &Error, want: &str| matches!(e, Error::InvalidParameter { name, .. } if name == want);
+    assert!(e.is_invalid(parameter::Estimate::Market), "{e}");
     // A NaN risk-free rate made every posterior mean NaN.
     let e = base(&f).risk_free(f64::NAN).fit(&m).unwrap_err();
-    assert!(named(&e, "risk_free"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::RiskFree), "{e}");
     let a = m.assets()[0].clone();
     // A market weight given twice for one asset was summed silently.
     let e = base(&f).market(&[(a.as_str(), 0.5), (a.as_str(), 0.5)]).fit(&m).unwrap_err();
-    assert!(named(&e, "market assets") && e.to_string().contains(&a), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Market) && e.to_string().contains(&a), "{e}");
     // A NaN in a given Ω was reported as redundant views.
     let e = base(&f)
         .view(View::absolute(&a, 0.1))
         .uncertainty(ViewUncertainty::Omega(Array2::from_elem((1, 1), f64::NAN)))
         .fit(&m)
         .unwrap_err();
-    assert!(named(&e, "Ω"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Omega), "{e}");
     let e = base(&f).view(View::absolute(&a, f64::INFINITY)).fit(&m).unwrap_err();
-    assert!(named(&e, "view 1") && e.to_string().contains("inf"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Views) && e.to_string().contains("inf"), "{e}");
     let market = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap().select(&[a.as_str()]).unwrap();
     let e = BlackLitterman::implied_risk_aversion(&market, f64::NAN).unwrap_err();
-    assert!(named(&e, "risk_free"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::RiskFree), "{e}");
 }
 
 #[test]

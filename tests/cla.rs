@@ -4,6 +4,7 @@
 #![cfg(feature = "optimize")]
 
 use assetalloc::optimize::CriticalLine;
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
@@ -169,7 +170,7 @@ fn bad_input_is_named() {
     // Upper bounds that cannot hold a fully invested portfolio.
     let e = CriticalLine::solve(&mean, &cov, &vec![0.0; n], &vec![0.04; n]).unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidParameter { name, message } if name == "bounds" && message.contains("0.8")),
+        matches!(&e, Error::InvalidParameter { parameter: p, message } if *p == parameter::Optimize::Bounds && message.contains("0.8")),
         "{e}"
     );
     let e = CriticalLine::solve(&mean, &cov, &vec![0.0; n], &vec![1.0; n - 1]).unwrap_err();
@@ -195,7 +196,7 @@ fn bad_input_is_named() {
     let cla = CriticalLine::solve(&mean, &cov, &vec![0.0; n], &vec![1.0; n]).unwrap();
     let r = cla.returns();
     let e = cla.at_return(r[0] + 0.01).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "target"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::Target), "{e}");
 }
 
 #[test]
@@ -229,7 +230,7 @@ fn the_frontier_by_the_critical_line_equals_clarabels() {
     let grouped = Constraints::long_only().group("banks", &assets[..3], 0.0, 0.2);
     let e = Frontier::params().constraints(grouped).critical_line().solve(&m).unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidParameter { name, message } if name == "critical_line" && message.contains("groups")),
+        matches!(&e, Error::InvalidParameter { parameter: p, message } if *p == parameter::Optimize::CriticalLine && message.contains("groups")),
         "{e}"
     );
     let r = Prices::read_csv(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sp500.csv"))
@@ -238,5 +239,5 @@ fn the_frontier_by_the_critical_line_equals_clarabels() {
         .unwrap();
     let e =
         Frontier::params().measure(RiskMeasure::Cvar { beta: 0.95 }).critical_line().solve_scenarios(&r).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "critical_line"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::CriticalLine), "{e}");
 }

@@ -1,6 +1,7 @@
 //! Data stage: loaders on good and bad input, return maths, resampling,
 //! splits, bundled datasets, synthetic generator statistics, display.
 
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use assetalloc::stats;
 use ndarray::{array, Array2};
@@ -18,7 +19,7 @@ fn degenerate_prices_and_bases_are_refused() {
     let p = Load::bytes(PRICES).prices().unwrap();
     for base in [0.0, -100.0, f64::NAN, f64::INFINITY] {
         let e = p.normalized(base).unwrap_err();
-        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "base"), "{base}: {e}");
+        assert!(e.is_invalid(parameter::Data::Base), "{base}: {e}");
     }
     assert_eq!(p.normalized(100.0).unwrap().values()[[0, 0]], 100.0);
     // 1 → 1e308 → 1 → 2: the fall rounds to a simple return of exactly −1.
@@ -45,7 +46,7 @@ fn degenerate_prices_and_bases_are_refused() {
     assert!(matches!(e, Error::InvalidValue { ref asset, date, .. } if asset == "X" && date == d("2024-01-02")), "{e}");
     // An asset without a name cannot be selected or shown.
     let e = Prices::new(dates, vec![" ".into()], Array2::ones((3, 1))).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "assets"), "{e}");
+    assert!(e.is_invalid(parameter::Data::Assets), "{e}");
 }
 
 #[test]
@@ -171,7 +172,7 @@ fn duplicate_dates_are_an_error() {
 fn head_and_tail_of_zero_rows_are_refused() {
     let p = Load::bytes(PRICES).prices().unwrap();
     for e in [p.head(0).unwrap_err(), p.tail(0).unwrap_err()] {
-        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "rows"), "{e}");
+        assert!(e.is_invalid(parameter::Data::Rows), "{e}");
     }
     assert_eq!(p.head(1).unwrap().len(), 1);
     assert_eq!(p.tail(10_000).unwrap().len(), p.len());
@@ -216,10 +217,7 @@ fn a_byte_order_mark_is_stripped_and_utf16_is_named() {
     assert_eq!(p, Load::bytes(text.as_bytes()).prices().unwrap());
     let utf16 = [&[0xFF, 0xFE][..], text.as_bytes()].concat();
     let e = Load::bytes(&utf16).prices().unwrap_err();
-    assert!(
-        matches!(&e, Error::InvalidParameter { name, .. } if name == "encoding") && e.to_string().contains("UTF-16"),
-        "{e}"
-    );
+    assert!(e.is_invalid(parameter::Data::Encoding) && e.to_string().contains("UTF-16"), "{e}");
 }
 
 #[test]
@@ -348,12 +346,11 @@ fn splits_do_not_overlap_and_validate() {
     assert_eq!(s.start(), d("2000-01-03"));
     assert_eq!(p.between(d("2000-01-01"), Some(d("2000-12-31"))).unwrap(), s);
     assert_eq!(p.between("2022-01-01", None).unwrap().end(), p.end());
-    let bad = |e: Error, which: &str| matches!(e, Error::InvalidParameter { name, .. } if name == which);
-    assert!(bad(p.between("2000-13-01", "").unwrap_err(), "from"));
-    assert!(bad(p.between("", "31/12/2000").unwrap_err(), "to"));
-    assert!(bad(p.between("2030-01-01", "").unwrap_err(), "date range"));
+    assert!(p.between("2000-13-01", "").unwrap_err().is_invalid(parameter::Data::From));
+    assert!(p.between("", "31/12/2000").unwrap_err().is_invalid(parameter::Data::To));
+    assert!(p.between("2030-01-01", "").unwrap_err().is_invalid(parameter::Data::Between));
     let e: Error = "2015-13-01".parse::<NaiveDate>().unwrap_err().into();
-    assert!(bad(e, "date"), "a date literal that does not parse is a parameter error");
+    assert!(e.is_invalid(parameter::Data::Date), "a date literal that does not parse is a parameter error");
     let sel = p.select(&["MSFT", "AAPL"]).unwrap();
     assert_eq!(sel.assets(), &["MSFT".to_string(), "AAPL".to_string()]);
     assert_eq!(sel.column("AAPL").unwrap(), p.column("AAPL").unwrap());
@@ -463,7 +460,7 @@ fn correlation_structures_are_reproduced() {
     // A non-PD matrix is refused.
     let bad = array![[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]];
     let e = Synthetic::params().assets(3).correlation(Correlation::Matrix(bad)).generate().unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "correlation matrix"), "{e}");
+    assert!(e.is_invalid(parameter::Data::Correlation), "{e}");
 }
 
 #[test]
@@ -598,21 +595,27 @@ fn autoregressive_signal_sets_the_autocorrelation() {
 
 #[test]
 fn generator_validates_its_parameters() {
-    let cases: Vec<(SyntheticParams, &str)> = vec![
-        (Synthetic::params().assets(0), "assets"),
-        (Synthetic::params().days(1), "days"),
-        (Synthetic::params().vol(0.0), "vol"),
-        (Synthetic::params().assets(3).drifts(vec![0.0, 0.1]), "drift"),
-        (Synthetic::params().garch(0.5, 0.6), "garch"),
-        (Synthetic::params().innovations(Innovations::StudentT { dof: 2.0 }), "Student-t dof"),
-        (Synthetic::params().signal(Signal::LaggedFeature { ic: 1.0 }), "signal ic"),
-        (Synthetic::params().assets(1).signal(Signal::CrossSectionalMomentum { ic: 0.1, lookback: 5 }), "assets"),
-        (Synthetic::params().correlation(Correlation::Constant(1.0)), "constant correlation"),
-        (Synthetic::params().regimes(Regimes { enter_stress: 0.0, ..Regimes::default() }), "enter_stress"),
+    let cases: Vec<(SyntheticParams, parameter::Data)> = vec![
+        (Synthetic::params().assets(0), parameter::Data::Assets),
+        (Synthetic::params().days(1), parameter::Data::Days),
+        (Synthetic::params().vol(0.0), parameter::Data::Vol),
+        (Synthetic::params().assets(3).drifts(vec![0.0, 0.1]), parameter::Data::Drift),
+        (Synthetic::params().garch(0.5, 0.6), parameter::Data::Garch),
+        (Synthetic::params().innovations(Innovations::StudentT { dof: 2.0 }), parameter::Data::StudentT),
+        (Synthetic::params().signal(Signal::LaggedFeature { ic: 1.0 }), parameter::Data::Signal),
+        (
+            Synthetic::params().assets(1).signal(Signal::CrossSectionalMomentum { ic: 0.1, lookback: 5 }),
+            parameter::Data::Assets,
+        ),
+        (Synthetic::params().correlation(Correlation::Constant(1.0)), parameter::Data::Correlation),
+        (
+            Synthetic::params().regimes(Regimes { enter_stress: 0.0, ..Regimes::default() }),
+            parameter::Data::EnterStress,
+        ),
     ];
     for (s, word) in cases {
         let e = s.generate().unwrap_err();
-        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == word), "{word}: {e}");
+        assert!(e.is_invalid(word), "{word}: {e}");
     }
     let e = Synthetic::params().correlation(Correlation::Matrix(Array2::eye(2))).generate().unwrap_err();
     assert!(matches!(e, Error::Shape(_)), "{e}");

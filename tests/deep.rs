@@ -8,6 +8,7 @@
 use assetalloc::data::{Load, Missing, ReturnKind, Returns, Synthetic};
 use assetalloc::deep::{Architecture, CnnLstm, DeepAllocator, DeepAllocatorParams, PortfolioLoss};
 use assetalloc::nn::{Matrix, Parameters, Sequence};
+use assetalloc::parameter;
 use assetalloc::Error;
 use dfdx::prelude::*;
 use serde_json::Value;
@@ -418,7 +419,7 @@ fn bad_input_is_named() {
     )
     .unwrap();
     let e = small().fit(&one).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "returns"), "{e}");
+    assert!(e.is_invalid(parameter::Deep::Returns), "{e}");
     // NaN returns: asset A starts late and the loader keeps its start missing.
     let mut csv = String::from("date,A,B,C\n");
     for (i, (d, row)) in r.dates().iter().zip(r.values().rows()).enumerate() {
@@ -431,15 +432,15 @@ fn bad_input_is_named() {
     assert!(matches!(e, Error::MissingValues { ref asset, count: 10, .. } if asset == "A"), "{e}");
     // Settings.
     for (p, word) in [
-        (small().horizon(1), "horizon"),
-        (small().lookback(3), "lookback"),
-        (small().stride(0), "stride"),
-        (small().validation(0.95), "validation"),
-        (small().risk_aversion(-1.0), "risk_aversion"),
-        (small().objective(PortfolioLoss::Markowitz { risk_aversion: 0.1, l2: f64::NAN }), "l2"),
+        (small().horizon(1), parameter::Deep::Horizon),
+        (small().lookback(3), parameter::Deep::Lookback),
+        (small().stride(0), parameter::Deep::Stride),
+        (small().validation(0.95), parameter::Deep::Validation),
+        (small().risk_aversion(-1.0), parameter::Deep::RiskAversion),
+        (small().objective(PortfolioLoss::Markowitz { risk_aversion: 0.1, l2: f64::NAN }), parameter::Deep::L2),
     ] {
         let e = p.fit(&r).unwrap_err();
-        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == word), "{word}: {e}");
+        assert!(e.is_invalid(word), "{word}: {e}");
     }
     // The network is bounded (tanh, softmax, saturating gates), so only an
     // absurd step of 1e38 without clipping overflows it, naming the epoch.

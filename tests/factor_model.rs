@@ -6,6 +6,7 @@
 #![cfg(feature = "optimize")]
 
 use assetalloc::estimate::{Components, FactorModel};
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use serde_json::Value;
 
@@ -140,9 +141,9 @@ fn the_factor_model_strategy_sees_only_the_past() {
 fn bad_input_is_named() {
     let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
     let e = FactorModel::pca(Components::Count(21)).fit(&r).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "components"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Components), "{e}");
     let e = FactorModel::pca(Components::Count(0)).fit(&r).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "components"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Components), "{e}");
     let e = FactorModel::pca(Components::Explained(1.5)).fit(&r).unwrap_err();
     assert!(e.to_string().contains("1.5"), "{e}");
     // Panels that share no dates.

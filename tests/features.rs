@@ -1,4 +1,5 @@
 //! Features, targets and random-forest selection.
+use assetalloc::parameter::{self, Parameter};
 use assetalloc::prelude::*;
 use ndarray::Array2;
 
@@ -104,7 +105,7 @@ fn design_matrix_frame_and_selection_agree() {
     let sub = fs.select(&["std_10", "mom_5"]).unwrap();
     assert_eq!(sub.names(), ["std_10", "mom_5"]);
     assert_eq!(sub.values()[[9, 1, 0]], fs.values()[[9, 1, 8]]);
-    assert!(param_named(&fs.select(&["nope"]).unwrap_err(), "feature"));
+    assert!(param_named(&fs.select(&["nope"]).unwrap_err(), parameter::Features::Feature));
     let html = fs.to_html();
     assert!(html.contains("10 warm-up dates dropped"));
     let corr = fs.correlation();
@@ -126,7 +127,7 @@ fn forward_targets_and_classes() {
         let best = (0..5).max_by(|&a, &b| t.values()[[d, a]].total_cmp(&t.values()[[d, b]])).unwrap();
         assert_eq!(c[[d, best]], 4);
     }
-    assert!(param_named(&t.classes(6).unwrap_err(), "classes"));
+    assert!(param_named(&t.classes(6).unwrap_err(), parameter::Features::Classes));
 }
 
 #[test]
@@ -162,27 +163,27 @@ fn features_and_targets_never_see_the_future() {
 }
 
 /// The error is a parameter error naming `want`.
-fn param_named(e: &Error, want: &str) -> bool {
-    matches!(e, Error::InvalidParameter { name, .. } if name == want)
+fn param_named(e: &Error, want: impl Into<Parameter>) -> bool {
+    e.is_invalid(want)
 }
 
 #[test]
 fn bad_input_is_named() {
     let prices = random_prices(3, 50, 1);
     let e = Features::params().windows(&[1]).compute(&prices).unwrap_err();
-    assert!(param_named(&e, "window"), "{e}");
+    assert!(param_named(&e, parameter::Features::Window), "{e}");
     // A repeated window named two features alike.
     let e = Features::params().windows(&[5, 5]).compute(&prices).unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidParameter { name, message } if name.starts_with("feature names") && message.contains("\"mean_5\"")),
+        matches!(&e, Error::InvalidParameter { parameter: p, message } if *p == parameter::Features::Feature && message.contains("\"mean_5\"")),
         "{e}"
     );
     let e = Features::params().kinds(&[Feature::Mean, Feature::Mean]).compute(&prices).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name.starts_with("feature names")), "{e}");
+    assert!(e.is_invalid(parameter::Features::Feature), "{e}");
     let e = Features::params().windows(&[10, 50]).compute(&prices).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 51, got: 50, .. }), "{e}");
     let e = Targets::forward(&prices, 0).unwrap_err();
-    assert!(param_named(&e, "horizon"), "{e}");
+    assert!(param_named(&e, parameter::Features::Horizon), "{e}");
     let mut csv = String::from("date,A,B\n");
     for d in 0..30 {
         let b = if d < 3 { String::new() } else { format!("{}", 50.0 + d as f64) };
@@ -201,7 +202,7 @@ fn bad_input_is_named() {
     }
     let same = Prices::new(prices.dates().to_vec(), prices.assets().to_vec(), Array2::ones((50, 3))).unwrap();
     let e = Targets::forward(&same, 1).unwrap().classes(2).unwrap_err();
-    assert!(param_named(&e, "forward returns"), "{e}");
+    assert!(param_named(&e, parameter::Features::ForwardReturns), "{e}");
 }
 
 #[cfg(feature = "ml")]
@@ -291,10 +292,10 @@ mod selection {
         let e = selector().horizon(21).fit(&fs_short, &short).unwrap_err();
         assert!(matches!(e, Error::TooFewRows { needed: 1332, .. }), "{e}");
         let e = selector().classes(11).fit(&fs, &prices).unwrap_err();
-        assert!(super::param_named(&e, "classes"), "{e}");
+        assert!(super::param_named(&e, parameter::Features::Classes), "{e}");
         let e = selector().horizon(0).fit(&fs, &prices).unwrap_err();
-        assert!(super::param_named(&e, "horizon"), "{e}");
+        assert!(super::param_named(&e, parameter::Features::Horizon), "{e}");
         let e = selector().holdout(1.5).fit(&fs, &prices).unwrap_err();
-        assert!(super::param_named(&e, "holdout"), "{e}");
+        assert!(super::param_named(&e, parameter::Features::Holdout), "{e}");
     }
 }

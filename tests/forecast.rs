@@ -6,6 +6,7 @@
 use assetalloc::data::{ReturnKind, Returns, Signal, Synthetic};
 use assetalloc::forecast::{Forecaster, LstmRegressor};
 use assetalloc::nn::{load_safetensors, save_safetensors, Parameters, Sequence};
+use assetalloc::parameter;
 use assetalloc::Error;
 use dfdx::prelude::*;
 use serde_json::Value;
@@ -266,9 +267,8 @@ fn saved_forecaster_reloads_with_its_scaler() {
 #[test]
 fn bad_input_is_named() {
     let r = synthetic(None, 2, 300, 1);
-    let named = |e: &Error, want: &str| matches!(e, Error::InvalidParameter { name, .. } if name == want);
     let e = small().lookback(300).fit(&r).unwrap_err();
-    assert!(named(&e, "lookback"), "{e}");
+    assert!(e.is_invalid(parameter::Forecast::Lookback), "{e}");
     // A learning rate of 1e30 without clipping sends the loss to infinity.
     let e = small().learning_rate(1e30).clip_norm(None).fit(&r).unwrap_err();
     assert!(matches!(e, Error::Diverged { epoch, .. } if epoch >= 1), "{e}");
@@ -278,12 +278,12 @@ fn bad_input_is_named() {
     let mut v = r.values().to_owned();
     v[(295, 1)] = f64::NAN;
     let e = f.predict_next(v.view()).unwrap_err();
-    assert!(named(&e, "returns"), "{e}");
+    assert!(e.is_invalid(parameter::Forecast::Returns), "{e}");
     let e = small().split(0.6, 0.35).fit(&r).unwrap_err();
-    assert!(named(&e, "split"), "{e}");
+    assert!(e.is_invalid(parameter::Forecast::Split), "{e}");
     for delta in [-1.0, 0.0, f64::NAN, f64::INFINITY] {
         let e = small().loss(assetalloc::forecast::Loss::Huber(delta)).fit(&r).unwrap_err();
-        assert!(named(&e, "Huber delta"), "{delta}: {e}");
+        assert!(e.is_invalid(parameter::Forecast::Huber), "{delta}: {e}");
     }
 }
 

@@ -5,6 +5,7 @@
 #![cfg(feature = "optimize")]
 
 use assetalloc::hierarchy::Merge;
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use ndarray::Array2;
 use serde_json::Value;
@@ -182,13 +183,13 @@ fn bad_input_is_named() {
     let r = returns();
     let one = r.select(&["AAPL"]).unwrap();
     let e = Hierarchical::hrp().solve(&one).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "assets"), "{e}");
+    assert!(e.is_invalid(parameter::Hierarchy::Assets), "{e}");
     let e = Linkage::from_name("centroid").unwrap_err();
     assert!(e.to_string().contains("single, complete, average, ward"), "{e}");
     let e = Hierarchical::herc().clusters(21).solve(&r).unwrap_err();
     assert!(e.to_string().contains("[1, 20]"), "{e}");
     let e = Hierarchical::herc().clusters(0).solve(&r).unwrap_err();
-    assert!(matches!(&e, Error::InvalidParameter { name, .. } if name == "clusters"), "{e}");
+    assert!(e.is_invalid(parameter::Hierarchy::Clusters), "{e}");
     let e = Hierarchical::hrp().bounds(0.0, 0.04).solve(&r).unwrap_err();
     assert!(matches!(&e, Error::Infeasible { constraint, .. } if constraint == "bounds"), "{e}");
     let e = Hierarchical::hrp().bounds(0.06, 1.0).solve(&r).unwrap_err();

@@ -330,7 +330,10 @@ fn bad_market_input_is_named() {
     // Volumes of other assets or dates.
     let e =
         bt.clone().costs(CostModel::new().impact(Impact::new(1.0, &dow.volumes))).run_returns(&r, vec![]).unwrap_err();
-    assert!(e.to_string().contains("no column for asset \"A\""), "{e}");
+    assert!(
+        e.is_invalid(assetalloc::parameter::Market::Impact) && e.to_string().contains("column for asset \"A\""),
+        "{e}"
+    );
     // A negative spread or fee.
     for model in [
         CostModel::new().proportional(AssetRates::constant(-0.001)),
@@ -369,7 +372,7 @@ fn bad_market_input_is_named() {
     // Cash returns that miss a date; a delisting return below −100 %.
     let short_cash = dow.cash.head(10).unwrap();
     let e = Backtest::params().lookback(21).cash_returns(&short_cash).run_returns(&dow.returns, vec![]).unwrap_err();
-    assert!(e.to_string().contains("cash returns"), "{e}");
+    assert!(e.is_invalid(assetalloc::parameter::Backtest::CashReturns), "{e}");
     let e = bt.clone().delisting_return("A", -1.5).run_returns(&r, vec![]).unwrap_err();
-    assert!(e.to_string().contains("delisting return"), "{e}");
+    assert!(e.is_invalid(assetalloc::parameter::Backtest::DelistingReturn), "{e}");
 }

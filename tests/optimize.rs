@@ -5,6 +5,7 @@
 //! bad input.
 #![cfg(feature = "optimize")]
 
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
@@ -84,13 +85,13 @@ fn estimator_bad_input() {
     // remain: singular (or 0/0, reported as overflowing returns) before.
     for h in [1.0, 1e-300] {
         let e = Moments::ewma(h).fit(&returns()).unwrap_err();
-        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "halflife"), "{h}: {e}");
+        assert!(e.is_invalid(parameter::Estimate::Halflife), "{h}: {e}");
     }
     let names2: Vec<String> = vec!["a".into(), "b".into()];
     let e = Moments::new(names2.clone(), Array1::zeros(2), Array2::eye(2), 0.0).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "periods_per_year"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::PeriodsPerYear), "{e}");
     let e = Moments::new(vec!["a".into(), "a".into()], Array1::zeros(2), Array2::eye(2), 252.0).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "assets"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Assets), "{e}");
     let short = returns().head(10).unwrap(); // 10 rows, 20 assets
     let e = Moments::sample().fit(&short).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 21, got: 10, .. }), "{e}");
@@ -99,10 +100,10 @@ fn estimator_bad_input() {
     let names: Vec<String> = vec!["a".into(), "b".into()];
     let bad = ndarray::array![[1.0, 2.0], [2.0, 1.0]]; // eigenvalues 3, −1
     let e = Moments::new(names.clone(), Array1::zeros(2), bad, 252.0).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "covariance"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Covariance), "{e}");
     let asym = ndarray::array![[1.0, 0.2], [0.1, 1.0]];
     let e = Moments::new(names.clone(), Array1::zeros(2), asym, 252.0).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "covariance"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Covariance), "{e}");
     // EWMA, like the sample covariance, is singular with T ≤ N.
     let e = Moments::ewma(5.0).fit(&short).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 21, got: 10, .. }), "{e}");
@@ -116,7 +117,7 @@ fn estimator_bad_input() {
     .unwrap();
     for est in [Moments::sample(), Moments::ewma(5.0), Moments::ledoit_wolf()] {
         let e = est.fit(&huge).unwrap_err();
-        assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "returns"), "{e}");
+        assert!(e.is_invalid(parameter::Estimate::Returns), "{e}");
     }
     // A constant asset: the constant-correlation target is undefined (0/0), and says so.
     let flat = Returns::new(
@@ -127,7 +128,7 @@ fn estimator_bad_input() {
     )
     .unwrap();
     let e = Moments::ledoit_wolf_constant_correlation().fit(&flat).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "returns"), "{e}");
+    assert!(e.is_invalid(parameter::Estimate::Returns), "{e}");
     let nan = Array1::from(vec![f64::NAN, 0.0]);
     assert!(Moments::new(names.clone(), nan, Array2::eye(2), 252.0).is_err());
     assert!(matches!(Moments::new(names, Array1::zeros(3), Array2::eye(2), 252.0), Err(Error::Shape(_))));
@@ -348,7 +349,7 @@ fn infeasible_constraints_are_named() {
     assert!(matches!(e, Error::Infeasible { ref constraint, .. } if constraint == "target return"), "{e}");
     let e =
         Optimizer::mean_variance(1.0).constraints(Constraints::long_only().max_turnover(0.1)).solve(&m).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "previous"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::Previous), "{e}");
 }
 
 #[test]
@@ -357,7 +358,7 @@ fn risk_parity_refuses_an_asset_without_variance() {
     let cov = ndarray::array![[0.04, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.09]];
     let m = Moments::new(names, Array1::zeros(3), cov, 252.0).unwrap();
     let e = Optimizer::risk_parity().solve(&m).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "covariance"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::Covariance), "{e}");
 }
 
 #[test]
@@ -443,7 +444,7 @@ fn named_linear_constraints_hold_in_every_objective() {
         .constraints(Constraints::long_only().linear("nan", &[("AAPL", f64::NAN)], Relation::AtMost, 1.0))
         .solve(&m)
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "linear constraint"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::Linear), "{e}");
 }
 
 #[test]
@@ -500,12 +501,12 @@ fn tracking_error_caps_hold_bind_and_collapse_to_the_benchmark() {
         .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(bench.clone()), 0.1))
         .solve(&m)
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "tracking error"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::TrackingError), "{e}");
     let e = Optimizer::min_variance()
         .constraints(Constraints::long_only().tracking_error(Benchmark::Weights(bench), -0.1))
         .solve(&m)
         .unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "tracking error"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::TrackingError), "{e}");
 }
 
 /// Sample standard deviation (ddof 1).
@@ -518,22 +519,21 @@ fn sample_std(x: &[f64]) -> f64 {
 #[test]
 fn objective_numbers_are_checked_before_solving() {
     let m = annual_sample();
-    let named = |e: &Error, want: &str| matches!(e, Error::InvalidParameter { name, .. } if name == want);
     // A NaN target reached Clarabel and came back solved, weights summing to 0.
     for o in [Optimizer::target_return(f64::NAN), Optimizer::min_risk_at_return(RiskMeasure::Variance, f64::NAN)] {
         let e = o.solve(&m).unwrap_err();
-        assert!(named(&e, "target return"), "{e}");
+        assert!(e.is_invalid(parameter::Optimize::TargetReturn), "{e}");
     }
     // A NaN risk-free rate was reported as the solver's numerical failure.
     for o in [Optimizer::max_sharpe(f64::NAN), Optimizer::max_ratio(RiskMeasure::Variance, f64::INFINITY)] {
         let e = o.solve(&m).unwrap_err();
-        assert!(named(&e, "risk_free"), "{e}");
+        assert!(e.is_invalid(parameter::Optimize::RiskFree), "{e}");
     }
     let e = Frontier::params().risk_free(f64::NAN).solve(&m).unwrap_err();
-    assert!(named(&e, "risk_free"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::RiskFree), "{e}");
     // A negative variance cap was reported as a volatility target of 0.
     let e = Optimizer::max_return_at_risk(RiskMeasure::Variance, -1.0).solve(&m).unwrap_err();
-    assert!(named(&e, "risk cap") && e.to_string().contains("-1"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::RiskCap) && e.to_string().contains("-1"), "{e}");
     // Zero risk aversion is the maximum return, for variance as for any measure.
     let a = Optimizer::max_utility(RiskMeasure::Variance, 0.0).solve(&m).unwrap();
     let best = m.mean().iter().cloned().fold(f64::NEG_INFINITY, f64::max);

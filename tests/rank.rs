@@ -1,5 +1,6 @@
 //! Walk-forward learning to rank.
 #![cfg(feature = "ml")]
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use assetalloc::stats::spearman;
 
@@ -124,7 +125,7 @@ fn strategies_trade_the_scores_in_the_backtest() {
         .lookback(lookback)
         .run(&prices, strategies![r.strategy(RankPortfolio::TopK(3))])
         .unwrap_err();
-    assert!(matches!(early.root(), Error::InvalidParameter { name, .. } if name == "ranking"), "{early}");
+    assert!(early.root().is_invalid(parameter::Rank::Ranking), "{early}");
     assert!(matches!(early, Error::Strategy { date, .. } if date < r.dates()[0]), "{early}");
     // The same assets in another order trade the same names: weights follow
     // the names, not the positions.
@@ -150,25 +151,24 @@ fn strategies_trade_the_scores_in_the_backtest() {
 fn bad_input_is_named() {
     let prices = market(None, 1, 400);
     let fs = features(&prices);
-    let named = |e: &Error, want: &str| matches!(e, Error::InvalidParameter { name, .. } if name == want);
     let e = ranker().classes(13).fit(&fs, &prices).unwrap_err();
-    assert!(named(&e, "classes"), "{e}");
+    assert!(e.is_invalid(parameter::Features::Classes), "{e}");
     let e = ranker().min_train(500).fit(&fs, &prices).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { .. }), "{e}");
     let e = ranker().refit_every(0).fit(&fs, &prices).unwrap_err();
-    assert!(named(&e, "refit_every"), "{e}");
+    assert!(e.is_invalid(parameter::Rank::RefitEvery), "{e}");
     // A horizon of 0 was reported as a stride of 0 (the stride defaults to it).
     let e = Ranker::params().horizon(0).fit(&fs, &prices).unwrap_err();
-    assert!(named(&e, "horizon"), "{e}");
+    assert!(e.is_invalid(parameter::Rank::Horizon), "{e}");
     let e = ranker().baseline("nope").fit(&fs, &prices).unwrap_err();
-    assert!(named(&e, "baseline"), "{e}");
+    assert!(e.is_invalid(parameter::Rank::Baseline), "{e}");
     let shorter = prices.tail(300).unwrap();
     let e = ranker().fit(&fs, &shorter).unwrap_err();
-    assert!(named(&e, "dates"), "{e}");
+    assert!(e.is_invalid(parameter::Features::Dates), "{e}");
     let flat =
         Prices::new(prices.dates().to_vec(), prices.assets().to_vec(), ndarray::Array2::ones((400, 12))).unwrap();
     let e = ranker().fit(&features(&flat), &flat).unwrap_err();
-    assert!(named(&e, "forward returns"), "{e}");
+    assert!(e.is_invalid(parameter::Features::ForwardReturns), "{e}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 #![cfg(feature = "optimize")]
 
 use assetalloc::optimize::{Finish, Provenance};
+use assetalloc::parameter;
 use assetalloc::prelude::*;
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
@@ -87,21 +88,26 @@ fn drawdown_measures_follow_the_uncompounded_definition() {
 #[test]
 fn bad_settings_are_named() {
     let r = returns();
-    let named = |e: Error, want: &str| matches!(e, Error::InvalidParameter { ref name, .. } if name == want);
     for beta in [0.0, 1.0, -0.5, f64::NAN] {
         for m in [RiskMeasure::Cvar { beta }, RiskMeasure::Cdar { beta }] {
-            assert!(named(Optimizer::min_risk(m).solve_scenarios(&r).unwrap_err(), "beta"), "{m:?}");
+            assert!(
+                Optimizer::min_risk(m).solve_scenarios(&r).unwrap_err().is_invalid(parameter::Optimize::Beta),
+                "{m:?}"
+            );
         }
     }
     let m = Moments::sample().fit(&r).unwrap();
-    assert!(named(Optimizer::min_risk(RiskMeasure::MaxDrawdown).solve(&m).unwrap_err(), "min_risk"));
+    assert!(Optimizer::min_risk(RiskMeasure::MaxDrawdown)
+        .solve(&m)
+        .unwrap_err()
+        .is_invalid(parameter::Optimize::MinRisk));
     for name in RiskMeasure::NAMES {
         assert!(RiskMeasure::from_name(name, 0.05).is_ok(), "{name}");
     }
     assert_eq!(RiskMeasure::from_name("cdar", 0.05).unwrap(), RiskMeasure::Cdar { beta: 0.95 });
-    assert!(named(RiskMeasure::from_name("value-at-risk", 0.05).unwrap_err(), "measure"));
+    assert!(RiskMeasure::from_name("value-at-risk", 0.05).unwrap_err().is_invalid(parameter::Optimize::Measure));
     for alpha in [0.0, 1.0, f64::NAN] {
-        assert!(named(RiskMeasure::from_name("cvar", alpha).unwrap_err(), "alpha"));
+        assert!(RiskMeasure::from_name("cvar", alpha).unwrap_err().is_invalid(parameter::Optimize::Alpha));
     }
     let few = r.tail(50).unwrap();
     let e = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.99 }).solve_scenarios(&few).unwrap_err();
@@ -230,9 +236,9 @@ fn mean_risk_with_variance_is_the_classic_problem_and_bad_targets_are_named() {
     let e = Optimizer::max_return_at_risk(RiskMeasure::MaxDrawdown, 1e-6).solve_scenarios(&r).unwrap_err();
     assert!(matches!(e, Error::Infeasible { ref constraint, .. } if constraint == "risk cap"), "{e}");
     let e = Optimizer::max_return_at_risk(RiskMeasure::MaxDrawdown, -1.0).solve_scenarios(&r).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "risk cap"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::RiskCap), "{e}");
     let e = Optimizer::max_utility(RiskMeasure::Cvar { beta: 0.95 }, f64::NAN).solve_scenarios(&r).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "risk_aversion"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::RiskAversion), "{e}");
 }
 
 /// skfolio's maximum ratio and minimum risk at a target return for
@@ -329,7 +335,7 @@ fn frontiers_for_scenario_measures() {
     }
     let e =
         Frontier::params().measure(RiskMeasure::MaxDrawdown).solve(&Moments::sample().fit(&r).unwrap()).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter { ref name, .. } if name == "min_risk"), "{e}");
+    assert!(e.is_invalid(parameter::Optimize::MinRisk), "{e}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! a direct computation, the search and its deflated Sharpe ratio, the
 //! look-ahead audit and the power study.
 
+use assetalloc::parameter;
 use assetalloc::portfolio::metrics::normal_cdf;
 use assetalloc::portfolio::{expected_max_sharpe, EQUAL_WEIGHT};
 use assetalloc::prelude::*;
@@ -219,7 +220,7 @@ fn a_search_scores_every_trial_and_shards_concatenate_to_the_whole() {
         std::fs::write(&f, damaged.join("\n")).unwrap();
         let e = SearchResult::read_csv(&[&f]).unwrap_err();
         assert!(
-            matches!(&e, Error::InvalidParameter { name, message } if name == "search CSV" && message.contains(" row ")),
+            matches!(&e, Error::InvalidParameter { parameter: p, message } if *p == parameter::Selection::Csv && message.contains(" row ")),
             "{bad}: {e}"
         );
     }

@@ -52,6 +52,7 @@
 
 mod strategies;
 
+use crate::parameter::Backtest as Param;
 use chrono::{Datelike, NaiveDate};
 use ndarray::{Array1, ArrayView1, ArrayView2, CowArray};
 
@@ -259,7 +260,7 @@ pub(crate) fn with_baseline<T>(
 ) -> Result<()> {
     if let Some(i) = names.iter().position(|n| n == EQUAL_WEIGHT).filter(|&i| !is_baseline(&items[i])) {
         return Err(Error::param(
-            "strategy names",
+            Param::Strategies,
             format!(
                 "{:?} (strategy {}) is the name of the 1/N baseline that every comparison includes; give the strategy another name",
                 EQUAL_WEIGHT,
@@ -271,7 +272,7 @@ pub(crate) fn with_baseline<T>(
         items.insert(0, baseline());
         names.insert(0, EQUAL_WEIGHT.to_string());
     }
-    Error::unique("strategy names", names.iter())
+    Error::unique(Param::Strategies, names.iter())
 }
 
 /// Any strategy converts into the boxed form a [`Backtest`] runs, so a
@@ -474,7 +475,7 @@ impl BacktestParams {
 
     fn validate(&self, rows: usize) -> Result<()> {
         if self.lookback < 1 {
-            return Err(Error::param("lookback", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Lookback, "must be ≥ 1, got 0"));
         }
         if self.lookback + 1 >= rows {
             return Err(Error::TooFewRows {
@@ -493,34 +494,34 @@ impl BacktestParams {
     /// leverage, capital and risk-free rate.
     pub(crate) fn validate_trading(&self) -> Result<()> {
         match self.schedule {
-            Schedule::Every(0) => return Err(Error::param("schedule", "Every(n) needs n ≥ 1, got 0")),
+            Schedule::Every(0) => return Err(Error::param(Param::Schedule, "Every(n) needs n ≥ 1, got 0")),
             Schedule::Drift(t) if !(t > 0.0 && t.is_finite()) => {
-                return Err(Error::param("drift threshold", format!("must be > 0, got {t}")))
+                return Err(Error::param(Param::Schedule, format!("Drift(t) needs t > 0, got {t}")))
             }
             _ => {}
         }
         if !(self.cost_bps >= 0.0 && self.cost_bps.is_finite()) {
-            return Err(Error::param("cost_bps", format!("must be ≥ 0, got {}", self.cost_bps)));
+            return Err(Error::param(Param::CostBps, format!("must be ≥ 0, got {}", self.cost_bps)));
         }
         if self.cost_bps > 10_000.0 {
             return Err(Error::param(
-                "cost_bps",
+                Param::CostBps,
                 format!("must be ≤ 10,000 (a cost of at most 100 % of the notional traded), got {}", self.cost_bps),
             ));
         }
         if let Some(g) = self.max_leverage {
             if !(g >= 1.0 && g.is_finite()) {
-                return Err(Error::param("max_leverage", format!("must be ≥ 1 and finite, got {g}")));
+                return Err(Error::param(Param::MaxLeverage, format!("must be ≥ 1 and finite, got {g}")));
             }
         }
         if !(self.capital > 0.0 && self.capital.is_finite()) {
-            return Err(Error::param("capital", format!("must be > 0, got {}", self.capital)));
+            return Err(Error::param(Param::Capital, format!("must be > 0, got {}", self.capital)));
         }
         // Cash earns risk_free / periods a period: −100 % a year or less
         // would take the cash below zero.
         if !(self.risk_free.is_finite() && self.risk_free > -1.0) {
             return Err(Error::param(
-                "risk_free",
+                Param::RiskFree,
                 format!("must be a finite annual rate above −1, got {}", self.risk_free),
             ));
         }
@@ -564,12 +565,13 @@ impl BacktestParams {
             Some(c) => {
                 if c.n_assets() != 1 {
                     return Err(Error::param(
-                        "cash returns",
+                        Param::CashReturns,
                         format!("must hold one series, got {} columns {:?}", c.n_assets(), c.assets()),
                     ));
                 }
                 let c = c.to_kind(ReturnKind::Simple);
-                let out = crate::market::align(c.panel(), "cash returns", dates, c.assets())?.column(0).to_vec();
+                let out =
+                    crate::market::align(c.panel(), Param::CashReturns, "panel", dates, c.assets())?.column(0).to_vec();
                 if let Some(t) = out.iter().position(|v| !v.is_finite()) {
                     return Err(Error::InvalidValue {
                         asset: c.assets()[0].clone(),
@@ -585,7 +587,7 @@ impl BacktestParams {
         for (a, v) in &self.delisting {
             let j = returns.asset_index(a)?;
             if !(v.is_finite() && *v >= -1.0) {
-                return Err(Error::param("delisting return", format!("of {a:?} must be finite and ≥ −1, got {v}")));
+                return Err(Error::param(Param::DelistingReturn, format!("of {a:?} must be finite and ≥ −1, got {v}")));
             }
             delisting[j] = *v;
         }
@@ -729,7 +731,7 @@ impl BacktestParams {
                 universe.eligible(t, self.lookback, &mut cols);
                 if cols.is_empty() {
                     return Err(Error::param(
-                        "universe",
+                        Param::Universe,
                         format!(
                             "holds no asset with {} periods of returns up to {date} that trades after it; start the backtest later or shorten the lookback",
                             self.lookback
@@ -832,12 +834,12 @@ fn check_weights(n: usize, w: Array1<f64>, max_leverage: Option<f64>) -> Result<
         return Err(Error::Shape(format!("the strategy returned {} weights for {n} assets", w.len())));
     }
     if let Some(v) = w.iter().find(|v| !v.is_finite()) {
-        Error::finite("strategy weights", *v)?;
+        Error::finite(Param::Weights, *v)?;
     }
     let s = w.sum();
     if s > 1.0 + TOL {
         return Err(Error::param(
-            "strategy weights",
+            Param::Weights,
             format!("must sum to at most 1 (the rest is cash), got weights summing to {s:.6}"),
         ));
     }
@@ -845,7 +847,7 @@ fn check_weights(n: usize, w: Array1<f64>, max_leverage: Option<f64>) -> Result<
         None => {
             if let Some(v) = w.iter().find(|v| **v < -TOL) {
                 return Err(Error::param(
-                    "strategy weights",
+                    Param::Weights,
                     format!("must be ≥ 0 (the backtest is long-only unless .max_leverage(..) allows shorts), got {v}"),
                 ));
             }
@@ -854,7 +856,7 @@ fn check_weights(n: usize, w: Array1<f64>, max_leverage: Option<f64>) -> Result<
             let gross = w.mapv(f64::abs).sum();
             if gross > cap + TOL {
                 return Err(Error::param(
-                    "strategy weights",
+                    Param::Weights,
                     format!("gross exposure {gross:.6} exceeds the backtest's max_leverage {cap}"),
                 ));
             }

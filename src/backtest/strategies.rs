@@ -1,5 +1,6 @@
 //! Built-in strategies.
 
+use crate::parameter::Backtest as Param;
 use ndarray::{Array1, ArrayView1, Axis};
 
 use super::{Strategy, Window, EQUAL_WEIGHT};
@@ -97,7 +98,7 @@ impl Strategy for InverseVolatility {
 
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         if self.lookback < 2 {
-            return Err(Error::param("inverse volatility lookback", format!("must be ≥ 2, got {}", self.lookback)));
+            return Err(Error::param(Param::InverseVolatility, format!("lookback must be ≥ 2, got {}", self.lookback)));
         }
         let r = window.returns();
         let from = r.nrows().saturating_sub(self.lookback);
@@ -108,7 +109,7 @@ impl Strategy for InverseVolatility {
         let sd = recent.std_axis(Axis(0), 1.0);
         if let Some(j) = sd.iter().position(|s| !(*s > 0.0)) {
             return Err(Error::param(
-                "inverse volatility",
+                Param::InverseVolatility,
                 format!("asset {} has zero volatility over the last {} periods", window.assets()[j], recent.nrows()),
             ));
         }
@@ -142,11 +143,14 @@ impl Strategy for Momentum {
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let n = window.assets().len();
         if self.lookback < 1 {
-            return Err(Error::param("momentum lookback", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Momentum, "lookback must be ≥ 1, got 0"));
         }
         let all = window.panel_assets().len();
         if self.top < 1 || self.top > all {
-            return Err(Error::param("momentum top", format!("must be in 1..={all} (the assets), got {}", self.top)));
+            return Err(Error::param(
+                Param::Momentum,
+                format!("top must be in 1..={all} (the assets), got {}", self.top),
+            ));
         }
         // On a date when fewer assets are in the universe, all of them.
         let top = self.top.min(n);
@@ -308,7 +312,7 @@ impl Optimized {
                 let v = rule(window)?;
                 if v.len() < periods {
                     return Err(Error::param(
-                        "forecasts",
+                        Param::Forecasts,
                         format!("the rule gave {} periods of forecasts for a horizon of {periods}", v.len()),
                     ));
                 }
@@ -337,7 +341,7 @@ impl Optimized {
             Some(share) => {
                 let volume = costs.volume.as_ref().ok_or_else(|| {
                     Error::param(
-                        "max_volume_share",
+                        Param::MaxVolumeShare,
                         "needs traded volumes: give the backtest a cost model with market impact (Impact::new(b, &volumes))",
                     )
                 })?;

@@ -1,6 +1,7 @@
 //! From a raw table (dates in file order, columns with gaps) to a checked
 //! [`Panel`]: date order, duplicates, missing values, value ranges.
 
+use crate::parameter::Data as Param;
 use chrono::NaiveDate;
 use ndarray::Array2;
 
@@ -82,7 +83,7 @@ pub(crate) fn build(raw: RawTable, kind: ValueKind, missing: Missing) -> Result<
         return Err(Error::TooFewRows { operation: "loading a panel".into(), needed: 1, got: 0 });
     }
     if assets.is_empty() {
-        return Err(Error::param("value columns", "must include at least one asset besides the date, got none"));
+        return Err(Error::param(Param::Assets, "must include at least one asset besides the date, got none"));
     }
 
     // Sort by date, remembering file rows for error messages.

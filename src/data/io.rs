@@ -1,5 +1,6 @@
 //! Loading panels from CSV files, bytes and polars DataFrames, and back.
 
+use crate::parameter::Data as Param;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -172,7 +173,7 @@ fn without_byte_order_mark(bytes: &[u8]) -> Result<&[u8]> {
     }
     match MARKS.iter().find(|(mark, _)| bytes.starts_with(mark)) {
         Some((_, encoding)) => Err(Error::param(
-            "encoding",
+            Param::Encoding,
             format!("the file is {encoding} (it starts with that byte-order mark); save it as UTF-8 (\"CSV UTF-8\")"),
         )),
         None => Ok(bytes),
@@ -314,7 +315,8 @@ fn find_date_column(names: &[String], wanted: Option<&str>) -> Result<String> {
 }
 
 fn parse_dates(col: &Column, name: &str, format: Option<&str>) -> Result<Vec<NaiveDate>> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param("epoch", "1970-01-01 is not a date"))?;
+    let epoch =
+        NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param(Param::Dates, "1970-01-01 is not a date"))?;
     let missing = |row: usize| Error::BadDate {
         column: name.to_string(),
         row,
@@ -428,13 +430,14 @@ pub(crate) fn write_csv(panel: &Panel, path: &Path) -> Result<()> {
 }
 
 pub(crate) fn to_dataframe(panel: &Panel) -> Result<DataFrame> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param("epoch", "1970-01-01 is not a date"))?;
+    let epoch =
+        NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param(Param::Dates, "1970-01-01 is not a date"))?;
     let days: Vec<i32> = panel.dates().iter().map(|d| (*d - epoch).num_days() as i32).collect();
     let date = Series::new("date".into(), days).cast(&DataType::Date)?;
     let mut cols: Vec<Column> = vec![date.into()];
     for (j, a) in panel.assets().iter().enumerate() {
         if a == "date" {
-            return Err(Error::param("asset name", "\"date\" is reserved for the date column"));
+            return Err(Error::param(Param::Assets, "\"date\" is reserved for the date column"));
         }
         cols.push(Series::new(a.as_str().into(), panel.values().column(j).to_vec()).into());
     }

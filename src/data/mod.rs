@@ -25,6 +25,8 @@ mod show;
 mod summary;
 pub mod synthetic;
 
+use crate::parameter::Data as Param;
+use crate::parameter::Parameter;
 use std::ops::Deref;
 
 use chrono::NaiveDate;
@@ -165,23 +167,23 @@ same_type_ops!(Volumes, |_: &Volumes, p| Volumes(p));
 /// (`""` for an open end), or an `Option<NaiveDate>` (`None` for an open end).
 pub trait DateBound {
     /// The date, `None` for an open end; `name` names the bound in errors.
-    fn bound(self, name: &str) -> Result<Option<NaiveDate>>;
+    fn bound(self, name: Parameter) -> Result<Option<NaiveDate>>;
 }
 
 impl DateBound for NaiveDate {
-    fn bound(self, _: &str) -> Result<Option<NaiveDate>> {
+    fn bound(self, _: Parameter) -> Result<Option<NaiveDate>> {
         Ok(Some(self))
     }
 }
 
 impl DateBound for Option<NaiveDate> {
-    fn bound(self, _: &str) -> Result<Option<NaiveDate>> {
+    fn bound(self, _: Parameter) -> Result<Option<NaiveDate>> {
         Ok(self)
     }
 }
 
 impl DateBound for &str {
-    fn bound(self, name: &str) -> Result<Option<NaiveDate>> {
+    fn bound(self, name: Parameter) -> Result<Option<NaiveDate>> {
         if self.is_empty() {
             return Ok(None);
         }
@@ -192,7 +194,7 @@ impl DateBound for &str {
 }
 
 impl DateBound for &String {
-    fn bound(self, name: &str) -> Result<Option<NaiveDate>> {
+    fn bound(self, name: Parameter) -> Result<Option<NaiveDate>> {
         self.as_str().bound(name)
     }
 }
@@ -258,7 +260,7 @@ impl Prices {
     /// it must be a positive price).
     pub fn normalized(&self, base: f64) -> Result<Prices> {
         if !(base.is_finite() && base > 0.0) {
-            return Err(Error::param("base", format!("must be a positive price, got {base}")));
+            return Err(Error::param(Param::Base, format!("must be a positive price, got {base}")));
         }
         Ok(self.rebased(base))
     }
@@ -346,7 +348,7 @@ impl Returns {
                 out_dates.push(day);
                 rows.push(None);
             }
-            day = day.succ_opt().ok_or_else(|| Error::param("dates", format!("no day follows {day}")))?;
+            day = day.succ_opt().ok_or_else(|| Error::param(Param::Dates, format!("no day follows {day}")))?;
         }
         let mut values = Array2::<f64>::zeros((out_dates.len(), self.n_assets()));
         for (i, row) in rows.iter().enumerate() {
@@ -370,7 +372,7 @@ impl Returns {
     /// An asset's prices are `NaN` until its first return.
     pub fn to_prices(&self, base: f64) -> Result<Prices> {
         if !(base.is_finite() && base > 0.0) {
-            return Err(Error::param("base", format!("must be a positive price, got {base}")));
+            return Err(Error::param(Param::Base, format!("must be a positive price, got {base}")));
         }
         let log = self.to_kind(ReturnKind::Log);
         let mut v = log.panel.values().to_owned();

@@ -1,5 +1,6 @@
 //! The date × asset panel behind [`Prices`] and [`Returns`].
 
+use crate::parameter::Data as Param;
 use chrono::{Datelike, NaiveDate};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
@@ -25,21 +26,21 @@ impl Panel {
     pub fn new(dates: Vec<NaiveDate>, assets: Vec<String>, values: Array2<f64>) -> Result<Self> {
         check_shape(&values, dates.len(), assets.len())?;
         if assets.is_empty() {
-            return Err(Error::param("assets", "must not be empty, got 0 columns"));
+            return Err(Error::param(Param::Assets, "must not be empty, got 0 columns"));
         }
         if dates.is_empty() {
             return Err(Error::TooFewRows { operation: "a panel".into(), needed: 1, got: 0 });
         }
-        Error::unique("assets", &assets)?;
+        Error::unique(Param::Assets, &assets)?;
         if let Some(i) = assets.iter().position(|a| a.trim().is_empty()) {
-            return Err(Error::param("assets", format!("need a name each; column {i} (from 0) has none")));
+            return Err(Error::param(Param::Assets, format!("need a name each; column {i} (from 0) has none")));
         }
         for (i, w) in dates.windows(2).enumerate() {
             if w[1] <= w[0] {
                 return Err(if w[1] == w[0] {
                     Error::DuplicateDate { date: w[0], first: i, second: i + 1 }
                 } else {
-                    Error::param("dates", format!("must increase, {} follows {}", w[1], w[0]))
+                    Error::param(Param::Dates, format!("must increase, {} follows {}", w[1], w[0]))
                 });
             }
         }
@@ -96,7 +97,7 @@ impl Panel {
 
     /// Overrides the annualisation factor.
     pub fn with_periods_per_year(mut self, periods: f64) -> Result<Self> {
-        Error::positive("periods_per_year", periods)?;
+        Error::positive(Param::PeriodsPerYear, periods)?;
         self.periods_per_year = periods;
         Ok(self)
     }
@@ -118,12 +119,12 @@ impl Panel {
     /// The panel restricted to `from ..= to` (either end may be open: see
     /// [`DateBound`](super::DateBound)).
     pub fn between(&self, from: impl super::DateBound, to: impl super::DateBound) -> Result<Panel> {
-        let (from, to) = (from.bound("from")?, to.bound("to")?);
+        let (from, to) = (from.bound(Param::From.into())?, to.bound(Param::To.into())?);
         let lo = from.map_or(0, |d| self.dates.partition_point(|x| *x < d));
         let hi = to.map_or(self.len(), |d| self.dates.partition_point(|x| *x <= d));
         if lo >= hi {
             return Err(Error::param(
-                "date range",
+                Param::Between,
                 format!(
                     "{} ..= {} holds no dates; the panel spans {} ..= {}",
                     from.map_or("start".into(), |d| d.to_string()),
@@ -159,7 +160,7 @@ impl Panel {
     /// The given assets, in the given order.
     pub fn select<S: AsRef<str>>(&self, names: &[S]) -> Result<Panel> {
         if names.is_empty() {
-            return Err(Error::param("assets", "must name at least one asset, got none"));
+            return Err(Error::param(Param::Assets, "must name at least one asset, got none"));
         }
         let idx = names.iter().map(|n| self.asset_index(n.as_ref())).collect::<Result<Vec<_>>>()?;
         Panel::new(
@@ -187,7 +188,7 @@ impl Panel {
         let cut = match at {
             Split::Fraction(f) => {
                 if !(f > 0.0 && f < 1.0) {
-                    return Err(Error::param("split fraction", format!("must be in (0, 1), got {f}")));
+                    return Err(Error::param(Param::Split, format!("Fraction(f) needs f in (0, 1), got {f}")));
                 }
                 (f * self.len() as f64).round() as usize
             }
@@ -196,7 +197,7 @@ impl Panel {
         };
         if cut == 0 || cut >= self.len() {
             return Err(Error::param(
-                "split",
+                Param::Split,
                 format!(
                     "{at:?} leaves one side empty: {cut} of {} dates ({} ..= {}) fall before the cut",
                     self.len(),
@@ -322,7 +323,7 @@ fn infer_periods_per_year(dates: &[NaiveDate]) -> f64 {
 /// A number of rows to keep: at least one, since a panel is never empty.
 fn rows_asked(n: usize) -> Result<usize> {
     if n == 0 {
-        return Err(Error::param("rows", "must be ≥ 1 (a panel holds at least one date), got 0"));
+        return Err(Error::param(Param::Rows, "must be ≥ 1 (a panel holds at least one date), got 0"));
     }
     Ok(n)
 }

@@ -36,6 +36,7 @@
 //! With the defaults ([`Synthetic::params`]) this is the plain i.i.d.
 //! Gaussian market: $\mu = 0.001$, $\sigma = 0.02$, independent assets.
 
+use crate::parameter::Data as Param;
 use chrono::{Datelike, NaiveDate, Weekday};
 use ndarray::Array2;
 use rand::rngs::StdRng;
@@ -321,7 +322,7 @@ impl SyntheticParams {
         self
     }
 
-    fn per_asset(&self, name: &str, v: &[f64]) -> Result<Vec<f64>> {
+    fn per_asset(&self, name: Param, v: &[f64]) -> Result<Vec<f64>> {
         match v.len() {
             1 => Ok(vec![v[0]; self.assets]),
             n if n == self.assets => Ok(v.to_vec()),
@@ -331,73 +332,76 @@ impl SyntheticParams {
 
     fn validate(&self) -> Result<(Vec<f64>, Vec<f64>)> {
         if self.assets < 1 {
-            return Err(Error::param("assets", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Assets, "must be ≥ 1, got 0"));
         }
         if self.days < 2 {
-            return Err(Error::param("days", format!("must be ≥ 2, got {}", self.days)));
+            return Err(Error::param(Param::Days, format!("must be ≥ 2, got {}", self.days)));
         }
-        let drift = self.per_asset("drift", &self.drift)?;
-        let vol = self.per_asset("vol", &self.vol)?;
+        let drift = self.per_asset(Param::Drift, &self.drift)?;
+        let vol = self.per_asset(Param::Vol, &self.vol)?;
         if let Some(v) = drift.iter().find(|v| !v.is_finite()) {
-            Error::finite("drift", *v)?;
+            Error::finite(Param::Drift, *v)?;
         }
         if let Some(v) = vol.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-            return Err(Error::param("vol", format!("must be > 0, got {v}")));
+            return Err(Error::param(Param::Vol, format!("must be > 0, got {v}")));
         }
         if let Innovations::StudentT { dof } = self.innovations {
             if !(dof > 2.0) {
-                return Err(Error::param("Student-t dof", format!("must be > 2 for a finite variance, got {dof}")));
+                return Err(Error::param(
+                    Param::StudentT,
+                    format!("degrees of freedom must be > 2 for a finite variance, got {dof}"),
+                ));
             }
         }
         if let Some((a, b)) = self.garch {
             if !(a >= 0.0 && b >= 0.0 && a + b < 1.0) {
                 return Err(Error::param(
-                    "garch",
+                    Param::Garch,
                     format!("needs alpha ≥ 0, beta ≥ 0 and alpha + beta < 1, got alpha = {a}, beta = {b}"),
                 ));
             }
         }
         if let Some(r) = self.regimes {
-            for (name, p) in [("enter_stress", r.enter_stress), ("leave_stress", r.leave_stress)] {
+            for (name, p) in [(Param::EnterStress, r.enter_stress), (Param::LeaveStress, r.leave_stress)] {
                 if !(p > 0.0 && p <= 1.0) {
                     return Err(Error::param(name, format!("must be in (0, 1], got {p}")));
                 }
             }
             if !(r.vol_multiplier > 0.0 && r.vol_multiplier.is_finite()) {
-                return Err(Error::param("vol_multiplier", format!("must be > 0, got {}", r.vol_multiplier)));
+                return Err(Error::param(Param::VolMultiplier, format!("must be > 0, got {}", r.vol_multiplier)));
             }
-            Error::finite("drift_shift", r.drift_shift)?;
+            Error::finite(Param::DriftShift, r.drift_shift)?;
         }
         match self.signal {
             Some(Signal::LaggedFeature { ic }) | Some(Signal::CrossSectionalMomentum { ic, .. })
                 if !(ic > -1.0 && ic < 1.0) =>
             {
-                return Err(Error::param("signal ic", format!("must be in (−1, 1), got {ic}")));
+                return Err(Error::param(Param::Signal, format!("ic must be in (−1, 1), got {ic}")));
             }
             Some(Signal::Autoregressive { phi }) if !(phi > -1.0 && phi < 1.0) => {
-                return Err(Error::param("signal phi", format!("must be in (−1, 1), got {phi}")));
+                return Err(Error::param(Param::Signal, format!("phi must be in (−1, 1), got {phi}")));
             }
             Some(Signal::CrossSectionalMomentum { lookback, .. }) if lookback < 1 => {
-                return Err(Error::param("momentum lookback", "must be ≥ 1, got 0"));
+                return Err(Error::param(Param::Signal, "momentum lookback must be ≥ 1, got 0"));
             }
             Some(Signal::CrossSectionalMomentum { .. }) if self.assets < 2 => {
-                return Err(Error::param("assets", "must be ≥ 2 for cross-sectional momentum, got 1"));
+                return Err(Error::param(Param::Assets, "must be ≥ 2 for cross-sectional momentum, got 1"));
             }
             _ => {}
         }
         if let Some(l) = self.lifecycle {
-            for (name, v) in [("late_listings", l.late_listings), ("delist_drawdown", l.delist_drawdown)] {
+            for (name, v) in [(Param::LateListings, l.late_listings), (Param::DelistDrawdown, l.delist_drawdown)] {
                 if !(0.0..1.0).contains(&v) {
                     return Err(Error::param(name, format!("must be in [0, 1), got {v}")));
                 }
             }
             if !(l.delisting_return.is_finite() && l.delisting_return >= -1.0) {
-                return Err(Error::param("delisting_return", format!("must be ≥ −1, got {}", l.delisting_return)));
+                return Err(Error::param(Param::DelistingReturn, format!("must be ≥ −1, got {}", l.delisting_return)));
             }
         }
         if let Some(v) = self.volumes {
             if !(v > 0.0 && v.is_finite()) {
-                return Err(Error::param("volumes", format!("mean traded value must be > 0, got {v}")));
+                return Err(Error::param(Param::Volumes, format!("mean traded value must be > 0, got {v}")));
             }
         }
         Ok((drift, vol))
@@ -412,7 +416,7 @@ impl SyntheticParams {
                 let lo = if n > 1 { -1.0 / (n as f64 - 1.0) } else { -1.0 };
                 if !(*rho > lo && *rho < 1.0) {
                     return Err(Error::param(
-                        "constant correlation",
+                        Param::Correlation,
                         format!("must be in ({lo:.4}, 1) for {n} assets, got {rho}"),
                     ));
                 }
@@ -423,16 +427,19 @@ impl SyntheticParams {
                     return Err(Error::Shape(format!("correlation matrix is {:?}, expected {n}×{n}", m.dim())));
                 }
                 if m.diag().iter().any(|d| (d - 1.0).abs() > 1e-12) {
-                    return Err(Error::param("correlation matrix", "must have a unit diagonal"));
+                    return Err(Error::param(Param::Correlation, "matrix must have a unit diagonal"));
                 }
                 m.clone()
             }
             Correlation::Factors { factors, r2 } => {
                 if *factors < 1 {
-                    return Err(Error::param("factors", "must be ≥ 1, got 0"));
+                    return Err(Error::param(Param::Correlation, "needs ≥ 1 factor, got 0"));
                 }
                 if !(*r2 > 0.0 && *r2 < 1.0) {
-                    return Err(Error::param("factor r2", format!("must be in (0, 1), got {r2}")));
+                    return Err(Error::param(
+                        Param::Correlation,
+                        format!("r2 of the factors must be in (0, 1), got {r2}"),
+                    ));
                 }
                 // Random loadings, first factor positive, each row scaled to
                 // explain exactly r2 of the asset's unit variance.
@@ -451,7 +458,7 @@ impl SyntheticParams {
             }
         };
         let l = crate::linalg::cholesky(c.view()).ok_or_else(|| {
-            Error::param("correlation matrix", "must be symmetric positive definite (Cholesky failed)")
+            Error::param(Param::Correlation, "matrix must be symmetric positive definite (Cholesky failed)")
         })?;
         Ok((c, l))
     }
@@ -464,7 +471,7 @@ impl SyntheticParams {
         let (n, t) = (self.assets, self.days);
         let t_dist = match self.innovations {
             Innovations::StudentT { dof } => Some((
-                StudentT::new(dof).map_err(|e| Error::param("Student-t dof", e.to_string()))?,
+                StudentT::new(dof).map_err(|e| Error::param(Param::StudentT, e.to_string()))?,
                 ((dof - 2.0) / dof).sqrt(),
             )),
             Innovations::Gaussian => None,
@@ -564,8 +571,10 @@ impl SyntheticParams {
         }
         if let Some(bad) = prices.iter().find(|p| !(p.is_finite() && **p > 0.0)) {
             return Err(Error::param(
-                "drift/vol",
-                format!("produce a price of {bad}, outside floating-point range; lower them or the number of days"),
+                Param::Drift,
+                format!(
+                    "and vol produce a price of {bad}, outside floating-point range; lower them or the number of days"
+                ),
             ));
         }
         let mut log_ret = log_ret;
@@ -714,7 +723,7 @@ impl SyntheticMarket {
     pub fn signal_feature(&self) -> Result<&Panel> {
         self.feature.as_ref().ok_or_else(|| {
             Error::param(
-                "signal",
+                Param::Signal,
                 format!(
                     "{:?} publishes no feature; plant Signal::LaggedFeature or Signal::CrossSectionalMomentum",
                     self.params.signal

@@ -1,5 +1,6 @@
 //! Portfolio objectives evaluated on the future window's returns.
 
+use crate::parameter::Deep as Param;
 use dfdx::prelude::*;
 
 use crate::error::{Error, Result};
@@ -61,10 +62,10 @@ impl PortfolioLoss {
     pub(crate) fn check(&self) -> Result<()> {
         if let PortfolioLoss::Markowitz { risk_aversion, l2 } = *self {
             if !(risk_aversion >= 0.0 && risk_aversion.is_finite()) {
-                return Err(Error::param("risk_aversion", format!("must be ≥ 0 and finite, got {risk_aversion}")));
+                return Err(Error::param(Param::RiskAversion, format!("must be ≥ 0 and finite, got {risk_aversion}")));
             }
             if !(l2 >= 0.0 && l2.is_finite()) {
-                return Err(Error::param("l2", format!("must be ≥ 0 and finite, got {l2}")));
+                return Err(Error::param(Param::L2, format!("must be ≥ 0 and finite, got {l2}")));
             }
         }
         Ok(())

@@ -37,6 +37,7 @@ mod loss;
 mod net;
 mod strategy;
 
+use crate::parameter::Deep;
 use chrono::NaiveDate;
 use dfdx::prelude::*;
 use ndarray::{Array2, ArrayView2};
@@ -147,21 +148,21 @@ impl DeepAllocatorParams {
         self.architecture.check(self.lookback)?;
         if self.horizon < 2 {
             return Err(Error::param(
-                "horizon",
+                Deep::Horizon,
                 format!("the objective needs a variance over ≥ 2 days, got {}", self.horizon),
             ));
         }
         if self.stride == 0 {
-            return Err(Error::param("stride", "must be ≥ 1, got 0"));
+            return Err(Error::param(Deep::Stride, "must be ≥ 1, got 0"));
         }
         let s = self.scale_factor();
         if !(s > 0.0 && s.is_finite()) {
-            return Err(Error::param("scale", format!("must be > 0, got {s}")));
+            return Err(Error::param(Deep::Scale, format!("must be > 0, got {s}")));
         }
         if !(0.0..0.9).contains(&self.validation) {
-            return Err(Error::param("validation", format!("must be in [0, 0.9), got {}", self.validation)));
+            return Err(Error::param(Deep::Validation, format!("must be in [0, 0.9), got {}", self.validation)));
         }
-        net::check_assets("returns", returns.assets().len())?;
+        net::check_assets(Deep::Returns, returns.assets().len())?;
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "deep allocation")?;
         let rows = returns.len();
         if rows < self.lookback + self.horizon {

@@ -1,6 +1,7 @@
 //! The CNN+LSTM allocation network: a 1-D convolution over time, max
 //! pooling, two LSTMs and a dense head whose softmax gives the weights.
 
+use crate::parameter::Deep;
 use dfdx::prelude::*;
 
 use crate::error::{Error, Result};
@@ -41,11 +42,11 @@ impl Architecture {
 
     pub(crate) fn check(&self, lookback: usize) -> Result<()> {
         for (name, v) in [
-            ("filters", self.filters),
-            ("kernel", self.kernel),
-            ("pool", self.pool),
-            ("hidden1", self.hidden1),
-            ("hidden2", self.hidden2),
+            (Deep::Filters, self.filters),
+            (Deep::Kernel, self.kernel),
+            (Deep::Pool, self.pool),
+            (Deep::Hidden1, self.hidden1),
+            (Deep::Hidden2, self.hidden2),
         ] {
             if v == 0 {
                 return Err(Error::param(name, "must be ≥ 1, got 0"));
@@ -53,7 +54,7 @@ impl Architecture {
         }
         if self.steps_after_pooling(lookback) == 0 {
             return Err(Error::param(
-                "lookback",
+                Deep::Lookback,
                 format!(
                     "a window of {lookback} days leaves no step after a kernel of {} and pooling of {}: needs ≥ {}",
                     self.kernel,
@@ -67,7 +68,7 @@ impl Architecture {
 }
 
 /// An allocation needs two assets or more; `name` is the parameter blamed.
-pub(crate) fn check_assets(name: &str, assets: usize) -> Result<()> {
+pub(crate) fn check_assets(name: Deep, assets: usize) -> Result<()> {
     if assets < 2 {
         return Err(Error::param(
             name,
@@ -102,7 +103,7 @@ impl<D: Backend> CnnLstm<D> {
     /// A seeded network for `assets` assets and `lookback`-day windows.
     pub fn new(dev: &D, assets: usize, lookback: usize, arch: Architecture, seed: u64) -> Result<Self> {
         arch.check(lookback)?;
-        check_assets("assets", assets)?;
+        check_assets(Deep::Returns, assets)?;
         let mut rng = seeded(seed);
         let conv = Conv1d::new(dev, assets, arch.filters, arch.kernel, &mut rng)?;
         let lstm1 = Lstm::new(dev, arch.filters, arch.hidden1, 1, &mut rng)?;

@@ -25,6 +25,7 @@
 //! $\omega_k = \tau\,\tfrac{1-c_k}{c_k}\,p_k\Sigma p_k^\top$, $c_k = 0$ giving
 //! $10^6$), or given.
 
+use crate::parameter::Estimate as Param;
 use ndarray::{Array1, Array2};
 use plotly::Plot;
 
@@ -145,32 +146,32 @@ impl BlackLittermanParams {
     pub fn fit(&self, m: &Moments) -> Result<BlackLitterman> {
         let n = m.n_assets();
         let assets = m.assets();
-        let index = |name: &str, what: &str| {
+        let index = |name: &str, what: Param| {
             assets
                 .iter()
                 .position(|a| a == name)
                 .ok_or_else(|| Error::param(what, format!("{name:?} is not one of the assets ({})", assets.join(", "))))
         };
-        Error::positive("tau", self.tau)?;
-        Error::positive("risk_aversion", self.risk_aversion)?;
-        Error::finite("risk_free", self.risk_free)?;
+        Error::positive(Param::Tau, self.tau)?;
+        Error::positive(Param::RiskAversion, self.risk_aversion)?;
+        Error::finite(Param::RiskFree, self.risk_free)?;
         if self.market.is_empty() {
             return Err(Error::param(
-                "market",
+                Param::Market,
                 "no market weights: set them with .market(..) (weights or capitalisations)",
             ));
         }
-        Error::unique("market assets", self.market.iter().map(|(a, _)| a))?;
+        Error::unique(Param::Market, self.market.iter().map(|(a, _)| a))?;
         let mut w = Array1::<f64>::zeros(n);
         for (a, v) in &self.market {
             if !(v.is_finite() && *v >= 0.0) {
-                return Err(Error::param("market weight", format!("of {a} must be finite and ≥ 0, got {v}")));
+                return Err(Error::param(Param::Market, format!("of {a} must be finite and ≥ 0, got {v}")));
             }
-            w[index(a, "market")?] = *v;
+            w[index(a, Param::Market)?] = *v;
         }
         let total = w.sum();
         if !(total > 0.0) {
-            return Err(Error::param("market weights", "sum to 0: give at least one asset a positive weight"));
+            return Err(Error::param(Param::Market, "weights sum to 0: give at least one asset a positive weight"));
         }
         w /= total;
         let cov = m.cov();
@@ -186,12 +187,17 @@ impl BlackLittermanParams {
         for (r, v) in self.views.iter().enumerate() {
             if v.weights.is_empty() || !v.value.is_finite() {
                 return Err(Error::param(
-                    &format!("view {}", r + 1),
-                    format!("needs assets and a finite value, got {} assets and {}", v.weights.len(), v.value),
+                    Param::Views,
+                    format!(
+                        "number {} needs assets and a finite value, got {} assets and {}",
+                        r + 1,
+                        v.weights.len(),
+                        v.value
+                    ),
                 ));
             }
             for (a, c) in &v.weights {
-                p[[r, index(a, "view")?]] += c;
+                p[[r, index(a, Param::Views)?]] += c;
             }
             q[r] = v.value;
         }
@@ -210,7 +216,7 @@ impl BlackLittermanParams {
                     for (i, &c) in conf.iter().enumerate() {
                         if !(0.0..=1.0).contains(&c) {
                             return Err(Error::param(
-                                "confidence",
+                                Param::Confidence,
                                 format!("view {}: {c} is outside [0, 1] (0–100 %)", i + 1),
                             ));
                         }
@@ -223,14 +229,14 @@ impl BlackLittermanParams {
                         return Err(Error::Shape(format!("Ω is {:?} for {k} views", o.dim())));
                     }
                     if let Some(v) = o.iter().find(|v| !v.is_finite()) {
-                        return Err(Error::param("Ω", format!("must be finite, found {v}")));
+                        return Err(Error::param(Param::Omega, format!("must be finite, found {v}")));
                     }
                     o.clone()
                 }
             };
             let a = &pts + &omega;
             let l = crate::linalg::cholesky(a.view()).ok_or_else(|| {
-                Error::param("views", "PτΣPᵀ + Ω is not positive definite (redundant views with Ω = 0?)")
+                Error::param(Param::Views, "PτΣPᵀ + Ω is not positive definite (redundant views with Ω = 0?)")
             })?;
             let ts_pt = tau_sigma.dot(&p.t());
             let mean = &prior + &ts_pt.dot(&crate::linalg::cholesky_solve(&l, &(&q - &p.dot(&prior))));
@@ -284,11 +290,11 @@ impl BlackLitterman {
         let r = market.values();
         if r.ncols() != 1 || r.nrows() < 2 {
             return Err(Error::param(
-                "market",
+                Param::Market,
                 format!("one return series of ≥ 2 periods is needed, got {} × {}", r.nrows(), r.ncols()),
             ));
         }
-        Error::finite("risk_free", risk_free)?;
+        Error::finite(Param::RiskFree, risk_free)?;
         let k = market.periods_per_year();
         let x = r.column(0);
         let mean = x.mean().unwrap_or(0.0);
@@ -296,7 +302,7 @@ impl BlackLitterman {
         let delta = (mean * k - risk_free) / (var * k);
         if !(delta > 0.0 && delta.is_finite()) {
             return Err(Error::param(
-                "market",
+                Param::Market,
                 format!("the implied risk aversion is {delta} (excess return ≤ 0 over the sample); give δ directly"),
             ));
         }

@@ -2,6 +2,7 @@
 //! on factor returns, or from principal components, kept in factored form
 //! so the optimiser never needs the dense $N \times N$ matrix.
 
+use crate::parameter::Estimate as Param;
 use ndarray::{s, Array1, Array2, Axis};
 use plotly::Plot;
 
@@ -109,7 +110,7 @@ impl FactorModelParams {
         let xtx = x.t().dot(&x);
         let l = crate::linalg::cholesky(xtx.view()).ok_or_else(|| {
             Error::param(
-                "factors",
+                Param::Factors,
                 format!("the factor returns are collinear ({}): drop a redundant factor", factors.assets().join(", ")),
             )
         })?;
@@ -160,7 +161,7 @@ impl FactorModelParams {
                 Components::Count(k) => k,
                 Components::Explained(share) => {
                     if !(share > 0.0 && share <= 1.0) {
-                        return Err(Error::param("explained", format!("must be in (0, 1], got {share}")));
+                        return Err(Error::param(Param::Explained, format!("must be in (0, 1], got {share}")));
                     }
                     let mut acc = 0.0;
                     values
@@ -174,7 +175,7 @@ impl FactorModelParams {
             };
             if k == 0 || k > n || k >= t || k > values.len() {
                 return Err(Error::param(
-                    "components",
+                    Param::Components,
                     format!("must be in [1, {}] for {n} assets and {t} dates, got {k}", n.min(t.saturating_sub(1))),
                 ));
             }

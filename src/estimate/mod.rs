@@ -36,6 +36,7 @@ mod factor;
 pub use black_litterman::{BlackLitterman, BlackLittermanParams, RiskFreeIn, View, ViewUncertainty};
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
 
+use crate::parameter::Estimate as Param;
 use chrono::NaiveDate;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -120,10 +121,10 @@ impl Moments {
                 cov.dim()
             )));
         }
-        Error::unique("assets", &assets)?;
-        Error::positive("periods_per_year", periods_per_year)?;
-        check_finite("mean", mean.iter())?;
-        check_finite("covariance", cov.iter())?;
+        Error::unique(Param::Assets, &assets)?;
+        Error::positive(Param::PeriodsPerYear, periods_per_year)?;
+        check_finite(Param::Mean, mean.iter())?;
+        check_finite(Param::Covariance, cov.iter())?;
         check_psd(cov.view())?;
         Ok(Moments { assets, mean, cov, periods_per_year, annualized: false, method: "given".into(), factors: None })
     }
@@ -210,7 +211,7 @@ impl Moments {
                 self.n_assets()
             )));
         }
-        check_finite("expected returns", mean.iter())?;
+        check_finite(Param::Mean, mean.iter())?;
         Ok(Moments { mean, method: format!("{} + given mean", self.method), ..self.clone() })
     }
 
@@ -237,7 +238,7 @@ impl Moments {
 
 crate::shows_as_table!(Moments);
 
-fn check_finite<'a>(what: &str, mut it: impl Iterator<Item = &'a f64>) -> Result<()> {
+fn check_finite<'a>(what: Param, mut it: impl Iterator<Item = &'a f64>) -> Result<()> {
     if let Some(v) = it.find(|v| !v.is_finite()) {
         return Err(Error::param(what, format!("must be finite, found {v}")));
     }
@@ -253,7 +254,7 @@ pub(crate) fn check_psd(cov: ArrayView2<'_, f64>) -> Result<()> {
         for j in 0..i {
             if (cov[[i, j]] - cov[[j, i]]).abs() > 1e-10 * scale {
                 return Err(Error::param(
-                    "covariance",
+                    Param::Covariance,
                     format!(
                         "must be symmetric, but entry ({i}, {j}) = {} and ({j}, {i}) = {}",
                         cov[[i, j]],
@@ -268,7 +269,7 @@ pub(crate) fn check_psd(cov: ArrayView2<'_, f64>) -> Result<()> {
         ridged[[i, i]] += 1e-10 * scale;
     }
     if crate::linalg::cholesky(ridged.view()).is_none() {
-        return Err(Error::param("covariance", "must be positive semidefinite (it has a negative eigenvalue)"));
+        return Err(Error::param(Param::Covariance, "must be positive semidefinite (it has a negative eigenvalue)"));
     }
     Ok(())
 }
@@ -313,7 +314,7 @@ impl MomentsParams {
                 (mean, cov, "sample".to_string())
             }
             Estimator::Ewma { halflife } => {
-                Error::positive("halflife", halflife)?;
+                Error::positive(Param::Halflife, halflife)?;
                 full_rank("EWMA", t, n)?;
                 let lambda = 0.5f64.powf(1.0 / halflife);
                 let mut w: Array1<f64> = (0..t).map(|i| lambda.powi((t - 1 - i) as i32)).collect();
@@ -325,7 +326,7 @@ impl MomentsParams {
                 let effective = 1.0 / w.dot(&w);
                 if !(effective > n as f64) {
                     return Err(Error::param(
-                        "halflife",
+                        Param::Halflife,
                         format!(
                             "{halflife:?} weighs the {t} dates like {effective:.1} observations, not more than the {n} assets; \
                              lengthen the half-life"
@@ -357,7 +358,7 @@ impl MomentsParams {
         };
         if let Some(((i, j), v)) = cov.indexed_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::param(
-                "returns",
+                Param::Returns,
                 format!(
                     "give a covariance entry of {v} for ({}, {}): the returns are too large to square in floating point",
                     assets[i],
@@ -368,7 +369,7 @@ impl MomentsParams {
         if self.estimator == Estimator::LedoitWolfConstantCorrelation {
             if let Some(j) = (0..n).find(|&j| !(cov[[j, j]] > 0.0)) {
                 return Err(Error::param(
-                    "returns",
+                    Param::Returns,
                     format!(
                         "of {} do not vary, so its correlations (and the constant-correlation target) are undefined; drop it or shrink towards the identity",
                         assets[j]

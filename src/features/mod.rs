@@ -34,6 +34,7 @@ mod rolling;
 #[cfg(feature = "ml")]
 mod select;
 
+use crate::parameter::Features as Param;
 use chrono::NaiveDate;
 use ndarray::{Array2, Array3, ArrayView2, Axis};
 use plotly::Plot;
@@ -167,10 +168,10 @@ impl FeaturesParams {
         let panel = prices.panel();
         let t_len = panel.len();
         if self.windows.is_empty() || self.kinds.is_empty() {
-            return Err(Error::param("features", "need at least one window and one feature family"));
+            return Err(Error::param(Param::Features, "need at least one window and one feature family"));
         }
         if let Some(&w) = self.windows.iter().find(|&&w| w < 2) {
-            return Err(Error::param("window", format!("must be ≥ 2, got {w}")));
+            return Err(Error::param(Param::Window, format!("must be ≥ 2, got {w}")));
         }
         let w_max = *self.windows.iter().max().unwrap_or(&2);
         if w_max >= t_len {
@@ -198,7 +199,7 @@ impl FeaturesParams {
         }
         // A window, family or transform given twice would name two
         // features alike, and selection by name could not tell them apart.
-        Error::unique("feature names (repeated in the windows, kinds or cross-sections)", &names)?;
+        Error::unique(Param::Feature, &names)?;
         let n = panel.n_assets();
         let keep = t_len - w_max;
         let total = names.len();
@@ -375,11 +376,11 @@ impl FeatureSet {
             )));
         }
         if self.names.iter().any(|n| n == name) {
-            return Err(Error::param("feature name", format!("{name:?} is already in the set")));
+            return Err(Error::param(Param::Feature, format!("{name:?} is already in the set")));
         }
         let Some(start) = run_offset(&self.dates, panel.dates()) else {
             return Err(Error::param(
-                "feature dates",
+                Param::Dates,
                 format!("{name:?} must have a value on every feature date {} … {}", self.dates[0], self.end()),
             ));
         };
@@ -392,7 +393,7 @@ impl FeatureSet {
                 let x = v[[start + d, i]];
                 if !x.is_finite() {
                     return Err(Error::param(
-                        "feature values",
+                        Param::Values,
                         format!("{name:?} is not finite for {} on {}", self.assets[i], self.dates[d]),
                     ));
                 }
@@ -410,7 +411,7 @@ impl FeatureSet {
             .iter()
             .map(|s| {
                 self.names.iter().position(|n| n == s.as_ref()).ok_or_else(|| {
-                    Error::param("feature", format!("{:?} is not one of {}", s.as_ref(), self.names.join(", ")))
+                    Error::param(Param::Feature, format!("{:?} is not one of {}", s.as_ref(), self.names.join(", ")))
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -522,7 +523,7 @@ impl Targets {
     /// the asset lacks a price at $t$ or $t+h$ (not in the universe).
     pub fn forward(prices: &Prices, horizon: usize) -> Result<Targets> {
         if horizon == 0 {
-            return Err(Error::param("horizon", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Horizon, "must be ≥ 1, got 0"));
         }
         let panel = prices.panel();
         if panel.len() <= horizon {
@@ -589,14 +590,14 @@ pub(crate) fn aligned_targets(
     h: usize,
 ) -> Result<(Array2<f64>, Vec<NaiveDate>, usize)> {
     if features.assets() != prices.panel().assets() {
-        return Err(Error::param("assets", "features and prices must list the same assets in the same order"));
+        return Err(Error::param(Param::Assets, "features and prices must list the same assets in the same order"));
     }
     let targets = Targets::forward(prices, h)?;
     let pd = prices.panel().dates();
     let fd = features.dates();
     let Some(start) = run_offset(fd, pd) else {
         return Err(Error::param(
-            "dates",
+            Param::Dates,
             format!("the feature dates ({} … {}) are not consecutive dates of the price panel", fd[0], features.end()),
         ));
     };
@@ -621,10 +622,10 @@ pub(crate) fn quantile_classes(
 ) -> Result<Array2<Option<usize>>> {
     let (t, n) = values.dim();
     if k < 2 {
-        return Err(Error::param("classes", format!("must be ≥ 2, got {k}")));
+        return Err(Error::param(Param::Classes, format!("must be ≥ 2, got {k}")));
     }
     if n < k {
-        return Err(Error::param("classes", format!("{k} classes need at least {k} assets, got {n}")));
+        return Err(Error::param(Param::Classes, format!("{k} classes need at least {k} assets, got {n}")));
     }
     let mut out = Array2::from_elem((t, n), None);
     for d in 0..t {
@@ -635,7 +636,7 @@ pub(crate) fn quantile_classes(
         let row: Vec<f64> = idx.iter().map(|&i| values[[d, i]]).collect();
         if row.iter().all(|v| *v == row[0]) {
             return Err(Error::param(
-                "forward returns",
+                Param::ForwardReturns,
                 format!("every asset has the same forward return on {}; there is no cross-section to rank", dates[d]),
             ));
         }

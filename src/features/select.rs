@@ -20,6 +20,7 @@
 //!   feature whose importance is within two standard errors of zero is
 //!   indistinguishable from noise.
 
+use crate::parameter::Features as Param;
 use ndarray::{Array1, Axis};
 use plotly::Plot;
 use rand::rngs::StdRng;
@@ -111,10 +112,10 @@ impl SelectorParams {
     /// non-overlapping dates), a date whose forward returns are all equal.
     pub fn fit(&self, features: &FeatureSet, prices: &Prices) -> Result<Selection> {
         if !(self.holdout > 0.0 && self.holdout < 1.0) {
-            return Err(Error::param("holdout", format!("must be in (0, 1), got {}", self.holdout)));
+            return Err(Error::param(Param::Holdout, format!("must be in (0, 1), got {}", self.holdout)));
         }
         if self.repeats == 0 {
-            return Err(Error::param("repeats", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Repeats, "must be ≥ 1, got 0"));
         }
         self.forest.check()?;
         let h = self.horizon;
@@ -139,7 +140,7 @@ impl SelectorParams {
         let (_, n, f) = features.values().dim();
         let stride = self.stride.unwrap_or(h);
         if stride == 0 {
-            return Err(Error::param("stride", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Stride, "must be ≥ 1, got 0"));
         }
         let train_dates: Vec<usize> = (0..train_n).step_by(stride).collect();
         let test_dates: Vec<usize> = (d_all - test_n..d_all).step_by(h).collect();
@@ -344,7 +345,7 @@ impl Selection {
     /// not chosen with it. Errors when `k` is 0 or above the feature count.
     pub fn select_top(&self, k: usize) -> Result<Vec<String>> {
         if k == 0 || k > self.names.len() {
-            return Err(Error::param("k", format!("must be in 1..={}, got {k}", self.names.len())));
+            return Err(Error::param(Param::K, format!("must be in 1..={}, got {k}", self.names.len())));
         }
         Ok(self.order().into_iter().take(k).map(|i| self.names[i].clone()).collect())
     }

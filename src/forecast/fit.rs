@@ -1,6 +1,7 @@
 //! Fitting a forecaster: samples, the training job, the test-block
 //! predictions.
 
+use crate::parameter::Forecast;
 use chrono::NaiveDate;
 use dfdx::prelude::*;
 use ndarray::Array2;
@@ -85,15 +86,15 @@ impl ForecasterParams {
         self.train.check()?;
         if let Loss::Huber(delta) = self.loss {
             if !(delta > 0.0 && delta.is_finite()) {
-                return Err(Error::param("Huber delta", format!("must be > 0 and finite, got {delta}")));
+                return Err(Error::param(Forecast::Huber, format!("delta must be > 0 and finite, got {delta}")));
             }
         }
         if self.window < 2 {
-            return Err(Error::param("lookback", format!("must be ≥ 2, got {}", self.window)));
+            return Err(Error::param(Forecast::Lookback, format!("must be ≥ 2, got {}", self.window)));
         }
         if self.window >= returns.len() {
             return Err(Error::param(
-                "lookback",
+                Forecast::Lookback,
                 format!("must be shorter than the series ({} rows), got {}", returns.len(), self.window),
             ));
         }
@@ -102,7 +103,7 @@ impl ForecasterParams {
             || self.validation + self.test >= 0.9
         {
             return Err(Error::param(
-                "split",
+                Forecast::Split,
                 format!(
                     "validation and test fractions must be in [0, 1) and leave ≥ 10 % to train, got {} and {}",
                     self.validation, self.test

@@ -1,6 +1,7 @@
 //! The forecasting model: an LSTM with a dense head, its scaler, the fitted
 //! forecaster and its weights file.
 
+use crate::parameter::Forecast;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -28,7 +29,7 @@ impl<D: Backend> LstmRegressor<D> {
     /// A seeded model: `layers` × `hidden` LSTM on `inputs` features, `outputs` targets.
     pub fn new(dev: &D, inputs: usize, hidden: usize, layers: usize, outputs: usize, seed: u64) -> Result<Self> {
         if outputs == 0 {
-            return Err(Error::param("outputs", "must be ≥ 1, got 0"));
+            return Err(Error::param(Forecast::Outputs, "must be ≥ 1, got 0"));
         }
         let mut rng = seeded(seed);
         let lstm = Lstm::new(dev, inputs, hidden, layers, &mut rng)?;
@@ -98,7 +99,7 @@ impl Scaler {
             let s = stats::std(&x);
             if !(s > 0.0) {
                 return Err(Error::param(
-                    "returns",
+                    Forecast::Returns,
                     format!("asset {:?} has constant returns over the training rows; nothing to forecast", assets[j]),
                 ));
             }
@@ -169,7 +170,7 @@ impl<D: Backend> Forecaster<D> {
     pub fn evaluation(&self) -> Result<&Evaluation> {
         self.evaluation.as_ref().ok_or_else(|| {
             Error::param(
-                "test",
+                Forecast::Test,
                 "no test block was held out, so there is no evaluation; fit with .split(v, t) and t > 0",
             )
         })
@@ -260,7 +261,10 @@ pub(crate) fn last_rows<'a>(
     }
     let tail = recent.slice_move(ndarray::s![recent.nrows() - rows.., ..]);
     if let Some(((i, j), v)) = tail.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::param("returns", format!("value {v} at row {i}, asset {:?} of the window", assets[j])));
+        return Err(Error::param(
+            Forecast::Returns,
+            format!("value {v} at row {i}, asset {:?} of the window", assets[j]),
+        ));
     }
     Ok(tail)
 }

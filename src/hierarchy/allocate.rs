@@ -1,6 +1,7 @@
 //! Hierarchical risk parity, hierarchical equal risk contribution and nested
 //! clustered optimisation on an asset tree.
 
+use crate::parameter::Hierarchy as Param;
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, ArrayView1};
@@ -175,7 +176,7 @@ impl Hierarchical {
         let (a, b) = self.bounds;
         if !valid(a, b) {
             return Err(Error::param(
-                "bounds",
+                Param::Bounds,
                 format!("(every asset's) need 0 ≤ min ≤ max and both finite, got min {a} and max {b}"),
             ));
         }
@@ -183,7 +184,7 @@ impl Hierarchical {
         let mut hi = Array1::from_elem(n, b);
         for (name, a, b) in &self.asset_bounds {
             let i = assets.iter().position(|x| x == name).ok_or_else(|| {
-                Error::param("bound", format!("{name:?} is not one of the assets ({})", assets.join(", ")))
+                Error::param(Param::Bounds, format!("{name:?} is not one of the assets ({})", assets.join(", ")))
             })?;
             lo[i] = *a;
             hi[i] = *b;
@@ -191,7 +192,7 @@ impl Hierarchical {
         for i in 0..n {
             if !valid(lo[i], hi[i]) {
                 return Err(Error::param(
-                    "bounds",
+                    Param::Bounds,
                     format!(
                         "of {}: need 0 ≤ min ≤ max and both finite, got min {} and max {}",
                         assets[i], lo[i], hi[i]
@@ -256,7 +257,7 @@ impl Risk<'_> {
                     Ok(r)
                 } else {
                     Err(Error::param(
-                        "returns",
+                        Param::Returns,
                         format!(
                             "asset {} has risk {r} by this measure; risk parity needs positive risk: drop it",
                             assets[i]
@@ -295,7 +296,7 @@ fn hrp(
             let (left, right) = item.split_at(item.len() / 2);
             let (rl, rr) = (risk.inverse_risk(left, &unit).0, risk.inverse_risk(right, &unit).0);
             if !(rl.is_finite() && rr.is_finite() && rl + rr > 0.0) {
-                return Err(Error::param("returns", format!("clusters with risks {rl} and {rr} cannot be split")));
+                return Err(Error::param(Param::Returns, format!("clusters with risks {rl} and {rr} cannot be split")));
             }
             let parent = w[left[0]];
             let sum = |idx: &[usize], b: &Array1<f64>| idx.iter().map(|&i| b[i]).sum::<f64>();
@@ -405,7 +406,7 @@ fn nco(
         }
         let sub = m.subset(&idx);
         let a = solve_on(inner, &sub, || returns.select(sub.assets()))
-            .map_err(|e| Error::param("nco inner", format!("cluster {} ({}): {e}", c + 1, sub.assets().join(", "))))?;
+            .map_err(|e| Error::param(Param::Inner, format!("cluster {} ({}): {e}", c + 1, sub.assets().join(", "))))?;
         for (&i, &v) in idx.iter().zip(a.weights().iter()) {
             within[[i, c]] = v;
         }
@@ -417,7 +418,7 @@ fn nco(
     let a = solve_on(outer, &reduced, || {
         Returns::new(returns.dates().to_vec(), names.clone(), returns.values().dot(&within), returns.kind())
     })
-    .map_err(|e| Error::param("nco outer", e.to_string()))?;
+    .map_err(|e| Error::param(Param::Outer, e.to_string()))?;
     Ok(within.dot(a.weights()))
 }
 

@@ -1,6 +1,7 @@
 //! The asset tree: a distance between assets from their co-movement, a
 //! linkage on kodama, the leaf order, cuts into clusters.
 
+use crate::parameter::Hierarchy as Param;
 use ndarray::{Array2, ArrayView2};
 use plotly::Plot;
 
@@ -36,7 +37,7 @@ impl Linkage {
             "ward" => Linkage::Ward,
             other => {
                 return Err(Error::param(
-                    "linkage",
+                    Param::Linkage,
                     format!("{other:?} is not a linkage; choose one of {}", Linkage::NAMES.join(", ")),
                 ))
             }
@@ -143,7 +144,7 @@ impl HierarchyParams {
             Distance::AbsolutePearson => corr.mapv(|r| (1.0 - r.abs()).max(0.0).sqrt()),
             Distance::VariationOfInformation { .. } => {
                 return Err(Error::param(
-                    "distance",
+                    Param::Distance,
                     "the variation of information needs the returns: use .fit(&returns)",
                 ))
             }
@@ -155,7 +156,7 @@ impl HierarchyParams {
     pub(crate) fn fit_with(&self, returns: &Returns, m: &Moments) -> Result<Hierarchy> {
         let n = m.n_assets();
         if n < 2 {
-            return Err(Error::param("assets", format!("a tree needs at least 2 assets, got {n}")));
+            return Err(Error::param(Param::Assets, format!("a tree needs at least 2 assets, got {n}")));
         }
         match self.distance {
             Distance::VariationOfInformation { bins } => {
@@ -174,7 +175,7 @@ fn correlation(m: &Moments) -> Result<Array2<f64>> {
     let sd: Vec<f64> = cov.diag().iter().map(|v| v.max(0.0).sqrt()).collect();
     if let Some(j) = sd.iter().position(|s| !(*s > 0.0)) {
         return Err(Error::param(
-            "returns",
+            Param::Returns,
             format!("asset {} has zero variance, so it has no correlation to cluster by; drop it", m.assets()[j]),
         ));
     }
@@ -186,7 +187,7 @@ fn correlation(m: &Moments) -> Result<Array2<f64>> {
         );
     if let Some(((i, j), _)) = corr.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(Error::param(
-            "correlation",
+            Param::Correlation,
             format!("between {} and {} is not finite (NaN in the covariance?)", m.assets()[i], m.assets()[j]),
         ));
     }
@@ -201,7 +202,7 @@ fn variation_of_information(
 ) -> Result<Array2<f64>> {
     let (t, n) = r.dim();
     if bins == Some(0) {
-        return Err(Error::param("bins", "must be ≥ 1, got 0"));
+        return Err(Error::param(Param::Bins, "must be ≥ 1, got 0"));
     }
     let mut d = Array2::zeros((n, n));
     for i in 0..n {
@@ -278,7 +279,7 @@ impl Hierarchy {
     ) -> Result<Hierarchy> {
         let n = assets.len();
         if n < 2 {
-            return Err(Error::param("assets", format!("a tree needs at least 2 assets, got {n}")));
+            return Err(Error::param(Param::Assets, format!("a tree needs at least 2 assets, got {n}")));
         }
         if distance.dim() != (n, n) || correlation.dim() != (n, n) {
             return Err(Error::Shape(format!("{n} assets but a {:?} distance matrix", distance.dim())));
@@ -289,7 +290,7 @@ impl Hierarchy {
                 let d = distance[[i, j]];
                 if !(d.is_finite() && d >= 0.0) {
                     return Err(Error::param(
-                        "distance",
+                        Param::Distance,
                         format!("between {} and {} is {d}; distances must be finite and ≥ 0", assets[i], assets[j]),
                     ));
                 }
@@ -369,7 +370,7 @@ impl Hierarchy {
     pub fn clusters(&self, k: usize) -> Result<Vec<usize>> {
         let n = self.assets.len();
         if k == 0 || k > n {
-            return Err(Error::param("clusters", format!("must be in [1, {n}] for {n} assets, got {k}")));
+            return Err(Error::param(Param::Clusters, format!("must be in [1, {n}] for {n} assets, got {k}")));
         }
         let mut parent: Vec<usize> = (0..2 * n - 1).collect();
         for (s, m) in self.merges.iter().enumerate().take(n - k) {

@@ -1,6 +1,7 @@
 //! Cost models: what they are ([`CostModel`]) and what they charge on a
 //! trade and on a holding ([`Charges`], prepared once per panel).
 
+use crate::parameter::{Market as Param, Parameter};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -57,7 +58,7 @@ impl AssetRates {
 
     /// The rates on the backtest's dates and assets, each checked to be in
     /// `0 ..= max` (`NaN` allowed in a panel: checked where it is used).
-    fn resolve(&self, what: &str, max: f64, dates: &[NaiveDate], assets: &[String]) -> Result<Resolved> {
+    fn resolve(&self, param: Param, what: &str, max: f64, dates: &[NaiveDate], assets: &[String]) -> Result<Resolved> {
         let check = |asset: &str, date: Option<NaiveDate>, v: f64| -> Result<()> {
             if v.is_nan() && date.is_some() {
                 return Ok(());
@@ -68,7 +69,7 @@ impl AssetRates {
             let reason = format!("a {what} rate must be in 0 ..= {max}, got {v}");
             match date {
                 Some(date) => Err(Error::InvalidValue { asset: asset.to_string(), date, value: v, reason }),
-                None => Err(Error::param(what, format!("of {asset:?} must be in 0 ..= {max}, got {v}"))),
+                None => Err(Error::param(param, format!("of {asset:?} must be in 0 ..= {max}, got {v}"))),
             }
         };
         match &self.0 {
@@ -77,7 +78,7 @@ impl AssetRates {
                 Ok(Resolved::Constant(*v))
             }
             Rates::PerAsset(pairs) => {
-                Error::unique(&format!("{what} rates"), pairs.iter().map(|(a, _)| a))?;
+                Error::unique(param, pairs.iter().map(|(a, _)| a))?;
                 if let Some((a, _)) = pairs.iter().find(|(a, _)| !assets.contains(a)) {
                     return Err(Error::UnknownAsset { name: a.clone(), available: assets.to_vec() });
                 }
@@ -86,15 +87,15 @@ impl AssetRates {
                     .map(|a| match pairs.iter().find(|(x, _)| x == a) {
                         Some((_, v)) => check(a, None, *v).map(|()| *v),
                         None => Err(Error::param(
-                            what,
-                            format!("rates name no rate for asset {a:?}; give one for every asset of the panel"),
+                            param,
+                            format!("names no rate for asset {a:?}; give one for every asset of the panel"),
                         )),
                     })
                     .collect::<Result<Array1<f64>>>()?;
                 Ok(Resolved::PerAsset(v))
             }
             Rates::Panel(p) => {
-                let m = align(p, &format!("{what} panel"), dates, assets)?;
+                let m = align(p, param, &format!("{what} panel"), dates, assets)?;
                 for ((t, j), v) in m.indexed_iter() {
                     check(&assets[j], Some(dates[t]), *v)?;
                 }
@@ -124,13 +125,23 @@ impl Resolved {
 }
 
 /// The panel's values on `dates` × `assets`, by date and name; an error
-/// names the first date or asset it lacks (`what` names the panel).
-pub(crate) fn align(panel: &Panel, what: &str, dates: &[NaiveDate], assets: &[String]) -> Result<Array2<f64>> {
+/// names the first date or asset it lacks (`what` names the panel, `param`
+/// the setter that gave it).
+pub(crate) fn align(
+    panel: &Panel,
+    param: impl Into<Parameter> + Copy,
+    what: &str,
+    dates: &[NaiveDate],
+    assets: &[String],
+) -> Result<Array2<f64>> {
     let cols = assets
         .iter()
         .map(|a| {
             panel.assets().iter().position(|x| x == a).ok_or_else(|| {
-                Error::param(what, format!("has no column for asset {a:?}; it holds {:?}", panel.assets()))
+                Error::param(
+                    param,
+                    format!("needs a column for asset {a:?} in its {what}; it holds {:?}", panel.assets()),
+                )
             })
         })
         .collect::<Result<Vec<usize>>>()?;
@@ -139,9 +150,9 @@ pub(crate) fn align(panel: &Panel, what: &str, dates: &[NaiveDate], assets: &[St
     for (t, d) in dates.iter().enumerate() {
         let row = pd.binary_search(d).map_err(|_| {
             Error::param(
-                what,
+                param,
                 format!(
-                    "has no row for {d}: it must cover every date of the backtest ({} ..= {}); it spans {} ..= {}",
+                    "needs a row for {d} in its {what}: it must cover every date of the backtest ({} ..= {}); it spans {} ..= {}",
                     dates[0],
                     dates[dates.len() - 1],
                     pd[0],
@@ -273,35 +284,42 @@ impl CostModel {
         r: ArrayView2<'_, f64>,
         periods_per_year: f64,
     ) -> Result<Charges> {
-        let proportional =
-            self.proportional.as_ref().map(|a| a.resolve("proportional cost", 1.0, dates, assets)).transpose()?;
-        let borrow = self.borrow.as_ref().map(|a| a.resolve("borrow fee", f64::INFINITY, dates, assets)).transpose()?;
+        let proportional = self
+            .proportional
+            .as_ref()
+            .map(|a| a.resolve(Param::Proportional, "proportional cost", 1.0, dates, assets))
+            .transpose()?;
+        let borrow = self
+            .borrow
+            .as_ref()
+            .map(|a| a.resolve(Param::Borrow, "borrow fee", f64::INFINITY, dates, assets))
+            .transpose()?;
         if !(self.fixed >= 0.0 && self.fixed.is_finite()) {
-            return Err(Error::param("fixed cost", format!("must be ≥ 0 per order, got {}", self.fixed)));
+            return Err(Error::param(Param::Fixed, format!("must be ≥ 0 per order, got {}", self.fixed)));
         }
         let per_share = match &self.per_share {
             None => None,
             Some(p) => {
-                for (name, v) in [("per-share cost", p.rate), ("minimum per order", p.minimum)] {
+                for (name, v) in [("rate", p.rate), ("minimum per order", p.minimum)] {
                     if !(v >= 0.0 && v.is_finite()) {
-                        return Err(Error::param(name, format!("must be ≥ 0, got {v}")));
+                        return Err(Error::param(Param::PerShare, format!("{name} must be ≥ 0, got {v}")));
                     }
                 }
-                Some((p.rate, p.minimum, align(&p.prices, "per-share cost's price panel", dates, assets)?))
+                Some((p.rate, p.minimum, align(&p.prices, Param::PerShare, "price panel", dates, assets)?))
             }
         };
         let impact = match &self.impact {
             None => None,
             Some(i) => {
                 if !(i.coefficient >= 0.0 && i.coefficient.is_finite()) {
-                    return Err(Error::param("impact coefficient", format!("must be ≥ 0, got {}", i.coefficient)));
+                    return Err(Error::param(Param::Impact, format!("coefficient must be ≥ 0, got {}", i.coefficient)));
                 }
-                for (name, n) in [("impact sigma_window", i.sigma_window), ("impact volume_window", i.volume_window)] {
+                for (name, n) in [("sigma_window", i.sigma_window), ("volume_window", i.volume_window)] {
                     if n < 1 {
-                        return Err(Error::param(name, "must be ≥ 1, got 0"));
+                        return Err(Error::param(Param::Impact, format!("{name} must be ≥ 1, got 0")));
                     }
                 }
-                let volumes = align(&i.volumes, "volume panel", dates, assets)?;
+                let volumes = align(&i.volumes, Param::Impact, "volume panel", dates, assets)?;
                 let sigma = rolling_mean(r, i.sigma_window, |x| x * x).mapv(f64::sqrt);
                 let volume = rolling_mean(volumes.view(), i.volume_window, |x| x);
                 Some(PreparedImpact { b: i.coefficient, sigma, volume, raw: volumes })
@@ -524,7 +542,7 @@ impl Charges {
         if self.impact.is_some() {
             if !(value > 0.0 && value.is_finite()) {
                 return Err(Error::param(
-                    "portfolio value",
+                    Param::PortfolioValue,
                     format!("must be positive to price market impact, got {value}"),
                 ));
             }

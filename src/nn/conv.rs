@@ -1,5 +1,6 @@
 //! A 1-D convolution over time and max pooling over time.
 
+use crate::parameter::Training;
 use dfdx::prelude::*;
 
 use super::lstm::{nn_err, put, split, uniform};
@@ -32,7 +33,7 @@ impl<D: Backend> Conv1d<D> {
     pub fn new(dev: &D, channels: usize, filters: usize, kernel: usize, rng: &mut rand::rngs::StdRng) -> Result<Self> {
         if channels == 0 || filters == 0 || kernel == 0 {
             return Err(Error::param(
-                "conv1d",
+                Training::Conv1d,
                 format!("channels, filters and kernel must be ≥ 1, got {channels}, {filters}, {kernel}"),
             ));
         }

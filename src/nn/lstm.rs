@@ -1,5 +1,6 @@
 //! The LSTM layer, a dense layer and their parameters, on dfdx tensors.
 
+use crate::parameter::Training;
 use dfdx::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -236,7 +237,7 @@ impl<D: Backend> Lstm<D> {
     pub fn new(dev: &D, input: usize, hidden: usize, layers: usize, rng: &mut StdRng) -> Result<Self> {
         if input == 0 || hidden == 0 || layers == 0 {
             return Err(Error::param(
-                "lstm",
+                Training::Lstm,
                 format!("input, hidden and layers must be ≥ 1, got {input}, {hidden}, {layers}"),
             ));
         }

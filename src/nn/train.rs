@@ -1,6 +1,7 @@
 //! Adam with global-norm clipping, and a model-agnostic training loop with
 //! seeded mini-batches, early stopping and a live progress line.
 
+use crate::parameter::Training;
 use std::time::Instant;
 
 use dfdx::prelude::*;
@@ -61,21 +62,21 @@ impl Default for TrainParams {
 impl TrainParams {
     pub(crate) fn check(&self) -> Result<()> {
         if self.epochs == 0 {
-            return Err(Error::param("epochs", "must be ≥ 1, got 0"));
+            return Err(Error::param(Training::Epochs, "must be ≥ 1, got 0"));
         }
         if self.batch_size == 0 {
-            return Err(Error::param("batch_size", "must be ≥ 1, got 0"));
+            return Err(Error::param(Training::BatchSize, "must be ≥ 1, got 0"));
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return Err(Error::param("learning_rate", format!("must be > 0, got {}", self.learning_rate)));
+            return Err(Error::param(Training::LearningRate, format!("must be > 0, got {}", self.learning_rate)));
         }
         if let Some(c) = self.clip_norm {
             if !(c > 0.0) {
-                return Err(Error::param("clip_norm", format!("must be > 0, got {c}")));
+                return Err(Error::param(Training::ClipNorm, format!("must be > 0, got {c}")));
             }
         }
         if self.patience == Some(0) {
-            return Err(Error::param("patience", "must be ≥ 1 (or None), got 0"));
+            return Err(Error::param(Training::Patience, "must be ≥ 1 (or None), got 0"));
         }
         Ok(())
     }
@@ -308,7 +309,7 @@ fn scaled<D: Backend, M: Parameters<D>>(model: &M, grads: &Gradients<f32, D>, c:
             Some(t) => t + term,
         });
     }
-    total.map(|t| t.backward()).ok_or_else(|| Error::param("model", "has no parameters to train"))
+    total.map(|t| t.backward()).ok_or_else(|| Error::param(Training::Model, "has no parameters to train"))
 }
 
 /// The retraining schedule of a walk-forward strategy: a model trained on
@@ -366,7 +367,7 @@ pub(crate) trait Trainable<D: Backend>: Parameters<D> + Clone {
 pub(crate) fn fit<D: Backend, M: Trainable<D>>(model: &mut M, n_train: usize, p: &TrainParams) -> Result<History> {
     p.check()?;
     if n_train == 0 {
-        return Err(Error::param("training samples", "none: the training block is empty"));
+        return Err(Error::param(Training::Samples, "must not be empty: the training block has none"));
     }
     let mut rng = seeded(p.seed ^ 0x5eed_ba7c);
     let mut order: Vec<usize> = (0..n_train).collect();

@@ -14,6 +14,7 @@
 //! whole frontier from one linear solve per candidate at each turning
 //! point, with no iterative solver.
 
+use crate::parameter::Optimize as Param;
 use ndarray::{Array1, Array2};
 
 use crate::error::{Error, Result, SolverStatus};
@@ -160,7 +161,7 @@ impl CriticalLine {
         let (hi, lo) = (r[0], r[r.len() - 1]);
         if !(target >= lo - 1e-12 && target <= hi + 1e-12) {
             return Err(Error::param(
-                "target",
+                Param::Target,
                 format!("return {target} is outside the frontier's [{lo}, {hi}] (minimum variance to maximum return)"),
             ));
         }
@@ -177,7 +178,7 @@ impl CriticalLine {
     /// the minimum-variance to the maximum-return portfolio, each exact.
     pub fn frontier(&self, points: usize) -> Result<Vec<Array1<f64>>> {
         if points < 2 {
-            return Err(Error::param("points", format!("must be ≥ 2, got {points}")));
+            return Err(Error::param(Param::Points, format!("must be ≥ 2, got {points}")));
         }
         let r = self.returns();
         let (lo, hi) = (r[r.len() - 1], r[0]);
@@ -232,18 +233,18 @@ fn check(mean: &Array1<f64>, cov: &Array2<f64>, lower: &[f64], upper: &[f64]) ->
         )));
     }
     if let Some(v) = mean.iter().chain(cov.iter()).find(|v| !v.is_finite()) {
-        return Err(Error::param("moments", format!("must be finite, got {v}")));
+        return Err(Error::param(Param::Moments, format!("must be finite, got {v}")));
     }
     if let Some(i) = (0..n).find(|&i| !(lower[i].is_finite() && upper[i].is_finite() && lower[i] <= upper[i])) {
         return Err(Error::param(
-            "bounds",
+            Param::Bounds,
             format!("asset {i} has lower {} and upper {}: they must be finite with lower ≤ upper", lower[i], upper[i]),
         ));
     }
     let (lo, hi): (f64, f64) = (lower.iter().sum(), upper.iter().sum());
     if !(lo <= 1.0 + EPS && hi >= 1.0 - EPS) {
         return Err(Error::param(
-            "bounds",
+            Param::Bounds,
             format!("no fully invested portfolio fits: the lower bounds sum to {lo} and the upper to {hi}, and 1 must lie between"),
         ));
     }

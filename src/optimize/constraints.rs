@@ -1,6 +1,7 @@
 //! Portfolio constraints, checked for evident infeasibility and written
 //! into a [`Program`].
 
+use crate::parameter::Optimize as Param;
 use ndarray::Array1;
 
 use super::problem::{Program, Row};
@@ -258,7 +259,7 @@ impl Constraints {
         if let Some(l) = self.leverage {
             if !(l >= 1.0) {
                 return Err(Error::param(
-                    "max_leverage",
+                    Param::MaxLeverage,
                     format!("must be ≥ 1 for a fully invested portfolio, got {l}"),
                 ));
             }
@@ -303,7 +304,7 @@ impl Constraints {
         for i in 0..n {
             if !(lower[i].is_finite() && upper[i].is_finite()) {
                 return Err(Error::param(
-                    "bounds",
+                    Param::Bounds,
                     format!("must be finite, got lower {} and upper {} for {}", lower[i], upper[i], whose(i)),
                 ));
             }
@@ -395,12 +396,12 @@ impl Constraints {
                     available: assets.to_vec(),
                 })?;
                 if !c.is_finite() {
-                    return Err(Error::param("linear constraint", format!("{}: coefficient of {name} is {c}", l.name)));
+                    return Err(Error::param(Param::Linear, format!("{}: coefficient of {name} is {c}", l.name)));
                 }
                 a[j] += c;
             }
             if !l.rhs.is_finite() {
-                return Err(Error::param("linear constraint", format!("{}: right-hand side is {}", l.name, l.rhs)));
+                return Err(Error::param(Param::Linear, format!("{}: right-hand side is {}", l.name, l.rhs)));
             }
             // The range a·w can take within the per-asset bounds alone.
             let lo: f64 = a.iter().zip(lower.iter().zip(upper)).map(|(c, (l, u))| (c * l).min(c * u)).sum();
@@ -426,7 +427,7 @@ impl Constraints {
     fn tracking_for(&self, assets: &[String]) -> Result<Option<(Tracking, f64)>> {
         let Some((benchmark, cap)) = &self.tracking else { return Ok(None) };
         if !(cap.is_finite() && *cap >= 0.0) {
-            return Err(Error::param("tracking error", format!("the cap must be ≥ 0 and finite, got {cap}")));
+            return Err(Error::param(Param::TrackingError, format!("the cap must be ≥ 0 and finite, got {cap}")));
         }
         let resolved = match benchmark {
             Benchmark::Weights(w) => {
@@ -437,7 +438,7 @@ impl Constraints {
                         available: assets.to_vec(),
                     })?;
                     if !v.is_finite() {
-                        return Err(Error::param("tracking error", format!("benchmark weight of {name} is {v}")));
+                        return Err(Error::param(Param::TrackingError, format!("benchmark weight of {name} is {v}")));
                     }
                     b[j] += v;
                 }
@@ -445,7 +446,7 @@ impl Constraints {
             }
             Benchmark::Returns(y) => {
                 if let Some(v) = y.iter().find(|v| !v.is_finite()) {
-                    return Err(Error::param("tracking error", format!("benchmark return {v} is not finite")));
+                    return Err(Error::param(Param::TrackingError, format!("benchmark return {v} is not finite")));
                 }
                 Tracking::Returns(y.clone())
             }
@@ -464,14 +465,14 @@ impl Constraints {
             (Some(p), _) => {
                 if let Some(i) = p.iter().position(|v| !v.is_finite()) {
                     return Err(Error::param(
-                        "previous",
+                        Param::Previous,
                         format!("weight of {} is {}; every current weight must be finite (0 for an asset not held)", assets[i], p[i]),
                     ));
                 }
                 Ok(Some(Array1::from(p.clone())))
             }
             (None, true) => Err(Error::param(
-                "previous",
+                Param::Previous,
                 "weights are needed for a turnover cap, trade limits or trading costs; set .previous(weights)",
             )),
             (None, false) => Ok(None),
@@ -484,26 +485,28 @@ impl Constraints {
     fn trade_for(&self, assets: &[String], previous: Option<&Array1<f64>>) -> Result<Option<Trade>> {
         let n = assets.len();
         if !(self.cost_bps >= 0.0 && self.cost_bps.is_finite()) {
-            return Err(Error::param("cost_bps", format!("must be ≥ 0, got {}", self.cost_bps)));
+            return Err(Error::param(Param::CostBps, format!("must be ≥ 0, got {}", self.cost_bps)));
         }
         if let Some(t) = self.turnover {
             if !(t >= 0.0) {
-                return Err(Error::param("max_turnover", format!("must be ≥ 0, got {t}")));
+                return Err(Error::param(Param::MaxTurnover, format!("must be ≥ 0, got {t}")));
             }
         }
-        for (name, g) in [("cost_aversion", self.cost_aversion), ("holding_aversion", self.holding_aversion)] {
+        for (name, g) in [(Param::CostAversion, self.cost_aversion), (Param::HoldingAversion, self.holding_aversion)] {
             if !(g >= 0.0 && g.is_finite()) {
                 return Err(Error::param(name, format!("must be ≥ 0 and finite, got {g}")));
             }
         }
-        let per_asset = |name: &str, v: &[f64], one_for_all: bool| -> Result<Vec<f64>> {
+        let per_asset = |param: Param, name: &str, v: &[f64], one_for_all: bool| -> Result<Vec<f64>> {
             let v = match v.len() {
                 1 if one_for_all => vec![v[0]; n],
                 k if k == n => v.to_vec(),
                 k => return Err(Error::Shape(format!("{name} has {k} values for {n} assets"))),
             };
             match v.iter().position(|x| !(*x >= 0.0 && x.is_finite())) {
-                Some(i) => Err(Error::param(name, format!("of {} is {}; must be ≥ 0 and finite", assets[i], v[i]))),
+                Some(i) => {
+                    Err(Error::param(param, format!("{name} of {} is {}; must be ≥ 0 and finite", assets[i], v[i])))
+                }
                 None => Ok(v),
             }
         };
@@ -513,7 +516,9 @@ impl Constraints {
         let none = TradeCosts::default();
         let costs = self.trade_costs.as_ref().unwrap_or(&none);
         let scaled = |name: &str, v: &Option<Vec<f64>>, g: f64| -> Result<Vec<f64>> {
-            v.as_ref().map_or(Ok(Vec::new()), |v| Ok(per_asset(name, v, false)?.iter().map(|x| g * x).collect()))
+            v.as_ref().map_or(Ok(Vec::new()), |v| {
+                Ok(per_asset(Param::TradingCosts, name, v, false)?.iter().map(|x| g * x).collect())
+            })
         };
         let mut linear = scaled("trade cost (linear)", &costs.linear, self.cost_aversion)?;
         if self.cost_bps > 0.0 {
@@ -528,7 +533,11 @@ impl Constraints {
             impact: scaled("trade cost (impact)", &costs.impact, self.cost_aversion)?,
             borrow: scaled("borrow fee", &costs.borrow, self.holding_aversion)?,
             turnover: self.turnover,
-            max_trade: self.max_trade.as_ref().map(|m| per_asset("max_trade", m, true)).transpose()?,
+            max_trade: self
+                .max_trade
+                .as_ref()
+                .map(|m| per_asset(Param::MaxTrade, "a trade limit", m, true))
+                .transpose()?,
         };
         Ok(trade.is_priced().then_some(trade))
     }

@@ -1,5 +1,6 @@
 //! The efficient frontier: minimum variance over a grid of target returns.
 
+use crate::parameter::Optimize as Param;
 use std::time::Instant;
 
 use plotly::common::{Marker, Mode};
@@ -278,7 +279,7 @@ impl FrontierParams {
     fn check_critical_line(&self, c: &super::constraints::Resolved, scenario_measure: bool) -> Result<()> {
         if scenario_measure {
             return Err(Error::param(
-                "critical_line",
+                Param::CriticalLine,
                 format!(
                     "traces the variance frontier only, not {:?}; drop .critical_line() for other measures",
                     self.measure
@@ -288,7 +289,7 @@ impl FrontierParams {
         let beyond = c.beyond_bounds();
         if !beyond.is_empty() {
             return Err(Error::param(
-                "critical_line",
+                Param::CriticalLine,
                 format!(
                     "needs per-asset bounds with full investment only, but the constraints also hold {}; drop .critical_line() to trace them with Clarabel",
                     beyond.join(", ")
@@ -318,9 +319,9 @@ impl FrontierParams {
     fn trace(&self, x: &Inputs<'_>) -> Result<Frontier> {
         let m = x.moments;
         if self.points < 2 {
-            return Err(Error::param("points", format!("must be ≥ 2, got {}", self.points)));
+            return Err(Error::param(Param::Points, format!("must be ≥ 2, got {}", self.points)));
         }
-        Error::finite("risk_free", self.risk_free)?;
+        Error::finite(Param::RiskFree, self.risk_free)?;
         let t0 = Instant::now();
         let term = self.measure.term(m, x.scenarios)?;
         let c = self.constraints.resolve(m.assets())?;

@@ -11,6 +11,7 @@
 //! costs less than making it at once, which a plan can see and one period
 //! cannot.
 
+use crate::parameter::Optimize as Param;
 use ndarray::Array1;
 
 use super::problem::Program;
@@ -72,17 +73,17 @@ impl MultiPeriod {
 
     /// Plans one period per forecast (the horizon is their count).
     pub fn solve(&self, forecasts: &[Moments]) -> Result<Plan> {
-        Error::positive("risk_aversion", self.risk_aversion)?;
+        Error::positive(Param::RiskAversion, self.risk_aversion)?;
         let Some(first) = forecasts.first() else {
             return Err(Error::param(
-                "horizon",
+                Param::Horizon,
                 "must be ≥ 1, got 0 forecasts; give one forecast (moments) per period to plan",
             ));
         };
         let assets = first.assets();
         if let Some(k) = forecasts.iter().position(|m| m.assets() != assets) {
             return Err(Error::param(
-                "forecasts",
+                Param::Forecasts,
                 format!(
                     "period {} has assets {:?}, period 1 has {:?}; every period needs the same assets",
                     k + 1,
@@ -94,14 +95,14 @@ impl MultiPeriod {
         for (k, m) in forecasts.iter().enumerate() {
             if let Some(i) = m.mean().iter().position(|v| !v.is_finite()) {
                 return Err(Error::param(
-                    "forecasts",
+                    Param::Forecasts,
                     format!("period {}'s expected return of {} is {}", k + 1, assets[i], m.mean()[i]),
                 ));
             }
         }
         let c = self.constraints.resolve(assets)?;
         if c.tracking.is_some() {
-            return Err(Error::param("tracking error", "a cap is not supported in a multi-period plan"));
+            return Err(Error::param(Param::TrackingError, "a cap is not supported in a multi-period plan"));
         }
         let n = assets.len();
         let h = forecasts.len();

@@ -1,6 +1,7 @@
 //! What the costs were, component by component, and how far apart two
 //! paths over the same dates are.
 
+use crate::parameter::Portfolio as Param;
 use plotly::layout::{Axis, BarMode, Layout};
 use plotly::{Bar, Plot};
 
@@ -24,7 +25,7 @@ impl Portfolio {
     pub fn difference(&self, other: &Portfolio) -> Result<Difference> {
         if self.dates != other.dates {
             return Err(Error::param(
-                "difference",
+                Param::Difference,
                 format!(
                     "needs two paths over the same dates; {:?} has {} periods, {:?} {}",
                     self.name,

@@ -23,6 +23,7 @@ pub mod metrics;
 mod simulate;
 mod verdict;
 
+use crate::parameter::Portfolio as Param;
 use chrono::NaiveDate;
 use ndarray::Array1;
 use plotly::common::Mode;
@@ -435,7 +436,7 @@ impl Population {
     pub fn plot_weights(&self, name: &str) -> crate::Result<Plot> {
         let r = self.get(name).ok_or_else(|| {
             crate::Error::param(
-                "strategy",
+                Param::Strategy,
                 format!(
                     "{name:?} is not in this comparison; it has {:?}",
                     self.reports.iter().map(|r| r.name.as_str()).collect::<Vec<_>>()
@@ -474,9 +475,9 @@ impl Weights {
         if assets.len() != values.len() {
             return Err(crate::Error::Shape(format!("{} weights for {} assets", values.len(), assets.len())));
         }
-        crate::Error::unique("weight assets", &assets)?;
+        crate::Error::unique(Param::Weights, &assets)?;
         if let Some((a, v)) = assets.iter().zip(&values).find(|(_, v)| !v.is_finite()) {
-            crate::Error::finite(&format!("weight of {a}"), *v)?;
+            return Err(crate::Error::param(Param::Weights, format!("of {a} must be finite, got {v}")));
         }
         Ok(Weights { assets, values })
     }

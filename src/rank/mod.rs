@@ -26,6 +26,7 @@
 //! A momentum score (a feature of the set, by default the longest `mom_w`)
 //! is the baseline ranker, scored the same way on the same dates.
 
+use crate::parameter::Rank as Param;
 use std::hash::{Hash, Hasher};
 
 use chrono::NaiveDate;
@@ -138,17 +139,17 @@ impl RankerParams {
 
     fn check(&self, stride: usize) -> Result<()> {
         for (name, v) in [
-            ("horizon", self.horizon),
-            ("refit_every", self.refit_every),
-            ("stride", stride),
-            ("min_train", self.min_train),
+            (Param::Horizon, self.horizon),
+            (Param::RefitEvery, self.refit_every),
+            (Param::Stride, stride),
+            (Param::MinTrain, self.min_train),
         ] {
             if v == 0 {
                 return Err(Error::param(name, "must be ≥ 1, got 0"));
             }
         }
         if let TrainWindow::Rolling(0) = self.window {
-            return Err(Error::param("rolling window", "must be ≥ 1 date, got 0"));
+            return Err(Error::param(Param::Window, "Rolling(n) needs n ≥ 1 dates, got 0"));
         }
         self.forest.check()
     }
@@ -158,14 +159,15 @@ impl RankerParams {
     fn baseline_feature(&self, features: &FeatureSet) -> Result<(String, usize)> {
         let baseline = match &self.baseline {
             Some(b) => b.clone(),
-            None => longest_momentum(features.names())
-                .ok_or_else(|| Error::param("baseline", "no mom_w feature in the set; name one with .baseline(..)"))?,
+            None => longest_momentum(features.names()).ok_or_else(|| {
+                Error::param(Param::Baseline, "no mom_w feature in the set; name one with .baseline(..)")
+            })?,
         };
         let idx = features
             .names()
             .iter()
             .position(|n| *n == baseline)
-            .ok_or_else(|| Error::param("baseline", format!("{baseline:?} is not a feature of the set")))?;
+            .ok_or_else(|| Error::param(Param::Baseline, format!("{baseline:?} is not a feature of the set")))?;
         Ok((baseline, idx))
     }
 
@@ -498,7 +500,7 @@ impl Ranking {
     pub fn ranked(&self, date: NaiveDate) -> Result<Table> {
         let d = self.dates.binary_search(&date).map_err(|_| {
             Error::param(
-                "date",
+                Param::Date,
                 format!("{date} is not a scored date ({} … {})", self.dates[0], self.dates[self.dates.len() - 1]),
             )
         })?;
@@ -632,7 +634,9 @@ pub(crate) fn columns_of(scored: &[String], wanted: &[String], what: &str) -> Re
 /// are in the universe it holds all of those).
 pub(crate) fn check_top(portfolio: RankPortfolio, n: usize) -> Result<()> {
     match portfolio {
-        RankPortfolio::TopK(k) if k == 0 || k > n => Err(Error::param("top k", format!("must be in 1..={n}, got {k}"))),
+        RankPortfolio::TopK(k) if k == 0 || k > n => {
+            Err(Error::param(Param::TopK, format!("must be in 1..={n}, got {k}")))
+        }
         _ => Ok(()),
     }
 }
@@ -644,14 +648,14 @@ pub(crate) fn weights_of(portfolio: RankPortfolio, s: ArrayView1<'_, f64>) -> Re
     // get no weight; the rest are ranked among themselves.
     let scored: Vec<usize> = (0..n).filter(|&i| s[i].is_finite()).collect();
     if scored.is_empty() {
-        return Err(Error::param("scores", format!("none of the {n} assets has a score on this date")));
+        return Err(Error::param(Param::Scores, format!("none of the {n} assets has a score on this date")));
     }
     let x: Vec<f64> = scored.iter().map(|&i| s[i]).collect();
     let mut w = Array1::zeros(n);
     match portfolio {
         RankPortfolio::TopK(k) => {
             if k == 0 {
-                return Err(Error::param("top k", format!("must be in 1..={n}, got 0")));
+                return Err(Error::param(Param::TopK, format!("must be in 1..={n}, got 0")));
             }
             // On a date with fewer scored assets than k, all of them.
             let k = k.min(x.len());
@@ -683,7 +687,7 @@ impl Strategy for RankStrategy {
     fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let d = self.dates.binary_search(&window.end()).map_err(|_| {
             Error::param(
-                "ranking",
+                Param::Ranking,
                 format!("no out-of-sample score on {}; start the backtest on or after {}", window.end(), self.dates[0]),
             )
         })?;

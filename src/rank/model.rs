@@ -1,6 +1,7 @@
 //! The ranker as a model that learns on any set of training dates, for
 //! cross-validation (and a walk-forward that refits on its window).
 
+use crate::parameter::Rank as Param;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -100,12 +101,11 @@ impl RankModel {
 
     /// Scores of every asset on `date`, from that date's features.
     fn scores(&self, date: NaiveDate) -> Result<Array1<f64>> {
-        let (forest, scaler) =
-            self.fitted.as_ref().ok_or_else(|| Error::param("ranker model", "has not learned yet"))?;
+        let (forest, scaler) = self.fitted.as_ref().ok_or_else(|| Error::param(Param::Model, "has not learned yet"))?;
         let fd = self.samples.features.dates();
         let d = fd.binary_search(&date).map_err(|_| {
             Error::param(
-                "ranker model",
+                Param::Model,
                 format!("no features on {date}; the features run from {} to {}", fd[0], fd[fd.len() - 1]),
             )
         })?;

@@ -1,5 +1,6 @@
 //! The look-ahead audit: change the future, and see whether the past moves.
 
+use crate::parameter::Selection as Param;
 use chrono::NaiveDate;
 use ndarray::Array2;
 use rand::seq::SliceRandom;
@@ -140,10 +141,10 @@ impl AuditParams {
         self.cuts
             .iter()
             .map(|c| {
-                let d = c.as_str().bound("cut date")?.ok_or_else(|| Error::param("cut date", "must be a date, got an open end"))?;
+                let d = c.as_str().bound(Param::Cut.into())?.ok_or_else(|| Error::param(Param::Cut, "must be a date, got an open end"))?;
                 let out_of = |why: &str| {
                     Error::param(
-                        "cut date",
+                        Param::Cut,
                         format!(
                             "{d} {why}: cuts must lie between the first decision ({}) and the day before the last date ({})",
                             dates[first],
@@ -164,14 +165,14 @@ impl AuditParams {
     /// cut, perturbation).
     pub fn run(&self, returns: &Returns, candidates: Vec<Candidate>) -> Result<AuditReport> {
         if self.perturbations.is_empty() {
-            return Err(Error::param("perturbations", "is empty; give at least one"));
+            return Err(Error::param(Param::Perturbations, "is empty; give at least one"));
         }
         let returns = returns.to_kind(ReturnKind::Simple);
         let cuts = self.cut_rows(returns.dates())?;
         let original = self.walk(&returns, &candidates)?;
         // A strategy whose decisions differ between two runs on the same
         // data cannot be audited: any change could be its own noise.
-        let last = *returns.dates().last().ok_or_else(|| Error::param("returns", "is empty"))?;
+        let last = *returns.dates().last().ok_or_else(|| Error::param(Param::Returns, "is empty"))?;
         let unreproducible = original
             .iter()
             .zip(self.walk(&returns, &candidates)?)
@@ -209,7 +210,7 @@ impl AuditParams {
         names
             .iter()
             .map(|n| {
-                population.get(n).cloned().ok_or_else(|| Error::param("strategy", format!("{n:?} left no report")))
+                population.get(n).cloned().ok_or_else(|| Error::param(Param::Strategy, format!("{n:?} left no report")))
             })
             .collect()
     }
@@ -241,7 +242,7 @@ fn perturb(returns: &Returns, cut: usize, how: Perturbation, seed: u64) -> Resul
                 let sd = crate::stats::std(&col);
                 let sd = if sd.is_finite() && sd > 0.0 { sd } else { 0.01 };
                 let normal = Normal::new(crate::stats::mean(&col), sd)
-                    .map_err(|e| Error::param("noise", format!("cannot draw with sd {sd}: {e}")))?;
+                    .map_err(|e| Error::param(Param::Noise, format!("cannot draw with sd {sd}: {e}")))?;
                 for &t in &tail {
                     // Simple returns stay above −100 %.
                     out[[t, j]] = normal.sample(&mut rng).max(-0.99);

@@ -1,5 +1,6 @@
 //! Cross-validated evaluation: one out-of-sample portfolio per path.
 
+use crate::parameter::Selection as Param;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -165,7 +166,8 @@ impl CrossValidationParams {
         let decisions = crate::parallel::pool("cross-validation", jobs, |&s| {
             let fold = &splits.folds[s];
             let dates: Vec<NaiveDate> = fold.train.iter().map(|&i| returns.dates()[i]).collect();
-            let date = *dates.last().ok_or_else(|| Error::param("split", format!("split {s} has no training rows")))?;
+            let date =
+                *dates.last().ok_or_else(|| Error::param(Param::Split, format!("split {s} has no training rows")))?;
             let rows = crate::linalg::take_rows(r, &fold.train);
             let window = Window::new(&dates, returns.assets(), rows.view(), returns.periods_per_year());
             candidates
@@ -285,7 +287,7 @@ impl CrossValidated {
     pub fn population(&self, p: usize) -> Result<Population> {
         if p >= self.splits.paths {
             return Err(Error::param(
-                "path",
+                Param::Path,
                 format!("must be < {} (the number of paths), got {p}", self.splits.paths),
             ));
         }

@@ -1,6 +1,7 @@
 //! The planted-signal power study: how often does a pipeline find a signal
 //! of known strength, and how often does it "find" one that is not there?
 
+use crate::parameter::Selection as Param;
 use std::sync::Arc;
 
 use plotly::common::{ErrorData, ErrorType, Mode};
@@ -126,16 +127,16 @@ impl PowerStudyParams {
 
     fn validate(&self) -> Result<()> {
         if self.strengths.is_empty() {
-            return Err(Error::param("strengths", "is empty; give at least one"));
+            return Err(Error::param(Param::Strengths, "is empty; give at least one"));
         }
         if let Some(s) = self.strengths.iter().find(|s| !s.is_finite()) {
-            Error::finite("strengths", *s)?;
+            Error::finite(Param::Strengths, *s)?;
         }
         if self.markets == 0 {
-            return Err(Error::param("markets", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Markets, "must be ≥ 1, got 0"));
         }
         if !(self.level > 0.0 && self.level < 1.0) {
-            return Err(Error::param("level", format!("must be in (0, 1), got {}", self.level)));
+            return Err(Error::param(Param::Level, format!("must be in (0, 1), got {}", self.level)));
         }
         Ok(())
     }
@@ -158,7 +159,7 @@ impl PowerStudyParams {
             let returns = market.prices.returns(ReturnKind::Simple)?;
             let population = self.backtest.run_returns(&returns, vec![Box::new(strategy)])?;
             let (Some(p), Some(b)) = (population.get(&name), population.get(EQUAL_WEIGHT)) else {
-                return Err(Error::param("strategy", format!("{name:?} left no report")));
+                return Err(Error::param(Param::Strategy, format!("{name:?} left no report")));
             };
             let active: Vec<f64> = p.net.iter().zip(&b.net).map(|(x, y)| x - y).collect();
             let m = Metrics::compute(&active, &p.dates, p.periods_per_year(), 0.0);

@@ -1,6 +1,7 @@
 //! Hyper-parameter search scored on cross-validation paths, with the
 //! winner's Sharpe ratio deflated by the trials actually made.
 
+use crate::parameter::Selection as Param;
 use std::path::Path;
 
 use plotly::common::Mode;
@@ -91,18 +92,21 @@ impl Grid {
 
     fn validate(&self) -> Result<()> {
         if self.axes.is_empty() {
-            return Err(Error::param("grid", "is empty; add parameters with .num(..) or .text(..)"));
+            return Err(Error::param(Param::Grid, "is empty; add parameters with .num(..) or .text(..)"));
         }
         let mut seen = std::collections::HashSet::new();
         for (name, values) in &self.axes {
             if values.is_empty() {
-                return Err(Error::param("grid", format!("parameter {name:?} has no values")));
+                return Err(Error::param(Param::Grid, format!("parameter {name:?} has no values")));
             }
             if !seen.insert(name) {
-                return Err(Error::param("grid", format!("parameter {name:?} appears twice")));
+                return Err(Error::param(Param::Grid, format!("parameter {name:?} appears twice")));
             }
             if let Some(v) = values.iter().find(|v| matches!(v, Value::Num(x) if !x.is_finite())) {
-                return Err(Error::param("grid", format!("parameter {name:?} has a value {v} that is not finite")));
+                return Err(Error::param(
+                    Param::Grid,
+                    format!("parameter {name:?} has a value {v} that is not finite"),
+                ));
             }
         }
         Ok(())
@@ -122,7 +126,7 @@ impl Trial {
     fn get(&self, name: &str) -> Result<&Value> {
         self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v).ok_or_else(|| {
             let names: Vec<&str> = self.values.iter().map(|(n, _)| n.as_str()).collect();
-            Error::param("trial parameter", format!("{name:?} is not in the grid; it has {names:?}"))
+            Error::param(Param::Grid, format!("has no parameter {name:?}; it has {names:?}"))
         })
     }
 
@@ -130,7 +134,9 @@ impl Trial {
     pub fn num(&self, name: &str) -> Result<f64> {
         match self.get(name)? {
             Value::Num(x) => Ok(*x),
-            Value::Text(s) => Err(Error::param(name, format!("is a choice ({s:?}), not a number"))),
+            Value::Text(s) => {
+                Err(Error::param(Param::Grid, format!("parameter {name:?} is a choice ({s:?}), not a number")))
+            }
         }
     }
 
@@ -140,7 +146,7 @@ impl Trial {
         if x >= 0.0 && x.fract() == 0.0 && x < 1e15 {
             Ok(x as usize)
         } else {
-            Err(Error::param(name, format!("must be a non-negative whole number, got {x}")))
+            Err(Error::param(Param::Grid, format!("parameter {name:?} must be a non-negative whole number, got {x}")))
         }
     }
 
@@ -148,7 +154,9 @@ impl Trial {
     pub fn text(&self, name: &str) -> Result<&str> {
         match self.get(name)? {
             Value::Text(s) => Ok(s),
-            Value::Num(x) => Err(Error::param(name, format!("is a number ({x}), not a choice"))),
+            Value::Num(x) => {
+                Err(Error::param(Param::Grid, format!("parameter {name:?} is a number ({x}), not a choice")))
+            }
         }
     }
 
@@ -214,7 +222,7 @@ impl SearchParams {
         if let Some(n) = self.sample {
             if n == 0 || n > size {
                 return Err(Error::param(
-                    "trials",
+                    Param::Trials,
                     format!("a random search draws distinct points: must be in 1..={size} (the grid's size), got {n}"),
                 ));
             }
@@ -233,7 +241,7 @@ impl SearchParams {
     {
         let (i, n) = self.shard;
         if n == 0 || i >= n {
-            return Err(Error::param("shard", format!("must be i/n with i < n, got {i}/{n}")));
+            return Err(Error::param(Param::Shard, format!("must be i/n with i < n, got {i}/{n}")));
         }
         let all = self.trials()?;
         let total = all.len();
@@ -337,7 +345,7 @@ impl SearchResult {
     pub fn deflated_sharpe(&self) -> Result<f64> {
         if self.rows.len() != self.total {
             return Err(Error::param(
-                "search result",
+                Param::Search,
                 format!(
                     "holds {} of the search's {} trials; concatenate every shard before deflating",
                     self.rows.len(),
@@ -345,7 +353,7 @@ impl SearchResult {
                 ),
             ));
         }
-        let w = self.winner().ok_or_else(|| Error::param("search result", "has no trial with a finite score"))?;
+        let w = self.winner().ok_or_else(|| Error::param(Param::Search, "has no trial with a finite score"))?;
         let sr: Vec<f64> = self.rows.iter().map(|r| r.active_sharpe).collect();
         let v = if sr.len() > 1 { stats::std(&sr).powi(2) } else { 0.0 };
         Ok(normal_cdf((w.active_sharpe - expected_max_sharpe(self.total, v)) / w.active_se))
@@ -441,7 +449,7 @@ impl SearchResult {
             let part = read_one(p.as_ref())?;
             if out.total != 0 && (part.total != out.total || part.label != out.label) {
                 return Err(Error::param(
-                    "search shards",
+                    Param::Shards,
                     format!(
                         "{} comes from another search ({} trials on {}, not {} on {})",
                         p.as_ref().display(),
@@ -458,7 +466,7 @@ impl SearchResult {
         }
         out.rows.sort_by_key(|r| r.trial.index);
         if let Some(w) = out.rows.windows(2).find(|w| w[0].trial.index == w[1].trial.index) {
-            return Err(Error::param("search shards", format!("trial {} appears twice", w[0].trial.index)));
+            return Err(Error::param(Param::Shards, format!("trial {} appears twice", w[0].trial.index)));
         }
         Ok(out)
     }
@@ -472,7 +480,7 @@ fn read_one(path: &Path) -> Result<SearchResult> {
         cols.iter().find(|(n, _)| n == name).map(|(_, c)| c).ok_or_else(|| {
             let found: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
             Error::param(
-                "search CSV",
+                Param::Csv,
                 format!(
                     "{} has no column {name:?} (it has {found:?}); write it with SearchResult::to_csv",
                     path.display()
@@ -483,7 +491,7 @@ fn read_one(path: &Path) -> Result<SearchResult> {
     let nums = |name: &str| -> Result<Vec<f64>> {
         match find(name)? {
             Column::Num(v) => Ok(v.clone()),
-            Column::Text(_) => Err(Error::param(name, "must be numeric")),
+            Column::Text(_) => Err(Error::param(Param::Csv, format!("column {name:?} must be numeric"))),
         }
     };
     let (trial, total, score, sd, sr, se, periods, k) = (
@@ -503,7 +511,7 @@ fn read_one(path: &Path) -> Result<SearchResult> {
             Ok(v as usize)
         } else {
             Err(Error::param(
-                "search CSV",
+                Param::Csv,
                 format!("{} row {}: {name} must be a whole number ≥ 0, got {v}", path.display(), row + 1),
             ))
         }
@@ -516,7 +524,7 @@ fn read_one(path: &Path) -> Result<SearchResult> {
         let (t, p) = (count("trial", trial[i], i)?, count("periods", periods[i], i)?);
         if count("total", total[i], i)? != n_total || t >= n_total {
             return Err(Error::param(
-                "search CSV",
+                Param::Csv,
                 format!(
                     "{} row {}: trial {t} of {} does not fit a search of {n_total} trials (the first row's total)",
                     path.display(),
@@ -527,7 +535,7 @@ fn read_one(path: &Path) -> Result<SearchResult> {
         }
         if p < 2 || !(k[i].is_finite() && k[i] > 0.0) {
             return Err(Error::param(
-                "search CSV",
+                Param::Csv,
                 format!(
                     "{} row {}: needs ≥ 2 periods and periods_per_year > 0, got {p} and {}",
                     path.display(),

@@ -1,5 +1,6 @@
 //! Splitters: which rows train a strategy and which rows test it.
 
+use crate::parameter::Selection as Param;
 use plotly::common::Mode;
 use plotly::layout::{Axis, Layout};
 use plotly::{Plot, Scatter};
@@ -207,14 +208,14 @@ impl CombinatorialPurgedParams {
     fn validate(&self, len: usize) -> Result<usize> {
         let (n, k) = (self.folds, self.test_folds);
         if n < 3 {
-            return Err(Error::param("folds", format!("must be ≥ 3, got {n}")));
+            return Err(Error::param(Param::Folds, format!("must be ≥ 3, got {n}")));
         }
         if k == 0 || k >= n {
-            return Err(Error::param("test_folds", format!("must be ≥ 1 and < folds ({n}), got {k}")));
+            return Err(Error::param(Param::TestFolds, format!("must be ≥ 1 and < folds ({n}), got {k}")));
         }
         if self.splits() > MAX_SPLITS {
             return Err(Error::param(
-                "test_folds",
+                Param::TestFolds,
                 format!(
                     "{n} folds with {k} test folds make {} splits (at most {MAX_SPLITS}); move k away from N/2",
                     self.splits()
@@ -231,9 +232,9 @@ impl CombinatorialPurgedParams {
         let size = len / n;
         if self.purge + self.embargo + 1 >= size {
             return Err(Error::param(
-                "purge + embargo",
+                Param::Purge,
                 format!(
-                    "must be shorter than a fold less one row ({} rows with {len} rows in {n} folds), got {} + {}",
+                    "+ embargo must be shorter than a fold less one row ({} rows with {len} rows in {n} folds), got {} + {}",
                     size.saturating_sub(1),
                     self.purge,
                     self.embargo
@@ -362,10 +363,10 @@ impl WalkForwardParams {
 impl Splitter for WalkForwardParams {
     fn split(&self, len: usize) -> Result<Splits> {
         if self.train == 0 {
-            return Err(Error::param("train", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Train, "must be ≥ 1, got 0"));
         }
         if self.test == 0 {
-            return Err(Error::param("test", "must be ≥ 1, got 0"));
+            return Err(Error::param(Param::Test, "must be ≥ 1, got 0"));
         }
         let first = self.train + self.purge;
         if first + self.test > len {

@@ -74,7 +74,7 @@ The last line is a strategy written to cheat: it reads tomorrow's returns from t
 impl Strategy for Peek {
     fn name(&self) -> String { "peeks one day ahead".into() }
     fn decide(&mut self, w: &Window<'_>, _: assetalloc::ndarray::ArrayView1<'_, f64>) -> Result<Option<assetalloc::ndarray::Array1<f64>>> {
-        let t = self.returns.dates().binary_search(&w.end()).map_err(|_| Error::InvalidParameter { name: "date".into(), message: "not in the panel".into() })?;
+        let t = self.returns.dates().binary_search(&w.end()).map_err(|_| Error::Shape(format!("{} is not in the panel", w.end())))?;
         let tomorrow = self.returns.values().row((t + 1).min(self.returns.len() - 1)).to_owned();
         let mut x = assetalloc::ndarray::Array1::zeros(tomorrow.len());
         x[assetalloc::stats::descending(&tomorrow.to_vec())[0]] = 1.0;

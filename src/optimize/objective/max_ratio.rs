@@ -10,6 +10,7 @@
 //! cost term is its perspective (see `optimize::trading`), so the maximum
 //! net ratio is still exact.
 
+use crate::parameter::Optimize as Param;
 use ndarray::Array1;
 
 use super::{no_costs, no_tracking, Built, Formulation, Inputs, Readout};
@@ -35,7 +36,7 @@ impl Formulation for MaxSharpe {
         no_tracking(c, "maximum Sharpe")?;
         if c.allow_cash {
             return Err(Error::param(
-                "allow_cash",
+                Param::AllowCash,
                 "is ambiguous with maximum Sharpe: any mix of cash and the tangency portfolio has the same Sharpe ratio; solve fully invested",
             ));
         }
@@ -66,7 +67,7 @@ impl Formulation for MaxDiversification {
         no_costs(c, "maximum diversification")?;
         no_tracking(c, "maximum diversification")?;
         if c.allow_cash {
-            return Err(Error::param("allow_cash", "is not supported with maximum diversification"));
+            return Err(Error::param(Param::AllowCash, "is not supported with maximum diversification"));
         }
         homogeneous(x, c, x.moments.volatility())
     }

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::risk::{Risk, RiskMeasure};
 use crate::optimize::MeanRiskGoal;
+use crate::parameter::Optimize as Param;
 
 pub(crate) struct MeanRisk<'a> {
     pub measure: RiskMeasure,
@@ -53,7 +54,10 @@ impl Formulation for MeanRisk<'_> {
             MeanRiskGoal::MaxRatio { risk_free } => {
                 no_tracking(c, "a maximum ratio")?;
                 if c.allow_cash {
-                    return Err(Error::param("allow_cash", "is ambiguous with a maximum ratio; solve fully invested"));
+                    return Err(Error::param(
+                        Param::AllowCash,
+                        "is ambiguous with a maximum ratio; solve fully invested",
+                    ));
                 }
                 let excess = m.mean().mapv(|v| v - risk_free);
                 if excess.iter().all(|&v| v <= 0.0) {

@@ -12,6 +12,7 @@ mod target_return;
 mod target_volatility;
 mod utility;
 
+use crate::parameter::Optimize as Param;
 use ndarray::{Array1, ArrayView2};
 
 use super::constraints::{Resolved, Tracking};
@@ -152,20 +153,22 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
 /// fails with a numerical status or returns weights that satisfy nothing.
 fn check_parameters(objective: &Objective) -> Result<()> {
     match *objective {
-        Objective::MeanRisk { goal: MeanRiskGoal::MaxRatio { risk_free }, .. } => Error::finite("risk_free", risk_free),
+        Objective::MeanRisk { goal: MeanRiskGoal::MaxRatio { risk_free }, .. } => {
+            Error::finite(Param::RiskFree, risk_free)
+        }
         Objective::MeanRisk { goal: MeanRiskGoal::MinRiskAtReturn { target }, .. } => {
-            Error::finite("target return", target)
+            Error::finite(Param::TargetReturn, target)
         }
         Objective::MeanRisk {
             measure: RiskMeasure::StandardDeviation,
             goal: MeanRiskGoal::MaxReturnAtRisk { cap },
-        } => Error::positive("target volatility", cap),
-        Objective::MeanRisk { goal: MeanRiskGoal::MaxReturnAtRisk { cap }, .. } => Error::positive("risk cap", cap),
+        } => Error::positive(Param::TargetVolatility, cap),
+        Objective::MeanRisk { goal: MeanRiskGoal::MaxReturnAtRisk { cap }, .. } => Error::positive(Param::RiskCap, cap),
         Objective::MeanRisk { goal: MeanRiskGoal::MaxUtility { risk_aversion }, .. } => {
             if risk_aversion.is_finite() && risk_aversion >= 0.0 {
                 Ok(())
             } else {
-                Err(Error::param("risk_aversion", format!("must be ≥ 0 and finite, got {risk_aversion}")))
+                Err(Error::param(Param::RiskAversion, format!("must be ≥ 0 and finite, got {risk_aversion}")))
             }
         }
         _ => Ok(()),
@@ -198,7 +201,7 @@ pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, Trad
             Tracking::Returns(y) => {
                 let r = x.scenarios.ok_or_else(|| {
                     Error::param(
-                        "tracking error",
+                        Param::TrackingError,
                         "against a return series needs scenarios: call .solve_scenarios(&returns)",
                     )
                 })?;
@@ -227,7 +230,7 @@ pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, Trad
 pub(crate) fn no_tracking(c: &Resolved, what: &str) -> Result<()> {
     if c.tracking.is_some() {
         return Err(Error::param(
-            "tracking error",
+            Param::TrackingError,
             format!("a cap is not supported with {what}; use a mean–risk or minimum-risk objective"),
         ));
     }
@@ -239,7 +242,7 @@ pub(crate) fn no_tracking(c: &Resolved, what: &str) -> Result<()> {
 pub(crate) fn no_costs(c: &Resolved, what: &str) -> Result<()> {
     if c.trade.is_some() {
         return Err(Error::param(
-            "trading costs",
+            Param::TradingCosts,
             format!("{what} rescales its solution after solving, so trades cannot be priced or capped in it; use a mean–risk or minimum-risk objective"),
         ));
     }

@@ -28,6 +28,7 @@ use crate::optimize::problem::Program;
 use crate::optimize::problem::Solution;
 use crate::optimize::risk::{Risk, Variance};
 use crate::optimize::{Reduction, RiskMeasure};
+use crate::parameter::Optimize as Param;
 
 pub(crate) struct RiskParity<'a> {
     pub budgets: Option<Vec<f64>>,
@@ -84,7 +85,7 @@ impl RiskParity<'_> {
         super::no_costs(c, "risk budgeting")?;
         if !c.is_long_only_default() {
             return Err(Error::param(
-                "constraints",
+                Param::Constraints,
                 "risk parity is solved long-only and fully invested; other constraints are not supported",
             ));
         }
@@ -95,7 +96,7 @@ impl RiskParity<'_> {
             let cov = x.moments.cov();
             if let Some(j) = (0..n).find(|&j| !(cov[[j, j]] > 0.0)) {
                 return Err(Error::param(
-                    "covariance",
+                    Param::Covariance,
                     format!(
                         "asset {} has variance {}, so it has no risk to budget; drop it from risk parity",
                         x.moments.assets()[j],
@@ -113,7 +114,7 @@ impl RiskParity<'_> {
             None => Ok(vec![1.0 / n as f64; n]),
             Some(b) if b.len() != n => Err(Error::Shape(format!("{} risk budgets for {n} assets", b.len()))),
             Some(b) if b.iter().any(|x| !(x.is_finite() && *x > 0.0)) => {
-                Err(Error::param("risk budgets", "must all be > 0"))
+                Err(Error::param(Param::RiskBudgets, "must all be > 0"))
             }
             Some(b) => {
                 let s: f64 = b.iter().sum();

@@ -15,6 +15,7 @@ pub(crate) use evar::optimum as evar_optimum;
 pub(crate) use reduce::centred;
 pub(crate) use variance::{add_quadratic_at, volatility_rows, StdDev, Variance};
 
+use crate::parameter::Optimize as Param;
 use ndarray::ArrayView2;
 
 use super::problem::{Program, Row};
@@ -104,7 +105,7 @@ impl RiskMeasure {
     /// `evar`.
     pub fn from_name(name: &str, alpha: f64) -> Result<RiskMeasure> {
         if !(alpha > 0.0 && alpha < 1.0) {
-            return Err(Error::param("alpha", format!("must be in (0, 1), got {alpha}")));
+            return Err(Error::param(Param::Alpha, format!("must be in (0, 1), got {alpha}")));
         }
         let beta = 1.0 - alpha;
         Ok(match name {
@@ -122,7 +123,7 @@ impl RiskMeasure {
             "ulcer" => RiskMeasure::UlcerIndex,
             other => {
                 return Err(Error::param(
-                    "measure",
+                    Param::Measure,
                     format!("{other:?} is not a risk measure; choose one of {}", RiskMeasure::NAMES.join(", ")),
                 ))
             }
@@ -195,7 +196,7 @@ impl RiskMeasure {
         }
         let scenarios = self.scenarios(Some(scenarios))?;
         if let Some(i) = weights.iter().position(|w| !w.is_finite()) {
-            return Err(Error::param("weights", format!("weight {i} is {}; give finite weights", weights[i])));
+            return Err(Error::param(Param::Weights, format!("weight {i} is {}; give finite weights", weights[i])));
         }
         let h = 1e-6 * weights.iter().map(|w| w.abs()).sum::<f64>().max(f64::MIN_POSITIVE);
         let degree = if matches!(self, RiskMeasure::Variance) { 2.0 } else { 1.0 };
@@ -245,13 +246,13 @@ impl RiskMeasure {
     fn scenarios<'a>(&self, scenarios: Option<ArrayView2<'a, f64>>) -> Result<ArrayView2<'a, f64>> {
         let scenarios = scenarios.ok_or_else(|| {
             Error::param(
-                "min_risk",
+                Param::MinRisk,
                 "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
             )
         })?;
         if let RiskMeasure::Cvar { beta } | RiskMeasure::Cdar { beta } | RiskMeasure::Evar { beta } = *self {
             if !(beta > 0.0 && beta < 1.0) {
-                return Err(Error::param("beta", format!("must be in (0, 1), got {beta}")));
+                return Err(Error::param(Param::Beta, format!("must be in (0, 1), got {beta}")));
             }
             let needed = (1.0 / (1.0 - beta)).ceil() as usize;
             if scenarios.nrows() < needed {

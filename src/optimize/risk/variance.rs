@@ -4,6 +4,7 @@
 //! $k$ auxiliary exposures $y = B^\top w$ — $y^\top F y + \sum_i d_i w_i^2$ —
 //! so the program never holds the dense $N \times N$ matrix.
 
+use crate::parameter::Optimize as Param;
 use ndarray::{Array1, Array2};
 
 use super::Risk;
@@ -40,7 +41,7 @@ impl Risk for Variance<'_> {
 
     fn epigraph(&self, _: &mut Program, _: usize) -> Result<Row> {
         Err(crate::error::Error::param(
-            "risk measure",
+            Param::Measure,
             "variance is a quadratic form with no linear epigraph; cap volatility with target_volatility instead",
         ))
     }
@@ -76,7 +77,7 @@ pub(crate) fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
         r[[i, i]] += 1e-12 * scale.max(f64::MIN_POSITIVE);
     }
     crate::linalg::cholesky(r.view())
-        .ok_or_else(|| Error::param("covariance", "cannot be factored; is it positive semidefinite?"))
+        .ok_or_else(|| Error::param(Param::Covariance, "cannot be factored; is it positive semidefinite?"))
 }
 
 /// The exposures $y = B^\top w$ as `k` new variables, tied to the weights
