@@ -373,18 +373,18 @@ fn within_bounds(w: Array1<f64>, lo: &Array1<f64>, hi: &Array1<f64>) -> Result<A
     if w.iter().zip(lo.iter().zip(hi)).all(|(x, (a, b))| *x >= a - eps && *x <= b + eps) {
         return Ok(w);
     }
-    let n = w.len();
-    let mut p = Program::new(n);
-    for i in 0..n {
+    let (mut p, x) = Program::with_weights(w.len());
+    for (i, xi) in x.vars().enumerate() {
+        // (x_i/w_i − 1)² = x_i²/w_i² − 2 x_i/w_i + 1.
         let s = 1.0 / w[i];
-        p.quad(i, i, 2.0 * s * s);
-        p.lin(i, -2.0 * s);
-        p.le(vec![(i, 1.0)], hi[i]);
-        p.le(vec![(i, -1.0)], -lo[i]);
+        p.quad(xi, xi, 2.0 * s * s);
+        p.minimise(xi * (-2.0 * s));
+        p.le(xi, hi[i]);
+        p.ge(xi, lo[i]);
     }
-    p.eq((0..n).map(|i| (i, 1.0)).collect(), 1.0);
+    p.eq(x.sum(), 1.0);
     let sol = p.solve()?;
-    Ok(Array1::from_iter(sol.x.into_iter().take(n)))
+    Ok(Array1::from(x.values(&sol.x)))
 }
 
 fn nco(

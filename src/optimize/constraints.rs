@@ -4,7 +4,7 @@
 use crate::parameter::Optimize as Param;
 use ndarray::Array1;
 
-use super::problem::{Program, Row};
+use super::problem::{Block, Lin, Program};
 use super::trading::{Start, Trade, TradeVars};
 use crate::error::{Error, Result};
 use crate::market::TradeCosts;
@@ -596,67 +596,63 @@ impl Resolved {
         v
     }
 
-    /// Writes the constraints on weights `w = x[0..n]` and the trade from
-    /// the current weights; returns the trade's variables, so objectives
-    /// can charge its cost ([`Resolved::cost`]).
-    pub fn write(&self, prog: &mut Program, n: usize) -> TradeVars {
-        self.write_weights(prog, n, 0);
+    /// Writes the constraints on the weights `w` and the trade from the
+    /// current weights; returns the trade's variables, so objectives can
+    /// charge its cost ([`Resolved::cost`]).
+    pub fn write(&self, prog: &mut Program, w: Block) -> TradeVars {
+        self.write_weights(prog, w);
         match &self.trade {
-            Some(t) => t.write(prog, n, 0, Start::Held(&t.current)),
+            Some(t) => t.write(prog, w, Start::Held(&t.current)),
             None => TradeVars::default(),
         }
     }
 
-    /// The cost of the written trade as linear coefficients (none when no
-    /// trade is priced).
-    pub fn cost(&self, v: TradeVars, n: usize) -> Row {
-        self.trade.as_ref().map_or_else(Row::new, |t| t.cost(v, n))
+    /// The cost of the written trade (zero when no trade is priced).
+    pub fn cost(&self, v: TradeVars) -> Lin {
+        self.trade.as_ref().map_or_else(Lin::zero, |t| t.cost(v))
     }
 
-    /// Writes the constraints on weights `w = x[at..at + n]`, with no trade.
-    pub fn write_weights(&self, prog: &mut Program, n: usize, at: usize) {
-        let all: Row = (0..n).map(|i| (at + i, 1.0)).collect();
+    /// Writes the constraints on the weights `w`, with no trade.
+    pub fn write_weights(&self, prog: &mut Program, w: Block) {
         if self.allow_cash {
-            prog.le(all, 1.0);
+            prog.le(w.sum(), 1.0);
         } else {
-            prog.eq(all, 1.0);
+            prog.eq(w.sum(), 1.0);
         }
         // With Σw = 1 and w ≥ 0, an upper bound ≥ 1 is implied: leaving it
         // out keeps the KKT system smaller (n fewer rows).
         let implied_cap = !self.allow_cash && self.lower.iter().all(|&l| l >= 0.0);
-        for i in 0..n {
+        for (i, wi) in w.vars().enumerate() {
             if !(implied_cap && self.upper[i] >= 1.0) {
-                prog.le(vec![(at + i, 1.0)], self.upper[i]);
+                prog.le(wi, self.upper[i]);
             }
-            prog.le(vec![(at + i, -1.0)], -self.lower[i]);
+            prog.ge(wi, self.lower[i]);
         }
         for g in &self.groups {
             // lower ≤ Σ_{i ∈ group} w_i ≤ upper.
-            prog.le(g.assets.iter().map(|&i| (at + i, 1.0)).collect(), g.upper);
-            prog.le(g.assets.iter().map(|&i| (at + i, -1.0)).collect(), -g.lower);
+            let sum: Lin = g.assets.iter().map(|&i| Lin::from(w.at(i))).sum();
+            prog.le(sum.clone(), g.upper);
+            prog.ge(sum, g.lower);
         }
         for (a, relation, rhs) in &self.linear {
-            let row = || a.iter().enumerate().filter(|(_, c)| **c != 0.0).map(|(i, c)| (at + i, *c));
             match relation {
                 Relation::AtMost => {
-                    prog.le(row().collect(), *rhs);
+                    prog.le(w.dot(a), *rhs);
                 }
                 Relation::AtLeast => {
-                    prog.le(row().map(|(i, c)| (i, -c)).collect(), -*rhs);
+                    prog.ge(w.dot(a), *rhs);
                 }
-                Relation::Equal => {
-                    prog.eq(row().collect(), *rhs);
-                }
+                Relation::Equal => prog.eq(w.dot(a), *rhs),
             }
         }
         if let Some(l) = self.leverage {
             // |w_i| ≤ u_i, Σ u_i ≤ l.
-            let u = prog.vars(n);
-            for i in 0..n {
-                prog.le(vec![(at + i, 1.0), (u.at(i), -1.0)], 0.0);
-                prog.le(vec![(at + i, -1.0), (u.at(i), -1.0)], 0.0);
+            let u = prog.vars(w.len());
+            for (wi, ui) in w.vars().zip(u.vars()) {
+                prog.le(wi - ui, 0.0);
+                prog.ge(wi + ui, 0.0);
             }
-            prog.le(u.row(|_| 1.0), l);
+            prog.le(u.sum(), l);
         }
     }
 

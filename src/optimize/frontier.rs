@@ -8,7 +8,7 @@ use plotly::layout::{Axis, Layout};
 use plotly::{Plot, Scatter};
 
 use super::objective::Inputs;
-use super::objective::{constrained, max_return, return_row, Readout};
+use super::objective::{constrained, max_return, net_loss, Constrained, Readout};
 use super::problem::Session;
 use super::risk::{Risk, RiskMeasure, Variance};
 use super::Reduction;
@@ -232,13 +232,13 @@ impl FrontierParams {
         lo: f64,
     ) -> Result<Vec<Allocation>> {
         let m = x.moments;
-        let n = m.n_assets();
         let hi = max_return(x, &self.constraints)?;
-        let (mut p, t) = constrained(x, c)?;
-        let k = p.le(return_row(m.mean(), c, t, n), -lo);
+        let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
+        // Expected net return ≥ target, the target changed point by point.
+        let k = p.le(net_loss(m.mean(), c, w, t), -lo);
         match term {
-            None => Variance(m).add(&mut p, n, 1.0)?,
-            Some(risk) => risk.add(&mut p, n, 1.0)?,
+            None => Variance(m).add(&mut p, w, 1.0)?,
+            Some(risk) => risk.add(&mut p, w, 1.0)?,
         }
         // After the risk term: its equalities come first in b and move the row.
         let pos = p.le_position(k);
@@ -262,7 +262,7 @@ impl FrontierParams {
                     let sol = local.polished(session.solve()?);
                     let name = risk_name.clone().unwrap_or_else(|| "variance".into());
                     let label = format!("minimum {name} at return ≥ {target}");
-                    let mut a = super::finish(label, m, &sol, c, self.risk_free, Readout::Direct)?;
+                    let mut a = super::finish(label, m, &sol, c, self.risk_free, Readout::Direct(w))?;
                     if let Some(r) = &risk_name {
                         a.set_risk(self.measure, r.clone(), sol.objective);
                     }

@@ -364,7 +364,7 @@ fn finish(
     risk_free: f64,
     readout: Readout,
 ) -> Result<Allocation> {
-    let w = readout.weights(&sol.x, m.n_assets());
+    let w = readout.weights(&sol.x);
     if w.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solver {
             status: SolverStatus::NumericalError,

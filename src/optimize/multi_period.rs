@@ -14,8 +14,8 @@
 use crate::parameter::Optimize as Param;
 use ndarray::Array1;
 
-use super::problem::Program;
-use super::risk::add_quadratic_at;
+use super::problem::{Block, Program};
+use super::risk::add_quadratic;
 use super::trading::{Start, TradeVars};
 use super::Constraints;
 use crate::error::{Error, Result, SolverStatus};
@@ -106,28 +106,26 @@ impl MultiPeriod {
         }
         let n = assets.len();
         let h = forecasts.len();
-        let mut p = Program::new(n * h);
+        let mut p = Program::default();
+        // Every period's weights first, then each period's trade.
+        let w: Vec<Block> = (0..h).map(|_| p.vars(n)).collect();
         let mut trades: Vec<TradeVars> = Vec::with_capacity(h);
         for (k, m) in forecasts.iter().enumerate() {
-            let at = k * n;
-            c.write_weights(&mut p, n, at);
+            c.write_weights(&mut p, w[k]);
             if let Some(t) = &c.trade {
-                let start = if k == 0 { Start::Held(&t.current) } else { Start::Planned(at - n) };
-                trades.push(t.write(&mut p, n, at, start));
+                let start = if k == 0 { Start::Held(&t.current) } else { Start::Planned(w[k - 1]) };
+                trades.push(t.write(&mut p, w[k], start));
             }
-            add_quadratic_at(&mut p, m.cov(), self.risk_aversion, at);
-            for i in 0..n {
-                p.lin(at + i, -m.mean()[i]);
-            }
+            // γ/2 w_kᵀΣ_k w_k − μ_k·w_k.
+            add_quadratic(&mut p, w[k], m.cov(), self.risk_aversion);
+            p.minimise(-w[k].dot(m.mean()));
         }
         for v in trades {
-            for (j, coefficient) in c.cost(v, n) {
-                p.lin(j, coefficient);
-            }
+            p.minimise(c.cost(v));
         }
         p.polish_on_active_set();
         let sol = p.solve()?;
-        let weights: Vec<Array1<f64>> = (0..h).map(|k| Array1::from(sol.x[k * n..(k + 1) * n].to_vec())).collect();
+        let weights: Vec<Array1<f64>> = w.iter().map(|wk| Array1::from(wk.values(&sol.x))).collect();
         if weights.iter().flatten().any(|v| !v.is_finite()) {
             return Err(Error::Solver {
                 status: SolverStatus::NumericalError,

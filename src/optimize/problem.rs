@@ -11,8 +11,12 @@ use clarabel::solver::{DefaultSettings, DefaultSettingsBuilder, DefaultSolver, I
 
 use crate::error::{Error, Result, SolverStatus};
 
-/// A sparse row $a^\top x$ as (variable, coefficient) pairs.
-pub(crate) type Row = Vec<(usize, f64)>;
+mod expr;
+pub(crate) use expr::{Affine, Block, Lin, Var};
+
+/// A sparse row $a^\top x$ as (variable index, coefficient) pairs: what
+/// Clarabel's matrices are assembled from, never seen outside this file.
+type Row = Vec<(usize, f64)>;
 
 /// Clarabel's (P, q, A, b, cones).
 type Assembled = (CscMatrix<f64>, Vec<f64>, CscMatrix<f64>, Vec<f64>, Vec<SupportedConeT<f64>>);
@@ -34,29 +38,6 @@ pub(crate) struct Program {
     kappa: Option<usize>,
     /// Whether the solution is polished on its active set ([`Program::polish`]).
     polish: bool,
-}
-
-/// Consecutive variables added together ([`Program::vars`]): one per
-/// scenario, asset or peak. Entry `k` is `block.at(k)`, checked against the
-/// block's length in debug builds (every test), so an off-by-one fails
-/// where it is made rather than as a wrong answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Block {
-    first: usize,
-    len: usize,
-}
-
-impl Block {
-    /// The variable of entry `k`.
-    pub fn at(self, k: usize) -> usize {
-        debug_assert!(k < self.len, "entry {k} of a block of {}", self.len);
-        self.first + k
-    }
-
-    /// The row $\sum_k c(k)\,x_k$ over the block.
-    pub fn row(self, c: impl Fn(usize) -> f64) -> Row {
-        (0..self.len).map(|k| (self.first + k, c(k))).collect()
-    }
 }
 
 /// What Clarabel returned.
@@ -104,16 +85,18 @@ impl std::fmt::Display for Finish {
 }
 
 impl Program {
-    /// A program with `n` variables.
-    pub fn new(n: usize) -> Self {
-        Program { n, q: vec![0.0; n], ..Program::default() }
+    /// A program with the weights of `n` assets as its first variables.
+    pub fn with_weights(n: usize) -> (Self, Block) {
+        let mut p = Program::default();
+        let w = p.vars(n);
+        (p, w)
     }
 
-    /// Adds a variable and returns its index.
-    pub fn var(&mut self) -> usize {
+    /// Adds a variable.
+    pub fn var(&mut self) -> Var {
         self.n += 1;
         self.q.push(0.0);
-        self.n - 1
+        Var(self.n - 1)
     }
 
     /// Adds `count` variables as one [`Block`].
@@ -126,19 +109,21 @@ impl Program {
     }
 
     /// Makes the program homogeneous in `kappa` (see the field's docs).
-    pub fn homogenize(&mut self, kappa: usize) {
-        self.kappa = Some(kappa);
+    pub fn homogenize(&mut self, kappa: Var) {
+        self.kappa = Some(kappa.0);
     }
 
-    /// Adds $\tfrac12 v x_i x_j$ (and its mirror) to the objective.
-    pub fn quad(&mut self, i: usize, j: usize, v: f64) {
-        let (a, b) = if i <= j { (i, j) } else { (j, i) };
+    /// Adds $\tfrac12 v\,x y$ (and its mirror) to the objective.
+    pub fn quad(&mut self, x: Var, y: Var, v: f64) {
+        let (a, b) = if x.0 <= y.0 { (x.0, y.0) } else { (y.0, x.0) };
         self.p.push((a, b, v));
     }
 
-    /// Adds $c\,x_i$ to the objective.
-    pub fn lin(&mut self, i: usize, c: f64) {
-        self.q[i] += c;
+    /// Adds the linear expression `e` to the objective.
+    pub fn minimise(&mut self, e: impl Into<Lin>) {
+        for (j, c) in e.into().0 {
+            self.q[j] += c;
+        }
     }
 
     fn scaled(&self, mut row: Row, rhs: f64) -> (Row, f64) {
@@ -151,47 +136,54 @@ impl Program {
         }
     }
 
-    /// $a^\top x = b$ (homogenised if the program is).
-    pub fn eq(&mut self, row: Row, rhs: f64) -> usize {
-        let r = self.scaled(row, rhs);
+    /// $e = b$ (homogenised if the program is).
+    pub fn eq(&mut self, e: impl Into<Lin>, rhs: f64) {
+        let r = self.scaled(e.into().0, rhs);
         self.eq.push(r);
-        self.eq.len() - 1
     }
 
-    /// $a^\top x = b$, never homogenised (a normalisation).
-    pub fn eq_raw(&mut self, row: Row, rhs: f64) {
-        self.eq.push((row, rhs));
+    /// $e = b$, never homogenised (a normalisation).
+    pub fn eq_raw(&mut self, e: impl Into<Lin>, rhs: f64) {
+        self.eq.push((e.into().0, rhs));
     }
 
-    /// $a^\top x \le b$ (homogenised if the program is); returns its position
-    /// among the inequalities.
-    pub fn le(&mut self, row: Row, rhs: f64) -> usize {
-        let r = self.scaled(row, rhs);
+    /// $e \le b$ (homogenised if the program is).
+    pub fn le(&mut self, e: impl Into<Lin>, rhs: f64) -> Ineq {
+        let r = self.scaled(e.into().0, rhs);
         self.le.push(r);
-        self.le.len() - 1
+        Ineq(self.le.len() - 1)
     }
 
-    /// $(b_0 - a_0^\top x,\ b_1 - a_1^\top x, \dots) \in$ second-order cone.
-    pub fn soc(&mut self, rows: Vec<(Row, f64)>) {
-        self.soc.push(rows);
+    /// $e \ge b$ (homogenised if the program is).
+    pub fn ge(&mut self, e: impl Into<Lin>, rhs: f64) -> Ineq {
+        self.le(-e.into(), -rhs)
     }
 
-    /// $(b_k - a_k^\top x)_{k=1..3} \in K_{\exp}$, i.e. $s_2 e^{s_1/s_2} \le s_3$.
-    pub fn exp(&mut self, rows: [(Row, f64); 3]) {
-        self.exp.push(rows);
+    /// $s_0 \ge \lVert (s_1, s_2, \dots) \rVert_2$: the entries in a
+    /// second-order cone.
+    pub fn soc(&mut self, entries: Vec<Affine>) {
+        self.soc.push(entries.into_iter().map(clarabel_row).collect());
     }
 
-    /// $(b_k - a_k^\top x)_{k=1..3} \in K_{\alpha}$, i.e.
-    /// $s_1^\alpha s_2^{1-\alpha} \ge \lvert s_3\rvert$, $s_1, s_2 \ge 0$
-    /// (homogenised if the program is, as [`le`](Self::le) is).
-    pub fn pow(&mut self, rows: [(Row, f64); 3], alpha: f64) {
-        let rows = rows.map(|(row, rhs)| self.scaled(row, rhs));
+    /// $s_2 e^{s_1/s_2} \le s_3$: the entries in the exponential cone.
+    pub fn exp(&mut self, entries: [Affine; 3]) {
+        self.exp.push(entries.map(clarabel_row));
+    }
+
+    /// $s_1^\alpha s_2^{1-\alpha} \ge \lvert s_3\rvert$, $s_1, s_2 \ge 0$:
+    /// the entries in the power cone (homogenised if the program is, as
+    /// [`le`](Self::le) is).
+    pub fn pow(&mut self, entries: [Affine; 3], alpha: f64) {
+        let rows = entries.map(|e| {
+            let (row, rhs) = clarabel_row(e);
+            self.scaled(row, rhs)
+        });
         self.pow.push((rows, alpha));
     }
 
-    /// The position in Clarabel's `b` of inequality `k` (as returned by [`le`](Self::le)).
-    pub fn le_position(&self, k: usize) -> usize {
-        self.eq.len() + k
+    /// The position in Clarabel's `b` of inequality `k`.
+    pub fn le_position(&self, k: Ineq) -> usize {
+        self.eq.len() + k.0
     }
 
     fn assemble(&self) -> Assembled {
@@ -552,10 +544,10 @@ impl Program {
         None
     }
 
-    /// Changes the right-hand side of inequality `k` (as returned by
-    /// [`le`](Self::le)), as a [`Session`] does with `set_b`.
-    pub fn set_le_rhs(&mut self, k: usize, rhs: f64) {
-        self.le[k].1 = rhs;
+    /// Changes the right-hand side of inequality `k`, as a [`Session`]
+    /// does with `set_b`.
+    pub fn set_le_rhs(&mut self, k: Ineq, rhs: f64) {
+        self.le[k.0].1 = rhs;
     }
 
     /// Solves as `how` says: the tolerances, whether a stop just short of
@@ -590,6 +582,16 @@ impl Program {
         };
         Ok(if how.finish { self.polished(sol) } else { sol })
     }
+}
+
+/// An inequality of a program ([`Program::le`]), to change its right-hand
+/// side later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ineq(usize);
+
+/// A cone entry $s = a^\top x + c$ as Clarabel holds it, $s = b - A x$.
+fn clarabel_row(e: Affine) -> (Row, f64) {
+    (e.lin.0.into_iter().map(|(j, v)| (j, -v)).collect(), e.constant)
 }
 
 /// $a^\top x$ for a row $a$.

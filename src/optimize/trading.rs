@@ -22,7 +22,7 @@
 
 use ndarray::Array1;
 
-use super::problem::{Block, Program, Row};
+use super::problem::{Affine, Block, Lin, Program};
 
 /// The trade of one period, resolved against the assets (cost
 /// coefficients already multiplied by their aversions).
@@ -41,11 +41,11 @@ pub(crate) struct Trade {
 }
 
 /// Where a period's trade starts: the current weights, or the weights a
-/// plan holds after the previous period (variables from this index).
+/// plan holds after the previous period.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Start<'a> {
     Held(&'a Array1<f64>),
-    Planned(usize),
+    Planned(Block),
 }
 
 /// The variables of a written trade, for the objective to charge.
@@ -67,74 +67,67 @@ impl Trade {
             || self.max_trade.is_some()
     }
 
-    /// Writes the trade $z = w - \text{start}$ of the weights at
-    /// `x[at..at + n]`.
-    pub fn write(&self, p: &mut Program, n: usize, at: usize, start: Start<'_>) -> TradeVars {
-        // z_i = row · x − constant.
-        let z = |i: usize| -> (Row, f64) {
+    /// Writes the trade $z = w - \text{start}$ of the weights `w`.
+    pub fn write(&self, p: &mut Program, w: Block, start: Start<'_>) -> TradeVars {
+        let z = |i: usize| -> Affine {
             match start {
-                Start::Held(w) => (vec![(at + i, 1.0)], w[i]),
-                Start::Planned(from) => (vec![(at + i, 1.0), (from + i, -1.0)], 0.0),
+                Start::Held(current) => Lin::from(w.at(i)).plus(-current[i]),
+                Start::Planned(from) => (w.at(i) - from.at(i)).into(),
             }
         };
+        let n = w.len();
         let mut vars = TradeVars::default();
         let needs_abs = self.linear.iter().any(|&a| a != 0.0) || self.turnover.is_some() || self.max_trade.is_some();
         if needs_abs {
+            // |z_i| ≤ t_i.
             let t = p.vars(n);
-            for i in 0..n {
-                let (row, c) = z(i);
-                let mut up = row.clone();
-                up.push((t.at(i), -1.0));
-                p.le(up, c);
-                let mut down: Row = row.iter().map(|&(j, v)| (j, -v)).collect();
-                down.push((t.at(i), -1.0));
-                p.le(down, -c);
+            for (i, ti) in t.vars().enumerate() {
+                let Affine { lin, constant } = z(i);
+                p.le(lin.clone() - ti, -constant);
+                p.ge(lin + ti, -constant);
             }
             if let Some(tau) = self.turnover {
-                p.le(t.row(|_| 1.0), tau);
+                p.le(t.sum(), tau);
             }
             if let Some(m) = &self.max_trade {
-                for (i, &cap) in m.iter().enumerate() {
-                    p.le(vec![(t.at(i), 1.0)], cap);
+                for (ti, &cap) in t.vars().zip(m) {
+                    p.le(ti, cap);
                 }
             }
             vars.abs = Some(t);
         }
         if self.impact.iter().any(|&c| c != 0.0) {
+            // u_i ≥ |z_i|^{3/2}: u_i^{2/3} · 1^{1/3} ≥ |z_i|.
             let u = p.vars(n);
-            for i in 0..n {
-                if self.impact[i] == 0.0 {
-                    continue;
+            for (i, ui) in u.vars().enumerate() {
+                if self.impact[i] != 0.0 {
+                    p.pow([ui.into(), 1.0.into(), z(i)], 2.0 / 3.0);
                 }
-                let (row, c) = z(i);
-                let minus: Row = row.iter().map(|&(j, v)| (j, -v)).collect();
-                p.pow([(vec![(u.at(i), -1.0)], 0.0), (vec![], 1.0), (minus, -c)], 2.0 / 3.0);
             }
             vars.impact = Some(u);
         }
         if self.borrow.iter().any(|&s| s != 0.0) {
+            // v_i ≥ max(−w_i, 0), the short position.
             let v = p.vars(n);
-            for i in 0..n {
-                p.le(vec![(at + i, -1.0), (v.at(i), -1.0)], 0.0);
-                p.le(vec![(v.at(i), -1.0)], 0.0);
+            for (wi, vi) in w.vars().zip(v.vars()) {
+                p.ge(wi + vi, 0.0);
+                p.ge(vi, 0.0);
             }
             vars.short = Some(v);
         }
         vars
     }
 
-    /// The cost of the written trade as linear coefficients.
-    pub fn cost(&self, v: TradeVars, n: usize) -> Row {
-        let mut row = Row::new();
+    /// The cost of the written trade.
+    pub fn cost(&self, v: TradeVars) -> Lin {
+        let mut cost = Lin::zero();
         for (var, coefficients) in [(v.abs, &self.linear), (v.impact, &self.impact), (v.short, &self.borrow)] {
             if let Some(block) = var {
-                row.extend(
-                    (0..n)
-                        .filter(|&i| coefficients.get(i).is_some_and(|&c| c != 0.0))
-                        .map(|i| (block.at(i), coefficients[i])),
-                );
+                if !coefficients.is_empty() {
+                    cost += block.dot(coefficients);
+                }
             }
         }
-        row
+        cost
     }
 }

@@ -75,23 +75,21 @@ impl Formulation for MaxDiversification {
 
 /// $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$.
 fn homogeneous(x: &Inputs<'_>, c: &Resolved, a: Array1<f64>) -> Result<Built> {
-    homogenised(x.moments.n_assets(), c, &a, &Variance(x.moments))
+    homogenised(c, &a, &Variance(x.moments))
 }
 
 /// $\min \rho(y)$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$,
 /// read back as $w = y/\kappa$: the maximum of $a^\top w / \rho(w)$ for a
 /// positively homogeneous $\rho$ (variance enters as $y^\top\Sigma y$, whose
 /// square root is the homogeneous one).
-pub(crate) fn homogenised(n: usize, c: &Resolved, a: &Array1<f64>, risk: &dyn Risk) -> Result<Built> {
-    let mut p = Program::new(n);
+pub(crate) fn homogenised(c: &Resolved, a: &Array1<f64>, risk: &dyn Risk) -> Result<Built> {
+    let (mut p, y) = Program::with_weights(a.len());
     let kappa = p.var();
     p.homogenize(kappa);
-    let trade = c.write(&mut p, n);
-    p.le(vec![(kappa, -1.0)], 0.0);
-    // (a'y − cost) = 1: the net reward normalised.
-    let mut reward: Vec<(usize, f64)> = (0..n).map(|i| (i, a[i])).collect();
-    reward.extend(c.cost(trade, n).into_iter().map(|(j, v)| (j, -v)));
-    p.eq_raw(reward, 1.0);
-    risk.add(&mut p, n, 1.0)?;
-    Ok(Built { program: p, readout: Readout::Scaled(kappa), objective_is_risk: false })
+    let trade = c.write(&mut p, y);
+    p.ge(kappa, 0.0);
+    // a'y − cost = 1: the net reward normalised.
+    p.eq_raw(y.dot(a) - c.cost(trade), 1.0);
+    risk.add(&mut p, y, 1.0)?;
+    Ok(Built { program: p, readout: Readout::Scaled { y, kappa }, objective_is_risk: false })
 }

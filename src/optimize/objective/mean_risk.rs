@@ -12,7 +12,7 @@
 //! $\mu$ is the scenarios' sample mean (the moments
 //! [`solve_scenarios`](crate::optimize::Optimizer::solve_scenarios) fits).
 
-use super::{charge_costs, constrained, no_tracking, return_row, Built, Formulation, Inputs};
+use super::{constrained, net_loss, no_tracking, Built, Constrained, Formulation, Inputs};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::risk::{Risk, RiskMeasure};
@@ -49,7 +49,6 @@ impl Formulation for MeanRisk<'_> {
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         let m = x.moments;
-        let n = m.n_assets();
         match self.goal {
             MeanRiskGoal::MaxRatio { risk_free } => {
                 no_tracking(c, "a maximum ratio")?;
@@ -68,32 +67,26 @@ impl Formulation for MeanRisk<'_> {
                         ),
                     ));
                 }
-                super::max_ratio::homogenised(n, c, &excess, self.risk.as_ref())
+                super::max_ratio::homogenised(c, &excess, self.risk.as_ref())
             }
             MeanRiskGoal::MaxUtility { risk_aversion } => {
-                let (mut p, t) = constrained(x, c)?;
-                self.risk.add(&mut p, n, risk_aversion)?;
-                for i in 0..n {
-                    p.lin(i, -m.mean()[i]);
-                }
-                charge_costs(&mut p, c, t, n);
-                Ok(Built::direct(p))
+                let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
+                self.risk.add(&mut p, w, risk_aversion)?;
+                p.minimise(net_loss(m.mean(), c, w, t));
+                Ok(Built::direct(p, w))
             }
             MeanRiskGoal::MinRiskAtReturn { target } => {
-                let (mut p, t) = constrained(x, c)?;
-                p.le(return_row(m.mean(), c, t, n), -target);
-                self.risk.add(&mut p, n, 1.0)?;
-                Ok(Built { objective_is_risk: true, ..Built::direct(p) })
+                let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
+                p.le(net_loss(m.mean(), c, w, t), -target);
+                self.risk.add(&mut p, w, 1.0)?;
+                Ok(Built { objective_is_risk: true, ..Built::direct(p, w) })
             }
             MeanRiskGoal::MaxReturnAtRisk { cap } => {
-                let (mut p, t) = constrained(x, c)?;
-                let value = self.risk.epigraph(&mut p, n)?;
+                let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
+                let value = self.risk.epigraph(&mut p, w)?;
                 p.le(value, cap);
-                for i in 0..n {
-                    p.lin(i, -m.mean()[i]);
-                }
-                charge_costs(&mut p, c, t, n);
-                Ok(Built::direct(p))
+                p.minimise(net_loss(m.mean(), c, w, t));
+                Ok(Built::direct(p, w))
             }
         }
     }

@@ -2,7 +2,7 @@
 //! $\rho$, plus the cost of trading from current weights (for variance,
 //! a cost aversion sets the exchange rate between the two units).
 
-use super::{charge_costs, constrained, Built, Formulation, Inputs, Readout, Solved};
+use super::{constrained, Built, Constrained, Formulation, Inputs, Readout, Solved};
 use crate::error::Result;
 use crate::optimize::constraints::Resolved;
 use crate::optimize::risk::{Risk, Variance};
@@ -35,11 +35,10 @@ impl<R: Risk> Formulation for MinRisk<R> {
     }
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
-        let n = x.moments.n_assets();
-        let (mut p, t) = constrained(x, c)?;
-        self.risk.add(&mut p, n, 1.0)?;
-        charge_costs(&mut p, c, t, n);
-        Ok(Built { objective_is_risk: self.report, ..Built::direct(p) })
+        let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
+        self.risk.add(&mut p, w, 1.0)?;
+        p.minimise(c.cost(t));
+        Ok(Built { objective_is_risk: self.report, ..Built::direct(p, w) })
     }
 
     /// A piecewise-linear scenario measure is minimised by exact scenario
@@ -48,16 +47,15 @@ impl<R: Risk> Formulation for MinRisk<R> {
     /// or if the reduction does not settle.
     fn solve(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Solved> {
         if let Some(reduced) = self.risk.reduced().filter(|_| x.reduction == Reduction::Auto) {
-            let n = x.moments.n_assets();
-            let (mut base, t) = constrained(x, c)?;
-            charge_costs(&mut base, c, t, n);
+            let Constrained { program: mut base, weights: w, trade: t } = constrained(x, c)?;
+            base.minimise(c.cost(t));
             let mut start = base.clone();
-            Variance(x.moments).add(&mut start, n, 1.0)?;
+            Variance(x.moments).add(&mut start, w, 1.0)?;
             let first = start.solve()?;
-            if let Some(mut sol) = reduced.minimise(&base, n, &first.x[..n])? {
+            if let Some(mut sol) = reduced.minimise(&base, w, &w.values(&first.x))? {
                 sol.seconds += first.seconds;
                 sol.iterations += first.iterations;
-                return Ok(Solved { solution: sol, readout: Readout::Direct, objective_is_risk: self.report });
+                return Ok(Solved { solution: sol, readout: Readout::Direct(w), objective_is_risk: self.report });
             }
         }
         self.build(x, c)?.solve()

@@ -16,7 +16,7 @@ use crate::parameter::Optimize as Param;
 use ndarray::{Array1, ArrayView2};
 
 use super::constraints::{Resolved, Tracking};
-use super::problem::{Program, Solution};
+use super::problem::{Affine, Block, Lin, Program, Solution, Var};
 use super::risk::{RiskMeasure, Variance};
 use super::trading::TradeVars;
 use super::{Constraints, MeanRiskGoal, Objective};
@@ -35,22 +35,23 @@ pub(crate) struct Inputs<'a> {
 /// How the solution vector maps to weights.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Readout {
-    /// The weights are the first `n` variables.
-    Direct,
-    /// A homogenised program: $w = y / \kappa$ with $\kappa$ at this index.
-    Scaled(usize),
-    /// The first `n` variables normalised to sum to 1.
-    Normalized,
+    /// The weights are these variables.
+    Direct(Block),
+    /// A homogenised program: $w = y / \kappa$.
+    Scaled { y: Block, kappa: Var },
+    /// These variables normalised to sum to 1.
+    Normalized(Block),
 }
 
 impl Readout {
-    pub(crate) fn weights(self, x: &[f64], n: usize) -> Array1<f64> {
+    pub(crate) fn weights(self, x: &[f64]) -> Array1<f64> {
         match self {
-            Readout::Direct => Array1::from(x[..n].to_vec()),
-            Readout::Scaled(kappa) => x[..n].iter().map(|v| v / x[kappa]).collect(),
-            Readout::Normalized => {
-                let s: f64 = x[..n].iter().sum();
-                x[..n].iter().map(|v| v / s).collect()
+            Readout::Direct(w) => Array1::from(w.values(x)),
+            Readout::Scaled { y, kappa } => y.values(x).iter().map(|v| v / kappa.value(x)).collect(),
+            Readout::Normalized(y) => {
+                let v = y.values(x);
+                let s: f64 = v.iter().sum();
+                v.iter().map(|v| v / s).collect()
             }
         }
     }
@@ -66,8 +67,8 @@ pub(crate) struct Built {
 }
 
 impl Built {
-    fn direct(program: Program) -> Built {
-        Built { program, readout: Readout::Direct, objective_is_risk: false }
+    fn direct(program: Program, weights: Block) -> Built {
+        Built { program, readout: Readout::Direct(weights), objective_is_risk: false }
     }
 
     /// Solves the program.
@@ -184,19 +185,27 @@ fn min_risk<'a>(measure: RiskMeasure, x: &Inputs<'a>) -> Result<Box<dyn Formulat
     })
 }
 
+/// A program over the weights with the constraints written: the weights'
+/// variables and the trade's, for the objective to use.
+pub(crate) struct Constrained {
+    pub program: Program,
+    pub weights: Block,
+    pub trade: TradeVars,
+}
+
 /// A program over the weights with the constraints written — the
-/// tracking-error cap too, which needs the moments or the scenarios — and
-/// the trade's variables.
-pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, TradeVars)> {
+/// tracking-error cap too, which needs the moments or the scenarios.
+pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<Constrained> {
     let n = x.moments.n_assets();
-    let mut p = Program::new(n);
-    let t = c.write(&mut p, n);
+    let (mut p, w) = Program::with_weights(n);
+    let trade = c.write(&mut p, w);
     if let Some((benchmark, cap)) = &c.tracking {
-        let mut cone = vec![(vec![], *cap)];
-        match benchmark {
+        let cone = match benchmark {
             Tracking::Weights(b) => {
-                // ‖Σ^{1/2}(w − b)‖ ≤ cap.
-                cone.extend(super::risk::volatility_rows(&mut p, x.moments, n, Some(b))?);
+                // cap ≥ ‖Σ^{1/2}(w − b)‖₂.
+                let mut cone = vec![Affine::from(*cap)];
+                cone.extend(super::risk::volatility_entries(&mut p, x.moments, w, Some(b))?);
+                cone
             }
             Tracking::Returns(y) => {
                 let r = x.scenarios.ok_or_else(|| {
@@ -212,18 +221,17 @@ pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<(Program, Trad
                         y.len()
                     )));
                 }
-                let mean = r.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                // cap √(S − 1) ≥ ‖((r_s − r̄)·w − (y_s − ȳ))_s‖₂.
+                let centred = super::risk::centred(r, 1.0);
                 let y_mean = y.iter().sum::<f64>() / s as f64;
-                let root = ((s - 1) as f64).sqrt();
-                cone[0].1 = cap * root;
-                for (row, ys) in r.rows().into_iter().zip(y) {
-                    cone.push(((0..n).map(|i| (i, -(row[i] - mean[i]))).collect(), -(ys - y_mean)));
-                }
+                let mut cone = vec![Affine::from(cap * ((s - 1) as f64).sqrt())];
+                cone.extend(centred.rows().into_iter().zip(y).map(|(row, ys)| w.dot(row).plus(-(ys - y_mean))));
+                cone
             }
-        }
+        };
         p.soc(cone);
     }
-    Ok((p, t))
+    Ok(Constrained { program: p, weights: w, trade })
 }
 
 /// Refuses a tracking-error cap where the program cannot hold it.
@@ -249,29 +257,17 @@ pub(crate) fn no_costs(c: &Resolved, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Adds the trade's cost to the objective.
-pub(crate) fn charge_costs(p: &mut Program, c: &Resolved, t: TradeVars, n: usize) {
-    for (j, v) in c.cost(t, n) {
-        p.lin(j, v);
-    }
-}
-
-/// $-\mu^\top w + \text{cost}$ as a row (for "expected net return ≥ target").
-pub(crate) fn return_row(mu: &Array1<f64>, c: &Resolved, t: TradeVars, n: usize) -> Vec<(usize, f64)> {
-    let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -mu[i])).collect();
-    row.extend(c.cost(t, n));
-    row
+/// $-\mu^\top w + \text{cost}$, the expected net return's negative (for
+/// "expected net return ≥ target").
+pub(crate) fn net_loss(mu: &Array1<f64>, c: &Resolved, w: Block, t: TradeVars) -> Lin {
+    c.cost(t) - w.dot(mu)
 }
 
 /// The highest expected return reachable under the constraints (an LP).
 pub(crate) fn max_return(x: &Inputs<'_>, constraints: &Constraints) -> Result<f64> {
     let m = x.moments;
-    let n = m.n_assets();
     let c = constraints.resolve(m.assets())?;
-    let (mut p, t) = constrained(x, &c)?;
-    for i in 0..n {
-        p.lin(i, -m.mean()[i]);
-    }
-    charge_costs(&mut p, &c, t, n);
+    let Constrained { program: mut p, weights: w, trade: t } = constrained(x, &c)?;
+    p.minimise(net_loss(m.mean(), &c, w, t));
     Ok(-p.solve()?.objective)
 }

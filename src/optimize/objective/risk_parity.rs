@@ -24,8 +24,7 @@ use super::budget_newton::{self, Smooth};
 use super::{Built, Formulation, Inputs, Readout, Solved};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
-use crate::optimize::problem::Program;
-use crate::optimize::problem::Solution;
+use crate::optimize::problem::{Block, Program, Solution};
 use crate::optimize::risk::{Risk, Variance};
 use crate::optimize::{Reduction, RiskMeasure};
 use crate::parameter::Optimize as Param;
@@ -56,28 +55,28 @@ impl RiskParity<'_> {
         }
     }
 
-    /// The program without its risk term: $-k\sum_i b_i t_i$ with
+    /// The program over $y$ without its risk term: $-k\sum_i b_i t_i$ with
     /// $t_i \le \ln y_i$.
-    fn barrier(&self, n: usize, b: &[f64], k: f64) -> Program {
-        let mut p = Program::new(n);
+    fn barrier(&self, n: usize, b: &[f64], k: f64) -> (Program, Block) {
+        let (mut p, y) = Program::with_weights(n);
         let t = p.vars(n);
-        for (i, bi) in b.iter().enumerate() {
+        p.minimise(t.dot(b) * -k);
+        for (ti, yi) in t.vars().zip(y.vars()) {
             // t_i ≤ ln y_i, as (t_i, 1, y_i) ∈ K_exp.
-            p.lin(t.at(i), -k * bi);
-            p.exp([(vec![(t.at(i), -1.0)], 0.0), (vec![], 1.0), (vec![(i, -1.0)], 0.0)]);
+            p.exp([ti.into(), 1.0.into(), yi.into()]);
         }
-        p
+        (p, y)
     }
 
     /// The whole log-barrier program for the normalised budgets `b`.
     fn full(&self, x: &Inputs<'_>, b: &[f64]) -> Result<Built> {
         let n = x.moments.n_assets();
-        let mut p = self.barrier(n, b, self.log_scale(x, n));
+        let (mut p, y) = self.barrier(n, b, self.log_scale(x, n));
         match &self.risk {
-            None => Variance(x.moments).add(&mut p, n, 0.5)?,
-            Some(r) => r.add(&mut p, n, 1.0)?,
+            None => Variance(x.moments).add(&mut p, y, 0.5)?,
+            Some(r) => r.add(&mut p, y, 1.0)?,
         }
-        Ok(Built { program: p, readout: Readout::Normalized, objective_is_risk: false })
+        Ok(Built { program: p, readout: Readout::Normalized(y), objective_is_risk: false })
     }
 
     /// Risk budgeting's own conditions on the constraints and the moments.
@@ -161,13 +160,15 @@ impl Formulation for RiskParity<'_> {
                     finish: crate::optimize::Finish::Interior,
                     newton: true,
                 };
-                return Ok(Solved { solution: sol, readout: Readout::Normalized, objective_is_risk: false });
+                // Newton's solution vector is y alone.
+                let (_, y) = Program::with_weights(n);
+                return Ok(Solved { solution: sol, readout: Readout::Normalized(y), objective_is_risk: false });
             }
         }
         if let Some(reduced) = self.risk.as_ref().and_then(|r| r.reduced()).filter(|_| x.reduction == Reduction::Auto) {
-            let base = self.barrier(n, &b, self.log_scale(x, n));
-            if let Some(sol) = reduced.minimise(&base, n, &vec![1.0 / n as f64; n])? {
-                return Ok(Solved { solution: sol, readout: Readout::Normalized, objective_is_risk: false });
+            let (base, y) = self.barrier(n, &b, self.log_scale(x, n));
+            if let Some(sol) = reduced.minimise(&base, y, &vec![1.0 / n as f64; n])? {
+                return Ok(Solved { solution: sol, readout: Readout::Normalized(y), objective_is_risk: false });
             }
         }
         self.full(x, &b)?.solve()

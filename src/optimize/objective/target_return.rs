@@ -1,7 +1,7 @@
 //! Minimum variance at a target return:
 //! $\min w^\top\Sigma w$ s.t. $\mu^\top w - c\lVert w - w^{prev}\rVert_1 \ge r^*$.
 
-use super::{constrained, max_return, return_row, Built, Formulation, Inputs};
+use super::{constrained, max_return, net_loss, Built, Constrained, Formulation, Inputs};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::risk::{Risk, Variance};
@@ -18,11 +18,11 @@ impl Formulation for TargetReturn {
 
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         let m = x.moments;
-        let n = m.n_assets();
-        let (mut p, t) = constrained(x, c)?;
-        p.le(return_row(m.mean(), c, t, n), -self.target);
-        Variance(m).add(&mut p, n, 1.0)?;
-        Ok(Built::direct(p))
+        let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
+        // Expected net return ≥ target.
+        p.le(net_loss(m.mean(), c, w, t), -self.target);
+        Variance(m).add(&mut p, w, 1.0)?;
+        Ok(Built::direct(p, w))
     }
 
     /// An infeasible target names the highest achievable return.

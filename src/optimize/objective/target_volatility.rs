@@ -3,7 +3,7 @@
 //! $\lVert L^\top w\rVert_2 \le \sigma^*$ with $\Sigma = LL^\top$ (a
 //! second-order cone).
 
-use super::{charge_costs, constrained, Built, Formulation, Inputs};
+use super::{constrained, net_loss, Built, Constrained, Formulation, Inputs};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::{Constraints, Optimizer};
@@ -20,16 +20,13 @@ impl Formulation for TargetVolatility {
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
         let target = self.target;
         let m = x.moments;
-        let n = m.n_assets();
-        let (mut p, t) = constrained(x, c)?;
-        for i in 0..n {
-            p.lin(i, -m.mean()[i]);
-        }
-        charge_costs(&mut p, c, t, n);
-        let mut rows = vec![(vec![], target)];
-        rows.extend(crate::optimize::risk::volatility_rows(&mut p, m, n, None)?);
-        p.soc(rows);
-        Ok(Built::direct(p))
+        let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
+        p.minimise(net_loss(m.mean(), c, w, t));
+        // target ≥ ‖Σ^{1/2} w‖₂.
+        let mut cone = vec![target.into()];
+        cone.extend(crate::optimize::risk::volatility_entries(&mut p, m, w, None)?);
+        p.soc(cone);
+        Ok(Built::direct(p, w))
     }
 
     /// An infeasible cap names the least volatility the constraints allow.

@@ -11,7 +11,7 @@ use ndarray::ArrayView2;
 use super::reduce::{Aggregate, Family, Reduced, Reduction};
 use super::Risk;
 use crate::error::Result;
-use crate::optimize::problem::{Program, Row};
+use crate::optimize::problem::{Block, Lin, Program};
 
 /// CVaR at confidence `beta` of the scenarios (rows of simple returns).
 pub(crate) struct Cvar<'a> {
@@ -20,23 +20,16 @@ pub(crate) struct Cvar<'a> {
 }
 
 impl Risk for Cvar<'_> {
-    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
-        let x = self.scenarios;
-        let s = x.nrows();
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
+        let s = self.scenarios.nrows();
         let alpha = p.var();
         let u = p.vars(s);
-        let k = 1.0 / ((1.0 - self.beta) * s as f64);
-        let mut value = vec![(alpha, 1.0)];
-        for j in 0..s {
+        for (r, uj) in self.scenarios.rows().into_iter().zip(u.vars()) {
             // u_j ≥ −r_j·w − α, u_j ≥ 0.
-            value.push((u.at(j), k));
-            let mut row: Vec<(usize, f64)> = (0..n).map(|i| (i, -x[[j, i]])).collect();
-            row.push((alpha, -1.0));
-            row.push((u.at(j), -1.0));
-            p.le(row, 0.0);
-            p.le(vec![(u.at(j), -1.0)], 0.0);
+            p.ge(uj + alpha + w.dot(r), 0.0);
+            p.ge(uj, 0.0);
         }
-        Ok(value)
+        Ok(alpha + u.sum() * (1.0 / ((1.0 - self.beta) * s as f64)))
     }
 
     fn name(&self) -> String {

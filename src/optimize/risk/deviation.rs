@@ -20,7 +20,7 @@ use ndarray::ArrayView2;
 use super::reduce::{centred, Aggregate, Family, Reduced, Reduction};
 use super::Risk;
 use crate::error::Result;
-use crate::optimize::problem::{Program, Row};
+use crate::optimize::problem::{Affine, Block, Lin, Program};
 
 /// Which deviation measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,52 +37,39 @@ pub(crate) struct Deviation<'a> {
     pub kind: Kind,
 }
 
-impl Deviation<'_> {
-    /// $(r_s - \bar r)^\top w$ as a row over the weights.
-    fn centred_rows(&self) -> impl Iterator<Item = Vec<(usize, f64)>> {
-        let centred = centred(self.scenarios, 1.0);
-        (0..centred.nrows()).map(move |s| centred.row(s).iter().copied().enumerate().collect())
-    }
-}
-
 impl Risk for Deviation<'_> {
-    fn epigraph(&self, p: &mut Program, _: usize) -> Result<Row> {
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
         let s = self.scenarios.nrows();
-        let mut value = Vec::new();
-        let neg = |row: &[(usize, f64)]| -> Vec<(usize, f64)> { row.iter().map(|&(i, v)| (i, -v)).collect() };
-        match self.kind {
+        Ok(match self.kind {
             Kind::MeanAbsolute | Kind::Semi | Kind::LowerPartial => {
+                // v_k ≥ (r̄ − r_k)·w, v_k ≥ 0.
+                let centred = centred(self.scenarios, 1.0);
                 let v = p.vars(s);
-                for (k, row) in self.centred_rows().enumerate() {
-                    // v_k ≥ (r̄ − r_k)·w, v_k ≥ 0.
-                    let mut shortfall = neg(&row);
-                    shortfall.push((v.at(k), -1.0));
-                    p.le(shortfall, 0.0);
-                    p.le(vec![(v.at(k), -1.0)], 0.0);
+                for (k, vk) in v.vars().enumerate() {
+                    p.ge(vk + w.dot(centred.row(k)), 0.0);
+                    p.ge(vk, 0.0);
                 }
-                if self.kind != Kind::Semi {
-                    let scale = if self.kind == Kind::MeanAbsolute { 2.0 } else { 1.0 };
-                    value.extend(v.row(|_| scale / s as f64));
-                } else {
-                    let t = p.var();
-                    value.push((t, 1.0));
-                    let root = ((s as f64) - 1.0).max(1.0).sqrt();
-                    let mut cone = vec![(vec![(t, -root)], 0.0)];
-                    cone.extend((0..s).map(|k| (vec![(v.at(k), -1.0)], 0.0)));
-                    p.soc(cone);
+                match self.kind {
+                    Kind::MeanAbsolute => v.sum() * (2.0 / s as f64),
+                    Kind::LowerPartial => v.sum() * (1.0 / s as f64),
+                    _ => {
+                        // √(S − 1) t ≥ ‖v‖₂.
+                        let t = p.var();
+                        let root = ((s as f64) - 1.0).max(1.0).sqrt();
+                        p.soc(std::iter::once((t * root).into()).chain(v.vars().map(Affine::from)).collect());
+                        t.into()
+                    }
                 }
             }
             Kind::Worst => {
+                // t ≥ −r_k·w.
                 let t = p.var();
-                value.push((t, 1.0));
                 for r in self.scenarios.rows() {
-                    let mut row: Vec<(usize, f64)> = r.iter().enumerate().map(|(i, x)| (i, -x)).collect();
-                    row.push((t, -1.0));
-                    p.le(row, 0.0);
+                    p.ge(t + w.dot(r), 0.0);
                 }
+                t.into()
             }
-        }
-        Ok(value)
+        })
     }
 
     fn name(&self) -> String {

@@ -26,7 +26,7 @@ use super::peaks::{self, Peaks};
 use super::reduce::{cumulative, Aggregate, Family, Reduced, Reduction};
 use super::Risk;
 use crate::error::Result;
-use crate::optimize::problem::{Program, Row};
+use crate::optimize::problem::{Block, Lin, Program};
 
 /// Which drawdown measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,68 +44,53 @@ pub(crate) struct Drawdown<'a> {
 }
 
 impl Risk for Drawdown<'_> {
-    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
         let s = self.scenarios.nrows();
         // Row k + 1 holds C_k, the cumulative returns to scenario k.
         let cum = cumulative(self.scenarios);
         let u = p.vars(s);
         // d_k = u_k − C_k·w.
-        let dd = |k: usize| -> Row {
-            let mut row = vec![(u.at(k), 1.0)];
-            row.extend((0..n).filter(|&i| cum[[k + 1, i]] != 0.0).map(|i| (i, -cum[[k + 1, i]])));
-            row
-        };
+        let dd = |k: usize| u.at(k) - w.dot(cum.row(k + 1));
         for k in 0..s {
-            // C_k·w − u_k ≤ 0.
-            p.le(dd(k).into_iter().map(|(i, v)| (i, -v)).collect(), 0.0);
-            // u_{k−1} ≤ u_k, and u_0 ≥ 0 (the start is a peak).
+            // u_k ≥ C_k·w, u_k ≥ u_{k−1}, and u_0 ≥ 0 (the start is a peak).
+            p.ge(dd(k), 0.0);
             if k > 0 {
-                p.le(vec![(u.at(k - 1), 1.0), (u.at(k), -1.0)], 0.0);
+                p.ge(u.at(k) - u.at(k - 1), 0.0);
             } else {
-                p.le(vec![(u.at(0), -1.0)], 0.0);
+                p.ge(u.at(0), 0.0);
             }
         }
-        let mut value = Vec::new();
-        match self.kind {
+        Ok(match self.kind {
             Kind::Max => {
+                // t ≥ d_k.
                 let t = p.var();
-                value.push((t, 1.0));
                 for k in 0..s {
-                    let mut row = dd(k);
-                    row.push((t, -1.0));
-                    p.le(row, 0.0);
+                    p.ge(t - dd(k), 0.0);
                 }
+                t.into()
             }
             Kind::Average => {
-                // (1/S) Σ_k (u_k − C_k·w), the weights' coefficients summed.
+                // (1/S) Σ_k d_k = (1/S) (Σ_k u_k − (Σ_k C_k)·w).
                 let total = cum.slice(ndarray::s![1.., ..]).sum_axis(ndarray::Axis(0));
-                value.extend(u.row(|_| 1.0 / s as f64));
-                value.extend((0..n).map(|i| (i, -total[i] / s as f64)));
+                (u.sum() - w.dot(&total)) * (1.0 / s as f64)
             }
             Kind::Cdar { beta } => {
+                // α + Σ_k z_k / ((1 − β) S), z_k ≥ d_k − α, z_k ≥ 0.
                 let alpha = p.var();
                 let z = p.vars(s);
-                value.push((alpha, 1.0));
-                let w = 1.0 / ((1.0 - beta) * s as f64);
-                for k in 0..s {
-                    // z_k ≥ d_k − α, z_k ≥ 0.
-                    value.push((z.at(k), w));
-                    let mut row = dd(k);
-                    row.push((alpha, -1.0));
-                    row.push((z.at(k), -1.0));
-                    p.le(row, 0.0);
-                    p.le(vec![(z.at(k), -1.0)], 0.0);
+                for (k, zk) in z.vars().enumerate() {
+                    p.ge(zk + alpha - dd(k), 0.0);
+                    p.ge(zk, 0.0);
                 }
+                alpha + z.sum() * (1.0 / ((1.0 - beta) * s as f64))
             }
             Kind::Ulcer => {
+                // √S t ≥ ‖d‖₂.
                 let t = p.var();
-                value.push((t, 1.0));
-                let mut cone = vec![(vec![(t, -(s as f64).sqrt())], 0.0)];
-                cone.extend((0..s).map(|k| (dd(k).into_iter().map(|(i, v)| (i, -v)).collect(), 0.0)));
-                p.soc(cone);
+                p.soc(std::iter::once((t * (s as f64).sqrt()).into()).chain((0..s).map(|k| dd(k).into())).collect());
+                t.into()
             }
-        }
-        Ok(value)
+        })
     }
 
     fn name(&self) -> String {

@@ -12,7 +12,7 @@ use ndarray::ArrayView2;
 
 use super::Risk;
 use crate::error::Result;
-use crate::optimize::problem::{Program, Row};
+use crate::optimize::problem::{Block, Lin, Program};
 
 /// EVaR at confidence `beta` of the scenarios (rows of simple returns).
 pub(crate) struct Evar<'a> {
@@ -21,23 +21,19 @@ pub(crate) struct Evar<'a> {
 }
 
 impl Risk for Evar<'_> {
-    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
         let s = self.scenarios.nrows();
         let t = p.var();
         let z = p.var();
         let u = p.vars(s);
-        for (k, r) in self.scenarios.rows().into_iter().enumerate() {
+        for (r, uk) in self.scenarios.rows().into_iter().zip(u.vars()) {
             // (L_k − t, z, u_k) ∈ K_exp with L_k = −r_k·w.
-            let mut first: Vec<(usize, f64)> = (0..n).map(|i| (i, r[i])).collect();
-            first.push((t, 1.0));
-            p.exp([(first, 0.0), (vec![(z, -1.0)], 0.0), (vec![(u.at(k), -1.0)], 0.0)]);
+            p.exp([(-w.dot(r) - t).into(), z.into(), uk.into()]);
         }
         // Σ_k u_k ≤ z.
-        let mut budget = u.row(|_| 1.0);
-        budget.push((z, -1.0));
-        p.le(budget, 0.0);
+        p.le(u.sum() - z, 0.0);
         let log = (1.0 / ((1.0 - self.beta) * s as f64)).ln();
-        Ok(vec![(t, 1.0), (z, log)])
+        Ok(t + z * log)
     }
 
     fn name(&self) -> String {

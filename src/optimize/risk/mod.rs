@@ -13,12 +13,12 @@ mod variance;
 pub(crate) use cvar::Cvar;
 pub(crate) use evar::optimum as evar_optimum;
 pub(crate) use reduce::centred;
-pub(crate) use variance::{add_quadratic_at, volatility_rows, StdDev, Variance};
+pub(crate) use variance::{add_quadratic, volatility_entries, StdDev, Variance};
 
 use crate::parameter::Optimize as Param;
 use ndarray::ArrayView2;
 
-use super::problem::{Program, Row};
+use super::problem::{Block, Lin, Program};
 use crate::error::{Error, Result};
 
 /// A risk measure to minimise ([`Optimizer::min_risk`](super::Optimizer::min_risk)).
@@ -275,11 +275,11 @@ impl RiskMeasure {
 }
 
 impl<R: Risk + ?Sized> Risk for Box<R> {
-    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
-        (**self).add(p, n, scale)
+    fn add(&self, p: &mut Program, w: Block, scale: f64) -> Result<()> {
+        (**self).add(p, w, scale)
     }
-    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
-        (**self).epigraph(p, n)
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
+        (**self).epigraph(p, w)
     }
     fn name(&self) -> String {
         (**self).name()
@@ -289,14 +289,13 @@ impl<R: Risk + ?Sized> Risk for Box<R> {
     }
 }
 
-/// A convex risk measure of the weights $w = x_{0..n}$.
+/// A convex risk measure of the weights `w`.
 pub(crate) trait Risk {
     /// Adds $\text{scale} \cdot \rho(w)$ to the objective (auxiliary
     /// variables and rows as the measure needs).
-    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
-        for (i, v) in self.epigraph(p, n)? {
-            p.lin(i, scale * v);
-        }
+    fn add(&self, p: &mut Program, w: Block, scale: f64) -> Result<()> {
+        let value = self.epigraph(p, w)?;
+        p.minimise(value * scale);
         Ok(())
     }
 
@@ -304,7 +303,7 @@ pub(crate) trait Risk {
     /// linear expression $e^\top x$ with $e^\top x \ge \rho(w)$ at every
     /// feasible point and equality at some, so minimising or capping it
     /// minimises or caps $\rho$. Variance, a quadratic form, has none.
-    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row>;
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin>;
 
     /// The measure's name in labels and messages.
     fn name(&self) -> String;

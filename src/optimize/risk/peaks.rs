@@ -33,7 +33,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use super::reduce::{cumulative, minimise_model, square_root_entries, Model, Reduction, Region};
 use crate::error::Result;
-use crate::optimize::problem::{Program, Row, Solution};
+use crate::optimize::problem::{Affine, Block, Lin, Program, Solution};
 
 /// Which measure the chain carries.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,19 +75,18 @@ impl Peaks {
         out
     }
 
-    /// Writes the chain over `peaks` and the measure; returns the
-    /// objective's row.
-    fn write(&self, p: &mut Program, n: usize, peaks: &[usize]) -> Row {
+    /// Writes the chain over `peaks` and the measure of the weights `w`;
+    /// returns the objective.
+    fn write(&self, p: &mut Program, w: Block, peaks: &[usize]) -> Lin {
+        let n = w.len();
         let c = &self.cumulative;
         let dates = c.nrows() - 1;
         let u = p.vars(peaks.len());
         for (j, &k) in peaks.iter().enumerate() {
-            // u_j ≥ C_k·w (C_0 = 0: u_0 ≥ 0).
-            let mut row: Row = if k == 0 { Vec::new() } else { (0..n).map(|i| (i, c[[k, i]])).collect() };
-            row.push((u.at(j), -1.0));
-            p.le(row, 0.0);
+            // u_j ≥ C_k·w (C_0 = 0: u_0 ≥ 0), u_j ≥ u_{j−1}.
+            p.ge(u.at(j) - w.dot(c.row(k)), 0.0);
             if j > 0 {
-                p.le(vec![(u.at(j - 1), 1.0), (u.at(j), -1.0)], 0.0);
+                p.ge(u.at(j) - u.at(j - 1), 0.0);
             }
         }
         // Each date's candidate (dates 1..=T: date 0 is the start, not a
@@ -113,29 +112,25 @@ impl Peaks {
         let scale = 1.0 / dates as f64;
         match self.aggregate {
             Aggregate::Average => {
-                let mut value: Row =
-                    (0..peaks.len()).filter(|&j| count[j] > 0).map(|j| (u.at(j), count[j] as f64 * scale)).collect();
-                let total = mean.t().dot(&Array1::from_iter(count.iter().map(|&m| m as f64)));
-                value.extend((0..n).map(|i| (i, -total[i] * scale)));
-                value
+                // (1/T) Σ_p n_p (u_p − C̄_p·w).
+                let counts = Array1::from_iter(count.iter().map(|&m| m as f64));
+                (u.dot(&counts) - w.dot(&mean.t().dot(&counts))) * scale
             }
             Aggregate::Ulcer => {
                 let t = p.var();
                 // ‖(…)/√T‖ ≤ t: entries scaled by 1/√T, which keeps the cone
                 // well conditioned (Clarabel meets 1e-10 on it).
-                let mut cone = vec![(vec![(t, -1.0)], 0.0)];
+                let mut cone = vec![Affine::from(t)];
                 for j in (0..peaks.len()).filter(|&j| count[j] > 0) {
-                    // Entry √(n_p/T) (u_p − C̄_p·w), negated for Clarabel's b − Ax.
+                    // Entry √(n_p/T) (u_p − C̄_p·w).
                     let root = (count[j] as f64 * scale).sqrt();
-                    let mut row: Row = vec![(u.at(j), -root)];
-                    row.extend((0..n).map(|i| (i, root * mean[[j, i]])));
-                    cone.push((row, 0.0));
+                    cone.push(((u.at(j) - w.dot(mean.row(j))) * root).into());
                 }
                 // wᵀW w/T with W = Σ_t (C_t − C̄_p(t))(C_t − C̄_p(t))ᵀ, in n entries.
                 let deviations = Array2::from_shape_fn((dates, n), |(t, i)| c[[t + 1, i]] - mean[[block[t], i]]);
-                cone.extend(square_root_entries(deviations.view(), scale));
+                cone.extend(square_root_entries(w, deviations.view(), scale));
                 p.soc(cone);
-                vec![(t, 1.0)]
+                t.into()
             }
         }
     }
@@ -148,12 +143,12 @@ struct Chain<'a> {
 }
 
 impl Model for Chain<'_> {
-    fn write(&mut self, p: &mut Program, n: usize) -> Row {
-        self.peaks.write(p, n, &self.candidates)
+    fn write(&mut self, p: &mut Program, w: Block) -> Lin {
+        self.peaks.write(p, w, &self.candidates)
     }
 
-    fn refine(&mut self, x: &[f64], n: usize) -> bool {
-        let e = self.peaks.cumulative.dot(&ndarray::ArrayView1::from(&x[..n]));
+    fn refine(&mut self, x: &[f64], w: Block) -> bool {
+        let e = self.peaks.cumulative.dot(&Array1::from(w.values(x)));
         let missed = Peaks::missed(&e, &self.candidates, tie_tolerance(&e));
         self.candidates.extend(&missed);
         self.candidates.sort_unstable();
@@ -171,11 +166,11 @@ fn tie_tolerance(e: &Array1<f64>) -> f64 {
 impl Reduction for Peaks {
     /// Starts from the records of `w0`; the chain, exact near any point
     /// where it misses no record, needs no trust region.
-    fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
+    fn minimise(&self, base: &Program, w: Block, w0: &[f64]) -> Result<Option<Solution>> {
         let e0 = self.cumulative.dot(&ndarray::ArrayView1::from(w0));
         let mut candidates = vec![0];
         candidates.extend(Self::missed(&e0, &[0], tie_tolerance(&e0)));
-        let last = minimise_model(&mut Chain { peaks: self, candidates }, base, n, w0, Region::Whole, MAX_ROUNDS)?;
+        let last = minimise_model(&mut Chain { peaks: self, candidates }, base, w, w0, Region::Whole, MAX_ROUNDS)?;
         Ok(last.map(|(sol, p)| p.polished(sol)))
     }
 }
@@ -201,14 +196,14 @@ mod tests {
     #[test]
     fn the_chain_finds_the_average_drawdowns_minimum() {
         let r = array![[0.01, -0.01], [-0.02, 0.01], [0.01, 0.01], [-0.01, 0.005]];
-        let mut base = Program::new(2);
-        base.eq(vec![(0, 1.0), (1, 1.0)], 1.0);
-        base.le(vec![(0, -1.0)], 0.0);
-        base.le(vec![(1, -1.0)], 0.0);
+        let (mut base, w) = Program::with_weights(2);
+        base.eq(w.sum(), 1.0);
+        base.ge(w.at(0), 0.0);
+        base.ge(w.at(1), 0.0);
         let chain = Peaks::new(r.view(), Aggregate::Average);
-        let sol = chain.minimise(&base, 2, &[0.5, 0.5]).unwrap().unwrap();
+        let sol = chain.minimise(&base, w, &[0.5, 0.5]).unwrap().unwrap();
         let add = |a: f64| RiskMeasure::AverageDrawdown.of(&r.dot(&array![a, 1.0 - a]).to_vec());
-        let ours = add(sol.x[0]);
+        let ours = add(w.values(&sol.x)[0]);
         let grid = (0..=100_000).map(|k| add(k as f64 / 100_000.0)).fold(f64::INFINITY, f64::min);
         assert!(ours <= grid + 1e-12 && grid - ours < 1e-6, "ours {ours} vs grid {grid}");
         assert!((sol.objective - ours).abs() < 1e-10, "{} vs {ours}", sol.objective);

@@ -38,14 +38,14 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::error::{Error, Result, SolverStatus};
-use crate::optimize::problem::{Program, Row, Solution, Solve};
+use crate::optimize::problem::{Affine, Block, Lin, Program, Solution, Solve, Var};
 
-/// An exact shortcut to a measure's minimum over a program whose first `n`
-/// variables are the weights (constraints and costs already written),
-/// started from `w0`: `None` when it does not settle, and the caller then
-/// solves the full epigraph.
+/// An exact shortcut to a measure's minimum over a program on the
+/// weights `w` (constraints and costs already written), started from `w0`:
+/// `None` when it does not settle, and the caller then solves the full
+/// epigraph.
 pub(crate) trait Reduction {
-    fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>>;
+    fn minimise(&self, base: &Program, w: Block, w0: &[f64]) -> Result<Option<Solution>>;
 }
 
 /// The reduced programs of one minimisation, solved in turn, their
@@ -80,13 +80,13 @@ impl Rounds {
     }
 }
 
-/// What [`Reduced::write`] wrote: the objective's row, and the variables
-/// of the threshold (CVaR, CDaR) and of the maximum (a maximum measure),
-/// where the measure has them.
+/// What [`Reduced::write`] wrote: the objective, and the variables of the
+/// threshold (CVaR, CDaR) and of the maximum (a maximum measure), where the
+/// measure has them.
 struct Written {
-    objective: Row,
-    threshold: Option<usize>,
-    maximum: Option<usize>,
+    objective: Lin,
+    threshold: Option<Var>,
+    maximum: Option<Var>,
 }
 
 /// One affine piece of a scenario's term.
@@ -272,45 +272,52 @@ impl Reduced {
         }
     }
 
-    /// Writes the reduced epigraph: its objective's row and the variables
-    /// it reads back.
-    fn write(&self, p: &mut Program, n: usize, active: &[Vec<Piece>]) -> Written {
+    /// Writes the reduced epigraph over the weights `w`: its objective and
+    /// the variables it reads back.
+    fn write(&self, p: &mut Program, w: Block, active: &[Vec<Piece>]) -> Written {
+        let n = w.len();
         let alpha = self.threshold.then(|| p.var());
-        let mut value: Row = alpha.map(|a| vec![(a, 1.0)]).unwrap_or_default();
+        let mut value = alpha.map_or_else(Lin::zero, Lin::from);
         let mut top = None;
-        let mut above: Vec<(usize, &[Piece], usize)> = Vec::new();
+        let mut above: Vec<(usize, &[Piece], Var)> = Vec::new();
         match self.aggregate {
             Aggregate::Sum(kappa) => {
+                // κ Σ_s g_s: one piece folds into the weights' coefficients
+                // (less κα with a threshold), several need a variable.
                 let mut fixed = vec![0.0; n];
                 for (s, pieces) in active.iter().enumerate() {
                     match pieces.as_slice() {
                         [] | [Piece::Zero] => {}
                         [piece] => {
                             self.add_piece(s, *piece, kappa, &mut fixed);
-                            value.extend(alpha.map(|a| (a, -kappa)));
+                            if let Some(a) = alpha {
+                                value -= a * kappa;
+                            }
                         }
                         many => {
                             let v = p.var();
-                            value.push((v, kappa));
+                            value += v * kappa;
                             above.push((s, many, v));
                         }
                     }
                 }
-                value.extend(fixed.into_iter().enumerate().filter(|(_, c)| *c != 0.0));
+                value += w.dot(&fixed);
             }
             Aggregate::Max => {
+                // z ≥ g_s for every scenario.
                 let z = p.var();
-                value.push((z, 1.0));
+                value += z;
                 top = Some(z);
                 for (s, pieces) in active.iter().enumerate() {
                     above.push((s, pieces, z));
                 }
             }
             Aggregate::Rms(c) => {
+                // t/√c ≥ ‖(g_s)_s‖₂, the linear scenarios' part in n entries.
                 let t = p.var();
-                value.push((t, 1.0));
+                value += t;
                 let mut linear: Vec<Vec<f64>> = Vec::new();
-                let mut cone = vec![(vec![(t, -1.0 / c.sqrt())], 0.0)];
+                let mut cone = vec![Affine::from(t * (1.0 / c.sqrt()))];
                 for (s, pieces) in active.iter().enumerate() {
                     match pieces.as_slice() {
                         [] | [Piece::Zero] => {}
@@ -322,19 +329,19 @@ impl Reduced {
                         many => {
                             let v = p.var();
                             above.push((s, many, v));
-                            cone.push((vec![(v, -1.0)], 0.0));
+                            cone.push(v.into());
                         }
                     }
                 }
                 // Σ (a_s·w)² over the linear scenarios, in n entries.
                 if !linear.is_empty() {
                     let a = Array2::from_shape_fn((linear.len(), n), |(r, i)| linear[r][i]);
-                    cone.extend(square_root_entries(a.view(), 1.0));
+                    cone.extend(square_root_entries(w, a.view(), 1.0));
                 }
                 p.soc(cone);
             }
         }
-        self.write_above(p, alpha, &above);
+        self.write_above(p, w, alpha, &above);
         Written { objective: value, threshold: alpha, maximum: top }
     }
 
@@ -357,7 +364,7 @@ impl Reduced {
     /// equality: the rows then hold it instead of $n$ weights. A peak's
     /// cumulative return is shared by every scenario of its drawdown, a
     /// scenario's row by both signs of a deviation.
-    fn write_above(&self, p: &mut Program, alpha: Option<usize>, rows: &[(usize, &[Piece], usize)]) {
+    fn write_above(&self, p: &mut Program, w: Block, alpha: Option<Var>, rows: &[(usize, &[Piece], Var)]) {
         let mut uses = std::collections::BTreeMap::<usize, usize>::new();
         for &(s, pieces, _) in rows {
             for &piece in pieces {
@@ -366,37 +373,34 @@ impl Reduced {
                 }
             }
         }
-        let mut shared = std::collections::BTreeMap::<usize, usize>::new();
+        let mut shared = std::collections::BTreeMap::<usize, Var>::new();
         // A maximum's rows stay dense: sharing left its solves as fast and
-        // added 7 ms of setup to the S&P 500 maximum drawdown (15 → 22 ms).
+        // added setup time to the S&P 500 maximum drawdown.
         let share = !matches!(self.aggregate, Aggregate::Max);
         for (&key, _) in uses.iter().filter(|(_, &count)| share && count > 1) {
+            // e = v_key·w.
             let e = p.var();
-            let mut row = self.product_row(key, 1.0);
-            row.push((e, -1.0));
-            p.eq_raw(row, 0.0);
+            p.eq_raw(w.dot(self.vectors().row(key)) - e, 0.0);
             shared.insert(key, e);
         }
         for &(s, pieces, bound) in rows {
             for &piece in pieces {
-                let mut row = vec![(bound, -1.0)];
+                // bound ≥ piece (− α for a thresholded linear piece).
+                let mut piece_value = Lin::zero();
                 if piece != Piece::Zero {
-                    row.extend(alpha.map(|a| (a, -1.0)));
-                }
-                for (key, sign) in self.products_of(s, piece) {
-                    match shared.get(&key) {
-                        Some(&e) => row.push((e, sign)),
-                        None => row.extend(self.product_row(key, sign)),
+                    if let Some(a) = alpha {
+                        piece_value -= a;
                     }
                 }
-                p.le(row, 0.0);
+                for (key, sign) in self.products_of(s, piece) {
+                    piece_value += match shared.get(&key) {
+                        Some(&e) => e * sign,
+                        None => w.dot(self.vectors().row(key)) * sign,
+                    };
+                }
+                p.ge(bound - piece_value, 0.0);
             }
         }
-    }
-
-    /// `sign` times the product `key` as a row over the weights.
-    fn product_row(&self, key: usize, sign: f64) -> Row {
-        self.vectors().row(key).iter().map(|&v| sign * v).enumerate().collect()
     }
 
     /// Every scenario's ranked pieces at the start `w0`, with the threshold
@@ -465,14 +469,14 @@ pub(crate) enum Region {
 /// A model of a measure that is exact at some points and refined round
 /// by round until it is exact at its own minimiser (see [`Model::refine`]).
 pub(crate) trait Model {
-    /// Writes the model into `p` (over the weights `0..n`); returns the
-    /// objective's row.
-    fn write(&mut self, p: &mut Program, n: usize) -> Row;
+    /// Writes the model of the weights `w` into `p`; returns the
+    /// objective.
+    fn write(&mut self, p: &mut Program, w: Block) -> Lin;
     /// Checks the model at the solution `x` of the program it wrote, and
     /// adds what it missed: `true` when it did not equal the measure in a
-    /// neighbourhood of `x[..n]`. It may also add what it expects to need
-    /// next.
-    fn refine(&mut self, x: &[f64], n: usize) -> bool;
+    /// neighbourhood of the weights `w` there. It may also add what it
+    /// expects to need next.
+    fn refine(&mut self, x: &[f64], w: Block) -> bool;
 }
 
 /// Minimises `model` over `base` from `w0` until it is exact at its
@@ -490,7 +494,7 @@ pub(crate) trait Model {
 pub(crate) fn minimise_model(
     model: &mut dyn Model,
     base: &Program,
-    n: usize,
+    w: Block,
     w0: &[f64],
     region: Region,
     max_rounds: usize,
@@ -500,17 +504,16 @@ pub(crate) fn minimise_model(
     let mut rounds = Rounds::default();
     for _ in 0..max_rounds {
         let mut p = base.clone();
-        for (i, v) in model.write(&mut p, n) {
-            p.lin(i, v);
-        }
+        let objective = model.write(&mut p, w);
+        p.minimise(objective);
         if trust {
             // |w_i − c_i| ≤ y_i, Σ y_i ≤ Δ.
-            let y = p.vars(n);
-            for (i, &c) in centre.iter().enumerate() {
-                p.le(vec![(i, 1.0), (y.at(i), -1.0)], c);
-                p.le(vec![(i, -1.0), (y.at(i), -1.0)], -c);
+            let y = p.vars(w.len());
+            for ((wi, yi), &c) in w.vars().zip(y.vars()).zip(&centre) {
+                p.le(wi - yi, c);
+                p.ge(wi + yi, c);
             }
-            p.le(y.row(|_| 1.0), radius);
+            p.le(y.sum(), radius);
         }
         // An interior-point solution on the region's edge stops short of
         // it by up to ~1e-7 of the radius, so "binding" is judged with a
@@ -519,23 +522,23 @@ pub(crate) fn minimise_model(
         let binds =
             |w: &[f64]| trust && w.iter().zip(&centre).map(|(x, c)| (x - c).abs()).sum::<f64>() > radius * BINDING;
         let Some(mut sol) = rounds.solve(&p, Solve::GUIDE)? else { return Ok(None) };
-        let mut missing = model.refine(&sol.x, n);
-        if sol.status == SolverStatus::AlmostSolved && !missing && !binds(&sol.x[..n]) {
+        let mut missing = model.refine(&sol.x, w);
+        if sol.status == SolverStatus::AlmostSolved && !missing && !binds(&w.values(&sol.x)) {
             // A solution short of the tight tolerances guides the next
             // round as well as a full one, but the last round must be
             // solved: at Clarabel's default tolerances, as any program
             // whose tight solve stops short.
             let Some(full) = rounds.solve(&p, Solve::RELAXED)? else { return Ok(None) };
             sol = full;
-            missing = model.refine(&sol.x, n);
+            missing = model.refine(&sol.x, w);
         }
-        let w = &sol.x[..n];
+        let weights = w.values(&sol.x);
         // The centre moves even when the model missed pieces: its solution
         // is a better centre than the last one (on the S&P 500 this halves
         // the rounds of MAD, FLPM and CDaR).
-        let binding = binds(w);
+        let binding = binds(&weights);
         if binding {
-            centre = w.to_vec();
+            centre = weights;
             radius *= 2.0;
         }
         if !missing && !binding {
@@ -551,13 +554,13 @@ pub(crate) fn minimise_model(
 struct Pieces<'a> {
     measure: &'a Reduced,
     active: Vec<Vec<Piece>>,
-    alpha: Option<usize>,
-    top: Option<usize>,
+    alpha: Option<Var>,
+    top: Option<Var>,
 }
 
 impl Model for Pieces<'_> {
-    fn write(&mut self, p: &mut Program, n: usize) -> Row {
-        let written = self.measure.write(p, n, &self.active);
+    fn write(&mut self, p: &mut Program, w: Block) -> Lin {
+        let written = self.measure.write(p, w, &self.active);
         (self.alpha, self.top) = (written.threshold, written.maximum);
         written.objective
     }
@@ -565,10 +568,10 @@ impl Model for Pieces<'_> {
     /// Every scenario's best piece at `x` joins its kept ones if it beat
     /// them; the scenarios nearest a kink there, the likeliest to switch
     /// next, bring their runner-ups as well.
-    fn refine(&mut self, x: &[f64], n: usize) -> bool {
+    fn refine(&mut self, x: &[f64], w: Block) -> bool {
         let m = self.measure;
-        let a = self.alpha.map_or(0.0, |a| x[a]);
-        let e = m.products(&x[..n]);
+        let a = self.alpha.map_or(0.0, |a| a.value(x));
+        let e = m.products(&w.values(x));
         let ranked = m.ranked(&e, a);
         let scale = ranked.iter().map(|top| top[0].1.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
         let tol = 1e-10 * scale;
@@ -578,7 +581,7 @@ impl Model for Pieces<'_> {
             let (best, best_value) = top[0];
             let kept = active.iter().map(|&q| m.value(&e, s, q, a)).fold(f64::NEG_INFINITY, f64::max);
             let short = match m.aggregate {
-                Aggregate::Max => best_value > self.top.map_or(f64::NEG_INFINITY, |z| x[z]) + tol,
+                Aggregate::Max => best_value > self.top.map_or(f64::NEG_INFINITY, |z| z.value(x)) + tol,
                 _ => best_value > kept + tol,
             };
             // A squared linear piece must stay positive (see the module docs).
@@ -603,15 +606,15 @@ impl Reduction for Reduced {
     /// square in a trust region ([`minimise_model`]): `None` when the
     /// rounds run out. CDaR starts from its [`coarse`](Reduced::coarse)
     /// minimiser, whose solver time counts with the rest.
-    fn minimise(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<Solution>> {
+    fn minimise(&self, base: &Program, w: Block, w0: &[f64]) -> Result<Option<Solution>> {
         let (mut seconds, mut iterations) = (0.0, 0);
         let mut start = w0.to_vec();
         // The coarse minimiser is only a start: it is not polished.
-        if let Some((sol, _)) = self.coarse().map(|c| c.minimise_unpolished(base, n, w0)).transpose()?.flatten() {
-            start = sol.x[..n].to_vec();
+        if let Some((sol, _)) = self.coarse().map(|c| c.minimise_unpolished(base, w, w0)).transpose()?.flatten() {
+            start = w.values(&sol.x);
             (seconds, iterations) = (sol.seconds, sol.iterations);
         }
-        Ok(self.minimise_unpolished(base, n, &start)?.map(|(sol, p)| {
+        Ok(self.minimise_unpolished(base, w, &start)?.map(|(sol, p)| {
             let mut sol = p.polished(sol);
             sol.seconds += seconds;
             sol.iterations += iterations;
@@ -622,34 +625,29 @@ impl Reduction for Reduced {
 
 impl Reduced {
     /// The last round's solution and program, before any finish.
-    fn minimise_unpolished(&self, base: &Program, n: usize, w0: &[f64]) -> Result<Option<(Solution, Program)>> {
+    fn minimise_unpolished(&self, base: &Program, w: Block, w0: &[f64]) -> Result<Option<(Solution, Program)>> {
         let mut active = vec![Vec::new(); self.scenarios()];
         self.seed(&self.start(w0), &mut active);
         let mut pieces = Pieces { measure: self, active, alpha: None, top: None };
         // A maximum's reduced model is below it everywhere, so its
         // minimiser needs no region.
         let region = if matches!(self.aggregate, Aggregate::Max) { Region::Whole } else { Region::Trust };
-        minimise_model(&mut pieces, base, n, w0, region, MAX_ROUNDS)
+        minimise_model(&mut pieces, base, w, w0, region, MAX_ROUNDS)
     }
 }
 
-/// Second-order-cone entries (over the first `n = a.ncols()` variables,
-/// negated as Clarabel's $b - Ax$ wants them) whose squares sum to
+/// Second-order-cone entries over the weights `w` whose squares sum to
 /// $\text{scale}\,\lVert a w\rVert^2$: with $a^\top a = V\Lambda V^\top$,
 /// one entry $\sqrt{\text{scale}\,\lambda_k}\, v_k^\top w$ per eigenvalue
 /// above rounding (at most $n$ entries however many rows `a` has).
-pub(crate) fn square_root_entries(a: ArrayView2<'_, f64>, scale: f64) -> Vec<(Row, f64)> {
-    let n = a.ncols();
+pub(crate) fn square_root_entries(w: Block, a: ArrayView2<'_, f64>, scale: f64) -> Vec<Affine> {
     let (values, vectors) = crate::linalg::symmetric_eigen(&crate::linalg::gram(a));
     let floor = values.first().copied().unwrap_or(0.0).max(0.0) * 1e-14;
     values
         .iter()
         .enumerate()
         .filter(|(_, &l)| l > floor)
-        .map(|(k, &l)| {
-            let root = (l * scale).sqrt();
-            ((0..n).map(|i| (i, -root * vectors[[i, k]])).collect(), 0.0)
-        })
+        .map(|(k, &l)| (w.dot(vectors.column(k)) * (l * scale).sqrt()).into())
         .collect()
 }
 
@@ -677,12 +675,12 @@ mod tests {
     use ndarray::array;
 
     /// Two assets, long-only and fully invested.
-    fn simplex() -> Program {
-        let mut p = Program::new(2);
-        p.eq(vec![(0, 1.0), (1, 1.0)], 1.0);
-        p.le(vec![(0, -1.0)], 0.0);
-        p.le(vec![(1, -1.0)], 0.0);
-        p
+    fn simplex() -> (Program, Block) {
+        let (mut p, w) = Program::with_weights(2);
+        p.eq(w.sum(), 1.0);
+        p.ge(w.at(0), 0.0);
+        p.ge(w.at(1), 0.0);
+        (p, w)
     }
 
     fn rows(vectors: Array2<f64>, aggregate: Aggregate, zero: bool, threshold: bool) -> Reduced {
@@ -730,8 +728,9 @@ mod tests {
     #[test]
     fn the_worst_realisation_reduces_to_its_crossing() {
         let m = rows(returns().mapv(|v| -v), Aggregate::Max, false, false);
-        let sol = m.minimise(&simplex(), 2, &[0.5, 0.5]).unwrap().unwrap();
-        assert!((sol.x[0] - 2.0 / 7.0).abs() < 1e-12, "{:?}", &sol.x[..2]);
+        let (base, w) = simplex();
+        let sol = m.minimise(&base, w, &[0.5, 0.5]).unwrap().unwrap();
+        assert!((w.values(&sol.x)[0] - 2.0 / 7.0).abs() < 1e-12, "{:?}", w.values(&sol.x));
         assert!((sol.objective - 1.0 / 700.0).abs() < 1e-12, "{}", sol.objective);
     }
 
@@ -743,7 +742,8 @@ mod tests {
     fn cvar_with_its_threshold_reduces_to_the_exact_minimum() {
         let r = returns();
         let m = rows(r.mapv(|v| -v), Aggregate::Sum(1.0 / (0.5 * 4.0)), true, true);
-        let sol = m.minimise(&simplex(), 2, &[0.5, 0.5]).unwrap().unwrap();
+        let (base, w) = simplex();
+        let sol = m.minimise(&base, w, &[0.5, 0.5]).unwrap().unwrap();
         let cvar = |a: f64| RiskMeasure::Cvar { beta: 0.5 }.of(&r.dot(&array![a, 1.0 - a]).to_vec());
         let loss = |s: usize| (-r[[s, 1]], -(r[[s, 0]] - r[[s, 1]]));
         let mut candidates = vec![0.0, 1.0];
@@ -756,7 +756,8 @@ mod tests {
             }
         }
         let best = candidates.iter().map(|&a| cvar(a)).fold(f64::INFINITY, f64::min);
-        assert!((cvar(sol.x[0]) - best).abs() < 1e-12, "{} vs {best}", cvar(sol.x[0]));
+        let a = w.values(&sol.x)[0];
+        assert!((cvar(a) - best).abs() < 1e-12, "{} vs {best}", cvar(a));
         assert!((sol.objective - best).abs() < 1e-12, "{} vs {best}", sol.objective);
     }
 
@@ -770,20 +771,21 @@ mod tests {
             writes: usize,
         }
         impl Model for Pull {
-            fn write(&mut self, _: &mut Program, _: usize) -> Row {
+            fn write(&mut self, _: &mut Program, w: Block) -> Lin {
                 self.writes += 1;
-                vec![(0, -1.0)]
+                -w.at(0)
             }
-            fn refine(&mut self, _: &[f64], _: usize) -> bool {
+            fn refine(&mut self, _: &[f64], _: Block) -> bool {
                 false
             }
         }
         let mut pull = Pull { writes: 0 };
-        let (sol, _) = minimise_model(&mut pull, &simplex(), 2, &[0.5, 0.5], Region::Trust, 10).unwrap().unwrap();
-        assert!((sol.x[0] - 1.0).abs() < 1e-8, "{:?}", &sol.x[..2]);
+        let (base, w) = simplex();
+        let (sol, _) = minimise_model(&mut pull, &base, w, &[0.5, 0.5], Region::Trust, 10).unwrap().unwrap();
+        assert!((w.values(&sol.x)[0] - 1.0).abs() < 1e-8, "{:?}", w.values(&sol.x));
         assert_eq!(pull.writes, 4);
         // Too few rounds: no answer, and the caller solves the full program.
         let mut short = Pull { writes: 0 };
-        assert!(minimise_model(&mut short, &simplex(), 2, &[0.5, 0.5], Region::Trust, 3).unwrap().is_none());
+        assert!(minimise_model(&mut short, &base, w, &[0.5, 0.5], Region::Trust, 3).unwrap().is_none());
     }
 }

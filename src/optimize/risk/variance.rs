@@ -10,36 +10,36 @@ use ndarray::{Array1, Array2};
 use super::Risk;
 use crate::error::{Error, Result};
 use crate::estimate::{Factored, Moments};
-use crate::optimize::problem::{Block, Program, Row};
+use crate::optimize::problem::{Affine, Block, Lin, Program};
 
 /// $w^\top\Sigma w$ for the moments' covariance.
 pub(crate) struct Variance<'a>(pub &'a Moments);
 
 impl Risk for Variance<'_> {
-    fn add(&self, p: &mut Program, n: usize, scale: f64) -> Result<()> {
+    fn add(&self, p: &mut Program, w: Block, scale: f64) -> Result<()> {
         // A positive definite Σ makes the optimum unique: polish it.
         if scale > 0.0 {
             p.polish_on_active_set();
         }
         match self.0.factored() {
-            None => add_quadratic(p, self.0.cov(), 2.0 * scale),
+            None => add_quadratic(p, w, self.0.cov(), 2.0 * scale),
             Some(f) => {
-                let y = exposures(p, f, n);
+                let y = exposures(p, f, w);
                 let k = f.factor_cov.nrows();
                 for a in 0..k {
                     for b in a..k {
                         p.quad(y.at(a), y.at(b), 2.0 * scale * f.factor_cov[[a, b]]);
                     }
                 }
-                for (i, d) in f.specific.iter().enumerate() {
-                    p.quad(i, i, 2.0 * scale * d);
+                for (wi, d) in w.vars().zip(&f.specific) {
+                    p.quad(wi, wi, 2.0 * scale * d);
                 }
             }
         }
         Ok(())
     }
 
-    fn epigraph(&self, _: &mut Program, _: usize) -> Result<Row> {
+    fn epigraph(&self, _: &mut Program, _: Block) -> Result<Lin> {
         Err(crate::error::Error::param(
             Param::Measure,
             "variance is a quadratic form with no linear epigraph; cap volatility with target_volatility instead",
@@ -51,17 +51,12 @@ impl Risk for Variance<'_> {
     }
 }
 
-/// Adds $\tfrac{s}{2}\, w^\top\Sigma w$ to the objective ($w = x_{0..n}$).
-pub(crate) fn add_quadratic(p: &mut Program, cov: &Array2<f64>, s: f64) {
-    add_quadratic_at(p, cov, s, 0);
-}
-
-/// Adds $\tfrac{s}{2}\, w^\top\Sigma w$ for the weights $w = x_{at..at+n}$.
-pub(crate) fn add_quadratic_at(p: &mut Program, cov: &Array2<f64>, s: f64, at: usize) {
+/// Adds $\tfrac{s}{2}\, w^\top\Sigma w$ to the objective.
+pub(crate) fn add_quadratic(p: &mut Program, w: Block, cov: &Array2<f64>, s: f64) {
     let n = cov.nrows();
     for i in 0..n {
         for j in i..n {
-            p.quad(at + i, at + j, s * cov[[i, j]]);
+            p.quad(w.at(i), w.at(j), s * cov[[i, j]]);
         }
     }
 }
@@ -82,70 +77,69 @@ pub(crate) fn factor(cov: &Array2<f64>) -> Result<Array2<f64>> {
 
 /// The exposures $y = B^\top w$ as `k` new variables, tied to the weights
 /// by equalities.
-fn exposures(p: &mut Program, f: &Factored, n: usize) -> Block {
-    let k = f.loadings.ncols();
-    let y = p.vars(k);
-    for j in 0..k {
-        let mut row: Row = vec![(y.at(j), 1.0)];
-        row.extend((0..n).map(|i| (i, -f.loadings[[i, j]])).filter(|e| e.1 != 0.0));
-        p.eq(row, 0.0);
+fn exposures(p: &mut Program, f: &Factored, w: Block) -> Block {
+    let y = p.vars(f.loadings.ncols());
+    for (j, yj) in y.vars().enumerate() {
+        p.eq(yj - w.dot(f.loadings.column(j)), 0.0);
     }
     y
 }
 
-/// Cone rows whose Euclidean norm is the volatility of $w - b$ ($b = 0$
-/// when `None`), in the program's $c - a^\top x$ form: $L^\top(w - b)$ on
-/// the Cholesky factor $\Sigma = LL^\top$, or for a factored covariance
-/// $L_F^\top(y - B^\top b)$ and $\sqrt{d}\circ(w - b)$ with $F = L_FL_F^\top$.
-pub(crate) fn volatility_rows(
+/// Cone entries whose Euclidean norm is the volatility of $w - b$
+/// ($b = 0$ when `None`): $L^\top(w - b)$ on the Cholesky factor
+/// $\Sigma = LL^\top$, or for a factored covariance $L_F^\top(y - B^\top b)$
+/// and $\sqrt{d}\circ(w - b)$ with $F = L_FL_F^\top$.
+pub(crate) fn volatility_entries(
     p: &mut Program,
     m: &Moments,
-    n: usize,
+    w: Block,
     b: Option<&Array1<f64>>,
-) -> Result<Vec<(Row, f64)>> {
+) -> Result<Vec<Affine>> {
+    let n = w.len();
     let zero = Array1::zeros(n);
     let b = b.unwrap_or(&zero);
-    let mut rows = Vec::new();
+    let mut entries = Vec::new();
     match m.factored() {
         None => {
             let l = factor(m.cov())?;
             for k in 0..n {
                 let lb: f64 = (k..n).map(|i| l[[i, k]] * b[i]).sum();
-                rows.push(((k..n).map(|i| (i, -l[[i, k]])).collect(), -lb));
+                entries.push(w.dot(l.column(k)).plus(-lb));
             }
         }
         Some(f) => {
-            let y = exposures(p, f, n);
+            let y = exposures(p, f, w);
             let lf = factor(&f.factor_cov)?;
             let bb = f.loadings.t().dot(b);
             for j in 0..lf.ncols() {
                 let c: f64 = (j..lf.nrows()).map(|l| lf[[l, j]] * bb[l]).sum();
-                rows.push(((j..lf.nrows()).map(|l| (y.at(l), -lf[[l, j]])).collect(), -c));
+                entries.push(y.dot(lf.column(j)).plus(-c));
             }
             for (i, d) in f.specific.iter().enumerate() {
                 if *d > 0.0 {
                     let s = d.sqrt();
-                    rows.push((vec![(i, -s)], -s * b[i]));
+                    entries.push((w.at(i) * s).plus(-s * b[i]));
                 }
             }
         }
     }
-    Ok(rows)
+    Ok(entries)
 }
 
 /// Standard deviation $\sqrt{w^\top\Sigma w}$: a second-order cone
-/// $\lVert \Sigma^{1/2} w\rVert_2 \le t$ ([`volatility_rows`]), so unlike
+/// $\lVert \Sigma^{1/2} w\rVert_2 \le t$ ([`volatility_entries`]), so unlike
 /// variance it has a linear epigraph (and is positively homogeneous), which
 /// the ratio, cap and budgeting formulations need.
 pub(crate) struct StdDev<'a>(pub &'a Moments);
 
 impl Risk for StdDev<'_> {
-    fn epigraph(&self, p: &mut Program, n: usize) -> Result<Row> {
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
+        // t ≥ ‖Σ^{1/2} w‖₂.
         let t = p.var();
-        let mut cone = vec![(vec![(t, -1.0)], 0.0)];
-        cone.extend(volatility_rows(p, self.0, n, None)?);
+        let mut cone = vec![t.into()];
+        cone.extend(volatility_entries(p, self.0, w, None)?);
         p.soc(cone);
-        Ok(vec![(t, 1.0)])
+        Ok(t.into())
     }
 
     fn name(&self) -> String {
