@@ -218,6 +218,12 @@ stages! {
         Confidence = "confidence",
         /// The views' uncertainty Ω.
         Omega = "omega",
+        /// A shrinkage intensity.
+        Shrinkage = "shrinkage",
+        /// The Gerber statistic's threshold.
+        Threshold = "threshold",
+        /// Market modes a detoned correlation removes.
+        Markets = "markets",
     }
 
     /// The optimiser: objectives, measures and constraints (`optimize`).

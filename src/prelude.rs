@@ -15,7 +15,9 @@ pub use crate::data::{
 pub use crate::deep::{Architecture, DeepAllocator, DeepAllocatorParams, DeepStrategy, PortfolioLoss};
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result, SolverStatus};
-pub use crate::estimate::{BlackLitterman, Estimator, FactorModel, Moments, MomentsParams, View, ViewUncertainty};
+pub use crate::estimate::{
+    BlackLitterman, Estimator, FactorModel, MeanEstimator, Moments, MomentsParams, View, ViewUncertainty,
+};
 pub use crate::features::{CrossSection, Feature, FeatureSet, Features, Targets};
 #[cfg(feature = "ml")]
 pub use crate::features::{Selection, Selector};

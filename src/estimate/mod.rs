@@ -27,14 +27,23 @@
 //!     $F_{ii} = S_{ii}$ (Ledoit & Wolf 2003): $\delta = \max(0,\min(1,
 //!     (\hat\pi - \hat\rho)/(\hat\gamma T)))$.
 //!
+//! Oracle approximating shrinkage, shrinkage at a given intensity, the
+//! Gerber statistic, detoning, the repair of an indefinite estimate and
+//! the shrunk means (James–Stein, Bayes–Stein, Bodnar–Okhrin–Parolya,
+//! equilibrium) are written out in `shrinkage.rs`
+//! ([`Moments::oas`], [`Moments::shrunk`], [`Moments::gerber`],
+//! [`Moments::detoned`], [`MomentsParams::mean`]).
+//!
 //! Any estimator's mean can be replaced by an external vector
 //! ([`Moments::with_mean`]), e.g. a forecast.
 
 mod black_litterman;
 mod factor;
+mod shrinkage;
 
 pub use black_litterman::{BlackLitterman, BlackLittermanParams, RiskFreeIn, View, ViewUncertainty};
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
+pub use shrinkage::MeanEstimator;
 
 use crate::parameter::Estimate as Param;
 use chrono::NaiveDate;
@@ -72,6 +81,28 @@ pub enum Estimator {
     LedoitWolfIdentity,
     /// Ledoit–Wolf shrinkage towards constant correlation.
     LedoitWolfConstantCorrelation,
+    /// Oracle approximating shrinkage towards a scaled identity.
+    Oas,
+    /// Shrinkage towards a scaled identity at a given intensity.
+    Shrunk {
+        /// The intensity $\delta \in [0, 1]$.
+        shrinkage: f64,
+    },
+    /// The Gerber statistic on the standard deviations.
+    Gerber {
+        /// Moves smaller than this many standard deviations count as none
+        /// (in (0, 1); 0.5 is usual).
+        threshold: f64,
+        /// The positive semidefinite variant (else the original, repaired
+        /// where it is indefinite).
+        psd: bool,
+    },
+    /// The sample covariance with its correlation's largest
+    /// eigen-components (market modes) removed.
+    Detoned {
+        /// How many modes to remove.
+        markets: usize,
+    },
 }
 
 /// Builder for [`Moments`]. Returns are used as simple returns (log returns
@@ -87,27 +118,54 @@ pub enum Estimator {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MomentsParams {
     estimator: Estimator,
+    mean: MeanEstimator,
 }
 
 impl Moments {
     /// Sample mean and covariance.
     pub fn sample() -> MomentsParams {
-        MomentsParams { estimator: Estimator::Sample }
+        Moments::with_estimator(Estimator::Sample)
     }
 
     /// Exponentially weighted mean and covariance with a half-life in periods.
     pub fn ewma(halflife: f64) -> MomentsParams {
-        MomentsParams { estimator: Estimator::Ewma { halflife } }
+        Moments::with_estimator(Estimator::Ewma { halflife })
     }
 
     /// Ledoit–Wolf shrinkage towards a scaled identity.
     pub fn ledoit_wolf() -> MomentsParams {
-        MomentsParams { estimator: Estimator::LedoitWolfIdentity }
+        Moments::with_estimator(Estimator::LedoitWolfIdentity)
     }
 
     /// Ledoit–Wolf shrinkage towards constant correlation.
     pub fn ledoit_wolf_constant_correlation() -> MomentsParams {
-        MomentsParams { estimator: Estimator::LedoitWolfConstantCorrelation }
+        Moments::with_estimator(Estimator::LedoitWolfConstantCorrelation)
+    }
+
+    /// Oracle approximating shrinkage towards a scaled identity.
+    pub fn oas() -> MomentsParams {
+        Moments::with_estimator(Estimator::Oas)
+    }
+
+    /// Shrinkage towards a scaled identity at intensity `shrinkage` in [0, 1].
+    pub fn shrunk(shrinkage: f64) -> MomentsParams {
+        Moments::with_estimator(Estimator::Shrunk { shrinkage })
+    }
+
+    /// The Gerber statistic's covariance, positive semidefinite variant
+    /// (threshold 0.5; others through [`Moments::with_estimator`]).
+    pub fn gerber() -> MomentsParams {
+        Moments::with_estimator(Estimator::Gerber { threshold: 0.5, psd: true })
+    }
+
+    /// The sample covariance less its largest `markets` correlation modes.
+    pub fn detoned(markets: usize) -> MomentsParams {
+        Moments::with_estimator(Estimator::Detoned { markets })
+    }
+
+    /// The estimator with its own mean.
+    pub fn with_estimator(estimator: Estimator) -> MomentsParams {
+        MomentsParams { estimator, mean: MeanEstimator::Estimator }
     }
 
     /// Builds moments from given parts, checking shapes, finiteness and
@@ -280,6 +338,23 @@ impl MomentsParams {
         self.estimator
     }
 
+    /// Estimates the mean this way instead of the estimator's own mean
+    /// (the shrunk means shrink the sample mean, with the estimator's
+    /// covariance).
+    ///
+    /// ```
+    /// use assetalloc::prelude::*;
+    /// use assetalloc::estimate::MeanEstimator;
+    /// let r = Synthetic::params().assets(4).days(300).generate()?.prices.returns(ReturnKind::Simple)?;
+    /// let m = Moments::oas().mean(MeanEstimator::JamesStein { volatility_weighted: false }).fit(&r)?;
+    /// assert!(m.method().contains("James–Stein"));
+    /// # Ok::<(), assetalloc::Error>(())
+    /// ```
+    pub fn mean(mut self, mean: MeanEstimator) -> Self {
+        self.mean = mean;
+        self
+    }
+
     /// Estimates the moments from returns (converted to simple returns).
     /// Every asset must have a value on every date.
     pub fn fit(&self, returns: &Returns) -> Result<Moments> {
@@ -354,6 +429,48 @@ impl MomentsParams {
                 let target =
                     if self.estimator == Estimator::LedoitWolfIdentity { "identity" } else { "constant correlation" };
                 (mean, cov, format!("Ledoit–Wolf ({target}), δ = {delta:.3}"))
+            }
+            Estimator::Oas | Estimator::Shrunk { .. } => {
+                if t < 2 {
+                    return Err(Error::TooFewRows { operation: "shrinkage".into(), needed: 2, got: t });
+                }
+                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                let xc = &x - &mean;
+                match self.estimator {
+                    Estimator::Shrunk { shrinkage: delta } => {
+                        (mean, shrinkage::shrunk(xc.view(), delta)?, format!("shrunk to the identity, δ = {delta:.3}"))
+                    }
+                    _ => {
+                        let (cov, delta) = shrinkage::oas(xc.view());
+                        (mean, cov, format!("oracle approximating shrinkage, δ = {delta:.3}"))
+                    }
+                }
+            }
+            Estimator::Gerber { threshold, psd } => {
+                if t < 2 {
+                    return Err(Error::TooFewRows { operation: "the Gerber statistic".into(), needed: 2, got: t });
+                }
+                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                let (cov, repaired) = shrinkage::positive_definite(shrinkage::gerber(x, threshold, psd)?);
+                let variant = if psd { "positive semidefinite variant" } else { "original" };
+                let repair = if repaired { ", repaired to the nearest positive definite" } else { "" };
+                (mean, cov, format!("Gerber ({variant}, threshold {threshold}){repair}"))
+            }
+            Estimator::Detoned { markets } => {
+                full_rank("detoned", t, n)?;
+                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                let xc = &x - &mean;
+                let sample = crate::linalg::gram(xc.view()) / (t as f64 - 1.0);
+                let (cov, repaired) = shrinkage::positive_definite(shrinkage::detoned(&sample, markets)?);
+                let repair = if repaired { ", repaired to the nearest positive definite" } else { "" };
+                (mean, cov, format!("detoned ({markets} market mode{}){repair}", if markets == 1 { "" } else { "s" }))
+            }
+        };
+        let (mean, method) = match self.mean.label() {
+            None => (mean, method),
+            Some(label) => {
+                let sample = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                (self.mean.estimate(&sample, mean, &cov, t)?, format!("{method}; {label}"))
             }
         };
         if let Some(((i, j), v)) = cov.indexed_iter().find(|(_, v)| !v.is_finite()) {

@@ -21,17 +21,23 @@ println!("train {} → {} ({} days), test {} → {} ({} days)", train.start(), t
 
 * sample mean and covariance ($T-1$ divisor);
 * EWMA with a half-life of 126 days (recent data count more);
-* Ledoit–Wolf shrinkage of the covariance towards a scaled identity, and towards constant correlation, with the optimal intensity $\\delta$ estimated from the data.
+* Ledoit–Wolf shrinkage of the covariance towards a scaled identity, and towards constant correlation, with the optimal intensity $\\delta$ estimated from the data;
+* oracle approximating shrinkage (OAS) towards the scaled identity, another closed-form intensity;
+* the Gerber statistic: co-movements counted only when both returns move by more than half a standard deviation, so small noisy moves do not dilute the correlation.
 
 All are annualised with 252 days a year. The mean column is each estimator's expected return; the volatility column is $\\sqrt{\\Sigma_{ii}}$."""),
     code("""let sample = Moments::sample().fit(&train)?.annualized();
 let ewma = Moments::ewma(126.0).fit(&train)?.annualized();
 let lw = Moments::ledoit_wolf().fit(&train)?.annualized();
 let lw_cc = Moments::ledoit_wolf_constant_correlation().fit(&train)?.annualized();
-println!("{}\\n{}\\n{}\\n{}", sample.method(), ewma.method(), lw.method(), lw_cc.method());
+let oas = Moments::oas().fit(&train)?.annualized();
+let gerber = Moments::gerber().fit(&train)?.annualized();
+for m in [&sample, &ewma, &lw, &lw_cc, &oas, &gerber] {
+    println!("{}", m.method());
+}
 lw"""),
     md("""Which covariance estimate gives the steadiest minimum-variance portfolio *out of sample*? Each estimator's minimum-variance weights, bought on the first test day and held, beside 1/N:"""),
-    code("""let by_estimator: Vec<Allocation> = [&sample, &ewma, &lw, &lw_cc]
+    code("""let by_estimator: Vec<Allocation> = [&sample, &ewma, &lw, &lw_cc, &oas, &gerber]
     .iter()
     .map(|m| Optimizer::min_variance().solve(m).map(|a| a.named(format!("min variance, {}", m.method()))))
     .collect::<Result<_>>()?;

@@ -1,0 +1,55 @@
+//! Times the moment estimators on a prices CSV and writes each covariance
+//! and mean, for `bench/estimators.py`:
+//!
+//!     cargo run --release --example estimate -- PRICES.csv --repeat 5 --write DIR
+//!
+//! Prints JSON: per estimator the median milliseconds of `--repeat` fits
+//! from returns to moments; with `--write`, each estimator's covariance
+//! and mean go to `DIR/NAME_cov.txt` and `DIR/NAME_mean.txt` (one row a
+//! line, values separated by spaces).
+
+use std::fmt::Write as _;
+
+use assetalloc::prelude::*;
+use serde_json::json;
+
+mod cli;
+use cli::Result;
+
+fn main() {
+    cli::main(run);
+}
+
+fn rows(a: impl IntoIterator<Item = Vec<f64>>) -> String {
+    let mut out = String::new();
+    for row in a {
+        let line: Vec<String> = row.iter().map(|v| format!("{v:e}")).collect();
+        let _ = writeln!(out, "{}", line.join(" "));
+    }
+    out
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "data/sp500.csv".into());
+    let repeat: usize = cli::number(&args, "--repeat", 5)?;
+    let returns = Prices::read_csv(&path)?.returns(ReturnKind::Simple)?;
+    let estimators = [
+        ("oas", Moments::oas()),
+        ("shrunk", Moments::shrunk(0.1)),
+        ("gerber", Moments::gerber()),
+        ("detoned", Moments::detoned(1)),
+        ("james_stein", Moments::sample().mean(MeanEstimator::JamesStein { volatility_weighted: false })),
+    ];
+    let mut out = serde_json::Map::new();
+    for (name, params) in estimators {
+        let (seconds, m) = cli::timed(repeat, || params.fit(&returns))?;
+        if let Some(dir) = cli::flag(&args, "--write") {
+            std::fs::write(format!("{dir}/{name}_cov.txt"), rows(m.cov().rows().into_iter().map(|r| r.to_vec())))?;
+            std::fs::write(format!("{dir}/{name}_mean.txt"), rows([m.mean().to_vec()]))?;
+        }
+        out.insert(name.into(), json!({"median_ms": 1e3 * seconds, "method": m.method()}));
+    }
+    println!("{}", json!({"assets": returns.n_assets(), "rows": returns.len(), "estimators": out}));
+    Ok(())
+}
