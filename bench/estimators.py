@@ -3,7 +3,8 @@
 assetalloc (examples/estimate.rs) against skfolio, same work: the shared
 synthetic factor market (bench/synthetic.py) written to a CSV both read;
 OAS, shrinkage to the identity at 0.1, the Gerber statistic (positive
-semidefinite variant, threshold 0.5), detoning (1 market mode) and the
+semidefinite variant, threshold 0.5), Marchenko–Pastur denoising,
+detoning (1 market mode) and the
 James–Stein mean. Each side's time is the median of --repeat fits from
 returns to moments (reading the CSV not included); the check is the
 largest difference between the two covariances (or means), relative to
@@ -21,7 +22,7 @@ import warnings
 
 import numpy as np
 from synthetic import factor_market
-from skfolio.moments import OAS, DetoneCovariance, GerberCovariance, ShrunkCovariance, ShrunkMu, ShrunkMuMethods
+from skfolio.moments import OAS, DenoiseCovariance, DetoneCovariance, GerberCovariance, ShrunkCovariance, ShrunkMu, ShrunkMuMethods
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
@@ -31,6 +32,7 @@ PEERS = {
     "oas": ("OAS", lambda: OAS(), "covariance_"),
     "shrunk": ("shrinkage to the identity, 0.1", lambda: ShrunkCovariance(shrinkage=0.1), "covariance_"),
     "gerber": ("Gerber statistic (PSD variant, 0.5)", lambda: GerberCovariance(), "covariance_"),
+    "denoised": ("denoised (Marchenko–Pastur)", lambda: DenoiseCovariance(), "covariance_"),
     "detoned": ("detoned, 1 market mode", lambda: DetoneCovariance(n_markets=1), "covariance_"),
     "james_stein": ("James–Stein mean", lambda: ShrunkMu(method=ShrunkMuMethods.JAMES_STEIN), "mu_"),
 }

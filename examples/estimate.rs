@@ -38,6 +38,7 @@ fn run() -> Result<()> {
         ("oas", Moments::oas()),
         ("shrunk", Moments::shrunk(0.1)),
         ("gerber", Moments::gerber()),
+        ("denoised", Moments::denoised()),
         ("detoned", Moments::detoned(1)),
         ("james_stein", Moments::sample().mean(MeanEstimator::JamesStein { volatility_weighted: false })),
     ];

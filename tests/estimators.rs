@@ -43,6 +43,7 @@ fn covariances_equal_skfolios() {
             ("gerber_psd_0.5", Estimator::Gerber { threshold: 0.5, psd: true }),
             ("gerber_psd_0.3", Estimator::Gerber { threshold: 0.3, psd: true }),
             ("gerber_original_0.5", Estimator::Gerber { threshold: 0.5, psd: false }),
+            ("denoised", Estimator::Denoised),
             ("detoned_1", Estimator::Detoned { markets: 1 }),
             ("detoned_2", Estimator::Detoned { markets: 2 }),
         ];

@@ -97,6 +97,9 @@ pub enum Estimator {
         /// where it is indefinite).
         psd: bool,
     },
+    /// The sample covariance denoised: its correlation's eigenvalues
+    /// below the fitted Marchenko–Pastur edge replaced by their mean.
+    Denoised,
     /// The sample covariance with its correlation's largest
     /// eigen-components (market modes) removed.
     Detoned {
@@ -156,6 +159,11 @@ impl Moments {
     /// (threshold 0.5; others through [`Moments::with_estimator`]).
     pub fn gerber() -> MomentsParams {
         Moments::with_estimator(Estimator::Gerber { threshold: 0.5, psd: true })
+    }
+
+    /// The sample covariance denoised by the Marchenko–Pastur law.
+    pub fn denoised() -> MomentsParams {
+        Moments::with_estimator(Estimator::Denoised)
     }
 
     /// The sample covariance less its largest `markets` correlation modes.
@@ -455,6 +463,16 @@ impl MomentsParams {
                 let variant = if psd { "positive semidefinite variant" } else { "original" };
                 let repair = if repaired { ", repaired to the nearest positive definite" } else { "" };
                 (mean, cov, format!("Gerber ({variant}, threshold {threshold}){repair}"))
+            }
+            Estimator::Denoised => {
+                full_rank("denoised", t, n)?;
+                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+                let xc = &x - &mean;
+                let sample = crate::linalg::gram(xc.view()) / (t as f64 - 1.0);
+                let (cov, signal) = shrinkage::denoised(&sample, t);
+                let (cov, repaired) = shrinkage::positive_definite(cov);
+                let repair = if repaired { ", repaired to the nearest positive definite" } else { "" };
+                (mean, cov, format!("denoised (Marchenko–Pastur, {signal} signal eigenvalues of {n}){repair}"))
             }
             Estimator::Detoned { markets } => {
                 full_rank("detoned", t, n)?;

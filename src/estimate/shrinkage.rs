@@ -154,6 +154,105 @@ pub(super) fn detoned(cov: &Array2<f64>, k: usize) -> Result<Array2<f64>> {
     Ok(on_deviations(&unit_diagonal(&rest), &sd))
 }
 
+/// The Marchenko–Pastur fit's objective at the noise variance `v`: the
+/// squared distance, on 1,000 points across the law's support, between its
+/// density for $T/N = q$ and a Gaussian kernel density (bandwidth 0.01)
+/// of the eigenvalues.
+/// `ascending` holds the eigenvalues in ascending order; a kernel further
+/// than 10 bandwidths away weighs below $e^{-50}$ and is left out.
+fn marchenko_pastur_misfit(ascending: &[f64], q: f64, v: f64) -> f64 {
+    let (lo, hi) = (v * (1.0 - (1.0 / q).sqrt()).powi(2), v * (1.0 + (1.0 / q).sqrt()).powi(2));
+    let h = 0.01;
+    let norm = 1.0 / (ascending.len() as f64 * h * (2.0 * std::f64::consts::PI).sqrt());
+    (0..1000)
+        .map(|k| {
+            let x = lo + (hi - lo) * k as f64 / 999.0;
+            let law = q / (2.0 * std::f64::consts::PI * v * x) * ((hi - x) * (x - lo)).max(0.0).sqrt();
+            let from = ascending.partition_point(|&l| l < x - 10.0 * h);
+            let to = ascending.partition_point(|&l| l <= x + 10.0 * h);
+            let kde = norm * ascending[from..to].iter().map(|l| (-0.5 * ((x - l) / h).powi(2)).exp()).sum::<f64>();
+            (kde - law).powi(2)
+        })
+        .sum()
+}
+
+/// The local minimum of `f` on `[lo, hi]` downhill from `start`: steps
+/// that double until `f` rises bracket it, then golden-section search.
+fn local_minimum(f: impl Fn(f64) -> f64, start: f64, lo: f64, hi: f64) -> f64 {
+    let (mut a, mut b) = (start, start);
+    let here = f(start);
+    for direction in [-1.0, 1.0] {
+        let mut step = 1e-3;
+        let (mut x, mut fx) = (start, here);
+        loop {
+            let next = (x + direction * step).clamp(lo, hi);
+            let fn_ = f(next);
+            if fn_ >= fx || next == x {
+                if direction < 0.0 {
+                    a = next;
+                } else {
+                    b = next;
+                }
+                break;
+            }
+            (x, fx) = (next, fn_);
+            step *= 2.0;
+        }
+        if x != start {
+            // Downhill this way: the other side of `start` bounds it.
+            if direction < 0.0 {
+                b = (x + step / 2.0).min(hi).max(start);
+            } else {
+                a = (x - step / 2.0).max(lo).min(start);
+            }
+            break;
+        }
+    }
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    let (mut fc, mut fd) = (f(c), f(d));
+    while b - a > 1e-10 {
+        if fc < fd {
+            (b, d, fd) = (d, c, fc);
+            c = b - g * (b - a);
+            fc = f(c);
+        } else {
+            (a, c, fc) = (c, d, fd);
+            d = a + g * (b - a);
+            fd = f(d);
+        }
+    }
+    0.5 * (a + b)
+}
+
+/// The sample covariance `cov` of `t` dates denoised (López de Prado
+/// 2020, constant residual): the correlation's eigenvalues below the
+/// Marchenko–Pastur edge $\sigma^2(1 + \sqrt{N/T})^2$ of the fitted noise
+/// variance replaced by their mean, renormalised to a unit diagonal; the
+/// matrix and how many eigenvalues carried signal.
+pub(super) fn denoised(cov: &Array2<f64>, t: usize) -> (Array2<f64>, usize) {
+    let n = cov.nrows();
+    let q = t as f64 / n as f64;
+    let (corr, sd) = correlation(cov);
+    let (values, vectors) = crate::linalg::symmetric_eigen(&corr);
+    let ascending: Vec<f64> = values.iter().rev().copied().collect();
+    let v = local_minimum(|v| marchenko_pastur_misfit(&ascending, q, v), 0.5, 1e-5, 1.0 - 1e-5);
+    let edge = v * (1.0 + (1.0 / q).sqrt()).powi(2);
+    let signal = values.iter().filter(|&&l| l >= edge).count();
+    let mut kept = values.clone();
+    if signal < n {
+        let noise = values[signal..].iter().sum::<f64>() / (n - signal) as f64;
+        kept[signal..].iter_mut().for_each(|l| *l = noise);
+    }
+    (on_deviations(&unit_diagonal(&rebuild(&vectors, &kept)), &sd), signal)
+}
+
+/// $V \operatorname{diag}(\lambda) V^\top$.
+fn rebuild(vectors: &Array2<f64>, values: &[f64]) -> Array2<f64> {
+    let scaled = vectors * &Array1::from(values.to_vec());
+    scaled.dot(&vectors.t())
+}
+
 /// `cov` itself when positive definite, else its nearest repair (see the
 /// module docs); `true` when it was repaired.
 pub(super) fn positive_definite(cov: Array2<f64>) -> (Array2<f64>, bool) {
@@ -167,9 +266,7 @@ pub(super) fn positive_definite(cov: Array2<f64>) -> (Array2<f64>, bool) {
     }
     let (values, vectors) = crate::linalg::symmetric_eigen(&corr);
     let n = cov.nrows();
-    let clipped = Array2::from_shape_fn((n, n), |(i, j)| {
-        (0..n).map(|k| vectors[[i, k]] * values[k].max(CLIP) * vectors[[j, k]]).sum::<f64>()
-    });
+    let clipped = rebuild(&vectors, &values.iter().map(|v| v.max(CLIP)).collect::<Vec<_>>());
     let mut out = on_deviations(&unit_diagonal(&clipped), &sd);
     for i in 0..n {
         out[[i, i]] = cov[[i, i]];

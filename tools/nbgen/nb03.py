@@ -23,7 +23,8 @@ println!("train {} → {} ({} days), test {} → {} ({} days)", train.start(), t
 * EWMA with a half-life of 126 days (recent data count more);
 * Ledoit–Wolf shrinkage of the covariance towards a scaled identity, and towards constant correlation, with the optimal intensity $\\delta$ estimated from the data;
 * oracle approximating shrinkage (OAS) towards the scaled identity, another closed-form intensity;
-* the Gerber statistic: co-movements counted only when both returns move by more than half a standard deviation, so small noisy moves do not dilute the correlation.
+* the Gerber statistic: co-movements counted only when both returns move by more than half a standard deviation, so small noisy moves do not dilute the correlation;
+* Marchenko–Pastur denoising: the correlation's eigenvalues that random noise would produce (below the edge of the Marchenko–Pastur law fitted to them) replaced by their mean.
 
 All are annualised with 252 days a year. The mean column is each estimator's expected return; the volatility column is $\\sqrt{\\Sigma_{ii}}$."""),
     code("""let sample = Moments::sample().fit(&train)?.annualized();
@@ -32,12 +33,13 @@ let lw = Moments::ledoit_wolf().fit(&train)?.annualized();
 let lw_cc = Moments::ledoit_wolf_constant_correlation().fit(&train)?.annualized();
 let oas = Moments::oas().fit(&train)?.annualized();
 let gerber = Moments::gerber().fit(&train)?.annualized();
-for m in [&sample, &ewma, &lw, &lw_cc, &oas, &gerber] {
+let denoised = Moments::denoised().fit(&train)?.annualized();
+for m in [&sample, &ewma, &lw, &lw_cc, &oas, &gerber, &denoised] {
     println!("{}", m.method());
 }
 lw"""),
     md("""Which covariance estimate gives the steadiest minimum-variance portfolio *out of sample*? Each estimator's minimum-variance weights, bought on the first test day and held, beside 1/N:"""),
-    code("""let by_estimator: Vec<Allocation> = [&sample, &ewma, &lw, &lw_cc, &oas, &gerber]
+    code("""let by_estimator: Vec<Allocation> = [&sample, &ewma, &lw, &lw_cc, &oas, &gerber, &denoised]
     .iter()
     .map(|m| Optimizer::min_variance().solve(m).map(|a| a.named(format!("min variance, {}", m.method()))))
     .collect::<Result<_>>()?;

@@ -4,7 +4,8 @@
 Daily simple returns of the last 600 dates of the bundled S&P 500 (20
 stocks), and of its first 8 stocks (where T ≫ N matters less than the
 shape), through skfolio's OAS, ShrunkCovariance (0.1 and 0.4),
-GerberCovariance (both variants, thresholds 0.5 and 0.3), DetoneCovariance
+GerberCovariance (both variants, thresholds 0.5 and 0.3), DenoiseCovariance,
+DetoneCovariance
 (1 and 2 market modes) and ShrunkMu (James–Stein, Bayes–Stein,
 Bodnar–Okhrin, each towards the grand mean and the volatility-weighted
 mean, on the empirical covariance) and EquilibriumMu. Writes
@@ -20,7 +21,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 import skfolio
-from skfolio.moments import (OAS, DetoneCovariance, EquilibriumMu, GerberCovariance, ShrunkCovariance,
+from skfolio.moments import (OAS, DenoiseCovariance, DetoneCovariance, EquilibriumMu, GerberCovariance, ShrunkCovariance,
                              ShrunkMu, ShrunkMuMethods)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -34,6 +35,7 @@ def case(x):
         "gerber_psd_0.5": GerberCovariance(threshold=0.5, psd_variant=True).fit(x).covariance_,
         "gerber_psd_0.3": GerberCovariance(threshold=0.3, psd_variant=True).fit(x).covariance_,
         "gerber_original_0.5": GerberCovariance(threshold=0.5, psd_variant=False).fit(x).covariance_,
+        "denoised": DenoiseCovariance().fit(x).covariance_,
         "detoned_1": DetoneCovariance(n_markets=1).fit(x).covariance_,
         "detoned_2": DetoneCovariance(n_markets=2).fit(x).covariance_,
     }
