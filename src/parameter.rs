@@ -224,6 +224,8 @@ stages! {
         Threshold = "threshold",
         /// Market modes a detoned correlation removes.
         Markets = "markets",
+        /// The graphical lasso's penalty.
+        Penalty = "penalty",
     }
 
     /// The optimiser: objectives, measures and constraints (`optimize`).

@@ -1,6 +1,7 @@
 //! Covariance and mean estimators against skfolio (fixture from
 //! `tools/reference/estimators.py`): the last 600 days of the bundled S&P
-//! 500, all 20 stocks and the first 8. Every covariance and mean within
+//! 500, all 20 stocks and the first 8 (the graphical lasso against
+//! scikit-learn's, run to its optimum). Every covariance and mean within
 //! 1e-8 relative to the matrix's largest entry.
 
 use assetalloc::estimate::{Estimator, MeanEstimator};
@@ -44,6 +45,8 @@ fn covariances_equal_skfolios() {
             ("gerber_psd_0.3", Estimator::Gerber { threshold: 0.3, psd: true }),
             ("gerber_original_0.5", Estimator::Gerber { threshold: 0.5, psd: false }),
             ("denoised", Estimator::Denoised),
+            ("glasso_1e-5", Estimator::GraphicalLasso { penalty: 1e-5 }),
+            ("glasso_5e-5", Estimator::GraphicalLasso { penalty: 5e-5 }),
             ("detoned_1", Estimator::Detoned { markets: 1 }),
             ("detoned_2", Estimator::Detoned { markets: 2 }),
         ];
@@ -109,6 +112,8 @@ fn bad_estimator_settings_are_named() {
     assert!(fit(Estimator::Shrunk { shrinkage: f64::NAN }).is_invalid(parameter::Estimate::Shrinkage));
     assert!(fit(Estimator::Gerber { threshold: 1.0, psd: true }).is_invalid(parameter::Estimate::Threshold));
     assert!(fit(Estimator::Detoned { markets: 0 }).is_invalid(parameter::Estimate::Markets));
+    assert!(fit(Estimator::GraphicalLasso { penalty: 0.0 }).is_invalid(parameter::Estimate::Penalty));
+    assert!(fit(Estimator::GraphicalLasso { penalty: f64::NAN }).is_invalid(parameter::Estimate::Penalty));
     assert!(fit(Estimator::Detoned { markets: 8 }).is_invalid(parameter::Estimate::Markets));
     let e = Moments::sample().mean(MeanEstimator::Equilibrium { risk_aversion: -1.0 }).fit(&r).unwrap_err();
     assert!(e.is_invalid(parameter::Estimate::RiskAversion), "{e}");

@@ -34,7 +34,7 @@ use crate::data::Returns;
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
 
-/// Where the risk-free rate enters the model (see the [module docs](self)).
+/// Where the risk-free rate enters the model (see [`BlackLitterman`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RiskFreeIn {
     /// Added to the equilibrium prior; views are on total returns

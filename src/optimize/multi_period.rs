@@ -1,15 +1,4 @@
-//! Multi-period optimisation: a plan of weights $w^1, \dots, w^H$ for the
-//! next $H$ periods, each period's trade priced from the weights before it,
-//! of which a policy executes the first step:
-//! $$\max_{w^1,\dots,w^H \in \mathcal W}\ \sum_{\tau=1}^{H} \Big(\mu_\tau^\top w^\tau - \tfrac{\lambda}{2}\, w^{\tau\top}\Sigma_\tau w^\tau - \text{cost}(w^\tau - w^{\tau-1})\Big),\qquad w^0 = w^{cur},$$
-//! where the cost is that of [`Constraints::trade_costs`] with its
-//! aversions, turnover cap and trade limits, applied to every step (and
-//! borrow fees to every period's holdings). With $H = 1$ it is the
-//! single-period [`Optimizer::mean_variance`](super::Optimizer::mean_variance)
-//! with the same constraints. Because a trade's impact grows as
-//! $\lvert z\rvert^{3/2}$, spreading a large change over several steps
-//! costs less than making it at once, which a plan can see and one period
-//! cannot.
+//! Multi-period optimisation ([`MultiPeriod`]).
 
 use crate::parameter::Optimize as Param;
 use ndarray::Array1;
@@ -21,7 +10,18 @@ use super::Constraints;
 use crate::error::{Error, Result, SolverStatus};
 use crate::estimate::Moments;
 
-/// A multi-period mean–variance policy (see the [module docs](self)).
+/// A multi-period mean–variance policy: a plan of weights $w^1, \dots, w^H$ for the
+/// next $H$ periods, each period's trade priced from the weights before it,
+/// of which a policy executes the first step:
+/// $$\max_{w^1,\dots,w^H \in \mathcal W}\ \sum_{\tau=1}^{H} \Big(\mu_\tau^\top w^\tau - \tfrac{\lambda}{2}\, w^{\tau\top}\Sigma_\tau w^\tau - \text{cost}(w^\tau - w^{\tau-1})\Big),\qquad w^0 = w^{cur},$$
+/// where the cost is that of [`Constraints::trade_costs`] with its
+/// aversions, turnover cap and trade limits, applied to every step (and
+/// borrow fees to every period's holdings). With $H = 1$ it is the
+/// single-period [`Optimizer::mean_variance`](super::Optimizer::mean_variance)
+/// with the same constraints. Because a trade's impact grows as
+/// $\lvert z\rvert^{3/2}$, spreading a large change over several steps
+/// costs less than making it at once, which a plan can see and one period
+/// cannot.
 ///
 /// ```
 /// use assetalloc::prelude::*;

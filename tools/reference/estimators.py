@@ -2,13 +2,14 @@
 """Covariance and mean estimators by skfolio, for the tests.
 
 Daily simple returns of the last 600 dates of the bundled S&P 500 (20
-stocks), and of its first 8 stocks (where T ≫ N matters less than the
-shape), through skfolio's OAS, ShrunkCovariance (0.1 and 0.4),
-GerberCovariance (both variants, thresholds 0.5 and 0.3), DenoiseCovariance,
-DetoneCovariance
-(1 and 2 market modes) and ShrunkMu (James–Stein, Bayes–Stein,
-Bodnar–Okhrin, each towards the grand mean and the volatility-weighted
-mean, on the empirical covariance) and EquilibriumMu. Writes
+stocks), and of its first 8 stocks, through skfolio's OAS,
+ShrunkCovariance (0.1 and 0.4), GerberCovariance (both variants,
+thresholds 0.5 and 0.3), DenoiseCovariance, DetoneCovariance (1 and 2
+market modes), scikit-learn's GraphicalLasso (penalties 1e-5 and 5e-5,
+run to tolerances of 1e-12 so that the fixture is the optimum) and
+ShrunkMu (James–Stein, Bayes–Stein, Bodnar–Okhrin, each towards the
+grand mean and the volatility-weighted mean, on the empirical
+covariance) and EquilibriumMu. Writes
 tests/fixtures/estimators_reference.json, which tests/estimators.rs
 matches.
 
@@ -21,6 +22,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 import skfolio
+from sklearn.covariance import GraphicalLasso
 from skfolio.moments import (OAS, DenoiseCovariance, DetoneCovariance, EquilibriumMu, GerberCovariance, ShrunkCovariance,
                              ShrunkMu, ShrunkMuMethods)
 
@@ -36,6 +38,8 @@ def case(x):
         "gerber_psd_0.3": GerberCovariance(threshold=0.3, psd_variant=True).fit(x).covariance_,
         "gerber_original_0.5": GerberCovariance(threshold=0.5, psd_variant=False).fit(x).covariance_,
         "denoised": DenoiseCovariance().fit(x).covariance_,
+        "glasso_1e-5": GraphicalLasso(alpha=1e-5, tol=1e-12, enet_tol=1e-14, max_iter=10000).fit(x).covariance_,
+        "glasso_5e-5": GraphicalLasso(alpha=5e-5, tol=1e-12, enet_tol=1e-14, max_iter=10000).fit(x).covariance_,
         "detoned_1": DetoneCovariance(n_markets=1).fit(x).covariance_,
         "detoned_2": DetoneCovariance(n_markets=2).fit(x).covariance_,
     }
