@@ -6,7 +6,10 @@
 //! Prints JSON: per estimator the median milliseconds of `--repeat` fits
 //! from returns to moments; with `--write`, each estimator's covariance
 //! and mean go to `DIR/NAME_cov.txt` and `DIR/NAME_mean.txt` (one row a
-//! line, values separated by spaces).
+//! line, values separated by spaces). With `--entropy-pooling` it times
+//! entropy pooling of the returns instead, under mean views on AAPL
+//! (= 0.2 %) and JPM ≥ BAC and a 2 % volatility view on MSFT, and writes
+//! the posterior probabilities to `DIR/entropy_pooling.txt`.
 
 use std::fmt::Write as _;
 
@@ -34,6 +37,22 @@ fn run() -> Result<()> {
     let path = args.first().filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| "data/sp500.csv".into());
     let repeat: usize = cli::number(&args, "--repeat", 5)?;
     let returns = Prices::read_csv(&path)?.returns(ReturnKind::Simple)?;
+    if args.iter().any(|a| a == "--entropy-pooling") {
+        use assetalloc::estimate::{Bound, EntropyPooling};
+        let views = EntropyPooling::params()
+            .mean("AAPL", Bound::Equal(0.002))
+            .mean_of(&[("JPM", 1.0), ("BAC", -1.0)], Bound::AtLeast(0.0))
+            .volatility("MSFT", Bound::Equal(0.02));
+        let (seconds, pooled) = cli::timed(repeat, || views.fit(&returns))?;
+        if let Some(dir) = cli::flag(&args, "--write") {
+            std::fs::write(format!("{dir}/entropy_pooling.txt"), rows([pooled.probabilities().to_vec()]))?;
+        }
+        println!(
+            "{}",
+            json!({"rows": returns.len(), "median_ms": 1e3 * seconds, "effective_scenarios": pooled.effective_scenarios()})
+        );
+        return Ok(());
+    }
     let estimators = [
         ("oas", Moments::oas()),
         ("shrunk", Moments::shrunk(0.1)),

@@ -122,3 +122,114 @@ fn bad_estimator_settings_are_named() {
     let e = Moments::shrunk(0.5).mean(MeanEstimator::BodnarOkhrin { volatility_weighted: false }).fit(&short);
     assert!(matches!(e, Err(Error::TooFewRows { needed: 9, got: 6, .. })), "{e:?}");
 }
+
+/// Entropy pooling against skfolio (fixture from
+/// `tools/reference/entropy_pooling.py`, its primal solved to 1e-12): the
+/// posterior probabilities within 1e-7 in L1, the effective number of
+/// scenarios and the relative entropy within 1e-7 relative, the posterior
+/// mean and covariance within 1e-8 of their largest entry.
+#[test]
+fn entropy_pooling_equals_skfolios() {
+    use assetalloc::estimate::{Bound, EntropyPooling};
+    let f: Value = serde_json::from_str(include_str!("fixtures/entropy_pooling_reference.json")).unwrap();
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap().tail(2000).unwrap();
+    assert_eq!(r.dates()[0].to_string(), f["first"].as_str().unwrap());
+    let cases = [
+        ("mean_equal", EntropyPooling::params().mean("AAPL", Bound::Equal(0.002))),
+        (
+            "mean_ranking",
+            EntropyPooling::params()
+                .mean("XOM", Bound::AtMost(0.0))
+                .mean_of(&[("AAPL", 1.0), ("MSFT", -1.0)], Bound::AtLeast(0.0005)),
+        ),
+        ("variance_equal", EntropyPooling::params().variance("MSFT", Bound::Equal(0.0004))),
+        ("variance_bound", EntropyPooling::params().variance("JNJ", Bound::AtLeast(0.0002))),
+        (
+            "mean_and_variance",
+            EntropyPooling::params()
+                .mean("AAPL", Bound::Equal(0.002))
+                .mean_of(&[("JPM", 1.0), ("BAC", -1.0)], Bound::AtLeast(0.0))
+                .volatility("MSFT", Bound::Equal(0.02)),
+        ),
+    ];
+    for (name, params) in cases {
+        let case = &f["cases"][name];
+        let pooled = params.fit(&r).unwrap();
+        let theirs = floats(&case["probabilities"]);
+        let l1: f64 = pooled.probabilities().iter().zip(&theirs).map(|(a, b)| (a - b).abs()).sum();
+        assert!(l1 < 1e-7, "{name}: L1 {l1:e}");
+        let eff = case["effective_scenarios"].as_f64().unwrap();
+        assert!(
+            (pooled.effective_scenarios() - eff).abs() < 1e-7 * eff,
+            "{name}: {} vs {eff}",
+            pooled.effective_scenarios()
+        );
+        let h = case["relative_entropy"].as_f64().unwrap();
+        assert!(
+            (pooled.relative_entropy() - h).abs() < 1e-7 * h.abs().max(1e-3),
+            "{name}: {} vs {h}",
+            pooled.relative_entropy()
+        );
+        let m = pooled.moments();
+        let d = relative(m.mean().iter().copied(), &floats(&case["mean"]));
+        assert!(d < 1e-8, "{name} mean: {d:e}");
+        let cov: Vec<f64> = case["cov"].as_array().unwrap().iter().flat_map(floats).collect();
+        let d = relative(m.cov().iter().copied(), &cov);
+        assert!(d < 1e-8, "{name} covariance: {d:e}");
+    }
+}
+
+#[test]
+fn bad_views_are_named() {
+    use assetalloc::estimate::{Bound, EntropyPooling};
+    let r = returns(&fixture(), "eight");
+    let a = r.assets()[0].clone();
+    let e = EntropyPooling::params().mean("NOPE", Bound::Equal(0.0)).fit(&r).unwrap_err();
+    assert!(matches!(e, Error::UnknownAsset { ref name, .. } if name == "NOPE"), "{e}");
+    let e = EntropyPooling::params().mean(&a, Bound::Equal(f64::NAN)).fit(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Estimate::Views), "{e}");
+    let e = EntropyPooling::params().variance(&a, Bound::Equal(-1e-4)).fit(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Estimate::Views), "{e}");
+    // A mean above every scenario's return cannot be reached by reweighting.
+    let top = r.values().column(0).iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e = EntropyPooling::params().mean(&a, Bound::AtLeast(2.0 * top)).fit(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Estimate::Views), "{e}");
+    // Contradictory views.
+    let e = EntropyPooling::params().mean(&a, Bound::AtLeast(0.01)).mean(&a, Bound::AtMost(0.0)).fit(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Estimate::Views), "{e}");
+}
+
+/// The views hold on the posterior, a repeated view changes nothing, and
+/// a tighter view costs more scenarios.
+#[test]
+fn pooled_views_hold_and_tighter_views_cost_scenarios() {
+    use assetalloc::estimate::{Bound, EntropyPooling};
+    let r =
+        Synthetic::params().assets(3).days(500).seed(1).generate().unwrap().prices.returns(ReturnKind::Simple).unwrap();
+    let a = r.assets()[0].clone();
+    let prior_vol = Moments::sample().fit(&r).unwrap().cov()[[0, 0]].sqrt();
+    let mut last = f64::INFINITY;
+    for f in [0.9, 0.7, 0.5, 0.3] {
+        let pooled = EntropyPooling::params()
+            .mean(&a, Bound::Equal(0.001))
+            .volatility(&a, Bound::Equal(f * prior_vol))
+            .fit(&r)
+            .unwrap();
+        let p = pooled.probabilities();
+        let x = r.values().column(0).to_owned();
+        let mean = p.dot(&x);
+        let variance: f64 = p.iter().zip(&x).map(|(p, x)| p * (x - mean).powi(2)).sum();
+        assert!((mean - 0.001).abs() < 1e-12, "{f}: mean {mean}");
+        assert!((variance.sqrt() - f * prior_vol).abs() < 1e-10, "{f}: vol {}", variance.sqrt());
+        assert!(pooled.effective_scenarios() < last, "{f}");
+        last = pooled.effective_scenarios();
+    }
+    let once = EntropyPooling::params().mean(&a, Bound::Equal(0.001)).fit(&r).unwrap();
+    let twice = EntropyPooling::params()
+        .mean(&a, Bound::Equal(0.001))
+        .mean_of(&[(a.as_str(), 2.0)], Bound::Equal(0.002))
+        .fit(&r)
+        .unwrap();
+    let l1: f64 = once.probabilities().iter().zip(twice.probabilities()).map(|(x, y)| (x - y).abs()).sum();
+    assert!(l1 < 1e-12, "{l1:e}");
+}

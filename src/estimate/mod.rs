@@ -36,14 +36,20 @@
 //! [`Moments::denoised`], [`Moments::detoned`],
 //! [`Moments::graphical_lasso`], [`MomentsParams::mean`]).
 //!
+//! Entropy pooling ([`EntropyPooling`]) reweights the scenarios until views
+//! on means and variances hold, moving the probabilities as little as
+//! possible in relative entropy; its posterior gives moments too.
+//!
 //! Any estimator's mean can be replaced by an external vector
 //! ([`Moments::with_mean`]), e.g. a forecast.
 
 mod black_litterman;
+mod entropy;
 mod factor;
 mod shrinkage;
 
 pub use black_litterman::{BlackLitterman, BlackLittermanParams, RiskFreeIn, View, ViewUncertainty};
+pub use entropy::{Bound, EntropyPooled, EntropyPooling, EntropyPoolingParams};
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
 pub use shrinkage::MeanEstimator;
 
