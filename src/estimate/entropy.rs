@@ -20,7 +20,7 @@
 //! reports its effective number of scenarios $e^{-\sum_t p_t\ln p_t}$ and
 //! its relative entropy to the prior.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2};
 
 use super::Moments;
 use crate::data::{ReturnKind, Returns};
@@ -127,8 +127,9 @@ impl EntropyPoolingParams {
     /// The posterior probabilities of the returns' dates, from equal prior
     /// probabilities.
     pub fn fit(&self, returns: &Returns) -> Result<EntropyPooled> {
-        let simple = returns.to_kind(ReturnKind::Simple);
-        let x = simple.values();
+        // Simple returns as they are, or converted once.
+        let converted = (returns.kind() != ReturnKind::Simple).then(|| returns.to_kind(ReturnKind::Simple));
+        let x = converted.as_ref().unwrap_or(returns).values();
         let t = x.nrows();
         if t < 2 {
             return Err(Error::TooFewRows { operation: "entropy pooling".into(), needed: 2, got: t });
@@ -174,15 +175,6 @@ impl EntropyPoolingParams {
                     }
                     system.add(x.column(i).mapv(|r| (r - m[i]).powi(2)), *bound);
                     fixed[i] = true;
-                }
-            }
-            // An asset whose mean a view already pins needs no second,
-            // identical equality (which would make the dual singular).
-            for view in &self.views {
-                if let Opinion::Mean { weights, bound: Bound::Equal(_) } = view {
-                    if let [(a, _)] = weights.as_slice() {
-                        fixed[index(a)?] = false;
-                    }
                 }
             }
             for (i, _) in fixed.iter().enumerate().filter(|(_, f)| **f) {
@@ -368,11 +360,7 @@ impl EntropyPooled {
     /// $\sum_t p_t (r_t - \mu)(r_t - \mu)^\top / (1 - \sum_t p_t^2)$.
     pub fn moments(&self) -> Moments {
         let p = &self.probabilities;
-        let x: ArrayView2<'_, f64> = self.scenarios.view();
-        let mean = p.dot(&x);
-        let xc = &x - &mean;
-        let wx = &xc * &p.view().insert_axis(Axis(1));
-        let cov = wx.t().dot(&xc) / (1.0 - p.dot(p));
+        let (mean, cov) = super::weighted_moments(self.scenarios.view(), p);
         Moments {
             assets: self.assets.clone(),
             mean,

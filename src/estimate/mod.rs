@@ -409,13 +409,24 @@ impl MomentsParams {
             assets,
             "estimators need every asset on every date; start the panel when all assets exist",
         )?;
+        // The sample mean, the centred returns and the sample covariance
+        // (divisor T − 1) that most estimators start from.
+        let sample_mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
+        let centred = || &x - &sample_mean;
+        let sample_cov = || crate::linalg::gram(centred().view()) / (t as f64 - 1.0);
+        let enough = |operation: &str| {
+            if t < 2 {
+                return Err(Error::TooFewRows { operation: operation.into(), needed: 2, got: t });
+            }
+            Ok(())
+        };
+        // Estimators that can leave an indefinite matrix are repaired below.
+        let may_be_indefinite =
+            matches!(self.estimator, Estimator::Gerber { .. } | Estimator::Denoised | Estimator::Detoned { .. });
         let (mean, cov, method) = match self.estimator {
             Estimator::Sample => {
                 full_rank("sample", t, n)?;
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                let xc = &x - &mean;
-                let cov = crate::linalg::gram(xc.view()) / (t as f64 - 1.0);
-                (mean, cov, "sample".to_string())
+                (sample_mean.clone(), sample_cov(), "sample".to_string())
             }
             Estimator::Ewma { halflife } => {
                 Error::positive(Param::Halflife, halflife)?;
@@ -437,19 +448,12 @@ impl MomentsParams {
                         ),
                     ));
                 }
-                let mean = w.dot(&x);
-                let xc = &x - &mean;
-                let wx = &xc * &w.view().insert_axis(Axis(1));
-                let denom = 1.0 - w.dot(&w);
-                let cov = wx.t().dot(&xc) / denom;
+                let (mean, cov) = weighted_moments(x, &w);
                 (mean, cov, format!("EWMA, half-life {halflife}"))
             }
             Estimator::LedoitWolfIdentity | Estimator::LedoitWolfConstantCorrelation => {
-                if t < 2 {
-                    return Err(Error::TooFewRows { operation: "Ledoit–Wolf shrinkage".into(), needed: 2, got: t });
-                }
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                let xc = &x - &mean;
+                enough("Ledoit–Wolf shrinkage")?;
+                let xc = centred();
                 let (cov, delta) = if self.estimator == Estimator::LedoitWolfIdentity {
                     ledoit_wolf_identity(xc.view())
                 } else {
@@ -457,70 +461,56 @@ impl MomentsParams {
                 };
                 let target =
                     if self.estimator == Estimator::LedoitWolfIdentity { "identity" } else { "constant correlation" };
-                (mean, cov, format!("Ledoit–Wolf ({target}), δ = {delta:.3}"))
+                (sample_mean.clone(), cov, format!("Ledoit–Wolf ({target}), δ = {delta:.3}"))
             }
-            Estimator::Oas | Estimator::Shrunk { .. } => {
-                if t < 2 {
-                    return Err(Error::TooFewRows { operation: "shrinkage".into(), needed: 2, got: t });
-                }
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                let xc = &x - &mean;
-                match self.estimator {
-                    Estimator::Shrunk { shrinkage: delta } => {
-                        (mean, shrinkage::shrunk(xc.view(), delta)?, format!("shrunk to the identity, δ = {delta:.3}"))
-                    }
-                    _ => {
-                        let (cov, delta) = shrinkage::oas(xc.view());
-                        (mean, cov, format!("oracle approximating shrinkage, δ = {delta:.3}"))
-                    }
-                }
+            Estimator::Oas => {
+                enough("shrinkage")?;
+                let (cov, delta) = shrinkage::oas(centred().view());
+                (sample_mean.clone(), cov, format!("oracle approximating shrinkage, δ = {delta:.3}"))
+            }
+            Estimator::Shrunk { shrinkage: delta } => {
+                enough("shrinkage")?;
+                let cov = shrinkage::shrunk(centred().view(), delta)?;
+                (sample_mean.clone(), cov, format!("shrunk to the identity, δ = {delta:.3}"))
             }
             Estimator::Gerber { threshold, psd } => {
-                if t < 2 {
-                    return Err(Error::TooFewRows { operation: "the Gerber statistic".into(), needed: 2, got: t });
-                }
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                let (cov, repaired) = shrinkage::positive_definite(shrinkage::gerber(x, threshold, psd)?);
+                enough("the Gerber statistic")?;
                 let variant = if psd { "positive semidefinite variant" } else { "original" };
-                let repair = if repaired { ", repaired to the nearest positive definite" } else { "" };
-                (mean, cov, format!("Gerber ({variant}, threshold {threshold}){repair}"))
+                let cov = shrinkage::gerber(x, threshold, psd)?;
+                (sample_mean.clone(), cov, format!("Gerber ({variant}, threshold {threshold})"))
             }
             Estimator::GraphicalLasso { penalty } => {
-                if t < 2 {
-                    return Err(Error::TooFewRows { operation: "the graphical lasso".into(), needed: 2, got: t });
-                }
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                let xc = &x - &mean;
-                let s = crate::linalg::gram(xc.view()) / t as f64;
+                enough("the graphical lasso")?;
+                let s = crate::linalg::gram(centred().view()) / t as f64;
                 let (cov, sweeps) = shrinkage::graphical_lasso(&s, penalty)?;
-                (mean, cov, format!("graphical lasso, α = {penalty:e} ({sweeps} sweeps)"))
+                (sample_mean.clone(), cov, format!("graphical lasso, α = {penalty:e} ({sweeps} sweeps)"))
             }
             Estimator::Denoised => {
                 full_rank("denoised", t, n)?;
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                let xc = &x - &mean;
-                let sample = crate::linalg::gram(xc.view()) / (t as f64 - 1.0);
-                let (cov, signal) = shrinkage::denoised(&sample, t);
-                let (cov, repaired) = shrinkage::positive_definite(cov);
-                let repair = if repaired { ", repaired to the nearest positive definite" } else { "" };
-                (mean, cov, format!("denoised (Marchenko–Pastur, {signal} signal eigenvalues of {n}){repair}"))
+                let (cov, signal) = shrinkage::denoised(&sample_cov(), t);
+                (sample_mean.clone(), cov, format!("denoised (Marchenko–Pastur, {signal} signal eigenvalues of {n})"))
             }
             Estimator::Detoned { markets } => {
                 full_rank("detoned", t, n)?;
-                let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                let xc = &x - &mean;
-                let sample = crate::linalg::gram(xc.view()) / (t as f64 - 1.0);
-                let (cov, repaired) = shrinkage::positive_definite(shrinkage::detoned(&sample, markets)?);
-                let repair = if repaired { ", repaired to the nearest positive definite" } else { "" };
-                (mean, cov, format!("detoned ({markets} market mode{}){repair}", if markets == 1 { "" } else { "s" }))
+                let cov = shrinkage::detoned(&sample_cov(), markets)?;
+                (
+                    sample_mean.clone(),
+                    cov,
+                    format!("detoned ({markets} market mode{})", if markets == 1 { "" } else { "s" }),
+                )
             }
+        };
+        let (cov, method) = if may_be_indefinite {
+            match shrinkage::positive_definite(cov) {
+                (cov, true) => (cov, format!("{method}, repaired to the nearest positive definite")),
+                (cov, false) => (cov, method),
+            }
+        } else {
+            (cov, method)
         };
         let (mean, method) = match self.mean.label() {
             None => (mean, method),
-            Some(label) => {
-                let sample = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(n));
-                (self.mean.estimate(&sample, mean, &cov, t)?, format!("{method}; {label}"))
-            }
+            Some(label) => (self.mean.estimate(&sample_mean, mean, &cov, t)?, format!("{method}; {label}")),
         };
         if let Some(((i, j), v)) = cov.indexed_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::param(
@@ -552,6 +542,17 @@ impl MomentsParams {
         }
         Ok(Moments { assets: assets.to_vec(), mean, cov, periods_per_year, annualized: false, method, factors: None })
     }
+}
+
+/// The weighted mean $\sum_t w_t r_t$ and the unbiased weighted covariance
+/// $\sum_t w_t (r_t - \mu)(r_t - \mu)^\top / (1 - \sum_t w_t^2)$ of the
+/// rows of `x`, for weights `w` that sum to 1.
+pub(super) fn weighted_moments(x: ArrayView2<'_, f64>, w: &Array1<f64>) -> (Array1<f64>, Array2<f64>) {
+    let mean = w.dot(&x);
+    let xc = &x - &mean;
+    let wx = &xc * &w.view().insert_axis(Axis(1));
+    let cov = wx.t().dot(&xc) / (1.0 - w.dot(w));
+    (mean, cov)
 }
 
 /// A covariance estimated from `t` rows of `n` assets is singular unless
