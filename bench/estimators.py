@@ -21,12 +21,12 @@ import argparse
 import json
 import pathlib
 import subprocess
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
 from synthetic import factor_market
+from timing import median_time
 from skfolio.prior import EntropyPooling
 from skfolio.moments import OAS, DenoiseCovariance, DetoneCovariance, GerberCovariance, ShrunkCovariance, ShrunkMu, ShrunkMuMethods
 
@@ -59,16 +59,11 @@ def main():
     ours = json.loads(subprocess.run([str(exe), str(csv), "--repeat", str(args.repeat), "--write", str(written)],
                                      cwd=ROOT, check=True, capture_output=True, text=True).stdout)["estimators"]
     x = returns.to_numpy()
+    # skfolio warns each time it repairs a matrix (detoning): not a result.
+    warnings.simplefilter("ignore", UserWarning)
     rows = []
     for name, (label, make, field) in PEERS.items():
-        times, value = [], None
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                value = getattr(make().fit(x), field)
-            times.append(time.perf_counter() - t0)
-        seconds = sorted(times)[len(times) // 2]
+        seconds, value = median_time(lambda: getattr(make().fit(x), field), args.repeat)
         mine = np.loadtxt(written / f"{name}_{'mean' if field == 'mu_' else 'cov'}.txt")
         diff = float(np.abs(mine - value).max() / np.abs(value).max())
         rows.append({"workload": f"{label}, {ASSETS} assets × {DAYS} days", "assetalloc_ms": ours[name]["median_ms"],
@@ -82,13 +77,8 @@ def main():
                                        text=True).stdout)
     prices = pd.read_csv(sp500, index_col=0, parse_dates=True)
     r = prices.pct_change().iloc[1:]
-    times, p = [], None
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        p = EntropyPooling(mean_views=["AAPL == 0.002", "JPM >= BAC"],
-                           variance_views=["MSFT == 0.0004"]).fit(r).return_distribution_.sample_weight
-        times.append(time.perf_counter() - t0)
-    seconds = sorted(times)[len(times) // 2]
+    views = {"mean_views": ["AAPL == 0.002", "JPM >= BAC"], "variance_views": ["MSFT == 0.0004"]}
+    seconds, p = median_time(lambda: EntropyPooling(**views).fit(r).return_distribution_.sample_weight, args.repeat)
     mine = np.loadtxt(written / "entropy_pooling.txt")
     rows.append({"workload": f"entropy pooling, 2 mean views and a volatility view, S&P 500 {r.shape[1]} × {len(r)}",
                  "assetalloc_ms": pooled["median_ms"], "skfolio_ms": 1e3 * seconds,

@@ -15,10 +15,10 @@ import argparse
 import json
 import pathlib
 import subprocess
-import time
 
 import numpy as np
 from synthetic import factor_market
+from timing import median_time
 from skfolio.cluster import HierarchicalClustering, LinkageMethod
 from skfolio.optimization import HierarchicalEqualRiskContribution, HierarchicalRiskParity
 from skfolio.seriation import HierarchicalSeriation
@@ -30,15 +30,6 @@ ASSETS, DAYS, FACTORS, CLUSTERS = 500, 1000, 5, 10
 
 def market(path):
     return factor_market(path, ASSETS, DAYS, FACTORS, 0.01, 0.0, 7)
-
-
-def skfolio_fit(make, returns, repeat):
-    times, w = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        w = make().fit(returns).weights_
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2], w
 
 
 def main():
@@ -64,7 +55,7 @@ def main():
     }
     rows = []
     for name, make in peers.items():
-        seconds, w = skfolio_fit(make, returns, args.repeat)
+        seconds, w = median_time(lambda: make().fit(returns).weights_, args.repeat)
         mine = np.array([ours[name]["weights"][a] for a in returns.columns])
         rows.append({"workload": f"{name.upper()}, {ASSETS} assets × {DAYS} days, Ward", "assetalloc_ms": ours[name]["median_ms"],
                      "skfolio_ms": 1e3 * seconds, "ratio": 1e3 * seconds / ours[name]["median_ms"],

@@ -29,26 +29,17 @@ import os
 import json
 import pathlib
 import subprocess
-import time
 
 import cvxpy as cp
 import numpy as np
 import pandas as pd
 from pypfopt import EfficientFrontier
+from timing import median_time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
 # The same Clarabel tolerances as assetalloc uses, so both sides do the same work.
 TOL = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
-
-
-def median_time(f, repeat):
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = f()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), result
 
 
 def moments(path):
