@@ -476,7 +476,7 @@ impl MomentsParams {
             Estimator::Gerber { threshold, psd } => {
                 enough("the Gerber statistic")?;
                 let variant = if psd { "positive semidefinite variant" } else { "original" };
-                let cov = shrinkage::gerber(x, threshold, psd)?;
+                let cov = shrinkage::gerber(x, &sample_mean, threshold, psd)?;
                 (sample_mean.clone(), cov, format!("Gerber ({variant}, threshold {threshold})"))
             }
             Estimator::GraphicalLasso { penalty } => {

@@ -84,13 +84,13 @@ pub(super) fn shrunk(x: ArrayView2<'_, f64>, delta: f64) -> Result<Array2<f64>> 
     Ok(towards_identity(mle(x), delta))
 }
 
-/// The Gerber covariance of raw (uncentred) returns `r`.
-pub(super) fn gerber(r: ArrayView2<'_, f64>, threshold: f64, psd: bool) -> Result<Array2<f64>> {
+/// The Gerber covariance of raw (uncentred) returns `r` whose sample mean
+/// is `mean`.
+pub(super) fn gerber(r: ArrayView2<'_, f64>, mean: &Array1<f64>, threshold: f64, psd: bool) -> Result<Array2<f64>> {
     if !(threshold > 0.0 && threshold < 1.0) {
         return Err(Error::param(Param::Threshold, format!("must be in (0, 1), got {threshold}")));
     }
     let (t, n) = r.dim();
-    let mean = r.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(n));
     let sd: Array1<f64> =
         (0..n).map(|j| (r.column(j).iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / t as f64).sqrt()).collect();
     // m = +1 up, −1 down, 0 neither: mᵀm counts concordant less discordant

@@ -205,21 +205,6 @@ impl std::iter::Sum for Lin {
     }
 }
 
-impl Add<f64> for Affine {
-    type Output = Affine;
-    fn add(mut self, c: f64) -> Affine {
-        self.constant += c;
-        self
-    }
-}
-
-impl Mul<f64> for Affine {
-    type Output = Affine;
-    fn mul(self, c: f64) -> Affine {
-        Affine { lin: self.lin * c, constant: self.constant * c }
-    }
-}
-
 impl Lin {
     /// The affine expression `self + c`.
     pub fn plus(self, c: f64) -> Affine {
@@ -244,7 +229,7 @@ mod tests {
         assert_eq!(b.sum().value(&z), 6.0);
         assert_eq!(b.values(&z), vec![1.0, 2.0, 3.0]);
         assert_eq!([b.at(0) * 1.0, b.at(2) * 1.0].into_iter().sum::<Lin>().value(&z), 4.0);
-        let a = (x + y).plus(1.0) * 2.0;
+        let a = ((x + y) * 2.0).plus(2.0);
         assert_eq!(a.lin.value(&[1.0, 10.0]) + a.constant, 24.0);
     }
 
