@@ -203,6 +203,40 @@ fn impact_aware_plan_trades_in_several_steps() {
     assert!(max_abs_diff(single.weights(), &held) < steps[0] + 1e-9 || steps[0] > 0.0);
 }
 
+/// Impact on hundreds of assets: a monthly factor-model policy solves every
+/// decision to the solver's tolerance. The power cone's entries are kept of
+/// one size (trades of a 1/400 weight); written with the constant 1 this
+/// market stalls the interior point short of its tolerance in its
+/// eleventh month.
+#[test]
+fn impact_on_hundreds_of_assets_solves_every_month() {
+    let m = Synthetic::params()
+        .assets(400)
+        .days(500)
+        .correlation(Correlation::Factors { factors: 3, r2: 0.4 })
+        .volumes(5e7)
+        .seed(7)
+        .generate()
+        .unwrap();
+    let pca = FactorModel::pca(assetalloc::estimate::Components::Count(10));
+    let policy = Optimized::new(
+        "SPO",
+        Optimizer::mean_variance(10.0).constraints(Constraints::long_only().allow_cash()),
+        Moments::sample(),
+    )
+    .forecasts(move |w| Ok(vec![pca.fit(&w.to_returns()?)?.moments().clone()]));
+    let cmp = Backtest::params()
+        .schedule(Schedule::Monthly)
+        .lookback(252)
+        .capital(1e6)
+        .costs(CostModel::bps(5.0).impact(Impact::new(1.0, m.volumes.as_ref().unwrap()).sigma_window(21)))
+        .run(&m.prices, strategies![policy])
+        .unwrap();
+    let p = cmp.get("SPO").unwrap();
+    assert_eq!(p.rebalances.len(), 12);
+    assert!(p.rebalances.iter().skip(1).all(|r| r.turnover > 0.0 && r.turnover < 1.0));
+}
+
 /// In a backtest, an impact-aware policy reaches a large position over
 /// several rebalances, each trade smaller than the one before.
 #[test]

@@ -12,13 +12,19 @@
 //! | term | variables | rows |
 //! |---|---|---|
 //! | $\lvert z_i\rvert$ | $t_i$ | $z_i \le t_i$, $-z_i \le t_i$ |
-//! | $\lvert z_i\rvert^{3/2}$ | $u_i$ | $(u_i, 1, z_i)$ in the power cone $u^{2/3}1^{1/3} \ge \lvert z\rvert$ |
+//! | $\lvert z_i\rvert^{3/2}$ | $u_i$ | $(u_i, s, z_i)$ in the power cone $u^{2/3}s^{1/3} \ge \lvert z\rvert$, so $\lvert z_i\rvert^{3/2} = \sqrt{s}\,u_i$ |
 //! | $\max(-w_i, 0)$ | $v_i$ | $-w_i \le v_i$, $0 \le v_i$ |
 //!
+//! The cone's constant is a typical weight, $s = 1/n$, not 1: trades are
+//! of the size of weights, so the three entries are of one size. With
+//! $s = 1$ they differ by orders of magnitude among hundreds of assets
+//! ($u \approx 10^{-5}$ beside 1) and the interior point stalls short of
+//! its tolerance.
+//!
 //! In a homogenised program (the maximum ratio, $y = \kappa w$) the
-//! constant 1 and $w^{cur}$ scale with $\kappa$, so the cone is the
-//! perspective $u_i \ge \lvert z_i\rvert^{3/2}/\kappa^{1/2}$ and every term
-//! stays exact.
+//! constant $s$ and $w^{cur}$ scale with $\kappa$, so the cone is the
+//! perspective $\sqrt{s}\,u_i \ge \lvert z_i\rvert^{3/2}/\kappa^{1/2}$ and
+//! every term stays exact.
 
 use ndarray::Array1;
 
@@ -97,11 +103,11 @@ impl Trade {
             vars.abs = Some(t);
         }
         if self.impact.iter().any(|&c| c != 0.0) {
-            // u_i ≥ |z_i|^{3/2}: u_i^{2/3} · 1^{1/3} ≥ |z_i|.
+            // √s·u_i ≥ |z_i|^{3/2}: u_i^{2/3} s^{1/3} ≥ |z_i|.
             let u = p.vars(n);
             for (i, ui) in u.vars().enumerate() {
                 if self.impact[i] != 0.0 {
-                    p.pow([ui.into(), 1.0.into(), z(i)], 2.0 / 3.0);
+                    p.pow([ui.into(), impact_unit(n).into(), z(i)], 2.0 / 3.0);
                 }
             }
             vars.impact = Some(u);
@@ -121,7 +127,10 @@ impl Trade {
     /// The cost of the written trade.
     pub fn cost(&self, v: TradeVars) -> Lin {
         let mut cost = Lin::zero();
-        for (var, coefficients) in [(v.abs, &self.linear), (v.impact, &self.impact), (v.short, &self.borrow)] {
+        // |z|^{3/2} = √s·u.
+        let root = impact_unit(self.current.len()).sqrt();
+        let impact: Vec<f64> = self.impact.iter().map(|c| c * root).collect();
+        for (var, coefficients) in [(v.abs, &self.linear), (v.impact, &impact), (v.short, &self.borrow)] {
             if let Some(block) = var {
                 if !coefficients.is_empty() {
                     cost += block.dot(coefficients);
@@ -130,4 +139,9 @@ impl Trade {
         }
         cost
     }
+}
+
+/// The power cone's constant $s$ for `n` assets: a typical weight.
+fn impact_unit(n: usize) -> f64 {
+    1.0 / n.max(1) as f64
 }
