@@ -13,8 +13,8 @@
 //! `--objective min-risk | max-ratio | utility | target-return |
 //! risk-budget`, `--measure` one of variance, std, mad,
 //! semi-deviation, flpm, cvar, evar, worst, max-drawdown, average-drawdown,
-//! cdar, ulcer, `--alpha` the tail probability of cvar, evar and cdar
-//! (default 0.05),
+//! cdar, ulcer, edar, `--alpha` the tail probability of cvar, evar, cdar
+//! and edar (default 0.05),
 //! `--risk-aversion` for utility (default 1), `--target` the per-period mean
 //! return for target-return.
 //!

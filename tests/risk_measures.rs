@@ -10,7 +10,7 @@ use assetalloc::prelude::*;
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 
-const MEASURES: [RiskMeasure; 10] = [
+const MEASURES: [RiskMeasure; 11] = [
     RiskMeasure::MeanAbsoluteDeviation,
     RiskMeasure::SemiDeviation,
     RiskMeasure::FirstLowerPartialMoment,
@@ -21,6 +21,7 @@ const MEASURES: [RiskMeasure; 10] = [
     RiskMeasure::AverageDrawdown,
     RiskMeasure::Cdar { beta: 0.95 },
     RiskMeasure::UlcerIndex,
+    RiskMeasure::Edar { beta: 0.95 },
 ];
 
 fn returns() -> Returns {
@@ -83,6 +84,16 @@ fn drawdown_measures_follow_the_uncompounded_definition() {
     // A fall from the start counts: the start is a peak.
     assert!(close(RiskMeasure::MaxDrawdown.of(&[-0.1, 0.05]), 0.1));
     assert!(close(RiskMeasure::WorstRealization.of(&p), 0.2));
+    // EDaR at 60 %: min over z of z ln(Σ e^{d/z} / (0.4·5)), by a grid over
+    // ln z (an upper bound on the minimum, close to it); between CDaR and
+    // the maximum drawdown.
+    let edar = RiskMeasure::Edar { beta: 0.6 }.of(&p);
+    let grid = (0..200_001)
+        .map(|k| (-12.0 + 16.0 * k as f64 / 200_000.0f64).exp())
+        .map(|z| z * (dd.iter().map(|d| (d / z).exp()).sum::<f64>() / 2.0).ln())
+        .fold(f64::INFINITY, f64::min);
+    assert!(edar <= grid + 1e-15 && grid - edar < 1e-9, "EDaR {edar} vs grid {grid}");
+    assert!(edar > (0.2 + 0.15) / 2.0 && edar < 0.2, "{edar}");
 }
 
 #[test]
@@ -137,10 +148,13 @@ fn minimum_risk_matches_skfolio() {
         ("average-drawdown", RiskMeasure::AverageDrawdown),
         ("cdar", RiskMeasure::Cdar { beta: 0.95 }),
         ("ulcer", RiskMeasure::UlcerIndex),
+        ("edar", RiskMeasure::Edar { beta: 0.95 }),
     ];
     for (name, m) in by_name {
         let want = &fx["measures"][name];
         let theirs: Array1<f64> = want["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        // EDaR's on the last 2,000 days (the script says why).
+        let r = r.tail(want["rows"].as_u64().unwrap() as usize).unwrap();
         let a = Optimizer::min_risk(m).solve_scenarios(&r).unwrap();
         let ours = m.of(&portfolio(&r, a.weights()));
         let their_value = m.of(&portfolio(&r, &theirs));
@@ -184,6 +198,7 @@ fn mean_risk_objectives_beat_every_feasible_alternative() {
         RiskMeasure::Cdar { beta: 0.95 },
         RiskMeasure::MeanAbsoluteDeviation,
         RiskMeasure::UlcerIndex,
+        RiskMeasure::Edar { beta: 0.95 },
     ] {
         let risk = |w: &Array1<f64>| m.of(&portfolio(&r, w));
         // Maximum ratio: no random portfolio, and not the minimum-risk one, has a higher ratio.
@@ -242,7 +257,8 @@ fn mean_risk_with_variance_is_the_classic_problem_and_bad_targets_are_named() {
 }
 
 /// skfolio's maximum ratio and minimum risk at a target return for
-/// variance, CVaR and CDaR (same fixture): judged by the objective each
+/// variance, CVaR and CDaR, and the maximum ratio for EDaR (same fixture;
+/// skfolio's EDaR solve at a target fails at its tight tolerances): judged by the objective each
 /// solves, ours at least as good within 1e-6 (relative), and the weights
 /// within 1e-4 where the optimum is the same.
 #[test]
@@ -258,6 +274,7 @@ fn max_ratio_and_target_return_match_skfolio() {
         ("variance", RiskMeasure::Variance),
         ("cvar", RiskMeasure::Cvar { beta: 0.95 }),
         ("cdar", RiskMeasure::Cdar { beta: 0.95 }),
+        ("edar", RiskMeasure::Edar { beta: 0.95 }),
     ] {
         let risk = |w: &Array1<f64>| match measure {
             RiskMeasure::Variance => w.dot(&m.cov().dot(w)).sqrt(),
@@ -277,6 +294,9 @@ fn max_ratio_and_target_return_match_skfolio() {
         // linear measures); the exact vertex is checked in
         // max_ratio_for_linear_measures_is_the_exact_vertex.
         assert!(dw < 1e-5, "{name}: weights apart by {dw}");
+        if fx["target"][name].is_null() {
+            continue;
+        }
         // Minimum risk at a target mean return.
         let target = fx["target"][name]["target"].as_f64().unwrap();
         let theirs = weights(&fx["target"][name]["weights"]);

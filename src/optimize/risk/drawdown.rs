@@ -10,6 +10,7 @@
 //! | average drawdown | $\frac1S \sum_s d_s$ |
 //! | conditional drawdown at risk, CDaR$_\beta$ | $\min_\alpha \alpha + \frac{1}{(1-\beta)S}\sum_s \max(d_s - \alpha, 0)$ |
 //! | Ulcer index | $\sqrt{\frac1S \sum_s d_s^2}$ |
+//! | entropic drawdown at risk, EDaR$_\beta$ | $\min_{z>0} z\ln\big(\frac{1}{(1-\beta)S}\sum_s e^{d_s/z}\big)$ (exponential cones, as EVaR of the drawdowns) |
 //!
 //! Written with the cumulative returns as one block, $c_s = C_s^\top w$
 //! with $C_s = \sum_{k\le s} r_k$ computed beforehand, and
@@ -35,6 +36,7 @@ pub(crate) enum Kind {
     Average,
     Cdar { beta: f64 },
     Ulcer,
+    Edar { beta: f64 },
 }
 
 /// A drawdown measure of scenario returns in time order.
@@ -90,6 +92,7 @@ impl Risk for Drawdown<'_> {
                 p.soc(std::iter::once((t * (s as f64).sqrt()).into()).chain((0..s).map(|k| dd(k).into())).collect());
                 t.into()
             }
+            Kind::Edar { beta } => super::evar::entropic(p, (0..s).map(dd).collect(), beta),
         })
     }
 
@@ -99,6 +102,7 @@ impl Risk for Drawdown<'_> {
             Kind::Average => "average drawdown".into(),
             Kind::Cdar { beta } => format!("CDaR ({:.0} %)", beta * 100.0),
             Kind::Ulcer => "Ulcer index".into(),
+            Kind::Edar { beta } => format!("EDaR ({:.0} %)", beta * 100.0),
         }
     }
 
@@ -114,6 +118,7 @@ impl Risk for Drawdown<'_> {
             Kind::Cdar { beta } => (Aggregate::Sum(1.0 / ((1.0 - beta) * s)), true),
             Kind::Average => return Some(Box::new(Peaks::new(self.scenarios, peaks::Aggregate::Average))),
             Kind::Ulcer => return Some(Box::new(Peaks::new(self.scenarios, peaks::Aggregate::Ulcer))),
+            Kind::Edar { .. } => return None,
         };
         Some(Box::new(Reduced {
             family: Family::Drawdown { cumulative: cumulative(self.scenarios) },

@@ -22,18 +22,8 @@ pub(crate) struct Evar<'a> {
 
 impl Risk for Evar<'_> {
     fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
-        let s = self.scenarios.nrows();
-        let t = p.var();
-        let z = p.var();
-        let u = p.vars(s);
-        for (r, uk) in self.scenarios.rows().into_iter().zip(u.vars()) {
-            // (L_k − t, z, u_k) ∈ K_exp with L_k = −r_k·w.
-            p.exp([(-w.dot(r) - t).into(), z.into(), uk.into()]);
-        }
-        // Σ_k u_k ≤ z.
-        p.le(u.sum() - z, 0.0);
-        let log = (1.0 / ((1.0 - self.beta) * s as f64)).ln();
-        Ok(t + z * log)
+        let losses: Vec<Lin> = self.scenarios.rows().into_iter().map(|r| -w.dot(r)).collect();
+        Ok(entropic(p, losses, self.beta))
     }
 
     fn name(&self) -> String {
@@ -41,12 +31,35 @@ impl Risk for Evar<'_> {
     }
 }
 
-/// EVaR of a series of returns, computed directly: the convex function of
-/// $\ln z$ minimised by golden-section search, with a stable log-sum-exp.
+/// Writes $\min_{z>0} z\ln\big(\frac{1}{\alpha S}\sum_s e^{L_s/z}\big)$ of
+/// the `losses` $L_s$ (linear in the weights): $t + z\ln\frac{1}{\alpha S}$
+/// with $(L_s - t, z, u_s)$ in the exponential cone and $\sum_s u_s \le z$.
+/// EVaR takes the scenario losses, EDaR the drawdowns.
+pub(crate) fn entropic(p: &mut Program, losses: Vec<Lin>, beta: f64) -> Lin {
+    let s = losses.len();
+    let t = p.var();
+    let z = p.var();
+    let u = p.vars(s);
+    for (loss, uk) in losses.into_iter().zip(u.vars()) {
+        p.exp([(loss - t).into(), z.into(), uk.into()]);
+    }
+    p.le(u.sum() - z, 0.0);
+    let log = (1.0 / ((1.0 - beta) * s as f64)).ln();
+    t + z * log
+}
+
+/// EVaR of a series of returns, computed directly.
 pub(crate) fn of(returns: &[f64], beta: f64) -> f64 {
-    let losses: Vec<f64> = returns.iter().map(|r| -r).collect();
+    of_losses(&returns.iter().map(|r| -r).collect::<Vec<f64>>(), beta)
+}
+
+/// The entropic risk of `losses` (returns' losses for EVaR, drawdowns for
+/// EDaR), computed directly: the convex function of $\ln z$ minimised by
+/// golden-section search, with a stable log-sum-exp; never above the
+/// largest loss, its limit as $z \to 0$.
+pub(crate) fn of_losses(losses: &[f64], beta: f64) -> f64 {
     let worst = losses.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    optimum(&losses, beta).0.min(worst)
+    optimum(losses, beta).0.min(worst)
 }
 
 /// The minimum over $z$ of $z\ln(\frac{1}{\alpha S}\sum_s e^{L_s/z})$

@@ -42,6 +42,7 @@ use crate::error::{Error, Result};
 /// | `AverageDrawdown` | $\frac1S\sum_s d_s$ |
 /// | `Cdar { beta }` | mean drawdown in the worst $1-\beta$ of scenarios |
 /// | `UlcerIndex` | $\sqrt{\frac1S\sum_s d_s^2}$ |
+/// | `Edar { beta }` | $\min_{z>0} z\ln\big(\frac{1}{(1-\beta)S}\sum_s e^{d_s/z}\big)$ |
 ///
 /// `beta` is the confidence level (0.95 means the worst 5 %).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,11 +81,17 @@ pub enum RiskMeasure {
     },
     /// Root mean square drawdown.
     UlcerIndex,
+    /// Entropic drawdown at risk at confidence `beta`: EVaR of the
+    /// drawdowns (exponential cones), between CDaR and the maximum drawdown.
+    Edar {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
 }
 
 impl RiskMeasure {
     /// The names [`from_name`](Self::from_name) accepts.
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 13] = [
         "variance",
         "std",
         "mad",
@@ -97,12 +104,13 @@ impl RiskMeasure {
         "average-drawdown",
         "cdar",
         "ulcer",
+        "edar",
     ];
 
     /// The measure called `name` (one of [`NAMES`](Self::NAMES)); tail
     /// measures (`cvar`, `cdar`) take the tail probability `alpha` in
-    /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α); so does
-    /// `evar`.
+    /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α); so do
+    /// `evar` and `edar`.
     pub fn from_name(name: &str, alpha: f64) -> Result<RiskMeasure> {
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(Error::param(Param::Alpha, format!("must be in (0, 1), got {alpha}")));
@@ -121,6 +129,7 @@ impl RiskMeasure {
             "average-drawdown" => RiskMeasure::AverageDrawdown,
             "cdar" => RiskMeasure::Cdar { beta },
             "ulcer" => RiskMeasure::UlcerIndex,
+            "edar" => RiskMeasure::Edar { beta },
             other => {
                 return Err(Error::param(
                     Param::Measure,
@@ -170,6 +179,7 @@ impl RiskMeasure {
             RiskMeasure::AverageDrawdown => drawdowns().iter().sum::<f64>() / s,
             RiskMeasure::Cdar { beta } => tail_mean(drawdowns(), beta),
             RiskMeasure::UlcerIndex => (drawdowns().iter().map(|d| d * d).sum::<f64>() / s).sqrt(),
+            RiskMeasure::Edar { beta } => evar::of_losses(&drawdowns(), beta),
         }
     }
 
@@ -238,6 +248,7 @@ impl RiskMeasure {
             RiskMeasure::AverageDrawdown => dd(Dd::Average)?,
             RiskMeasure::Cdar { beta } => dd(Dd::Cdar { beta })?,
             RiskMeasure::UlcerIndex => dd(Dd::Ulcer)?,
+            RiskMeasure::Edar { beta } => dd(Dd::Edar { beta })?,
         }))
     }
 
@@ -250,7 +261,11 @@ impl RiskMeasure {
                 "needs return scenarios: call .solve_scenarios(&returns) instead of .solve(&moments)",
             )
         })?;
-        if let RiskMeasure::Cvar { beta } | RiskMeasure::Cdar { beta } | RiskMeasure::Evar { beta } = *self {
+        if let RiskMeasure::Cvar { beta }
+        | RiskMeasure::Cdar { beta }
+        | RiskMeasure::Evar { beta }
+        | RiskMeasure::Edar { beta } = *self
+        {
             if !(beta > 0.0 && beta < 1.0) {
                 return Err(Error::param(Param::Beta, format!("must be in (0, 1), got {beta}")));
             }
