@@ -13,8 +13,11 @@
 //! `--objective min-risk | max-ratio | utility | target-return |
 //! risk-budget`, `--measure` one of variance, std, mad,
 //! semi-deviation, flpm, cvar, evar, worst, max-drawdown, average-drawdown,
-//! cdar, ulcer, edar, `--alpha` the tail probability of cvar, evar, cdar
-//! and edar (default 0.05),
+//! cdar, ulcer, edar, semi-variance, slpm (var and dar are measured, not
+//! optimised: they answer with an error), `--alpha` the tail probability
+//! of the tail measures (default 0.05), `--mar` the minimum acceptable
+//! return per period of flpm, slpm and semi-deviation (default: the mean
+//! for flpm and semi-deviation, 0 for slpm),
 //! `--risk-aversion` for utility (default 1), `--target` the per-period mean
 //! return for target-return.
 //!
@@ -87,6 +90,10 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
         cli::flag(args, "--measure").unwrap_or("variance"),
         cli::number(args, "--alpha", 0.05)?,
     )?;
+    let measure = match cli::flag(args, "--mar") {
+        Some(_) => measure.with_mar(cli::number(args, "--mar", 0.0)?)?,
+        None => measure,
+    };
     let optimizer = match objective {
         "min-risk" => Optimizer::min_risk(measure),
         "max-ratio" => Optimizer::max_ratio(measure, 0.0),

@@ -236,6 +236,8 @@ stages! {
         Alpha = "alpha",
         /// A tail measure's β.
         Beta = "beta",
+        /// A lower partial moment's minimum acceptable return.
+        Mar = "mar",
         /// The risk measure.
         Measure = "measure",
         /// Portfolio weights.

@@ -10,7 +10,7 @@ use assetalloc::prelude::*;
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 
-const MEASURES: [RiskMeasure; 11] = [
+const MEASURES: [RiskMeasure; 14] = [
     RiskMeasure::MeanAbsoluteDeviation,
     RiskMeasure::SemiDeviation,
     RiskMeasure::FirstLowerPartialMoment,
@@ -22,6 +22,9 @@ const MEASURES: [RiskMeasure; 11] = [
     RiskMeasure::Cdar { beta: 0.95 },
     RiskMeasure::UlcerIndex,
     RiskMeasure::Edar { beta: 0.95 },
+    RiskMeasure::SemiVariance,
+    RiskMeasure::Flpm { mar: 0.0003 },
+    RiskMeasure::Slpm { mar: 0.0003 },
 ];
 
 fn returns() -> Returns {
@@ -120,6 +123,13 @@ fn bad_settings_are_named() {
     for alpha in [0.0, 1.0, f64::NAN] {
         assert!(RiskMeasure::from_name("cvar", alpha).unwrap_err().is_invalid(parameter::Optimize::Alpha));
     }
+    // A minimum acceptable return: finite, and only for a lower partial moment.
+    assert_eq!(RiskMeasure::SemiDeviation.with_mar(0.001).unwrap(), RiskMeasure::Slpm { mar: 0.001 });
+    assert!(RiskMeasure::Slpm { mar: 0.0 }.with_mar(f64::NAN).unwrap_err().is_invalid(parameter::Optimize::Mar));
+    assert!(RiskMeasure::Cvar { beta: 0.95 }.with_mar(0.0).unwrap_err().is_invalid(parameter::Optimize::Mar));
+    // Semi-variance has no linear epigraph to cap.
+    let e = Optimizer::max_return_at_risk(RiskMeasure::SemiVariance, 1e-4).solve_scenarios(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Optimize::Measure), "{e}");
     let few = r.tail(50).unwrap();
     let e = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.99 }).solve_scenarios(&few).unwrap_err();
     assert!(matches!(e, Error::TooFewRows { needed: 100, got: 50, .. }), "{e}");
@@ -149,6 +159,7 @@ fn minimum_risk_matches_skfolio() {
         ("cdar", RiskMeasure::Cdar { beta: 0.95 }),
         ("ulcer", RiskMeasure::UlcerIndex),
         ("edar", RiskMeasure::Edar { beta: 0.95 }),
+        ("semi-variance", RiskMeasure::SemiVariance),
     ];
     for (name, m) in by_name {
         let want = &fx["measures"][name];
@@ -199,6 +210,7 @@ fn mean_risk_objectives_beat_every_feasible_alternative() {
         RiskMeasure::MeanAbsoluteDeviation,
         RiskMeasure::UlcerIndex,
         RiskMeasure::Edar { beta: 0.95 },
+        RiskMeasure::Slpm { mar: 0.0003 },
     ] {
         let risk = |w: &Array1<f64>| m.of(&portfolio(&r, w));
         // Maximum ratio: no random portfolio, and not the minimum-risk one, has a higher ratio.
@@ -254,6 +266,47 @@ fn mean_risk_with_variance_is_the_classic_problem_and_bad_targets_are_named() {
     assert!(e.is_invalid(parameter::Optimize::RiskCap), "{e}");
     let e = Optimizer::max_utility(RiskMeasure::Cvar { beta: 0.95 }, f64::NAN).solve_scenarios(&r).unwrap_err();
     assert!(e.is_invalid(parameter::Optimize::RiskAversion), "{e}");
+}
+
+/// skfolio's minimum first and second lower partial moments below a
+/// minimum acceptable return (same fixture): ours no worse within 1e-6
+/// (relative), the weights within 1e-5; and its value at risk and drawdown
+/// at risk of a portfolio's returns, to the last digit.
+#[test]
+fn lower_partial_moments_and_quantiles_match_skfolio() {
+    let fx: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/risk_measures_reference.json").unwrap()).unwrap();
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
+    let mar = fx["mar"]["mar"].as_f64().unwrap();
+    for name in ["flpm", "slpm"] {
+        let m = RiskMeasure::from_name(name, 0.05).unwrap().with_mar(mar).unwrap();
+        let want = &fx["mar"][name];
+        let theirs: Array1<f64> = want["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let their_value = m.of(&portfolio(&r, &theirs));
+        assert!((their_value / want["value"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{name}: {their_value}");
+        let a = Optimizer::min_risk(m).solve_scenarios(&r).unwrap();
+        let ours = m.of(&portfolio(&r, a.weights()));
+        let dw = (a.weights() - &theirs).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
+        println!("{name} below {mar}: max |Δw| {dw:.1e}, value {ours:.10} vs {their_value:.10}");
+        assert!(ours <= their_value * (1.0 + 1e-6), "{name}: {ours} above skfolio's {their_value}");
+        assert!(dw < 1e-5, "{name}: weights apart by {dw}");
+    }
+    let cvar: Array1<f64> =
+        fx["measures"]["cvar"]["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let p = portfolio(&r, &cvar);
+    for q in fx["quantiles"].as_array().unwrap() {
+        let rows = q["rows"].as_u64().unwrap() as usize;
+        let beta = q["beta"].as_f64().unwrap();
+        let var = RiskMeasure::ValueAtRisk { beta }.of(&p[..rows]);
+        let dar = RiskMeasure::DrawdownAtRisk { beta }.of(&p[..rows]);
+        assert_eq!(var, q["var"].as_f64().unwrap(), "VaR on {rows} rows");
+        assert!((dar - q["dar"].as_f64().unwrap()).abs() < 1e-15, "DaR on {rows} rows: {dar} vs {}", q["dar"]);
+    }
+    // Neither is convex: an optimiser asked for them names the measure.
+    for m in [RiskMeasure::ValueAtRisk { beta: 0.95 }, RiskMeasure::DrawdownAtRisk { beta: 0.95 }] {
+        let e = Optimizer::min_risk(m).solve_scenarios(&r).unwrap_err();
+        assert!(e.is_invalid(parameter::Optimize::Measure), "{e}");
+    }
 }
 
 /// skfolio's maximum ratio and minimum risk at a target return for
@@ -713,4 +766,23 @@ fn min_risk_at_a_target_is_the_exact_vertex() {
     on_the_vertex("target_", linear_measures, |m, r, case| {
         Optimizer::min_risk_at_return(m, case["target"].as_f64().unwrap()).solve_scenarios(r).unwrap()
     });
+}
+
+/// Semi-variance is the square of the semi-deviation: the same minimum,
+/// and its maximum ratio is the semi-deviation's (the ratio to a quadratic
+/// measure is the ratio to its root, as for variance and volatility).
+#[test]
+fn semi_variance_is_the_squared_semi_deviation() {
+    let r = returns();
+    let gap =
+        |a: &Allocation, b: &Allocation| (a.weights() - b.weights()).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
+    let (sv, sd) = (RiskMeasure::SemiVariance, RiskMeasure::SemiDeviation);
+    let a = Optimizer::min_risk(sv).solve_scenarios(&r).unwrap();
+    let b = Optimizer::min_risk(sd).solve_scenarios(&r).unwrap();
+    assert!(gap(&a, &b) < 1e-5, "minimum: {}", gap(&a, &b));
+    assert!((sv.of(&portfolio(&r, a.weights())) - sd.of(&portfolio(&r, a.weights())).powi(2)).abs() < 1e-15);
+    let a = Optimizer::max_ratio(sv, 0.0).solve_scenarios(&r).unwrap();
+    let b = Optimizer::max_ratio(sd, 0.0).solve_scenarios(&r).unwrap();
+    assert!(gap(&a, &b) < 1e-5, "maximum ratio: {}", gap(&a, &b));
+    assert!(a.objective().contains("semi-deviation"), "{}", a.objective());
 }

@@ -4,7 +4,9 @@
 On the bundled S&P 500 (all 8,312 daily simple returns, long-only, fully
 invested), skfolio's MeanRisk(MINIMIZE_RISK) with Clarabel at tight
 tolerances gives the weights and the measure's value for each measure
-(EDaR's on the last 2,000 days), and MAXIMIZE_RATIO and MINIMIZE_RISK at a
+(EDaR's on the last 2,000 days), the minimum first and second lower partial
+moments below a minimum acceptable return, skfolio's value at risk and
+drawdown at risk of the minimum-CVaR portfolio, and MAXIMIZE_RATIO and MINIMIZE_RISK at a
 target return the weights for variance, CVaR and CDaR (for EDaR, the ratio
 only: at a target its Clarabel solve fails at these tolerances);
 writes tests/fixtures/risk_measures_reference.json, which
@@ -19,6 +21,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 from skfolio import RiskMeasure
+from skfolio.measures import drawdown_at_risk, get_drawdowns, value_at_risk
 from skfolio.optimization import MeanRisk, ObjectiveFunction
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -34,7 +37,12 @@ MEASURES = {
     "cdar": RiskMeasure.CDAR,
     "ulcer": RiskMeasure.ULCER_INDEX,
     "edar": RiskMeasure.EDAR,
+    "semi-variance": RiskMeasure.SEMI_VARIANCE,
 }
+# Lower partial moments below a minimum acceptable return (per day, the
+# same for every asset: for a fully invested portfolio, the portfolio's).
+MAR = 0.0003
+BELOW_MAR = {"flpm": RiskMeasure.FIRST_LOWER_PARTIAL_MOMENT, "slpm": RiskMeasure.SEMI_DEVIATION}
 # EDaR's minimum on all 8,312 days is flagged inaccurate by skfolio, and
 # Clarabel stops short of its tolerance on ours: its minimum is taken on
 # the last 2,000 days.
@@ -86,6 +94,29 @@ def main():
         at = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, min_return=target, **common).fit(returns)
         out["target"][name] = {"target": target, "weights": [float(x) for x in at.weights_]}
         print(f"{name:18} ratio and target {target:.6f} done")
+    # Below a minimum acceptable return: the weights, and the measure of
+    # their returns by its definition.
+    out["mar"] = {"mar": MAR}
+    for name, measure in BELOW_MAR.items():
+        w = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, risk_measure=measure,
+                     min_acceptable_return=MAR, solver="CLARABEL", solver_params=TOL).fit(returns).weights_
+        short = np.maximum(MAR - returns.to_numpy() @ w, 0.0)
+        value = short.mean() if name == "flpm" else np.sqrt((short ** 2).sum() / (len(short) - 1))
+        out["mar"][name] = {"weights": [float(x) for x in w], "value": float(value)}
+        print(f"{name:18} below {MAR}: {value:.8f}")
+    # Value at risk and drawdown at risk (measured, not optimised) of the
+    # minimum-CVaR portfolio's returns, on all days (β·S = 7,896.4) and on
+    # the first 100 (β·S = 95, where the boundary rule decides).
+    p = returns.to_numpy() @ np.array(out["measures"]["cvar"]["weights"])
+    out["quantiles"] = []
+    for rows in [len(p), 100]:
+        q = p[:rows]
+        out["quantiles"].append({
+            "rows": rows,
+            "beta": 0.95,
+            "var": float(value_at_risk(q, beta=0.95)),
+            "dar": float(drawdown_at_risk(get_drawdowns(q, compounded=False), beta=0.95)),
+        })
     dest = ROOT / "tests" / "fixtures" / "risk_measures_reference.json"
     dest.write_text(json.dumps(out, indent=1))
     print(f"wrote {dest.relative_to(ROOT)}")

@@ -29,6 +29,10 @@ impl Formulation for MeanRisk<'_> {
     fn label(&self) -> String {
         let r = self.risk.name();
         match self.goal {
+            // The ratio to a quadratic measure is the ratio to its root.
+            MeanRiskGoal::MaxRatio { risk_free } if self.measure == RiskMeasure::SemiVariance => {
+                format!("maximum return / semi-deviation (r_f = {risk_free})")
+            }
             MeanRiskGoal::MaxRatio { risk_free } => format!("maximum return / {r} (r_f = {risk_free})"),
             MeanRiskGoal::MaxUtility { risk_aversion } => format!("maximum return − {risk_aversion} × {r}"),
             MeanRiskGoal::MinRiskAtReturn { target } => format!("minimum {r} at return ≥ {target}"),

@@ -8,27 +8,43 @@
 //! | semi-deviation | $\sqrt{\frac{1}{S-1}\sum_s \min(p_s - \bar p, 0)^2}$ | $v_s \ge (\bar r - r_s)^\top w$, $v \ge 0$, $\lVert v\rVert_2 \le \sqrt{S-1}\,t$ |
 //! | first lower partial moment | $\frac1S\sum_s \max(\bar p - p_s, 0)$ | $v_s \ge (\bar r - r_s)^\top w$, $v \ge 0$, LP |
 //! | worst realisation | $\max_s (-p_s)$ | $t \ge -r_s^\top w$, LP |
+//! | semi-variance | $\frac{1}{S-1}\sum_s \min(p_s - \bar p, 0)^2$ | $v$ as for the semi-deviation, $\frac{1}{S-1}\sum_s v_s^2$ in the quadratic objective |
+//! | first lower partial moment below $m$ | $\frac1S\sum_s \max(m - p_s, 0)$ | $v_s \ge (m\mathbf 1 - r_s)^\top w$, $v \ge 0$, LP |
+//! | second lower partial moment below $m$ | $\sqrt{\frac{1}{S-1}\sum_s \max(m - p_s, 0)^2}$ | the same $v$, $\lVert v\rVert_2 \le \sqrt{S-1}\,t$ |
 //!
 //! The deviations from the sample mean sum to zero, so $\sum_s \lvert p_s -
 //! \bar p\rvert = 2 \sum_s \max(\bar p - p_s, 0)$: the mean absolute
 //! deviation is twice the first lower partial moment about the mean, and is
 //! written as one hinge per scenario (one row over the weights) rather than
 //! two.
+//!
+//! A minimum acceptable return $m$ applies to every asset, as skfolio's
+//! `min_acceptable_return` does: the shortfall is $(m\mathbf 1 - r_s)^\top
+//! w$, the portfolio's below $m$ when the weights sum to 1, and the measure
+//! stays positively homogeneous (exact in the maximum ratio, and its Euler
+//! contributions add up to it). Semi-variance,
+//! like variance, is a quadratic form with no linear epigraph: it can be
+//! minimised, traded off and maximised in ratio (whose optimum is the
+//! semi-deviation's), not capped or budgeted.
 
 use ndarray::ArrayView2;
 
 use super::reduce::{centred, Aggregate, Family, Reduced, Reduction};
 use super::Risk;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::optimize::problem::{Affine, Block, Lin, Program};
+use crate::parameter::Optimize as Param;
 
 /// Which deviation measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Kind {
     MeanAbsolute,
     Semi,
     LowerPartial,
     Worst,
+    SemiVariance,
+    LowerPartialAt { mar: f64 },
+    SemiAt { mar: f64 },
 }
 
 /// A deviation measure of scenario returns (rows of simple returns).
@@ -37,30 +53,66 @@ pub(crate) struct Deviation<'a> {
     pub kind: Kind,
 }
 
+impl Deviation<'_> {
+    /// The shortfalls $v_s \ge \max(\text{below} - p_s, 0)$: below the
+    /// sample mean, or below a minimum acceptable return.
+    fn shortfalls(&self, p: &mut Program, w: Block, below: Option<f64>) -> Block {
+        let v = p.vars(self.scenarios.nrows());
+        // v_k ≥ (r̄ − r_k)·w (the rows centred), or v_k ≥ (m1 − r_k)·w.
+        let rows = match below {
+            None => centred(self.scenarios, 1.0),
+            Some(mar) => self.scenarios.mapv(|x| x - mar),
+        };
+        for (r, vk) in rows.rows().into_iter().zip(v.vars()) {
+            p.ge(vk + w.dot(r), 0.0);
+            p.ge(vk, 0.0);
+        }
+        v
+    }
+
+    /// $\sqrt{S-1}\,t \ge \lVert v\rVert_2$: $t$.
+    fn root_mean_square(&self, p: &mut Program, v: Block) -> Lin {
+        let t = p.var();
+        let root = ((self.scenarios.nrows() as f64) - 1.0).max(1.0).sqrt();
+        p.soc(std::iter::once((t * root).into()).chain(v.vars().map(Affine::from)).collect());
+        t.into()
+    }
+}
+
 impl Risk for Deviation<'_> {
+    fn add(&self, p: &mut Program, w: Block, scale: f64) -> Result<()> {
+        if self.kind == Kind::SemiVariance {
+            // scale/(S − 1) Σ v_k², as ½ vᵀPv.
+            let v = self.shortfalls(p, w, None);
+            let c = 2.0 * scale / ((self.scenarios.nrows() as f64) - 1.0).max(1.0);
+            for vk in v.vars() {
+                p.quad(vk, vk, c);
+            }
+            return Ok(());
+        }
+        let value = self.epigraph(p, w)?;
+        p.minimise(value * scale);
+        Ok(())
+    }
+
     fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
         let s = self.scenarios.nrows();
         Ok(match self.kind {
-            Kind::MeanAbsolute | Kind::Semi | Kind::LowerPartial => {
-                // v_k ≥ (r̄ − r_k)·w, v_k ≥ 0.
-                let centred = centred(self.scenarios, 1.0);
-                let v = p.vars(s);
-                for (k, vk) in v.vars().enumerate() {
-                    p.ge(vk + w.dot(centred.row(k)), 0.0);
-                    p.ge(vk, 0.0);
-                }
-                match self.kind {
-                    Kind::MeanAbsolute => v.sum() * (2.0 / s as f64),
-                    Kind::LowerPartial => v.sum() * (1.0 / s as f64),
-                    _ => {
-                        // √(S − 1) t ≥ ‖v‖₂.
-                        let t = p.var();
-                        let root = ((s as f64) - 1.0).max(1.0).sqrt();
-                        p.soc(std::iter::once((t * root).into()).chain(v.vars().map(Affine::from)).collect());
-                        t.into()
-                    }
-                }
+            Kind::MeanAbsolute => self.shortfalls(p, w, None).sum() * (2.0 / s as f64),
+            Kind::LowerPartial => self.shortfalls(p, w, None).sum() * (1.0 / s as f64),
+            Kind::LowerPartialAt { mar } => self.shortfalls(p, w, Some(mar)).sum() * (1.0 / s as f64),
+            Kind::Semi => {
+                let v = self.shortfalls(p, w, None);
+                self.root_mean_square(p, v)
             }
+            Kind::SemiAt { mar } => {
+                let v = self.shortfalls(p, w, Some(mar));
+                self.root_mean_square(p, v)
+            }
+            Kind::SemiVariance => return Err(Error::param(
+                Param::Measure,
+                "semi-variance is a quadratic form with no linear epigraph; cap or budget the semi-deviation instead",
+            )),
             Kind::Worst => {
                 // t ≥ −r_k·w.
                 let t = p.var();
@@ -78,6 +130,9 @@ impl Risk for Deviation<'_> {
             Kind::Semi => "semi-deviation",
             Kind::LowerPartial => "first lower partial moment",
             Kind::Worst => "worst realisation",
+            Kind::SemiVariance => "semi-variance",
+            Kind::LowerPartialAt { mar } => return format!("first lower partial moment below {mar}"),
+            Kind::SemiAt { mar } => return format!("second lower partial moment below {mar}"),
         }
         .into()
     }
@@ -89,6 +144,9 @@ impl Risk for Deviation<'_> {
             Kind::LowerPartial => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(1.0 / s), true),
             Kind::Semi => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true),
             Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),
+            // A threshold other than the mean is a constant in every piece,
+            // and a quadratic has no epigraph to reduce: the full program.
+            Kind::SemiVariance | Kind::LowerPartialAt { .. } | Kind::SemiAt { .. } => return None,
         };
         Some(Box::new(Reduced { family: Family::Rows { vectors, signs }, aggregate, zero, threshold: false }))
     }

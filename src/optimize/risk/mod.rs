@@ -43,6 +43,20 @@ use crate::error::{Error, Result};
 /// | `Cdar { beta }` | mean drawdown in the worst $1-\beta$ of scenarios |
 /// | `UlcerIndex` | $\sqrt{\frac1S\sum_s d_s^2}$ |
 /// | `Edar { beta }` | $\min_{z>0} z\ln\big(\frac{1}{(1-\beta)S}\sum_s e^{d_s/z}\big)$ |
+/// | `SemiVariance` | $\frac{1}{S-1}\sum_s \min(p_s-\bar p, 0)^2$ (a quadratic term, as variance) |
+/// | `Flpm { mar }` | $\frac1S\sum_s \max(m - p_s, 0)$ below a minimum acceptable return $m$ |
+/// | `Slpm { mar }` | $\sqrt{\frac{1}{S-1}\sum_s \max(m - p_s, 0)^2}$ below $m$ |
+/// | `ValueAtRisk { beta }` | the smallest loss $\ell$ with $\frac1S\#\{s: -p_s \le \ell\} \ge \beta$ (measured, not optimised) |
+/// | `DrawdownAtRisk { beta }` | the same quantile of the drawdowns (measured, not optimised) |
+///
+/// Value at risk and drawdown at risk are not convex in the weights: they
+/// are measured ([`of`](Self::of)) and plotted, and an optimiser asked for
+/// them answers with an error that points to CVaR and CDaR, their convex
+/// upper bounds. A minimum acceptable return $m$ is per period and applies
+/// to every asset, as skfolio's `min_acceptable_return`: the optimiser
+/// prices the shortfall $\max((m\mathbf 1 - r_s)^\top w, 0)$, which is the
+/// portfolio's below $m$ when the weights sum to 1 (what [`of`](Self::of)
+/// measures on a return series).
 ///
 /// `beta` is the confidence level (0.95 means the worst 5 %).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,11 +101,36 @@ pub enum RiskMeasure {
         /// Confidence level in (0, 1).
         beta: f64,
     },
+    /// Downside variance below the mean (ddof 1): the square of the
+    /// semi-deviation, a quadratic term as variance is.
+    SemiVariance,
+    /// First lower partial moment: mean shortfall below a minimum
+    /// acceptable return `mar` (per period).
+    Flpm {
+        /// Minimum acceptable return per period.
+        mar: f64,
+    },
+    /// Second lower partial moment: the semi-deviation below a minimum
+    /// acceptable return `mar` (per period, ddof 1).
+    Slpm {
+        /// Minimum acceptable return per period.
+        mar: f64,
+    },
+    /// Value at risk at confidence `beta`: measured, not optimised.
+    ValueAtRisk {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
+    /// Drawdown at risk at confidence `beta`: measured, not optimised.
+    DrawdownAtRisk {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
 }
 
 impl RiskMeasure {
     /// The names [`from_name`](Self::from_name) accepts.
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 17] = [
         "variance",
         "std",
         "mad",
@@ -105,12 +144,17 @@ impl RiskMeasure {
         "cdar",
         "ulcer",
         "edar",
+        "semi-variance",
+        "slpm",
+        "var",
+        "dar",
     ];
 
     /// The measure called `name` (one of [`NAMES`](Self::NAMES)); tail
     /// measures (`cvar`, `cdar`) take the tail probability `alpha` in
     /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α); so do
-    /// `evar` and `edar`.
+    /// `evar`, `edar`, `var` and `dar`. `slpm` is below a minimum acceptable
+    /// return of 0 ([`with_mar`](Self::with_mar) sets another).
     pub fn from_name(name: &str, alpha: f64) -> Result<RiskMeasure> {
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(Error::param(Param::Alpha, format!("must be in (0, 1), got {alpha}")));
@@ -130,6 +174,10 @@ impl RiskMeasure {
             "cdar" => RiskMeasure::Cdar { beta },
             "ulcer" => RiskMeasure::UlcerIndex,
             "edar" => RiskMeasure::Edar { beta },
+            "semi-variance" => RiskMeasure::SemiVariance,
+            "slpm" => RiskMeasure::Slpm { mar: 0.0 },
+            "var" => RiskMeasure::ValueAtRisk { beta },
+            "dar" => RiskMeasure::DrawdownAtRisk { beta },
             other => {
                 return Err(Error::param(
                     Param::Measure,
@@ -137,6 +185,24 @@ impl RiskMeasure {
                 ))
             }
         })
+    }
+
+    /// The lower partial moment below a minimum acceptable return `mar`
+    /// (per period): the first moment for `FirstLowerPartialMoment` or
+    /// `Flpm`, the second for `SemiDeviation` or `Slpm`. Other measures
+    /// have no such threshold.
+    pub fn with_mar(self, mar: f64) -> Result<RiskMeasure> {
+        if !mar.is_finite() {
+            return Err(Error::param(Param::Mar, format!("must be finite, got {mar}")));
+        }
+        match self {
+            RiskMeasure::FirstLowerPartialMoment | RiskMeasure::Flpm { .. } => Ok(RiskMeasure::Flpm { mar }),
+            RiskMeasure::SemiDeviation | RiskMeasure::Slpm { .. } => Ok(RiskMeasure::Slpm { mar }),
+            other => Err(Error::param(
+                Param::Mar,
+                format!("applies to the lower partial moments (flpm, slpm, semi-deviation), not to {other:?}"),
+            )),
+        }
     }
 
     /// The measure of a series of portfolio returns (in time order),
@@ -180,6 +246,13 @@ impl RiskMeasure {
             RiskMeasure::Cdar { beta } => tail_mean(drawdowns(), beta),
             RiskMeasure::UlcerIndex => (drawdowns().iter().map(|d| d * d).sum::<f64>() / s).sqrt(),
             RiskMeasure::Edar { beta } => evar::of_losses(&drawdowns(), beta),
+            RiskMeasure::SemiVariance => RiskMeasure::SemiDeviation.of(returns).powi(2),
+            RiskMeasure::Flpm { mar } => returns.iter().map(|r| (mar - r).max(0.0)).sum::<f64>() / s,
+            RiskMeasure::Slpm { mar } => {
+                (returns.iter().map(|r| (mar - r).max(0.0).powi(2)).sum::<f64>() / (s - 1.0)).sqrt()
+            }
+            RiskMeasure::ValueAtRisk { beta } => quantile(returns.iter().map(|r| -r).collect(), beta),
+            RiskMeasure::DrawdownAtRisk { beta } => quantile(drawdowns(), beta),
         }
     }
 
@@ -209,8 +282,17 @@ impl RiskMeasure {
             return Err(Error::param(Param::Weights, format!("weight {i} is {}; give finite weights", weights[i])));
         }
         let h = 1e-6 * weights.iter().map(|w| w.abs()).sum::<f64>().max(f64::MIN_POSITIVE);
-        let degree = if matches!(self, RiskMeasure::Variance) { 2.0 } else { 1.0 };
-        let at = |w: &ndarray::Array1<f64>| self.of(&scenarios.dot(w).to_vec());
+        let degree = if matches!(self, RiskMeasure::Variance | RiskMeasure::SemiVariance) { 2.0 } else { 1.0 };
+        // A minimum acceptable return applies to every asset: m·Σw for the
+        // portfolio, which keeps the measure homogeneous.
+        let at = |w: &ndarray::Array1<f64>| {
+            let m = match *self {
+                RiskMeasure::Flpm { mar } => RiskMeasure::Flpm { mar: mar * w.sum() },
+                RiskMeasure::Slpm { mar } => RiskMeasure::Slpm { mar: mar * w.sum() },
+                other => other,
+            };
+            m.of(&scenarios.dot(w).to_vec())
+        };
         let base = weights.to_owned();
         Ok((0..n)
             .map(|i| {
@@ -249,6 +331,18 @@ impl RiskMeasure {
             RiskMeasure::Cdar { beta } => dd(Dd::Cdar { beta })?,
             RiskMeasure::UlcerIndex => dd(Dd::Ulcer)?,
             RiskMeasure::Edar { beta } => dd(Dd::Edar { beta })?,
+            RiskMeasure::SemiVariance => dev(D::SemiVariance)?,
+            RiskMeasure::Flpm { mar } => dev(D::LowerPartialAt { mar })?,
+            RiskMeasure::Slpm { mar } => dev(D::SemiAt { mar })?,
+            RiskMeasure::ValueAtRisk { .. } | RiskMeasure::DrawdownAtRisk { .. } => {
+                return Err(Error::param(
+                    Param::Measure,
+                    format!(
+                        "{self:?} is not convex in the weights, so it is measured (RiskMeasure::of), not optimised; \
+                         optimise CVaR or CDaR, its convex upper bound, instead"
+                    ),
+                ))
+            }
         }))
     }
 
@@ -264,7 +358,9 @@ impl RiskMeasure {
         if let RiskMeasure::Cvar { beta }
         | RiskMeasure::Cdar { beta }
         | RiskMeasure::Evar { beta }
-        | RiskMeasure::Edar { beta } = *self
+        | RiskMeasure::Edar { beta }
+        | RiskMeasure::ValueAtRisk { beta }
+        | RiskMeasure::DrawdownAtRisk { beta } = *self
         {
             if !(beta > 0.0 && beta < 1.0) {
                 return Err(Error::param(Param::Beta, format!("must be in (0, 1), got {beta}")));
@@ -287,6 +383,15 @@ impl RiskMeasure {
         }
         Ok(scenarios)
     }
+}
+
+/// The empirical β-quantile of `x`: the smallest value $v$ with at least a
+/// share β of `x` at or below it. $\beta S$ within $10^{-9}$ of an integer
+/// counts as that integer, so 0.95 of 100 is the 95th value, not the 96th.
+fn quantile(mut x: Vec<f64>, beta: f64) -> f64 {
+    x.sort_by(f64::total_cmp);
+    let k = (beta * x.len() as f64 - 1e-9).ceil().clamp(1.0, x.len() as f64) as usize;
+    x[k - 1]
 }
 
 impl<R: Risk + ?Sized> Risk for Box<R> {
