@@ -13,8 +13,9 @@
 //! `--objective min-risk | max-ratio | utility | target-return |
 //! risk-budget`, `--measure` one of variance, std, mad,
 //! semi-deviation, flpm, cvar, evar, worst, max-drawdown, average-drawdown,
-//! cdar, ulcer, edar, semi-variance, slpm (var and dar are measured, not
-//! optimised: they answer with an error), `--alpha` the tail probability
+//! cdar, ulcer, edar, semi-variance, slpm, gmd, tail-gini, range,
+//! cvar-range, tail-gini-range (var and dar are measured, not optimised:
+//! they answer with an error), `--alpha` the tail probability
 //! of the tail measures (default 0.05), `--mar` the minimum acceptable
 //! return per period of flpm, slpm and semi-deviation (default: the mean
 //! for flpm and semi-deviation, 0 for slpm),

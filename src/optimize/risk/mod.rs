@@ -6,6 +6,7 @@ mod cvar;
 mod deviation;
 mod drawdown;
 mod evar;
+mod owa;
 mod peaks;
 mod reduce;
 mod variance;
@@ -48,6 +49,15 @@ use crate::error::{Error, Result};
 /// | `Slpm { mar }` | $\sqrt{\frac{1}{S-1}\sum_s \max(m - p_s, 0)^2}$ below $m$ |
 /// | `ValueAtRisk { beta }` | the smallest loss $\ell$ with $\frac1S\#\{s: -p_s \le \ell\} \ge \beta$ (measured, not optimised) |
 /// | `DrawdownAtRisk { beta }` | the same quantile of the drawdowns (measured, not optimised) |
+/// | `GiniMeanDifference` | $\frac{1}{S(S-1)}\sum_{s,t}\lvert p_s - p_t\rvert$ |
+/// | `TailGini { beta }` | CVaR averaged over tail levels up to $1-\beta$ (Riskfolio-Lib's, 100 levels) |
+/// | `Range` | $\max_s p_s - \min_s p_s$ |
+/// | `CvarRange { beta }` | CVaR of the losses plus the mean of the best $1-\beta$ of returns |
+/// | `TailGiniRange { beta }` | tail Gini of the losses plus that of the gains |
+///
+/// The last five are ordered weighted averages of the returns, written
+/// through one sorting network (see `risk/owa.rs`): their programs grow as
+/// $S\log^2 S$, so they suit hundreds to a few thousand scenarios.
 ///
 /// Value at risk and drawdown at risk are not convex in the weights: they
 /// are measured ([`of`](Self::of)) and plotted, and an optimiser asked for
@@ -126,11 +136,31 @@ pub enum RiskMeasure {
         /// Confidence level in (0, 1).
         beta: f64,
     },
+    /// Gini mean difference: the mean absolute difference between two
+    /// scenarios' returns.
+    GiniMeanDifference,
+    /// Tail Gini at confidence `beta`.
+    TailGini {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
+    /// Range: the best scenario's return less the worst's.
+    Range,
+    /// CVaR range at confidence `beta` in both tails.
+    CvarRange {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
+    /// Tail Gini range at confidence `beta` in both tails.
+    TailGiniRange {
+        /// Confidence level in (0, 1).
+        beta: f64,
+    },
 }
 
 impl RiskMeasure {
     /// The names [`from_name`](Self::from_name) accepts.
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 22] = [
         "variance",
         "std",
         "mad",
@@ -148,12 +178,18 @@ impl RiskMeasure {
         "slpm",
         "var",
         "dar",
+        "gmd",
+        "tail-gini",
+        "range",
+        "cvar-range",
+        "tail-gini-range",
     ];
 
     /// The measure called `name` (one of [`NAMES`](Self::NAMES)); tail
     /// measures (`cvar`, `cdar`) take the tail probability `alpha` in
     /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α); so do
-    /// `evar`, `edar`, `var` and `dar`. `slpm` is below a minimum acceptable
+    /// `evar`, `edar`, `var`, `dar`, `tail-gini`, `cvar-range` and
+    /// `tail-gini-range`. `slpm` is below a minimum acceptable
     /// return of 0 ([`with_mar`](Self::with_mar) sets another).
     pub fn from_name(name: &str, alpha: f64) -> Result<RiskMeasure> {
         if !(alpha > 0.0 && alpha < 1.0) {
@@ -178,12 +214,29 @@ impl RiskMeasure {
             "slpm" => RiskMeasure::Slpm { mar: 0.0 },
             "var" => RiskMeasure::ValueAtRisk { beta },
             "dar" => RiskMeasure::DrawdownAtRisk { beta },
+            "gmd" => RiskMeasure::GiniMeanDifference,
+            "tail-gini" => RiskMeasure::TailGini { beta },
+            "range" => RiskMeasure::Range,
+            "cvar-range" => RiskMeasure::CvarRange { beta },
+            "tail-gini-range" => RiskMeasure::TailGiniRange { beta },
             other => {
                 return Err(Error::param(
                     Param::Measure,
                     format!("{other:?} is not a risk measure; choose one of {}", RiskMeasure::NAMES.join(", ")),
                 ))
             }
+        })
+    }
+
+    /// The ordered weighted average this measure is, if it is one.
+    fn owa(&self) -> Option<owa::Kind> {
+        Some(match *self {
+            RiskMeasure::GiniMeanDifference => owa::Kind::GiniMeanDifference,
+            RiskMeasure::TailGini { beta } => owa::Kind::TailGini { alpha: 1.0 - beta },
+            RiskMeasure::Range => owa::Kind::Range,
+            RiskMeasure::CvarRange { beta } => owa::Kind::CvarRange { alpha: 1.0 - beta },
+            RiskMeasure::TailGiniRange { beta } => owa::Kind::TailGiniRange { alpha: 1.0 - beta },
+            _ => return None,
         })
     }
 
@@ -253,6 +306,7 @@ impl RiskMeasure {
             }
             RiskMeasure::ValueAtRisk { beta } => quantile(returns.iter().map(|r| -r).collect(), beta),
             RiskMeasure::DrawdownAtRisk { beta } => quantile(drawdowns(), beta),
+            _ => owa::of(returns, self.owa().expect("every other measure is an ordered weighted average")),
         }
     }
 
@@ -334,6 +388,13 @@ impl RiskMeasure {
             RiskMeasure::SemiVariance => dev(D::SemiVariance)?,
             RiskMeasure::Flpm { mar } => dev(D::LowerPartialAt { mar })?,
             RiskMeasure::Slpm { mar } => dev(D::SemiAt { mar })?,
+            RiskMeasure::GiniMeanDifference
+            | RiskMeasure::TailGini { .. }
+            | RiskMeasure::Range
+            | RiskMeasure::CvarRange { .. }
+            | RiskMeasure::TailGiniRange { .. } => {
+                Box::new(owa::Owa { scenarios: scenarios()?, kind: self.owa().expect("an ordered weighted average") })
+            }
             RiskMeasure::ValueAtRisk { .. } | RiskMeasure::DrawdownAtRisk { .. } => {
                 return Err(Error::param(
                     Param::Measure,
@@ -360,7 +421,10 @@ impl RiskMeasure {
         | RiskMeasure::Evar { beta }
         | RiskMeasure::Edar { beta }
         | RiskMeasure::ValueAtRisk { beta }
-        | RiskMeasure::DrawdownAtRisk { beta } = *self
+        | RiskMeasure::DrawdownAtRisk { beta }
+        | RiskMeasure::TailGini { beta }
+        | RiskMeasure::CvarRange { beta }
+        | RiskMeasure::TailGiniRange { beta } = *self
         {
             if !(beta > 0.0 && beta < 1.0) {
                 return Err(Error::param(Param::Beta, format!("must be in (0, 1), got {beta}")));
