@@ -38,7 +38,11 @@ MEASURES = {
     "average-drawdown": "ADD",
     "cdar": "CDaR",
     "ulcer": "UCI",
+    "slpm": "SLPM",
 }
+# Riskfolio-Lib's lower partial moments are below a minimum acceptable
+# return of r_f = 0: ours at --mar 0 too (slpm's default).
+EXTRA = {"flpm": ["--mar", "0"]}
 # Risk budgets: the measures both budget with the same definition
 # (Riskfolio-Lib's FLPM is below 0, its semideviation finds no solution).
 BUDGETS = {"std": "MV", "mad": "MAD", "cvar": "CVaR", "evar": "EVaR", "cdar": "CDaR", "ulcer": "UCI"}
@@ -48,7 +52,8 @@ def ours(measure, repeat, objective):
     exe = ROOT / "target" / "release" / "examples" / "optimize"
     runs = []
     for _ in range(repeat):
-        res = subprocess.run([str(exe), "data/sp500.csv", "--objective", objective, "--measure", measure],
+        extra = EXTRA.get(measure, []) if objective == "min-risk" else []
+        res = subprocess.run([str(exe), "data/sp500.csv", "--objective", objective, "--measure", measure, *extra],
                              cwd=ROOT, check=True, capture_output=True, text=True)
         runs.append(json.loads(res.stdout))
     runs.sort(key=lambda r: r["total_ms"])

@@ -78,7 +78,7 @@ def rows_of(name: str, data) -> list[dict]:
                 "peer": "Riskfolio-Lib (cvxpy + Clarabel)", "ours": r["assetalloc_ms"], "theirs": r["riskfolio_ms"],
                 "unit": "ms", "ratio": r["ratio"],
                 "check": ("" if r["max_weight_diff"] is None else f"max weight difference {r['max_weight_diff']:.1e}")
-                + (" (Riskfolio's FLPM is below 0, ours below the mean)" if r["measure"] == "flpm" else ""),
+                + (" (both below 0)" if r["measure"] in ("flpm", "slpm") else ""),
             }
             for r in data
         ]
