@@ -539,6 +539,8 @@ fn reduced_equals_full(r: &Returns) {
             RiskMeasure::Cdar { beta: 0.95 },
             RiskMeasure::AverageDrawdown,
             RiskMeasure::UlcerIndex,
+            RiskMeasure::Flpm { mar: 0.0003 },
+            RiskMeasure::Slpm { mar: 0.0003 },
         ] {
             let reduced = Optimizer::min_risk(m).constraints(constraints.clone()).solve_scenarios(&r).unwrap();
             let full = Optimizer::min_risk(m)

@@ -144,9 +144,12 @@ impl Risk for Deviation<'_> {
             Kind::LowerPartial => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(1.0 / s), true),
             Kind::Semi => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true),
             Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),
-            // A threshold other than the mean is a constant in every piece,
-            // and a quadratic has no epigraph to reduce: the full program.
-            Kind::SemiVariance | Kind::LowerPartialAt { .. } | Kind::SemiAt { .. } => return None,
+            Kind::LowerPartialAt { mar } => (self.scenarios.mapv(|x| mar - x), &[1.0], Aggregate::Sum(1.0 / s), true),
+            Kind::SemiAt { mar } => {
+                (self.scenarios.mapv(|x| mar - x), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true)
+            }
+            // A quadratic has no epigraph to reduce: the full program.
+            Kind::SemiVariance => return None,
         };
         Some(Box::new(Reduced { family: Family::Rows { vectors, signs }, aggregate, zero, threshold: false }))
     }
