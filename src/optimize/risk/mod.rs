@@ -306,7 +306,11 @@ impl RiskMeasure {
             }
             RiskMeasure::ValueAtRisk { beta } => quantile(returns.iter().map(|r| -r).collect(), beta),
             RiskMeasure::DrawdownAtRisk { beta } => quantile(drawdowns(), beta),
-            _ => owa::of(returns, self.owa().expect("every other measure is an ordered weighted average")),
+            RiskMeasure::GiniMeanDifference
+            | RiskMeasure::TailGini { .. }
+            | RiskMeasure::Range
+            | RiskMeasure::CvarRange { .. }
+            | RiskMeasure::TailGiniRange { .. } => owa::of(returns, self.owa().expect("an ordered weighted average")),
         }
     }
 
