@@ -14,11 +14,12 @@
 //! risk-budget`, `--measure` one of variance, std, mad,
 //! semi-deviation, flpm, cvar, evar, worst, max-drawdown, average-drawdown,
 //! cdar, ulcer, edar, semi-variance, slpm, gmd, tail-gini, range,
-//! cvar-range, tail-gini-range (var and dar are measured, not optimised:
-//! they answer with an error), `--alpha` the tail probability
+//! cvar-range, tail-gini-range, rlvar, rldar (var and dar are measured, not
+//! optimised: they answer with an error), `--alpha` the tail probability
 //! of the tail measures (default 0.05), `--mar` the minimum acceptable
 //! return per period of flpm, slpm and semi-deviation (default: the mean
-//! for flpm and semi-deviation, 0 for slpm),
+//! for flpm and semi-deviation, 0 for slpm), `--kappa` the deformation of
+//! rlvar and rldar (default 0.3),
 //! `--risk-aversion` for utility (default 1), `--target` the per-period mean
 //! return for target-return.
 //!
@@ -93,6 +94,10 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
     )?;
     let measure = match cli::flag(args, "--mar") {
         Some(_) => measure.with_mar(cli::number(args, "--mar", 0.0)?)?,
+        None => measure,
+    };
+    let measure = match cli::flag(args, "--kappa") {
+        Some(_) => measure.with_kappa(cli::number(args, "--kappa", RiskMeasure::KAPPA)?)?,
         None => measure,
     };
     let optimizer = match objective {

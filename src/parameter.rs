@@ -238,6 +238,8 @@ stages! {
         Beta = "beta",
         /// A lower partial moment's minimum acceptable return.
         Mar = "mar",
+        /// A relativistic measure's deformation κ.
+        Kappa = "kappa",
         /// The risk measure.
         Measure = "measure",
         /// Portfolio weights.

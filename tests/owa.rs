@@ -2,15 +2,14 @@
 //! range, CVaR range, tail Gini range) against Riskfolio-Lib's definitions
 //! and HiGHS's exact optima (tools/reference/owa.py).
 
+mod common;
+
 use assetalloc::prelude::*;
+use common::{floats, sp500_sample};
 use ndarray::Array1;
 
 fn fixture() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string("tests/fixtures/owa_reference.json").unwrap()).unwrap()
-}
-
-fn floats(v: &serde_json::Value) -> Array1<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    common::fixture("owa_reference.json")
 }
 
 fn measures(alpha: f64) -> Vec<(&'static str, RiskMeasure)> {
@@ -20,18 +19,12 @@ fn measures(alpha: f64) -> Vec<(&'static str, RiskMeasure)> {
         .collect()
 }
 
-fn sample(fx: &serde_json::Value) -> Returns {
-    let names: Vec<&str> = fx["assets"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
-    r.tail(fx["rows"].as_u64().unwrap() as usize).unwrap().select(&names).unwrap()
-}
-
 /// Each measure of a portfolio's returns is Riskfolio-Lib's (RiskFunctions
 /// on its OWA weights) to 1e-12, relative.
 #[test]
 fn values_are_riskfolios() {
     let fx = fixture();
-    let r = sample(&fx);
+    let r = sp500_sample(&fx);
     let equal: Vec<f64> = r.values().mean_axis(ndarray::Axis(1)).unwrap().to_vec();
     for (name, m) in measures(fx["alpha"].as_f64().unwrap()) {
         let want = fx["equal_weight"][name].as_f64().unwrap();
@@ -52,7 +45,7 @@ fn values_are_riskfolios() {
 #[test]
 fn optima_match_the_exact_linear_program() {
     let fx = fixture();
-    let r = sample(&fx);
+    let r = sp500_sample(&fx);
     let mu = r.values().mean_axis(ndarray::Axis(0)).unwrap();
     for (name, m) in measures(fx["alpha"].as_f64().unwrap()) {
         let risk = |w: &Array1<f64>| m.of(&r.values().dot(w).to_vec());
@@ -79,7 +72,7 @@ fn optima_match_the_exact_linear_program() {
 #[test]
 fn tail_levels_are_checked() {
     let fx = fixture();
-    let r = sample(&fx);
+    let r = sp500_sample(&fx);
     for m in [RiskMeasure::TailGini { beta: 1.0 }, RiskMeasure::CvarRange { beta: f64::NAN }] {
         let e = Optimizer::min_risk(m).solve_scenarios(&r).unwrap_err();
         assert!(e.is_invalid(assetalloc::parameter::Optimize::Beta), "{e}");

@@ -10,7 +10,7 @@ use assetalloc::prelude::*;
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 
-const MEASURES: [RiskMeasure; 14] = [
+const MEASURES: [RiskMeasure; 16] = [
     RiskMeasure::MeanAbsoluteDeviation,
     RiskMeasure::SemiDeviation,
     RiskMeasure::FirstLowerPartialMoment,
@@ -25,6 +25,8 @@ const MEASURES: [RiskMeasure; 14] = [
     RiskMeasure::SemiVariance,
     RiskMeasure::Flpm { mar: 0.0003 },
     RiskMeasure::Slpm { mar: 0.0003 },
+    RiskMeasure::Rlvar { beta: 0.95, kappa: 0.3 },
+    RiskMeasure::Rldar { beta: 0.95, kappa: 0.3 },
 ];
 
 fn returns() -> Returns {

@@ -1,4 +1,5 @@
-//! Helpers shared by the test files of the learning strategies.
+//! Helpers shared by the test files: the learning strategies' and the
+//! reference fixtures' readers.
 #![allow(dead_code)]
 
 use assetalloc::portfolio::{Portfolio, Rebalance};
@@ -40,4 +41,22 @@ pub fn assert_decisions_ignore_the_future(
     }
     assert!(x.rebalances.iter().map(|b| b.cost).sum::<f64>() > 0.0, "costs are charged");
     x.clone()
+}
+
+/// A fixture from `tests/fixtures/`.
+pub fn fixture(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(format!("tests/fixtures/{name}")).unwrap()).unwrap()
+}
+
+/// A JSON array of numbers.
+pub fn floats(v: &serde_json::Value) -> ndarray::Array1<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+/// The bundled S&P 500's simple returns on a fixture's last `rows` days and
+/// its `assets`, as the reference script read them.
+pub fn sp500_sample(fx: &serde_json::Value) -> Returns {
+    let names: Vec<&str> = fx["assets"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
+    r.tail(fx["rows"].as_u64().unwrap() as usize).unwrap().select(&names).unwrap()
 }

@@ -75,21 +75,22 @@ impl Formulation for MaxDiversification {
 
 /// $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$.
 fn homogeneous(x: &Inputs<'_>, c: &Resolved, a: Array1<f64>) -> Result<Built> {
-    homogenised(c, &a, &Variance(x.moments))
+    homogenised(c, &a, &Variance(x.moments), 1.0)
 }
 
-/// $\min \rho(y)$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$,
+/// $\min \rho(y)$ s.t. $a^\top y = m$, $y \in \kappa\mathcal W$, $\kappa \ge 0$,
 /// read back as $w = y/\kappa$: the maximum of $a^\top w / \rho(w)$ for a
 /// positively homogeneous $\rho$ (variance enters as $y^\top\Sigma y$, whose
-/// square root is the homogeneous one).
-pub(crate) fn homogenised(c: &Resolved, a: &Array1<f64>, risk: &dyn Risk) -> Result<Built> {
+/// square root is the homogeneous one). The ratio does not depend on the
+/// normalisation $m$; it sets the size of $y$, about $m/(a^\top w)$.
+pub(crate) fn homogenised(c: &Resolved, a: &Array1<f64>, risk: &dyn Risk, m: f64) -> Result<Built> {
     let (mut p, y) = Program::with_weights(a.len());
     let kappa = p.var();
     p.homogenize(kappa);
     let trade = c.write(&mut p, y);
     p.ge(kappa, 0.0);
-    // a'y − cost = 1: the net reward normalised.
-    p.eq_raw(y.dot(a) - c.cost(trade), 1.0);
+    // a'y − cost = m: the net reward normalised.
+    p.eq_raw(y.dot(a) - c.cost(trade), m);
     risk.add(&mut p, y, 1.0)?;
     Ok(Built { program: p, readout: Readout::Scaled { y, kappa }, objective_is_risk: false })
 }

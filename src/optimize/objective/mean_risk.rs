@@ -71,7 +71,18 @@ impl Formulation for MeanRisk<'_> {
                         ),
                     ));
                 }
-                super::max_ratio::homogenised(c, &excess, self.risk.as_ref())
+                // Scenario measures normalise the reward to the largest
+                // |excess| so that y stays of the order of the weights: with
+                // daily means of 1e-4, a'y = 1 puts y and the drawdown chain
+                // in the thousands, where the interior point stalls on the
+                // relativistic drawdown's power cones. The moments' measures
+                // keep a'y = 1, whose larger objective the relative gap
+                // tolerance resolves more finely.
+                let scale = match self.measure {
+                    RiskMeasure::Variance | RiskMeasure::StandardDeviation => 1.0,
+                    _ => excess.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+                };
+                super::max_ratio::homogenised(c, &excess, self.risk.as_ref(), scale)
             }
             MeanRiskGoal::MaxUtility { risk_aversion } => {
                 let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;

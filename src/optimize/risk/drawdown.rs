@@ -11,6 +11,7 @@
 //! | conditional drawdown at risk, CDaR$_\beta$ | $\min_\alpha \alpha + \frac{1}{(1-\beta)S}\sum_s \max(d_s - \alpha, 0)$ |
 //! | Ulcer index | $\sqrt{\frac1S \sum_s d_s^2}$ |
 //! | entropic drawdown at risk, EDaR$_\beta$ | $\min_{z>0} z\ln\big(\frac{1}{(1-\beta)S}\sum_s e^{d_s/z}\big)$ (exponential cones, as EVaR of the drawdowns) |
+//! | relativistic drawdown at risk, RLDaR$_{\beta,\kappa}$ | RLVaR of the drawdowns (power cones, `rlvar.rs`) |
 //!
 //! Written with the cumulative returns as one block, $c_s = C_s^\top w$
 //! with $C_s = \sum_{k\le s} r_k$ computed beforehand, and
@@ -37,6 +38,7 @@ pub(crate) enum Kind {
     Cdar { beta: f64 },
     Ulcer,
     Edar { beta: f64 },
+    Rldar { beta: f64, kappa: f64 },
 }
 
 /// A drawdown measure of scenario returns in time order.
@@ -93,6 +95,7 @@ impl Risk for Drawdown<'_> {
                 t.into()
             }
             Kind::Edar { beta } => super::evar::entropic(p, (0..s).map(dd).collect(), beta),
+            Kind::Rldar { beta, kappa } => super::rlvar::relativistic(p, (0..s).map(dd).collect(), beta, kappa),
         })
     }
 
@@ -103,6 +106,7 @@ impl Risk for Drawdown<'_> {
             Kind::Cdar { beta } => format!("CDaR ({:.0} %)", beta * 100.0),
             Kind::Ulcer => "Ulcer index".into(),
             Kind::Edar { beta } => format!("EDaR ({:.0} %)", beta * 100.0),
+            Kind::Rldar { beta, kappa } => format!("RLDaR ({:.0} %, κ {kappa})", beta * 100.0),
         }
     }
 
@@ -118,7 +122,7 @@ impl Risk for Drawdown<'_> {
             Kind::Cdar { beta } => (Aggregate::Sum(1.0 / ((1.0 - beta) * s)), true),
             Kind::Average => return Some(Box::new(Peaks::new(self.scenarios, peaks::Aggregate::Average))),
             Kind::Ulcer => return Some(Box::new(Peaks::new(self.scenarios, peaks::Aggregate::Ulcer))),
-            Kind::Edar { .. } => return None,
+            Kind::Edar { .. } | Kind::Rldar { .. } => return None,
         };
         Some(Box::new(Reduced {
             family: Family::Drawdown { cumulative: cumulative(self.scenarios) },

@@ -9,6 +9,7 @@ mod evar;
 mod owa;
 mod peaks;
 mod reduce;
+mod rlvar;
 mod variance;
 
 pub(crate) use cvar::Cvar;
@@ -54,6 +55,8 @@ use crate::error::{Error, Result};
 /// | `Range` | $\max_s p_s - \min_s p_s$ |
 /// | `CvarRange { beta }` | CVaR of the losses plus the mean of the best $1-\beta$ of returns |
 /// | `TailGiniRange { beta }` | tail Gini of the losses plus that of the gains |
+/// | `Rlvar { beta, kappa }` | EVaR with Kaniadakis' deformed logarithm (power cones; see `risk/rlvar.rs`) |
+/// | `Rldar { beta, kappa }` | the same of the drawdowns |
 ///
 /// The last five are ordered weighted averages of the returns, written
 /// through one sorting network (see `risk/owa.rs`): their programs grow as
@@ -68,7 +71,9 @@ use crate::error::{Error, Result};
 /// portfolio's below $m$ when the weights sum to 1 (what [`of`](Self::of)
 /// measures on a return series).
 ///
-/// `beta` is the confidence level (0.95 means the worst 5 %).
+/// `beta` is the confidence level (0.95 means the worst 5 %); `kappa`,
+/// in (0, 1), deforms the relativistic measures from EVaR (EDaR) towards
+/// the worst loss (the maximum drawdown).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum RiskMeasure {
@@ -156,11 +161,27 @@ pub enum RiskMeasure {
         /// Confidence level in (0, 1).
         beta: f64,
     },
+    /// Relativistic value at risk at confidence `beta` (power cones):
+    /// at least EVaR, at most the worst loss.
+    Rlvar {
+        /// Confidence level in (0, 1).
+        beta: f64,
+        /// Deformation in (0, 1).
+        kappa: f64,
+    },
+    /// Relativistic drawdown at risk: RLVaR of the drawdowns, between
+    /// EDaR and the maximum drawdown.
+    Rldar {
+        /// Confidence level in (0, 1).
+        beta: f64,
+        /// Deformation in (0, 1).
+        kappa: f64,
+    },
 }
 
 impl RiskMeasure {
     /// The names [`from_name`](Self::from_name) accepts.
-    pub const NAMES: [&'static str; 22] = [
+    pub const NAMES: [&'static str; 24] = [
         "variance",
         "std",
         "mad",
@@ -183,14 +204,22 @@ impl RiskMeasure {
         "range",
         "cvar-range",
         "tail-gini-range",
+        "rlvar",
+        "rldar",
     ];
+
+    /// The deformation [`from_name`](Self::from_name) gives `rlvar` and
+    /// `rldar`, Riskfolio-Lib's default.
+    pub const KAPPA: f64 = 0.3;
 
     /// The measure called `name` (one of [`NAMES`](Self::NAMES)); tail
     /// measures (`cvar`, `cdar`) take the tail probability `alpha` in
     /// (0, 1), e.g. 0.05 for the worst 5 % (confidence β = 1 − α); so do
     /// `evar`, `edar`, `var`, `dar`, `tail-gini`, `cvar-range` and
-    /// `tail-gini-range`. `slpm` is below a minimum acceptable
-    /// return of 0 ([`with_mar`](Self::with_mar) sets another).
+    /// `tail-gini-range`, `rlvar` and `rldar` (at deformation
+    /// [`KAPPA`](Self::KAPPA); [`with_kappa`](Self::with_kappa) sets
+    /// another). `slpm` is below a minimum acceptable return of 0
+    /// ([`with_mar`](Self::with_mar) sets another).
     pub fn from_name(name: &str, alpha: f64) -> Result<RiskMeasure> {
         if !(alpha > 0.0 && alpha < 1.0) {
             return Err(Error::param(Param::Alpha, format!("must be in (0, 1), got {alpha}")));
@@ -219,6 +248,8 @@ impl RiskMeasure {
             "range" => RiskMeasure::Range,
             "cvar-range" => RiskMeasure::CvarRange { beta },
             "tail-gini-range" => RiskMeasure::TailGiniRange { beta },
+            "rlvar" => RiskMeasure::Rlvar { beta, kappa: Self::KAPPA },
+            "rldar" => RiskMeasure::Rldar { beta, kappa: Self::KAPPA },
             other => {
                 return Err(Error::param(
                     Param::Measure,
@@ -254,6 +285,22 @@ impl RiskMeasure {
             other => Err(Error::param(
                 Param::Mar,
                 format!("applies to the lower partial moments (flpm, slpm, semi-deviation), not to {other:?}"),
+            )),
+        }
+    }
+
+    /// The relativistic measure (`Rlvar`, `Rldar`) at deformation `kappa`
+    /// in (0, 1). Other measures have no deformation.
+    pub fn with_kappa(self, kappa: f64) -> Result<RiskMeasure> {
+        if !(kappa > 0.0 && kappa < 1.0) {
+            return Err(Error::param(Param::Kappa, format!("must be in (0, 1), got {kappa}")));
+        }
+        match self {
+            RiskMeasure::Rlvar { beta, .. } => Ok(RiskMeasure::Rlvar { beta, kappa }),
+            RiskMeasure::Rldar { beta, .. } => Ok(RiskMeasure::Rldar { beta, kappa }),
+            other => Err(Error::param(
+                Param::Kappa,
+                format!("applies to the relativistic measures (rlvar, rldar), not to {other:?}"),
             )),
         }
     }
@@ -311,6 +358,8 @@ impl RiskMeasure {
             | RiskMeasure::Range
             | RiskMeasure::CvarRange { .. }
             | RiskMeasure::TailGiniRange { .. } => owa::of(returns, self.owa().expect("an ordered weighted average")),
+            RiskMeasure::Rlvar { beta, kappa } => rlvar::of(returns, beta, kappa),
+            RiskMeasure::Rldar { beta, kappa } => rlvar::of_losses(&drawdowns(), beta, kappa),
         }
     }
 
@@ -399,6 +448,8 @@ impl RiskMeasure {
             | RiskMeasure::TailGiniRange { .. } => {
                 Box::new(owa::Owa { scenarios: scenarios()?, kind: self.owa().expect("an ordered weighted average") })
             }
+            RiskMeasure::Rlvar { beta, kappa } => Box::new(rlvar::Rlvar { scenarios: scenarios()?, beta, kappa }),
+            RiskMeasure::Rldar { beta, kappa } => dd(Dd::Rldar { beta, kappa })?,
             RiskMeasure::ValueAtRisk { .. } | RiskMeasure::DrawdownAtRisk { .. } => {
                 return Err(Error::param(
                     Param::Measure,
@@ -428,7 +479,9 @@ impl RiskMeasure {
         | RiskMeasure::DrawdownAtRisk { beta }
         | RiskMeasure::TailGini { beta }
         | RiskMeasure::CvarRange { beta }
-        | RiskMeasure::TailGiniRange { beta } = *self
+        | RiskMeasure::TailGiniRange { beta }
+        | RiskMeasure::Rlvar { beta, .. }
+        | RiskMeasure::Rldar { beta, .. } = *self
         {
             if !(beta > 0.0 && beta < 1.0) {
                 return Err(Error::param(Param::Beta, format!("must be in (0, 1), got {beta}")));
@@ -440,6 +493,11 @@ impl RiskMeasure {
                     needed,
                     got: scenarios.nrows(),
                 });
+            }
+        }
+        if let RiskMeasure::Rlvar { kappa, .. } | RiskMeasure::Rldar { kappa, .. } = *self {
+            if !(kappa > 0.0 && kappa < 1.0) {
+                return Err(Error::param(Param::Kappa, format!("must be in (0, 1), got {kappa}")));
             }
         }
         if scenarios.nrows() < 2 {
