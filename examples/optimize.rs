@@ -11,7 +11,7 @@
 //! budgets) on the returns as scenarios (per-period sample mean) and prints
 //! its weights by asset, the measure at the optimum and the time:
 //! `--objective min-risk | max-ratio | utility | target-return |
-//! risk-budget`, `--measure` one of variance, std, mad,
+//! risk-budget | dr-cvar`, `--measure` one of variance, std, mad,
 //! semi-deviation, flpm, cvar, evar, worst, max-drawdown, average-drawdown,
 //! cdar, ulcer, edar, semi-variance, slpm, gmd, tail-gini, range,
 //! cvar-range, tail-gini-range, rlvar, rldar (var and dar are measured, not
@@ -19,7 +19,8 @@
 //! of the tail measures (default 0.05), `--mar` the minimum acceptable
 //! return per period of flpm, slpm and semi-deviation (default: the mean
 //! for flpm and semi-deviation, 0 for slpm), `--kappa` the deformation of
-//! rlvar and rldar (default 0.3),
+//! rlvar and rldar (default 0.3), `--radius` the Wasserstein radius of
+//! dr-cvar (default 0.01; its measure is CVaR at `--alpha`),
 //! `--risk-aversion` for utility (default 1), `--target` the per-period mean
 //! return for target-return.
 //!
@@ -106,10 +107,15 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
         "utility" => Optimizer::max_utility(measure, cli::number(args, "--risk-aversion", 1.0)?),
         "target-return" => Optimizer::min_risk_at_return(measure, cli::number(args, "--target", 0.0005)?),
         "risk-budget" => Optimizer::risk_budgeting_for(measure, None),
+        "dr-cvar" => Optimizer::dr_cvar(
+            1.0 - cli::number(args, "--alpha", 0.05)?,
+            cli::number(args, "--risk-aversion", 1.0)?,
+            cli::number(args, "--radius", 0.01)?,
+        ),
         other => {
             return Err(cli::usage(
                 "--objective",
-                format!("{other:?} is not one of min-risk, max-ratio, utility, target-return, risk-budget"),
+                format!("{other:?} is not one of min-risk, max-ratio, utility, target-return, risk-budget, dr-cvar"),
             ))
         }
     };

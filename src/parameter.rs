@@ -240,6 +240,8 @@ stages! {
         Mar = "mar",
         /// A relativistic measure's deformation κ.
         Kappa = "kappa",
+        /// A Wasserstein ball's radius.
+        Radius = "radius",
         /// The risk measure.
         Measure = "measure",
         /// Portfolio weights.

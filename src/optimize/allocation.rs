@@ -118,6 +118,7 @@ pub struct Allocation {
     risk_contributions: Array1<f64>,
     turnover: Option<f64>,
     risk: Option<Reported>,
+    worst_case: Option<f64>,
     annualized: bool,
     provenance: Provenance,
 }
@@ -143,10 +144,15 @@ impl Allocation {
             risk_contributions: rc,
             turnover: previous.map(|p| (&weights - &p).mapv(f64::abs).sum()),
             risk: None,
+            worst_case: None,
             annualized: m.is_annualized(),
             weights,
             provenance,
         }
+    }
+
+    pub(crate) fn set_worst_case(&mut self, value: f64) {
+        self.worst_case = Some(value);
     }
 
     pub(crate) fn set_risk(&mut self, measure: RiskMeasure, name: String, value: f64) {
@@ -240,6 +246,14 @@ impl Allocation {
     /// optimum (per period, in return units).
     pub fn risk(&self) -> Option<(&str, f64)> {
         self.risk.as_ref().map(|r| (r.name.as_str(), r.value))
+    }
+
+    /// The optimal worst-case value a robust objective minimised (per
+    /// period): for [`Optimizer::dr_cvar`](super::Optimizer::dr_cvar),
+    /// −mean + ρ·CVaR under the worst distribution in the ball, plus the
+    /// trading cost where trades are priced. `None` for other objectives.
+    pub fn worst_case(&self) -> Option<f64> {
+        self.worst_case
     }
 
     /// What produced the allocation: a solver with its report, Newton's

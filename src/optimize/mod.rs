@@ -110,6 +110,17 @@ pub enum Objective {
     /// Maximum diversification ratio $\sigma^\top w / \sqrt{w^\top\Sigma w}$
     /// (a ratio whose numerator is the assets' volatilities, not the mean).
     MaxDiversification,
+    /// Maximum mean − ρ·CVaR at its worst over the distributions within a
+    /// Wasserstein ball of the scenarios' (see
+    /// [`Optimizer::dr_cvar`]).
+    DistributionallyRobustCvar {
+        /// CVaR's confidence level in (0, 1).
+        beta: f64,
+        /// ρ ≥ 0.
+        risk_aversion: f64,
+        /// The ball's radius ε ≥ 0 (in returns, 1-norm).
+        radius: f64,
+    },
 }
 
 /// What a mean–risk objective optimises (see [`Optimizer::max_ratio`] and
@@ -148,6 +159,7 @@ impl Objective {
             Objective::MinRisk { measure }
             | Objective::MeanRisk { measure, .. }
             | Objective::RiskBudget { measure, .. } => Some(*measure),
+            Objective::DistributionallyRobustCvar { beta, .. } => Some(RiskMeasure::Cvar { beta: *beta }),
             Objective::MaxDiversification => None,
         }
     }
@@ -300,6 +312,18 @@ impl Optimizer {
         Optimizer::with(Objective::MeanRisk { measure, goal: MeanRiskGoal::MaxUtility { risk_aversion } })
     }
 
+    /// Distributionally robust mean–CVaR (skfolio's
+    /// `DistributionallyRobustCVaR`): maximum mean − `risk_aversion` ×
+    /// CVaR at confidence `beta`, both at their worst over every return
+    /// distribution within Wasserstein distance `radius` (1-norm, per
+    /// period) of the scenarios, on the support $r \ge -1$. A linear
+    /// program of $S + 2n$ variables (`objective/dr_cvar.rs`); radius 0 is
+    /// [`max_utility`](Self::max_utility) of CVaR. Needs
+    /// [`solve_scenarios`](Self::solve_scenarios).
+    pub fn dr_cvar(beta: f64, risk_aversion: f64, radius: f64) -> Self {
+        Optimizer::with(Objective::DistributionallyRobustCvar { beta, risk_aversion, radius })
+    }
+
     /// Minimum `measure` at a mean return of at least `target` per period.
     pub fn min_risk_at_return(measure: RiskMeasure, target: f64) -> Self {
         Optimizer::with(Objective::MeanRisk { measure, goal: MeanRiskGoal::MinRiskAtReturn { target } })
@@ -350,6 +374,9 @@ impl Optimizer {
         let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), readout)?;
         if let (true, Some(measure)) = (objective_is_risk, self.objective.measure()) {
             a.set_risk(measure, f.risk_name(), sol.objective);
+        }
+        if f.reports_worst_case() {
+            a.set_worst_case(sol.objective);
         }
         Ok(a)
     }

@@ -4,6 +4,7 @@
 //! objective is a new file, not another arm of a long `match`.
 
 mod budget_newton;
+mod dr_cvar;
 mod max_ratio;
 mod mean_risk;
 mod min_risk;
@@ -100,6 +101,12 @@ pub(crate) trait Formulation {
         String::new()
     }
 
+    /// Whether the program's optimal value is a worst case the allocation
+    /// reports ([`Allocation::worst_case`](crate::optimize::Allocation::worst_case)).
+    fn reports_worst_case(&self) -> bool {
+        false
+    }
+
     /// Checks the objective's parameters and writes its program.
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built>;
 
@@ -141,6 +148,11 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
             (Some(risk), goal) => Box::new(mean_risk::MeanRisk { measure: *measure, risk, goal }),
         },
         Objective::MaxDiversification => Box::new(max_ratio::MaxDiversification),
+        &Objective::DistributionallyRobustCvar { beta, risk_aversion, radius } => {
+            let f = dr_cvar::DrCvar { beta, risk_aversion, radius };
+            f.check()?;
+            Box::new(f)
+        }
         Objective::RiskBudget { measure, budgets } => {
             let risk = measure.term(m, x.scenarios)?;
             let measure = (!matches!(measure, RiskMeasure::Variance)).then_some(*measure);
