@@ -242,6 +242,10 @@ stages! {
         Kappa = "kappa",
         /// A Wasserstein ball's radius.
         Radius = "radius",
+        /// An uncertainty set for the mean.
+        MeanUncertainty = "mean_uncertainty",
+        /// An uncertainty set's confidence level.
+        Confidence = "confidence",
         /// The risk measure.
         Measure = "measure",
         /// Portfolio weights.

@@ -596,6 +596,11 @@ impl Resolved {
         v
     }
 
+    /// Whether no weight can be negative (every lower bound at least 0).
+    pub fn long_only(&self) -> bool {
+        self.lower.iter().all(|l| *l >= 0.0)
+    }
+
     /// Writes the constraints on the weights `w` and the trade from the
     /// current weights; returns the trade's variables, so objectives can
     /// charge its cost ([`Resolved::cost`]).

@@ -211,7 +211,12 @@ impl FrontierParams {
     pub fn solve_scenarios(&self, returns: &crate::data::Returns) -> Result<Frontier> {
         let m = Moments::sample().fit(returns)?;
         let simple = returns.to_kind(crate::data::ReturnKind::Simple);
-        self.trace(&Inputs { moments: &m, scenarios: Some(simple.values()), reduction: Reduction::Auto })
+        self.trace(&Inputs {
+            moments: &m,
+            scenarios: Some(simple.values()),
+            reduction: Reduction::Auto,
+            mean_set: None,
+        })
     }
 
     /// Traces the frontier from the minimum-variance return to the highest
@@ -219,7 +224,7 @@ impl FrontierParams {
     /// among the cores; on each, one Clarabel solver is set up once and only
     /// the target in $b$ changes between its points.
     pub fn solve(&self, m: &Moments) -> Result<Frontier> {
-        self.trace(&Inputs { moments: m, scenarios: None, reduction: Reduction::Auto })
+        self.trace(&Inputs { moments: m, scenarios: None, reduction: Reduction::Auto, mean_set: None })
     }
 
     /// The frontier points from Clarabel: one solver per core, each reusing
@@ -235,7 +240,8 @@ impl FrontierParams {
         let hi = max_return(x, &self.constraints)?;
         let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
         // Expected net return ≥ target, the target changed point by point.
-        let k = p.le(net_loss(m.mean(), c, w, t), -lo);
+        let loss = net_loss(&mut p, x, c, w, t);
+        let k = p.le(loss, -lo);
         match term {
             None => Variance(m).add(&mut p, w, 1.0)?,
             Some(risk) => risk.add(&mut p, w, 1.0)?,

@@ -61,6 +61,7 @@ mod objective;
 pub(crate) mod problem;
 mod risk;
 mod trading;
+mod uncertainty;
 
 pub use allocation::{Allocation, Provenance};
 pub use cla::{CriticalLine, TurningPoint};
@@ -70,6 +71,7 @@ pub use frontier::Frontier;
 pub use multi_period::{MultiPeriod, Plan};
 pub use problem::Finish;
 pub use risk::RiskMeasure;
+pub use uncertainty::MeanUncertainty;
 
 use crate::data::{ReturnKind, Returns};
 use crate::error::{Error, Result, SolverStatus};
@@ -193,6 +195,7 @@ pub struct Optimizer {
     objective: Objective,
     constraints: Constraints,
     reduction: Reduction,
+    mean_set: Option<MeanUncertainty>,
 }
 
 /// Whether minimum risk and risk budgets of a piecewise-linear scenario
@@ -211,7 +214,18 @@ pub enum Reduction {
 
 impl Optimizer {
     fn with(objective: Objective) -> Self {
-        Optimizer { objective, constraints: Constraints::long_only(), reduction: Reduction::Auto }
+        Optimizer { objective, constraints: Constraints::long_only(), reduction: Reduction::Auto, mean_set: None }
+    }
+
+    /// Prices the mean at its worst over `set` (robust mean–risk): the
+    /// maximum ratio, the utility, the minimum risk at a target return and
+    /// the maximum return under a risk cap all read
+    /// $\min_{\mu\in U}\mu^\top w$ instead of $\hat\mu^\top w$
+    /// (`optimize/uncertainty.rs`). Objectives that do not read the mean
+    /// refuse it. The set must be in the units of the moments solved on.
+    pub fn robust_mean(mut self, set: MeanUncertainty) -> Self {
+        self.mean_set = Some(set);
+        self
     }
 
     /// Whether a piecewise-linear scenario measure is minimised by scenario
@@ -353,7 +367,8 @@ impl Optimizer {
 
     /// Solves for the given moments.
     pub fn solve(&self, m: &Moments) -> Result<Allocation> {
-        self.solve_on(&Inputs { moments: m, scenarios: None, reduction: self.reduction })
+        let set = self.mean_set(m)?;
+        self.solve_on(&Inputs { moments: m, scenarios: None, reduction: self.reduction, mean_set: set.as_ref() })
     }
 
     /// Solves on historical scenarios: each row of `returns` (converted to
@@ -363,7 +378,29 @@ impl Optimizer {
     pub fn solve_scenarios(&self, returns: &Returns) -> Result<Allocation> {
         let m = Moments::sample().fit(returns)?;
         let simple = returns.to_kind(ReturnKind::Simple);
-        self.solve_on(&Inputs { moments: &m, scenarios: Some(simple.values()), reduction: self.reduction })
+        let set = self.mean_set(&m)?;
+        self.solve_on(&Inputs {
+            moments: &m,
+            scenarios: Some(simple.values()),
+            reduction: self.reduction,
+            mean_set: set.as_ref(),
+        })
+    }
+
+    /// The mean's uncertainty set checked against the moments, where the
+    /// objective reads the mean.
+    fn mean_set(&self, m: &Moments) -> Result<Option<uncertainty::Resolved>> {
+        let Some(set) = &self.mean_set else { return Ok(None) };
+        if !matches!(self.objective, Objective::MeanRisk { .. }) {
+            return Err(Error::param(
+                crate::parameter::Optimize::MeanUncertainty,
+                format!(
+                    "applies to objectives that read the mean (maximum ratio, utility, a target return, a risk cap), not to {:?}",
+                    self.objective
+                ),
+            ));
+        }
+        set.resolve(m.n_assets()).map(Some)
     }
 
     fn solve_on(&self, x: &Inputs<'_>) -> Result<Allocation> {

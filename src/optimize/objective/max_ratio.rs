@@ -13,7 +13,7 @@
 use crate::parameter::Optimize as Param;
 use ndarray::Array1;
 
-use super::{no_costs, no_tracking, Built, Formulation, Inputs, Readout};
+use super::{no_costs, no_tracking, Built, Constrained, Formulation, Inputs, Readout};
 use crate::error::{Error, Result};
 use crate::optimize::constraints::Resolved;
 use crate::optimize::problem::Program;
@@ -75,7 +75,7 @@ impl Formulation for MaxDiversification {
 
 /// $\min y^\top\Sigma y$ s.t. $a^\top y = 1$, $y \in \kappa\mathcal W$, $\kappa \ge 0$.
 fn homogeneous(x: &Inputs<'_>, c: &Resolved, a: Array1<f64>) -> Result<Built> {
-    homogenised(c, &a, &Variance(x.moments), 1.0)
+    homogenised(x, c, &a, &Variance(x.moments), 1.0)
 }
 
 /// $\min \rho(y)$ s.t. $a^\top y = m$, $y \in \kappa\mathcal W$, $\kappa \ge 0$,
@@ -83,14 +83,39 @@ fn homogeneous(x: &Inputs<'_>, c: &Resolved, a: Array1<f64>) -> Result<Built> {
 /// positively homogeneous $\rho$ (variance enters as $y^\top\Sigma y$, whose
 /// square root is the homogeneous one). The ratio does not depend on the
 /// normalisation $m$; it sets the size of $y$, about $m/(a^\top w)$.
-pub(crate) fn homogenised(c: &Resolved, a: &Array1<f64>, risk: &dyn Risk, m: f64) -> Result<Built> {
+///
+/// With an uncertainty set for the mean the reward is its worst case,
+/// $a^\top y - e(y)$ with the set's shortfall $e$ (positively homogeneous,
+/// so the program stays exact); a set so wide that no portfolio's
+/// worst-case reward is positive has no ratio to maximise and is refused.
+pub(crate) fn homogenised(x: &Inputs<'_>, c: &Resolved, a: &Array1<f64>, risk: &dyn Risk, m: f64) -> Result<Built> {
+    if let Some(set) = x.mean_set {
+        let Constrained { program: mut q, weights: w, trade: t } = super::constrained(x, c)?;
+        let shortfall = set.shortfall(&mut q, w, c.long_only());
+        q.minimise(c.cost(t) - w.dot(a) + shortfall);
+        let best = -q.solve()?.objective;
+        if best <= 0.0 {
+            return Err(Error::param(
+                Param::MeanUncertainty,
+                format!(
+                    "the set is larger than the data supports: no portfolio's worst-case excess return is positive \
+                     (the best is {best:.3e}), so there is no ratio to maximise; shrink the set (a lower confidence) \
+                     or lower the risk-free rate"
+                ),
+            ));
+        }
+    }
     let (mut p, y) = Program::with_weights(a.len());
     let kappa = p.var();
     p.homogenize(kappa);
     let trade = c.write(&mut p, y);
     p.ge(kappa, 0.0);
-    // a'y − cost = m: the net reward normalised.
-    p.eq_raw(y.dot(a) - c.cost(trade), m);
+    // a'y − shortfall − cost = m: the net (worst-case) reward normalised.
+    let reward = match x.mean_set {
+        Some(set) => y.dot(a) - set.shortfall(&mut p, y, c.long_only()),
+        None => y.dot(a),
+    };
+    p.eq_raw(reward - c.cost(trade), m);
     risk.add(&mut p, y, 1.0)?;
     Ok(Built { program: p, readout: Readout::Scaled { y, kappa }, objective_is_risk: false })
 }

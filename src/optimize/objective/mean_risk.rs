@@ -82,17 +82,19 @@ impl Formulation for MeanRisk<'_> {
                     RiskMeasure::Variance | RiskMeasure::StandardDeviation => 1.0,
                     _ => excess.iter().fold(0.0f64, |m, v| m.max(v.abs())),
                 };
-                super::max_ratio::homogenised(c, &excess, self.risk.as_ref(), scale)
+                super::max_ratio::homogenised(x, c, &excess, self.risk.as_ref(), scale)
             }
             MeanRiskGoal::MaxUtility { risk_aversion } => {
                 let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
                 self.risk.add(&mut p, w, risk_aversion)?;
-                p.minimise(net_loss(m.mean(), c, w, t));
+                let loss = net_loss(&mut p, x, c, w, t);
+                p.minimise(loss);
                 Ok(Built::direct(p, w))
             }
             MeanRiskGoal::MinRiskAtReturn { target } => {
                 let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
-                p.le(net_loss(m.mean(), c, w, t), -target);
+                let loss = net_loss(&mut p, x, c, w, t);
+                p.le(loss, -target);
                 self.risk.add(&mut p, w, 1.0)?;
                 Ok(Built { objective_is_risk: true, ..Built::direct(p, w) })
             }
@@ -100,7 +102,8 @@ impl Formulation for MeanRisk<'_> {
                 let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
                 let value = self.risk.epigraph(&mut p, w)?;
                 p.le(value, cap);
-                p.minimise(net_loss(m.mean(), c, w, t));
+                let loss = net_loss(&mut p, x, c, w, t);
+                p.minimise(loss);
                 Ok(Built::direct(p, w))
             }
         }

@@ -31,6 +31,8 @@ pub(crate) struct Inputs<'a> {
     pub scenarios: Option<ArrayView2<'a, f64>>,
     /// Whether scenario reduction may be used.
     pub reduction: super::Reduction,
+    /// The mean's uncertainty set, where the mean is priced at its worst.
+    pub mean_set: Option<&'a super::uncertainty::Resolved>,
 }
 
 /// How the solution vector maps to weights.
@@ -270,9 +272,14 @@ pub(crate) fn no_costs(c: &Resolved, what: &str) -> Result<()> {
 }
 
 /// $-\mu^\top w + \text{cost}$, the expected net return's negative (for
-/// "expected net return ≥ target").
-pub(crate) fn net_loss(mu: &Array1<f64>, c: &Resolved, w: Block, t: TradeVars) -> Lin {
-    c.cost(t) - w.dot(mu)
+/// "expected net return ≥ target"); with an uncertainty set, the worst
+/// case's: plus the shortfall it writes.
+pub(crate) fn net_loss(p: &mut Program, x: &Inputs<'_>, c: &Resolved, w: Block, t: TradeVars) -> Lin {
+    let loss = c.cost(t) - w.dot(x.moments.mean());
+    match x.mean_set {
+        Some(set) => loss + set.shortfall(p, w, c.long_only()),
+        None => loss,
+    }
 }
 
 /// The highest expected return reachable under the constraints (an LP).
@@ -280,6 +287,7 @@ pub(crate) fn max_return(x: &Inputs<'_>, constraints: &Constraints) -> Result<f6
     let m = x.moments;
     let c = constraints.resolve(m.assets())?;
     let Constrained { program: mut p, weights: w, trade: t } = constrained(x, &c)?;
-    p.minimise(net_loss(m.mean(), &c, w, t));
+    let loss = net_loss(&mut p, x, &c, w, t);
+    p.minimise(loss);
     Ok(-p.solve()?.objective)
 }

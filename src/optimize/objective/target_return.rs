@@ -20,7 +20,8 @@ impl Formulation for TargetReturn {
         let m = x.moments;
         let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
         // Expected net return ≥ target.
-        p.le(net_loss(m.mean(), c, w, t), -self.target);
+        let loss = net_loss(&mut p, x, c, w, t);
+        p.le(loss, -self.target);
         Variance(m).add(&mut p, w, 1.0)?;
         Ok(Built::direct(p, w))
     }

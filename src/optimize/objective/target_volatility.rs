@@ -21,7 +21,8 @@ impl Formulation for TargetVolatility {
         let target = self.target;
         let m = x.moments;
         let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
-        p.minimise(net_loss(m.mean(), c, w, t));
+        let loss = net_loss(&mut p, x, c, w, t);
+        p.minimise(loss);
         // target ≥ ‖Σ^{1/2} w‖₂.
         let mut cone = vec![target.into()];
         cone.extend(crate::optimize::risk::volatility_entries(&mut p, m, w, None)?);

@@ -20,7 +20,8 @@ impl Formulation for MeanVariance {
         let m = x.moments;
         let Constrained { program: mut p, weights: w, trade: t } = constrained(x, c)?;
         Variance(m).add(&mut p, w, l / 2.0)?;
-        p.minimise(net_loss(m.mean(), c, w, t));
+        let loss = net_loss(&mut p, x, c, w, t);
+        p.minimise(loss);
         Ok(Built::direct(p, w))
     }
 }
