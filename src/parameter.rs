@@ -244,6 +244,8 @@ stages! {
         Radius = "radius",
         /// An uncertainty set for the mean.
         MeanUncertainty = "mean_uncertainty",
+        /// An uncertainty set for the covariance.
+        CovarianceUncertainty = "covariance_uncertainty",
         /// An uncertainty set's confidence level.
         Confidence = "confidence",
         /// The risk measure.

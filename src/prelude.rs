@@ -32,8 +32,8 @@ pub use crate::market::{AssetRates, CostModel, Impact, TradeCosts};
 pub use crate::nn::Device;
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{
-    Allocation, Benchmark, Constraints, Frontier, MeanRiskGoal, MeanUncertainty, MultiPeriod, Objective, Optimizer,
-    OutOfSample, Reduction, Relation, RiskMeasure,
+    Allocation, Benchmark, Constraints, CovarianceUncertainty, Frontier, MeanRiskGoal, MeanUncertainty, MultiPeriod,
+    Objective, Optimizer, OutOfSample, Reduction, Relation, RiskMeasure,
 };
 pub use crate::portfolio::{Difference, Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]

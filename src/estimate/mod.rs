@@ -197,6 +197,12 @@ impl Moments {
         MomentsParams { estimator, mean: MeanEstimator::Estimator }
     }
 
+    /// The same moments with the covariance `cov` (checked by the caller),
+    /// named `method`.
+    pub(crate) fn with_cov(&self, cov: Array2<f64>, method: String) -> Moments {
+        Moments { cov, method, factors: None, ..self.clone() }
+    }
+
     /// Builds moments from given parts, checking shapes, finiteness and
     /// that the covariance is symmetric positive semidefinite.
     pub fn new(assets: Vec<String>, mean: Array1<f64>, cov: Array2<f64>, periods_per_year: f64) -> Result<Self> {

@@ -71,7 +71,7 @@ pub use frontier::Frontier;
 pub use multi_period::{MultiPeriod, Plan};
 pub use problem::Finish;
 pub use risk::RiskMeasure;
-pub use uncertainty::MeanUncertainty;
+pub use uncertainty::{CovarianceUncertainty, MeanUncertainty};
 
 use crate::data::{ReturnKind, Returns};
 use crate::error::{Error, Result, SolverStatus};
@@ -195,7 +195,9 @@ pub struct Optimizer {
     objective: Objective,
     constraints: Constraints,
     reduction: Reduction,
-    mean_set: Option<MeanUncertainty>,
+    // Boxed: rarely set, and they would double the size of every optimiser.
+    mean_set: Option<Box<MeanUncertainty>>,
+    cov_set: Option<Box<CovarianceUncertainty>>,
 }
 
 /// Whether minimum risk and risk budgets of a piecewise-linear scenario
@@ -214,7 +216,13 @@ pub enum Reduction {
 
 impl Optimizer {
     fn with(objective: Objective) -> Self {
-        Optimizer { objective, constraints: Constraints::long_only(), reduction: Reduction::Auto, mean_set: None }
+        Optimizer {
+            objective,
+            constraints: Constraints::long_only(),
+            reduction: Reduction::Auto,
+            mean_set: None,
+            cov_set: None,
+        }
     }
 
     /// Prices the mean at its worst over `set` (robust mean–risk): the
@@ -224,7 +232,18 @@ impl Optimizer {
     /// (`optimize/uncertainty.rs`). Objectives that do not read the mean
     /// refuse it. The set must be in the units of the moments solved on.
     pub fn robust_mean(mut self, set: MeanUncertainty) -> Self {
-        self.mean_set = Some(set);
+        self.mean_set = Some(Box::new(set));
+        self
+    }
+
+    /// Prices the variance at its worst over the covariance box `set`
+    /// (`optimize/uncertainty.rs`): minimum variance, the maximum Sharpe
+    /// ratio, mean–variance, a target return or a volatility cap on
+    /// variance or the standard deviation, for weights that cannot be
+    /// negative, where the worst case is exactly the box's upper bound.
+    /// The allocation's volatility is then the worst case's.
+    pub fn robust_covariance(mut self, set: CovarianceUncertainty) -> Self {
+        self.cov_set = Some(Box::new(set));
         self
     }
 
@@ -367,6 +386,8 @@ impl Optimizer {
 
     /// Solves for the given moments.
     pub fn solve(&self, m: &Moments) -> Result<Allocation> {
+        let worst = self.worst_moments(m)?;
+        let m = worst.as_ref().unwrap_or(m);
         let set = self.mean_set(m)?;
         self.solve_on(&Inputs { moments: m, scenarios: None, reduction: self.reduction, mean_set: set.as_ref() })
     }
@@ -377,6 +398,7 @@ impl Optimizer {
     /// of the same returns, and objectives of moments alone use them.
     pub fn solve_scenarios(&self, returns: &Returns) -> Result<Allocation> {
         let m = Moments::sample().fit(returns)?;
+        let m = self.worst_moments(&m)?.unwrap_or(m);
         let simple = returns.to_kind(ReturnKind::Simple);
         let set = self.mean_set(&m)?;
         self.solve_on(&Inputs {
@@ -385,6 +407,29 @@ impl Optimizer {
             reduction: self.reduction,
             mean_set: set.as_ref(),
         })
+    }
+
+    /// The moments with the covariance at its worst over the covariance
+    /// box, where one is given (and the objective is about variance).
+    fn worst_moments(&self, m: &Moments) -> Result<Option<Moments>> {
+        let Some(set) = &self.cov_set else { return Ok(None) };
+        let variance = matches!(
+            self.objective,
+            Objective::MinRisk { measure: RiskMeasure::Variance | RiskMeasure::StandardDeviation }
+                | Objective::MeanRisk { measure: RiskMeasure::Variance | RiskMeasure::StandardDeviation, .. }
+        );
+        if !variance {
+            return Err(Error::param(
+                crate::parameter::Optimize::CovarianceUncertainty,
+                format!(
+                    "applies to variance and the standard deviation in minimum risk and the mean–risk objectives, not to {:?}",
+                    self.objective
+                ),
+            ));
+        }
+        let long_only = self.constraints.resolve(m.assets())?.long_only();
+        let cov = set.worst_case(m.cov(), long_only)?;
+        Ok(Some(m.with_cov(cov, format!("{}, worst case over a covariance box", m.method()))))
     }
 
     /// The mean's uncertainty set checked against the moments, where the

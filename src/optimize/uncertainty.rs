@@ -9,7 +9,15 @@
 //! | ellipsoid $(\mu - \hat\mu)^\top\Sigma_\mu^{-1}(\mu - \hat\mu) \le k^2$ | $\hat\mu^\top w - k\sqrt{w^\top\Sigma_\mu w}$ |
 //!
 //! a linear program's or a second-order cone's term, so every objective
-//! that reads the mean stays conic. From data, the sample mean's error
+//! that reads the mean stays conic. For the covariance, a box
+//! $\Sigma_l \le \Sigma \le \Sigma_u$ (elementwise) has, for weights that
+//! cannot be negative, the worst case $w^\top\Sigma_u w$: each
+//! $w_iw_j \ge 0$, so the variance grows with every entry, and $\Sigma_u$
+//! itself is the worst covariance in the box when it is positive
+//! semidefinite. With short positions the worst case over positive
+//! semidefinite matrices in the box needs a semidefinite cone (Clarabel
+//! has one only with its BLAS/LAPACK feature, not enabled here), and is
+//! refused. From data, the sample mean's error
 //! after $T$ periods has covariance $\Sigma/T$: a box at confidence $c$
 //! takes $\delta_i = z_{(1+c)/2}\,\sigma_i/\sqrt T$, an ellipsoid
 //! $\Sigma_\mu = \Sigma/T$ with $k^2$ the $c$-quantile of $\chi^2_n$.
@@ -120,6 +128,61 @@ impl MeanUncertainty {
                 Ok(Resolved::Ellipsoid { radius: *radius, factor: psd_factor(shape)? })
             }
         }
+    }
+}
+
+/// A box $\Sigma_l \le \Sigma \le \Sigma_u$ (elementwise) around the
+/// covariance, in the units of the moments it is used with. Give it to
+/// [`Optimizer::robust_covariance`](super::Optimizer::robust_covariance).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovarianceUncertainty {
+    /// The lower bounds $\Sigma_l$.
+    pub lower: Array2<f64>,
+    /// The upper bounds $\Sigma_u$.
+    pub upper: Array2<f64>,
+}
+
+impl CovarianceUncertainty {
+    /// The worst-case covariance for the estimate `cov` and weights that
+    /// are `long_only`: $\Sigma_u$, checked. Typed errors for a box of the
+    /// wrong size, not finite, with a lower bound above its upper bound or
+    /// not holding the estimate, for an upper bound that is not positive
+    /// semidefinite, and for weights that may be negative.
+    pub(crate) fn worst_case(&self, cov: &Array2<f64>, long_only: bool) -> Result<Array2<f64>> {
+        let n = cov.nrows();
+        if self.lower.dim() != (n, n) || self.upper.dim() != (n, n) {
+            return Err(Error::Shape(format!(
+                "a covariance box of {:?} and {:?} for {n} assets",
+                self.lower.dim(),
+                self.upper.dim()
+            )));
+        }
+        let bad = |what: &str| Error::param(Param::CovarianceUncertainty, what.to_string());
+        if self.lower.iter().chain(self.upper.iter()).any(|v| !v.is_finite()) {
+            return Err(bad("the box's bounds must be finite"));
+        }
+        for ((i, j), c) in cov.indexed_iter() {
+            let (l, u) = (self.lower[[i, j]], self.upper[[i, j]]);
+            if l > u {
+                return Err(bad(&format!("lower bound {l} above upper bound {u} at ({i}, {j})")));
+            }
+            if !(l - 1e-12 * c.abs() <= *c && *c <= u + 1e-12 * c.abs()) {
+                return Err(bad(&format!(
+                    "the box [{l}, {u}] at ({i}, {j}) does not hold the estimate {c}; centre it on the moments solved on"
+                )));
+            }
+        }
+        if !long_only {
+            return Err(bad(
+                "the worst case over a covariance box with short positions needs a semidefinite cone, which is not \
+                 available here; constrain the weights to be ≥ 0 (the worst case is then the box's upper bound)",
+            ));
+        }
+        psd_factor(&self.upper).map_err(|_| {
+            bad("the box's upper bound is not positive semidefinite: it is not a covariance, and the worst case \
+                 inside the box then needs a semidefinite cone; give an upper bound that is one")
+        })?;
+        Ok(self.upper.clone())
     }
 }
 
