@@ -65,8 +65,9 @@ impl Formulation for DrCvar {
         true
     }
 
+    /// The settings were checked when the formulation was made
+    /// (`objective::formulation`).
     fn build(&self, x: &Inputs<'_>, c: &Resolved) -> Result<Built> {
-        self.check()?;
         let r = x.scenarios.ok_or_else(|| {
             Error::param(
                 Param::Radius,

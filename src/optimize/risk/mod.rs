@@ -292,9 +292,7 @@ impl RiskMeasure {
     /// The relativistic measure (`Rlvar`, `Rldar`) at deformation `kappa`
     /// in (0, 1). Other measures have no deformation.
     pub fn with_kappa(self, kappa: f64) -> Result<RiskMeasure> {
-        if !(kappa > 0.0 && kappa < 1.0) {
-            return Err(Error::param(Param::Kappa, format!("must be in (0, 1), got {kappa}")));
-        }
+        check_kappa(kappa)?;
         match self {
             RiskMeasure::Rlvar { beta, .. } => Ok(RiskMeasure::Rlvar { beta, kappa }),
             RiskMeasure::Rldar { beta, .. } => Ok(RiskMeasure::Rldar { beta, kappa }),
@@ -496,9 +494,7 @@ impl RiskMeasure {
             }
         }
         if let RiskMeasure::Rlvar { kappa, .. } | RiskMeasure::Rldar { kappa, .. } = *self {
-            if !(kappa > 0.0 && kappa < 1.0) {
-                return Err(Error::param(Param::Kappa, format!("must be in (0, 1), got {kappa}")));
-            }
+            check_kappa(kappa)?;
         }
         if scenarios.nrows() < 2 {
             return Err(Error::TooFewRows {
@@ -508,6 +504,15 @@ impl RiskMeasure {
             });
         }
         Ok(scenarios)
+    }
+}
+
+/// A relativistic measure's deformation, in (0, 1).
+fn check_kappa(kappa: f64) -> Result<()> {
+    if kappa > 0.0 && kappa < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::param(Param::Kappa, format!("must be in (0, 1), got {kappa}")))
     }
 }
 
