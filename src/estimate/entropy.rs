@@ -369,6 +369,7 @@ impl EntropyPooled {
             annualized: false,
             method: format!("entropy pooling ({:.0} effective scenarios of {})", self.effective_scenarios(), p.len()),
             factors: None,
+            spread: None,
         }
     }
 }

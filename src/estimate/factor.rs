@@ -311,6 +311,7 @@ impl FactorModel {
             annualized: false,
             method: format!("factor model ({kind}; factor covariance {})", fm.method()),
             factors: Some(std::sync::Arc::new(form)),
+            spread: None,
         };
         Ok(FactorModel { factors, loadings, r2, explained, factor_moments: fm, moments })
     }

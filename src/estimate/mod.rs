@@ -73,6 +73,11 @@ pub struct Moments {
     method: String,
     /// The factored form $BFB^\top + D$ of `cov`, when a factor model made it.
     factors: Option<std::sync::Arc<Factored>>,
+    /// For the worst case over a covariance box with short positions: a
+    /// factor $H$ of the box's half-width $R = HH^\top$, which adds
+    /// $\lvert w\rvert^\top R\lvert w\rvert$ to the variance of `cov` (the
+    /// box's centre); see `optimize/uncertainty.rs`.
+    spread: Option<std::sync::Arc<Array2<f64>>>,
 }
 
 /// Covariance estimator.
@@ -200,7 +205,22 @@ impl Moments {
     /// The same moments with the covariance `cov` (checked by the caller),
     /// named `method`.
     pub(crate) fn with_cov(&self, cov: Array2<f64>, method: String) -> Moments {
-        Moments { cov, method, factors: None, ..self.clone() }
+        Moments { cov, method, factors: None, spread: None, ..self.clone() }
+    }
+
+    /// Moments whose variance is $w^\top C w + \lvert w\rvert^\top HH^\top
+    /// \lvert w\rvert$: the centre `cov` $= C$ and a factor `spread` $= H$
+    /// of a covariance box's half-width.
+    #[cfg(feature = "optimize")]
+    pub(crate) fn with_spread(&self, cov: Array2<f64>, spread: Array2<f64>, method: String) -> Moments {
+        Moments { spread: Some(std::sync::Arc::new(spread)), ..self.with_cov(cov, method) }
+    }
+
+    /// The factor $H$ of a covariance box's half-width, when these moments
+    /// price the variance at its worst over one with short positions.
+    #[cfg(feature = "optimize")]
+    pub(crate) fn spread(&self) -> Option<&Array2<f64>> {
+        self.spread.as_deref()
     }
 
     /// Builds moments from given parts, checking shapes, finiteness and
@@ -219,7 +239,16 @@ impl Moments {
         check_finite(Param::Mean, mean.iter())?;
         check_finite(Param::Covariance, cov.iter())?;
         check_psd(cov.view())?;
-        Ok(Moments { assets, mean, cov, periods_per_year, annualized: false, method: "given".into(), factors: None })
+        Ok(Moments {
+            assets,
+            mean,
+            cov,
+            periods_per_year,
+            annualized: false,
+            method: "given".into(),
+            factors: None,
+            spread: None,
+        })
     }
 
     /// Asset names.
@@ -264,7 +293,8 @@ impl Moments {
         }
         let k = self.periods_per_year;
         let factors = self.factors.as_ref().map(|f| std::sync::Arc::new(f.scaled(k)));
-        Moments { mean: &self.mean * k, cov: &self.cov * k, annualized: true, factors, ..self.clone() }
+        let spread = self.spread.as_ref().map(|h| std::sync::Arc::new(h.as_ref() * k.sqrt()));
+        Moments { mean: &self.mean * k, cov: &self.cov * k, annualized: true, factors, spread, ..self.clone() }
     }
 
     /// The moments of the assets `idx` (in that order).
@@ -279,7 +309,7 @@ impl Moments {
     /// Moments of other instruments (e.g. portfolios of these assets) in the
     /// same units, from the same estimator.
     pub(crate) fn reduced(&self, assets: Vec<String>, mean: Array1<f64>, cov: Array2<f64>) -> Moments {
-        Moments { assets, mean, cov, factors: None, ..self.clone() }
+        Moments { assets, mean, cov, factors: None, spread: None, ..self.clone() }
     }
 
     /// The factored form of the covariance, when a factor model made these
@@ -546,7 +576,16 @@ impl MomentsParams {
         if self.estimator == Estimator::LedoitWolfConstantCorrelation {
             check_psd(cov.view())?;
         }
-        Ok(Moments { assets: assets.to_vec(), mean, cov, periods_per_year, annualized: false, method, factors: None })
+        Ok(Moments {
+            assets: assets.to_vec(),
+            mean,
+            cov,
+            periods_per_year,
+            annualized: false,
+            method,
+            factors: None,
+            spread: None,
+        })
     }
 }
 

@@ -132,9 +132,19 @@ impl Allocation {
         previous: Option<Array1<f64>>,
         provenance: Provenance,
     ) -> Self {
+        // Euler contributions w_i ∂ρ/∂w_i / (2ρ) of the variance; for a
+        // covariance box's worst case the half-width's term contributes
+        // |w_i| (R|w|)_i.
         let sw = m.cov().dot(&weights);
-        let var = weights.dot(&sw);
-        let rc = if var > 0.0 { &weights * &sw / var } else { Array1::zeros(weights.len()) };
+        let mut var = weights.dot(&sw);
+        let mut part = &weights * &sw;
+        if let Some(h) = m.spread() {
+            let a = weights.mapv(f64::abs);
+            let extra = &a * &h.dot(&h.t().dot(&a));
+            var += extra.sum();
+            part += &extra;
+        }
+        let rc = if var > 0.0 { part / var } else { Array1::zeros(weights.len()) };
         Allocation {
             objective,
             assets: m.assets().to_vec(),

@@ -239,9 +239,13 @@ impl Optimizer {
     /// Prices the variance at its worst over the covariance box `set`
     /// (`optimize/uncertainty.rs`): minimum variance, the maximum Sharpe
     /// ratio, mean–variance, a target return or a volatility cap on
-    /// variance or the standard deviation, for weights that cannot be
-    /// negative, where the worst case is exactly the box's upper bound.
-    /// The allocation's volatility is then the worst case's.
+    /// variance or the standard deviation. For weights that cannot be
+    /// negative the worst case is the box's upper bound; with short
+    /// positions it is $w^\top C w + \lvert w\rvert^\top R\lvert w\rvert$ on
+    /// the box's centre and half-width, exact when both are positive
+    /// semidefinite (as for $\Sigma \pm \epsilon\,ss^\top$). The
+    /// allocation's volatility and risk contributions are then the worst
+    /// case's.
     pub fn robust_covariance(mut self, set: CovarianceUncertainty) -> Self {
         self.cov_set = Some(Box::new(set));
         self
@@ -428,8 +432,7 @@ impl Optimizer {
             ));
         }
         let long_only = self.constraints.resolve(m.assets())?.long_only();
-        let cov = set.worst_case(m.cov(), long_only)?;
-        Ok(Some(m.with_cov(cov, format!("{}, worst case over a covariance box", m.method()))))
+        set.worst_case(m, long_only).map(Some)
     }
 
     /// The mean's uncertainty set checked against the moments, where the

@@ -264,7 +264,7 @@ impl Program {
         // side: a few active-set corrections (drop the most negative
         // multiplier, or add the most violated row) settle it.
         for _ in 0..POLISH_ROUNDS {
-            let (x, nu) = self.kkt_solve(&active)?;
+            let (x, nu) = self.kkt_solve(&active, &sol.x)?;
             if !self.correct(&mut active, &nu[m_eq..], &x, dual_scale) {
                 let equal = self.eq.iter().all(|(row, b)| (dot(row, &x) - b).abs() <= tol(*b));
                 let objective = self
@@ -281,8 +281,13 @@ impl Program {
     }
 
     /// Solves the KKT system with the equalities and the inequalities
-    /// `active` held as equalities: the point and the multipliers.
-    fn kkt_solve(&self, active: &[usize]) -> Option<(Vec<f64>, Vec<f64>)> {
+    /// `active` held as equalities: the point and the multipliers. A
+    /// variable in neither the quadratic form nor any of those rows (the
+    /// bound on a slack inequality, such as a leverage cap's $|w_i| \le u_i$
+    /// when the cap is not met) would leave the system singular: it keeps
+    /// its value in `start`, and the active-set corrections see to the
+    /// rows it is in.
+    fn kkt_solve(&self, active: &[usize], start: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
         let n = self.n;
         let k = n + self.eq.len() + active.len();
         if k > POLISH_MAX {
@@ -290,11 +295,14 @@ impl Program {
         }
         let mut kkt = nalgebra::DMatrix::<f64>::zeros(k, k);
         let mut rhs = nalgebra::DVector::<f64>::zeros(k);
+        let mut idle = vec![true; n];
         for &(a, b, v) in &self.p {
             kkt[(a, b)] += v;
             if a != b {
                 kkt[(b, a)] += v;
             }
+            idle[a] = false;
+            idle[b] = false;
         }
         for j in 0..n {
             rhs[j] = -self.q[j];
@@ -303,8 +311,13 @@ impl Program {
             for &(j, v) in row {
                 kkt[(n + r, j)] += v;
                 kkt[(j, n + r)] += v;
+                idle[j] = false;
             }
             rhs[n + r] = *b;
+        }
+        for j in (0..n).filter(|&j| idle[j]) {
+            kkt[(j, j)] = 1.0;
+            rhs[j] = start[j];
         }
         let z = kkt.lu().solve(&rhs)?;
         if z.iter().any(|v| !v.is_finite()) {

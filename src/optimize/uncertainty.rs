@@ -14,10 +14,19 @@
 //! cannot be negative, the worst case $w^\top\Sigma_u w$: each
 //! $w_iw_j \ge 0$, so the variance grows with every entry, and $\Sigma_u$
 //! itself is the worst covariance in the box when it is positive
-//! semidefinite. With short positions the worst case over positive
-//! semidefinite matrices in the box needs a semidefinite cone (Clarabel
-//! has one only with its BLAS/LAPACK feature, not enabled here), and is
-//! refused. From data, the sample mean's error
+//! semidefinite. With short positions, write the box as its centre
+//! $C = (\Sigma_l + \Sigma_u)/2$ and half-width $R = (\Sigma_u - \Sigma_l)/2$:
+//! the largest $w^\top\Sigma w$ over the box alone is
+//! $w^\top C w + \lvert w\rvert^\top R\,\lvert w\rvert$, reached at
+//! $\Sigma = C + D R D$ with $D = \operatorname{diag}(\operatorname{sign} w)$.
+//! When $C$ and $R$ are both positive semidefinite, so is $C + DRD$ for
+//! every sign pattern: the bound is then the worst case over the
+//! covariances in the box, exactly, and it is convex, a second-order cone
+//! in $v \ge \lvert w\rvert$ ([`Moments`]' spread) with no semidefinite cone.
+//! The usual box $\Sigma \pm \epsilon\,ss^\top$ ($s$ the volatilities) is of
+//! this kind. Otherwise the worst case needs a semidefinite cone (Clarabel
+//! has one only with its BLAS/LAPACK feature, not enabled here) and the set
+//! is refused, naming which of the two is indefinite. From data, the sample mean's error
 //! after $T$ periods has covariance $\Sigma/T$: a box at confidence $c$
 //! takes $\delta_i = z_{(1+c)/2}\,\sigma_i/\sqrt T$, an ellipsoid
 //! $\Sigma_\mu = \Sigma/T$ with $k^2$ the $c$-quantile of $\chi^2_n$.
@@ -26,6 +35,7 @@ use ndarray::{Array1, Array2};
 
 use crate::data::Returns;
 use crate::error::{Error, Result};
+use crate::estimate::Moments;
 use crate::optimize::problem::{Affine, Block, Lin, Program};
 use crate::parameter::Optimize as Param;
 
@@ -143,12 +153,36 @@ pub struct CovarianceUncertainty {
 }
 
 impl CovarianceUncertainty {
-    /// The worst-case covariance for the estimate `cov` and weights that
-    /// are `long_only`: $\Sigma_u$, checked. Typed errors for a box of the
-    /// wrong size, not finite, with a lower bound above its upper bound or
-    /// not holding the estimate, for an upper bound that is not positive
-    /// semidefinite, and for weights that may be negative.
-    pub(crate) fn worst_case(&self, cov: &Array2<f64>, long_only: bool) -> Result<Array2<f64>> {
+    /// The box $\Sigma \pm \epsilon\,ss^\top$ around the covariance `cov`
+    /// ($s$ the volatilities): each covariance may move by the share
+    /// `width` $= \epsilon$ of $s_is_j$. Its centre and half-width are
+    /// positive semidefinite, so its worst case is exact with short
+    /// positions too. A typed error for a width that is negative or not
+    /// finite, or a diagonal with a negative entry.
+    pub fn proportional(cov: &Array2<f64>, width: f64) -> Result<CovarianceUncertainty> {
+        if !(width.is_finite() && width >= 0.0) {
+            return Err(Error::param(
+                Param::CovarianceUncertainty,
+                format!("the box's width is {width}; give a finite share ≥ 0 of each s_i s_j"),
+            ));
+        }
+        if let Some((i, v)) = cov.diag().iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+            return Err(Error::param(Param::Covariance, format!("variance {v} of asset {i}: not a covariance")));
+        }
+        let s = cov.diag().mapv(f64::sqrt);
+        let spread = Array2::from_shape_fn(cov.dim(), |(i, j)| width * s[i] * s[j]);
+        Ok(CovarianceUncertainty { lower: cov - &spread, upper: cov + &spread })
+    }
+
+    /// The moments `m` with the variance at its worst over the box: for
+    /// weights that are `long_only` the covariance $\Sigma_u$, else the
+    /// centre $C$ with the half-width's factor as their spread (see the
+    /// module). Typed errors for a box of the wrong size, not finite, with
+    /// a lower bound above its upper bound or not holding the estimate, for
+    /// an upper bound that is not positive semidefinite and, with short
+    /// positions, for a centre or half-width that is not.
+    pub(crate) fn worst_case(&self, m: &Moments, long_only: bool) -> Result<Moments> {
+        let cov = m.cov();
         let n = cov.nrows();
         if self.lower.dim() != (n, n) || self.upper.dim() != (n, n) {
             return Err(Error::Shape(format!(
@@ -172,17 +206,28 @@ impl CovarianceUncertainty {
                 )));
             }
         }
-        if !long_only {
-            return Err(bad(
-                "the worst case over a covariance box with short positions needs a semidefinite cone, which is not \
-                 available here; constrain the weights to be ≥ 0 (the worst case is then the box's upper bound)",
-            ));
+        let method = format!("{}, worst case over a covariance box", m.method());
+        if long_only {
+            psd_factor(&self.upper).map_err(|_| {
+                bad("the box's upper bound is not positive semidefinite: it is not a covariance, and the worst case \
+                     inside the box then needs a semidefinite cone; give an upper bound that is one")
+            })?;
+            return Ok(m.with_cov(self.upper.clone(), method));
         }
-        psd_factor(&self.upper).map_err(|_| {
-            bad("the box's upper bound is not positive semidefinite: it is not a covariance, and the worst case \
-                 inside the box then needs a semidefinite cone; give an upper bound that is one")
-        })?;
-        Ok(self.upper.clone())
+        let centre = (&self.lower + &self.upper) * 0.5;
+        let half = (&self.upper - &self.lower) * 0.5;
+        let needs = |what: &str| {
+            bad(&format!(
+                "with short positions the box's {what} must be positive semidefinite for its worst case to be a cone \
+                 program (else it needs a semidefinite cone, not available here); widen the box until it is, or \
+                 constrain the weights to be ≥ 0"
+            ))
+        };
+        psd_factor(&centre).map_err(|_| needs("centre (lower + upper) / 2"))?;
+        let h = psd_factor(&half).map_err(|_| needs("half-width (upper − lower) / 2"))?;
+        let top = h.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let keep: Vec<usize> = (0..n).filter(|&k| h.column(k).iter().any(|v| v.abs() > 1e-9 * top)).collect();
+        Ok(m.with_spread(centre, h.select(ndarray::Axis(1), &keep), method))
     }
 }
 

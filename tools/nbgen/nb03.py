@@ -202,11 +202,14 @@ Estimation error in the mean is what makes the tangency portfolio fragile. Two a
 
 * **worst-case mean**: the mean priced at its worst over an uncertainty set around the estimate, both sets from the sample mean's standard error on the 26 training years (`MeanUncertainty`, scaled to annual units as the Ledoit–Wolf moments are). A box $|\\mu_i - \\hat\\mu_i| \\le \\delta_i$ at 80 % per asset in the maximum Sharpe ratio; an ellipsoid at 50 % for the whole vector in the mean-variance utility ($\\lambda = 10$) — not in the Sharpe ratio, where an ellipsoid shaped like the covariance only lowers every portfolio's ratio by the same constant and leaves the tangency portfolio where it was;
 * **distributionally robust mean–CVaR**: mean − CVaR (95 %) at its worst over every return distribution within Wasserstein distance ε = 0.01 of the last five training years (`Optimizer::dr_cvar`), beside the same utility at ε = 0.
+* **worst-case covariance**: the minimum variance of a book that may go 30 % short (−20 % to 100 % per asset, gross leverage ≤ 1.6), priced at its worst over every covariance in the box $\Sigma \pm 0.1\,ss^\top$ (`CovarianceUncertainty::proportional`; with short positions the worst case is $w^\top\Sigma w + 0.1\,(s^\top|w|)^2$, a cone program), beside the nominal one.
 
 All are bought at the start of 2016 and held, beside 1/N, with verdicts."""),
     code("""let boxed = MeanUncertainty::box_from(&train, 0.8)?.scaled(252.0);
 let ellipsoid = MeanUncertainty::ellipsoid_from(&train, 0.5)?.scaled(252.0);
 let recent = train.between("2011-01-01", None)?;
+let short_book = Constraints::long_only().bounds(-0.2, 1.0).max_leverage(1.6);
+let cov_box = CovarianceUncertainty::proportional(lw.cov(), 0.1)?;
 let robust: Vec<Allocation> = vec![
     Optimizer::max_sharpe(0.0).solve(&lw)?.named("max Sharpe"),
     Optimizer::max_sharpe(0.0).robust_mean(boxed).solve(&lw)?.named("max worst-case Sharpe, box 80 %"),
@@ -214,6 +217,9 @@ let robust: Vec<Allocation> = vec![
     Optimizer::mean_variance(10.0).robust_mean(ellipsoid).solve(&lw)?.named("worst-case mean-variance, ellipsoid 50 %"),
     Optimizer::dr_cvar(0.95, 1.0, 0.0).solve_scenarios(&recent)?.named("mean − CVaR (ε = 0)"),
     Optimizer::dr_cvar(0.95, 1.0, 0.01).solve_scenarios(&recent)?.named("robust mean − CVaR (ε = 0.01)"),
+    Optimizer::min_variance().constraints(short_book.clone()).solve(&lw)?.named("min variance, 30 % short"),
+    Optimizer::min_variance().constraints(short_book).robust_covariance(cov_box).solve(&lw)?
+        .named("min worst-case variance, 30 % short"),
 ];
 let robust_held = OutOfSample::hold(&robust.iter().collect::<Vec<_>>(), &test)?;
 robust_held"""),

@@ -36,6 +36,10 @@ impl Risk for Variance<'_> {
                 }
             }
         }
+        if let Some(h) = self.0.spread() {
+            let v = magnitudes(p, w, None);
+            add_quadratic(p, v, &h.dot(&h.t()), 2.0 * scale);
+        }
         Ok(())
     }
 
@@ -123,7 +127,25 @@ pub(crate) fn volatility_entries(
             }
         }
     }
+    if let Some(h) = m.spread() {
+        let v = magnitudes(p, w, Some(b));
+        entries.extend(h.columns().into_iter().map(|c| Affine::from(v.dot(c))));
+    }
     Ok(entries)
+}
+
+/// Variables $v \ge \lvert w - b\rvert$ (two rows each), which a covariance
+/// box's worst case $\lVert H^\top v\rVert^2$ prices: it grows with every
+/// $v_i \ge 0$, as the half-width $HH^\top$ has no negative entry, so the
+/// optimum takes $v = \lvert w - b\rvert$ wherever it matters.
+fn magnitudes(p: &mut Program, w: Block, b: Option<&Array1<f64>>) -> Block {
+    let v = p.vars(w.len());
+    for (i, (vi, wi)) in v.vars().zip(w.vars()).enumerate() {
+        let bi = b.map_or(0.0, |b| b[i]);
+        p.ge(vi - wi, -bi);
+        p.ge(vi + wi, bi);
+    }
+    v
 }
 
 /// Standard deviation $\sqrt{w^\top\Sigma w}$: a second-order cone
