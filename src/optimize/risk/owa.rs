@@ -25,12 +25,45 @@
 //! $\sum_k c_k y_k$; the exact comparator ($\ell = \min$, $h = \max$) is
 //! feasible and gives the sorted returns, so the minimum is the OWA itself.
 //! Every row is homogeneous, so the maximum ratio stays exact.
+//!
+//! The network's program fills in badly when it is factored (every output
+//! depends on every input): on 1,000 scenarios a minimum took minutes. The
+//! minimum risk and the risk budgets therefore go by cutting planes
+//! instead ([`Owa::reduced`]): the OWA is the largest of the linear
+//! functions $\sum_k c_k\, r_{\sigma(k)}^\top w$ over orderings $\sigma$ of
+//! the scenarios, and the one of the ordering that sorts $Rw$ touches it at
+//! $w$. A model keeps the functions of the points seen so far, is below
+//! the measure everywhere and equal to it at those points; it is minimised
+//! in a trust region ([`reduce::minimise_model`]), the function of its
+//! minimiser's ordering joins it, and this repeats until the model equals
+//! the measure at its own minimiser, which then minimises the measure. An
+//! interior point stops short of a vertex, and the OWAs are flat enough
+//! near theirs that this leaves weights 1e-4 apart, so the answer is
+//! finished exactly on a small local program ([`Owa::local`]). On all
+//! 8,312 days of the S&P 500 the minima take 4 ms (range) to 16 s (Gini
+//! mean difference, 869 planes; its vertex is degenerate and it stays at
+//! the interior point). The whole network stays for the objectives that
+//! price the measure against a return, up to [`NETWORK_MAX_SCENARIOS`].
 
-use ndarray::ArrayView2;
+use ndarray::{Array1, ArrayView2};
 
+use super::reduce::{self, Model, Reduction};
 use super::Risk;
-use crate::error::Result;
-use crate::optimize::problem::{Block, Lin, Program};
+use crate::error::{Error, Result};
+use crate::optimize::problem::{Block, Lin, Program, Solution, Solve, Var};
+use crate::parameter::Optimize as Param;
+
+/// Cutting-plane rounds before the network's program is used instead.
+const MAX_CUT_ROUNDS: usize = 3000;
+/// Nearest neighbours per weight that the exact finish joins into groups
+/// at first.
+const LOCAL_TIES: usize = 4;
+/// The most scenarios written as a whole sorting network (57,041
+/// comparators): on all 8,312 days of the S&P 500 (377,238) the factor
+/// alone asked for 10.7 GB, and 1,000 days (23,521) took four minutes.
+const NETWORK_MAX_SCENARIOS: usize = 2000;
+/// Exact finishes tried, each from the last one's minimiser.
+const LOCAL_ATTEMPTS: u32 = 4;
 
 /// The levels Riskfolio-Lib's tail Gini averages CVaR over.
 const TAIL_GINI_LEVELS: usize = 100;
@@ -138,29 +171,197 @@ pub(crate) fn network(n: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// The relaxed sorting network on `wires` written into `p`: its outputs,
+/// which stand for the wires sorted ascending.
+fn sorted_wires(p: &mut Program, mut wires: Vec<Lin>) -> Vec<Lin> {
+    for (i, j) in network(wires.len()) {
+        let (lo, hi) = (p.var(), p.var());
+        let (a, b) = (wires[i].clone(), wires[j].clone());
+        // ℓ + h = a + b, ℓ ≤ a, ℓ ≤ b.
+        p.eq(lo + hi - a.clone() - b.clone(), 0.0);
+        p.le(lo - a, 0.0);
+        p.le(lo - b, 0.0);
+        wires[i] = lo.into();
+        wires[j] = hi.into();
+    }
+    wires
+}
+
 /// An OWA measure of scenario returns (rows of simple returns).
 pub(crate) struct Owa<'a> {
     pub scenarios: ArrayView2<'a, f64>,
     pub kind: Kind,
 }
 
+impl Owa<'_> {
+    /// The scenario returns at the weights `w` and the ordering that sorts
+    /// them ascending.
+    fn sorted(&self, w: &[f64]) -> (Array1<f64>, Vec<usize>) {
+        let p = self.scenarios.dot(&ndarray::ArrayView1::from(w));
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+        (p, order)
+    }
+
+    /// The linear function of an ordering: its coefficients over the
+    /// weights, $\sum_k c_k r_{\sigma(k)}$.
+    fn cut(&self, order: &[usize], c: &[f64]) -> Array1<f64> {
+        let mut cut = Array1::zeros(self.scenarios.ncols());
+        for (&s, &ck) in order.iter().zip(c) {
+            if ck != 0.0 {
+                cut.scaled_add(ck, &self.scenarios.row(s));
+            }
+        }
+        cut
+    }
+}
+
+impl Owa<'_> {
+    /// The exact minimum near the cutting planes' answer `at`: positions in
+    /// the order there whose returns are nearest (`ties` × N closest
+    /// neighbours whose weights differ) are joined into groups; a
+    /// group is sorted by a small network, every other scenario keeps its
+    /// position as a linear term. That is the largest of the orderings
+    /// within the groups, below the OWA everywhere and equal to it wherever
+    /// no scenario leaves its group's place, so a minimiser at which it
+    /// equals the OWA minimises the OWA. Its program is a linear one of
+    /// the network's size on a few hundred scenarios at most, finished at
+    /// its vertex. Its solution (`None` when it does not solve), and
+    /// whether it equals the OWA at its minimiser.
+    fn local(&self, base: &Program, w: Block, at: &[f64], c: &[f64], ties: usize) -> Result<(Option<Solution>, bool)> {
+        let (p, order) = self.sorted(at);
+        let s = order.len();
+        let gap = |k: usize| p[order[k + 1]] - p[order[k]];
+        let mut near: Vec<usize> = (0..s.saturating_sub(1)).filter(|&k| c[k] != c[k + 1]).collect();
+        let keep = (ties * at.len()).min(near.len());
+        if keep > 0 {
+            near.select_nth_unstable_by(keep - 1, |&a, &b| gap(a).total_cmp(&gap(b)));
+        }
+        let mut joined = vec![false; s];
+        for &k in &near[..keep] {
+            joined[k] = true;
+        }
+        // Runs of positions joined to the next: [start, end].
+        let mut groups = Vec::new();
+        let mut start = 0;
+        for (k, _) in joined.iter().enumerate().filter(|(_, j)| !**j) {
+            groups.push((start, k));
+            start = k + 1;
+        }
+        let mut prog = base.clone();
+        let mut fixed = Array1::<f64>::zeros(at.len());
+        let mut objective = Lin::zero();
+        for &(a, b) in &groups {
+            if a == b {
+                fixed.scaled_add(c[a], &self.scenarios.row(order[a]));
+                continue;
+            }
+            let wires = order[a..=b].iter().map(|&m| w.dot(self.scenarios.row(m))).collect();
+            for (y, ck) in sorted_wires(&mut prog, wires).into_iter().zip(&c[a..=b]) {
+                objective += y * *ck;
+            }
+        }
+        prog.minimise(objective + w.dot(&fixed));
+        let Ok(sol) = prog.solve_as(Solve::EXACT) else { return Ok((None, false)) };
+        // The OWA against the groups' own orderings at the minimiser.
+        let x = w.values(&sol.x);
+        let (q, global) = self.sorted(&x);
+        let owa: f64 = global.iter().zip(c).map(|(&m, ck)| ck * q[m]).sum();
+        let mut local = 0.0;
+        for &(a, b) in &groups {
+            let mut values: Vec<f64> = order[a..=b].iter().map(|&m| q[m]).collect();
+            values.sort_by(f64::total_cmp);
+            local += values.iter().zip(&c[a..=b]).map(|(v, ck)| ck * v).sum::<f64>();
+        }
+        let scale = global.iter().zip(c).map(|(&m, ck)| (ck * q[m]).abs()).sum::<f64>().max(f64::MIN_POSITIVE);
+        let exact = owa <= local + 1e-12 * scale;
+        Ok((Some(sol), exact))
+    }
+}
+
+/// The cutting-plane model of an OWA: $t \ge g_j^\top w$ for every kept
+/// function $g_j$.
+struct Cuts<'a, 'b> {
+    owa: &'a Owa<'b>,
+    weights: Vec<f64>,
+    cuts: Vec<Array1<f64>>,
+}
+
+impl Model for Cuts<'_, '_> {
+    fn write(&mut self, p: &mut Program, w: Block) -> Lin {
+        let t: Var = p.var();
+        for g in &self.cuts {
+            p.ge(t - w.dot(g), 0.0);
+        }
+        t.into()
+    }
+
+    /// The function of the ordering at `x` joins the model if the model
+    /// is below the measure there.
+    fn refine(&mut self, x: &[f64], w: Block) -> bool {
+        let at = w.values(x);
+        let (p, order) = self.owa.sorted(&at);
+        let c = &self.weights;
+        let value: f64 = order.iter().zip(c).map(|(&s, ck)| ck * p[s]).sum();
+        let dot = |g: &Array1<f64>| g.iter().zip(&at).map(|(a, b)| a * b).sum::<f64>();
+        let model = self.cuts.iter().map(dot).fold(f64::NEG_INFINITY, f64::max);
+        let scale = order.iter().zip(c).map(|(&s, ck)| (ck * p[s]).abs()).sum::<f64>().max(f64::MIN_POSITIVE);
+        let missing = value > model + 1e-12 * scale;
+        if missing {
+            self.cuts.push(self.owa.cut(&order, c));
+        }
+        missing
+    }
+}
+
+impl Reduction for Owa<'_> {
+    /// Minimises the OWA over `base` by cutting planes from `w0`: `None`
+    /// when the rounds run out.
+    fn minimise(&self, base: &Program, w: Block, w0: &[f64]) -> Result<Option<Solution>> {
+        let weights = self.kind.weights(self.scenarios.nrows());
+        let first = self.cut(&self.sorted(w0).1, &weights);
+        let mut model = Cuts { owa: self, weights, cuts: vec![first] };
+        let solved = reduce::minimise_model(&mut model, base, w, w0, reduce::Region::Trust, MAX_CUT_ROUNDS)?;
+        let Some((sol, p)) = solved else { return Ok(None) };
+        // Each local program that misses starts the next from its own
+        // minimiser, with twice the neighbours joined.
+        let (mut at, mut seconds, mut iterations) = (w.values(&sol.x), sol.seconds, sol.iterations);
+        for attempt in 0..LOCAL_ATTEMPTS {
+            let (local, exact) = self.local(base, w, &at, &model.weights, LOCAL_TIES << attempt)?;
+            let Some(local) = local else { break };
+            seconds += local.seconds;
+            iterations += local.iterations;
+            if exact {
+                return Ok(Some(Solution { seconds, iterations, ..local }));
+            }
+            at = w.values(&local.x);
+        }
+        Ok(Some(p.polished(sol)))
+    }
+}
+
 impl Risk for Owa<'_> {
+    fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
+        Some(Box::new(Owa { scenarios: self.scenarios, kind: self.kind }))
+    }
+
     fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
         let s = self.scenarios.nrows();
-        // The wires: each scenario's return, then each comparator's outputs.
-        let mut wires: Vec<Lin> = self.scenarios.rows().into_iter().map(|r| w.dot(r)).collect();
-        for (i, j) in network(s) {
-            let (lo, hi) = (p.var(), p.var());
-            let (a, b) = (wires[i].clone(), wires[j].clone());
-            // ℓ + h = a + b, ℓ ≤ a, ℓ ≤ b.
-            p.eq(lo + hi - a.clone() - b.clone(), 0.0);
-            p.le(lo - a, 0.0);
-            p.le(lo - b, 0.0);
-            wires[i] = lo.into();
-            wires[j] = hi.into();
+        if s > NETWORK_MAX_SCENARIOS {
+            return Err(Error::param(
+                Param::Measure,
+                format!(
+                    "the {} of {s} scenarios, priced against a return, needs a sorting network of {} comparators, \
+                     too large to factor; its minimum and risk budgets solve at any size, other objectives on at \
+                     most {NETWORK_MAX_SCENARIOS} scenarios (use a shorter window)",
+                    self.name(),
+                    network(s).len()
+                ),
+            ));
         }
+        let wires = self.scenarios.rows().into_iter().map(|r| w.dot(r)).collect();
         let c = self.kind.weights(s);
-        Ok(wires.into_iter().zip(c).map(|(y, ck)| y * ck).sum())
+        Ok(sorted_wires(p, wires).into_iter().zip(c).map(|(y, ck)| y * ck).sum())
     }
 
     fn name(&self) -> String {
