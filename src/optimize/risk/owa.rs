@@ -188,6 +188,7 @@ fn sorted_wires(p: &mut Program, mut wires: Vec<Lin>) -> Vec<Lin> {
 }
 
 /// An OWA measure of scenario returns (rows of simple returns).
+#[derive(Clone, Copy)]
 pub(crate) struct Owa<'a> {
     pub scenarios: ArrayView2<'a, f64>,
     pub kind: Kind,
@@ -214,9 +215,15 @@ impl Owa<'_> {
         }
         cut
     }
-}
 
-impl Owa<'_> {
+    /// The weighted sum $\sum_k c_k p_{\sigma(k)}$ of the returns `p` in the
+    /// ordering `order` (the OWA when it sorts them), and the sum of its
+    /// terms' sizes, which scales its tolerance.
+    fn weighted(p: &Array1<f64>, order: &[usize], c: &[f64]) -> (f64, f64) {
+        let terms = || order.iter().zip(c).map(|(&s, ck)| ck * p[s]);
+        (terms().sum(), terms().map(f64::abs).sum::<f64>().max(f64::MIN_POSITIVE))
+    }
+
     /// The exact minimum near the cutting planes' answer `at`: positions in
     /// the order there whose returns are nearest (`ties` × N closest
     /// neighbours whose weights differ) are joined into groups; a
@@ -266,14 +273,13 @@ impl Owa<'_> {
         // The OWA against the groups' own orderings at the minimiser.
         let x = w.values(&sol.x);
         let (q, global) = self.sorted(&x);
-        let owa: f64 = global.iter().zip(c).map(|(&m, ck)| ck * q[m]).sum();
+        let (owa, scale) = Owa::weighted(&q, &global, c);
         let mut local = 0.0;
         for &(a, b) in &groups {
             let mut values: Vec<f64> = order[a..=b].iter().map(|&m| q[m]).collect();
             values.sort_by(f64::total_cmp);
             local += values.iter().zip(&c[a..=b]).map(|(v, ck)| ck * v).sum::<f64>();
         }
-        let scale = global.iter().zip(c).map(|(&m, ck)| (ck * q[m]).abs()).sum::<f64>().max(f64::MIN_POSITIVE);
         let exact = owa <= local + 1e-12 * scale;
         Ok((Some(sol), exact))
     }
@@ -302,10 +308,9 @@ impl Model for Cuts<'_, '_> {
         let at = w.values(x);
         let (p, order) = self.owa.sorted(&at);
         let c = &self.weights;
-        let value: f64 = order.iter().zip(c).map(|(&s, ck)| ck * p[s]).sum();
+        let (value, scale) = Owa::weighted(&p, &order, c);
         let dot = |g: &Array1<f64>| g.iter().zip(&at).map(|(a, b)| a * b).sum::<f64>();
         let model = self.cuts.iter().map(dot).fold(f64::NEG_INFINITY, f64::max);
-        let scale = order.iter().zip(c).map(|(&s, ck)| (ck * p[s]).abs()).sum::<f64>().max(f64::MIN_POSITIVE);
         let missing = value > model + 1e-12 * scale;
         if missing {
             self.cuts.push(self.owa.cut(&order, c));
@@ -342,7 +347,7 @@ impl Reduction for Owa<'_> {
 
 impl Risk for Owa<'_> {
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
-        Some(Box::new(Owa { scenarios: self.scenarios, kind: self.kind }))
+        Some(Box::new(*self))
     }
 
     fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
