@@ -6,7 +6,6 @@
 //! `--critical-line` adds the same frontier by the critical line algorithm
 //! (its time and the points' volatilities).
 //!
-//!
 //! With `--objective` it solves one mean–risk problem (or equal risk
 //! budgets) on the returns as scenarios (per-period sample mean) and prints
 //! its weights by asset, the measure at the optimum and the time:
@@ -22,7 +21,9 @@
 //! rlvar and rldar (default 0.3), `--radius` the Wasserstein radius of
 //! dr-cvar (default 0.01; its measure is CVaR at `--alpha`),
 //! `--risk-aversion` for utility (default 1), `--target` the per-period mean
-//! return for target-return.
+//! return for target-return; `--max-assets K` and `--min-position t` add
+//! holding rules, met by branch and bound (its nodes and gap under
+//! `search`).
 //!
 //! ```text
 //! cargo run --release --example optimize -- data/sp500.csv
@@ -119,9 +120,20 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
             ))
         }
     };
+    let mut rules = Constraints::long_only();
+    if cli::flag(args, "--max-assets").is_some() {
+        rules = rules.max_assets(cli::number(args, "--max-assets", 0)?);
+    }
+    if cli::flag(args, "--min-position").is_some() {
+        rules = rules.min_position(cli::number(args, "--min-position", 0.0)?);
+    }
+    let optimizer = optimizer.constraints(rules);
     let t0 = Instant::now();
     let a = optimizer.solve_scenarios(&returns)?;
     let seconds = t0.elapsed().as_secs_f64();
+    let search = a.search().map(
+        |s| json!({"proven": s.proven(), "nodes": s.nodes(), "solves": s.solves(), "gap": s.gap(), "held": s.held()}),
+    );
     let weights: serde_json::Map<String, Value> =
         a.assets().iter().zip(a.weights().iter()).map(|(k, v)| (k.clone(), json!(v))).collect();
     let p = returns.values().dot(a.weights());
@@ -133,6 +145,7 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
         "mean": p.mean(),
         "solver_ms": 1e3 * a.solve_seconds(),
         "total_ms": 1e3 * seconds,
+        "search": search,
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     Ok(())

@@ -280,6 +280,14 @@ stages! {
         HoldingAversion = "holding_aversion",
         /// Per-asset trade limit.
         MaxTrade = "max_trade",
+        /// Most assets held.
+        MaxAssets = "max_assets",
+        /// Most assets held within a group.
+        GroupMaxAssets = "group_max_assets",
+        /// Least weight of a held asset.
+        MinPosition = "min_position",
+        /// Branch and bound's node and time limits.
+        SearchLimits = "search_limits",
         /// Trading costs.
         TradingCosts = "trading_costs",
         /// The critical line algorithm's inputs.

@@ -121,6 +121,7 @@ pub struct Allocation {
     worst_case: Option<f64>,
     annualized: bool,
     provenance: Provenance,
+    search: Option<super::Search>,
 }
 
 impl Allocation {
@@ -158,11 +159,16 @@ impl Allocation {
             annualized: m.is_annualized(),
             weights,
             provenance,
+            search: None,
         }
     }
 
     pub(crate) fn set_worst_case(&mut self, value: f64) {
         self.worst_case = Some(value);
+    }
+
+    pub(crate) fn set_search(&mut self, search: super::Search) {
+        self.search = Some(search);
     }
 
     pub(crate) fn set_risk(&mut self, measure: RiskMeasure, name: String, value: f64) {
@@ -266,6 +272,13 @@ impl Allocation {
         self.worst_case
     }
 
+    /// The branch and bound that met holding rules (cardinality, minimum
+    /// positions), where there were any: whether the portfolio is proven
+    /// optimal, and its gap when a limit stopped the search.
+    pub fn search(&self) -> Option<&super::Search> {
+        self.search.as_ref()
+    }
+
     /// What produced the allocation: a solver with its report, Newton's
     /// method, the critical line, or a hierarchical method.
     pub fn provenance(&self) -> &Provenance {
@@ -323,6 +336,9 @@ impl Allocation {
             caption.push_str(&format!(" · {name} {:.3}%", 100.0 * c));
         }
         caption.push_str(&format!(" · {}", self.provenance));
+        if let Some(s) = &self.search {
+            caption.push_str(&format!(" · {s}"));
+        }
         let mut t = Table::new(["asset", "weight", "risk contribution"]).caption(caption);
         for (i, a) in self.assets.iter().enumerate() {
             t.push(vec![

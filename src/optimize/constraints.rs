@@ -38,6 +38,23 @@ pub struct Constraints {
     pub(crate) max_trade: Option<Vec<f64>>,
     pub(crate) linear: Vec<Linear>,
     pub(crate) tracking: Option<(Benchmark, f64)>,
+    pub(crate) holdings: Holdings,
+}
+
+/// Which assets may be held: rules on the support of the weights, met by
+/// branch and bound (`optimize/branch.rs`), not by the convex program.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Holdings {
+    pub max_assets: Option<usize>,
+    /// Name, members, most held.
+    pub groups: Vec<(String, Vec<String>, usize)>,
+    pub min_position: Option<f64>,
+}
+
+impl Holdings {
+    fn is_set(&self) -> bool {
+        self.max_assets.is_some() || !self.groups.is_empty() || self.min_position.is_some()
+    }
 }
 
 /// What a tracking-error cap measures against.
@@ -115,6 +132,7 @@ impl Constraints {
             max_trade: None,
             linear: Vec::new(),
             tracking: None,
+            holdings: Holdings::default(),
         }
     }
 
@@ -244,6 +262,30 @@ impl Constraints {
         self
     }
 
+    /// At most `k` assets held (weights not zero), in total: cardinality.
+    /// The program is then mixed-integer, solved by branch and bound over
+    /// the convex relaxations ([`Search`](crate::optimize::Search) reports
+    /// the nodes and the proven gap). `k` must lie in 1 ..= the number of
+    /// assets.
+    pub fn max_assets(mut self, k: usize) -> Self {
+        self.holdings.max_assets = Some(k);
+        self
+    }
+
+    /// At most `k` of `members` held (cardinality within a group).
+    pub fn group_max_assets<S: AsRef<str>>(mut self, name: &str, members: &[S], k: usize) -> Self {
+        self.holdings.groups.push((name.to_string(), members.iter().map(|m| m.as_ref().to_string()).collect(), k));
+        self
+    }
+
+    /// A held asset weighs at least `threshold` (long) or at most
+    /// −`threshold` (short): a buy-in threshold, $w_i \in \{0\} \cup
+    /// [t, u_i] \cup [l_i, -t]$.
+    pub fn min_position(mut self, threshold: f64) -> Self {
+        self.holdings.min_position = Some(threshold);
+        self
+    }
+
     /// Whether trades enter (a cap, a limit or a cost).
     pub(crate) fn trades(&self) -> bool {
         self.turnover.is_some()
@@ -267,7 +309,10 @@ impl Constraints {
         let linear = self.linear_for(assets, &lower, &upper)?;
         let tracking = self.tracking_for(assets)?;
         let previous = self.previous_for(assets)?;
+        let holdings = self.holdings_for(assets, &lower, &upper)?;
         Ok(Resolved {
+            relaxation: None,
+            holdings,
             lower,
             upper,
             allow_cash: self.allow_cash,
@@ -278,6 +323,76 @@ impl Constraints {
             trade: self.trade_for(assets, previous.as_ref())?,
             previous,
         })
+    }
+
+    /// The holding rules against the assets and their bounds: `None` when
+    /// none is set.
+    fn holdings_for(&self, assets: &[String], lower: &[f64], upper: &[f64]) -> Result<Option<HoldingRules>> {
+        let h = &self.holdings;
+        if !h.is_set() {
+            return Ok(None);
+        }
+        let n = assets.len();
+        let max_assets = match h.max_assets {
+            Some(k) if k < 1 || k > n => {
+                return Err(Error::param(
+                    Param::MaxAssets,
+                    format!("must lie in 1 ..= {n} (the number of assets), got {k}"),
+                ))
+            }
+            Some(k) => k,
+            None => n,
+        };
+        let mut groups = Vec::new();
+        for (name, members, k) in &h.groups {
+            let idx = members
+                .iter()
+                .map(|m| {
+                    assets.iter().position(|a| a == m).ok_or_else(|| Error::UnknownAsset {
+                        name: format!("{m} (in cardinality group {name})"),
+                        available: assets.to_vec(),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if *k < 1 || *k > idx.len() {
+                return Err(Error::param(
+                    Param::GroupMaxAssets,
+                    format!("{name}: must lie in 1 ..= {} (its members), got {k}", idx.len()),
+                ));
+            }
+            groups.push((name.clone(), idx, *k));
+        }
+        let threshold = match h.min_position {
+            None => vec![0.0; n],
+            Some(t) if !(t > 0.0 && t.is_finite()) => {
+                return Err(Error::param(Param::MinPosition, format!("must be > 0 and finite, got {t}")))
+            }
+            Some(t) => {
+                if let Some(i) = (0..n).find(|&i| t > upper[i] && -t < lower[i]) {
+                    return Err(Error::param(
+                        Param::MinPosition,
+                        format!(
+                            "{t} exceeds what {} may hold (bounds [{}, {}]), so it could never be held; lower the threshold or widen its bounds",
+                            assets[i], lower[i], upper[i]
+                        ),
+                    ));
+                }
+                vec![t; n]
+            }
+        };
+        // Long-only and fully invested: the k largest caps must reach 1.
+        if !self.allow_cash && lower.iter().all(|&l| l >= 0.0) {
+            let mut caps = upper.to_vec();
+            caps.sort_by(|a, b| b.total_cmp(a));
+            let reach: f64 = caps.iter().take(max_assets).sum();
+            if reach < 1.0 - 1e-12 {
+                return Err(Error::infeasible(
+                    "max_assets",
+                    format!("{max_assets} assets can weigh at most {reach:.4} in total under their upper bounds, short of full investment; allow more assets or raise the bounds"),
+                ));
+            }
+        }
+        Ok(Some(HoldingRules { max_assets, groups, threshold }))
     }
 
     /// Lower and upper bounds, one per asset, checked against each other
@@ -574,6 +689,33 @@ pub(crate) struct Resolved {
     pub previous: Option<Array1<f64>>,
     /// The trade from them, where it is priced or limited.
     pub trade: Option<Trade>,
+    /// Rules on which assets are held, where set.
+    pub holdings: Option<HoldingRules>,
+    /// A branch-and-bound node's continuous relaxation of them, where it
+    /// is written into the program.
+    pub relaxation: Option<Relaxation>,
+}
+
+/// The holding rules relaxed at a node: an indicator $z_i \in [a_i, b_i]$
+/// per asset (0 out, 1 held, [0, 1] free), $l_i z_i \le w_i \le u_i
+/// z_i$ (and $w_i \ge t_i z_i$ long-only), $\sum_i z_i \le K$ and each
+/// group's count. A variance term reads the indicators for its
+/// perspective form (`risk/variance.rs`).
+#[derive(Debug, Clone)]
+pub(crate) struct Relaxation {
+    pub z_lower: Vec<f64>,
+    pub z_upper: Vec<f64>,
+}
+
+/// Holding rules resolved to asset positions.
+#[derive(Debug, Clone)]
+pub(crate) struct HoldingRules {
+    /// At most this many assets held (the universe when unset).
+    pub max_assets: usize,
+    /// Name, member positions, most held.
+    pub groups: Vec<(String, Vec<usize>, usize)>,
+    /// The least |weight| of a held asset, per asset (0: none).
+    pub threshold: Vec<f64>,
 }
 
 impl Resolved {
@@ -588,6 +730,7 @@ impl Resolved {
             ("a tracking-error cap", self.tracking.is_some()),
             ("a leverage cap", self.leverage.is_some()),
             ("a turnover cap, trade limits or trading costs", self.trade.is_some()),
+            ("holding rules (cardinality, minimum positions)", self.holdings.is_some()),
         ] {
             if present {
                 v.push(name);
@@ -628,6 +771,12 @@ impl Resolved {
         // out keeps the KKT system smaller (n fewer rows).
         let implied_cap = !self.allow_cash && self.lower.iter().all(|&l| l >= 0.0);
         for (i, wi) in w.vars().enumerate() {
+            // A weight fixed by its bounds (an asset branch and bound left
+            // out) is one equality, which keeps the active set regular.
+            if self.lower[i] == self.upper[i] {
+                prog.eq(wi, self.lower[i]);
+                continue;
+            }
             if !(implied_cap && self.upper[i] >= 1.0) {
                 prog.le(wi, self.upper[i]);
             }
@@ -650,6 +799,22 @@ impl Resolved {
                 Relation::Equal => prog.eq(w.dot(a), *rhs),
             }
         }
+        if let (Some(r), Some(h)) = (&self.relaxation, &self.holdings) {
+            let z = prog.vars(w.len());
+            for (i, (wi, zi)) in w.vars().zip(z.vars()).enumerate() {
+                prog.le(zi, r.z_upper[i]);
+                prog.ge(zi, r.z_lower[i]);
+                prog.le(wi - zi * self.upper[i], 0.0);
+                let floor = if self.lower[i] >= 0.0 { self.lower[i].max(h.threshold[i]) } else { self.lower[i] };
+                prog.ge(wi - zi * floor, 0.0);
+            }
+            prog.le(z.sum(), h.max_assets as f64);
+            for (_, members, k) in &h.groups {
+                let sum: Lin = members.iter().map(|&i| Lin::from(z.at(i))).sum();
+                prog.le(sum, *k as f64);
+            }
+            prog.set_indicators(z);
+        }
         if let Some(l) = self.leverage {
             // |w_i| ≤ u_i, Σ u_i ≤ l.
             let u = prog.vars(w.len());
@@ -669,6 +834,7 @@ impl Resolved {
             && self.tracking.is_none()
             && self.leverage.is_none()
             && self.trade.is_none()
+            && self.holdings.is_none()
             && self.lower.iter().all(|&l| l == 0.0)
             && self.upper.iter().all(|&u| u >= 1.0)
     }

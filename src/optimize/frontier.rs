@@ -268,7 +268,7 @@ impl FrontierParams {
                     let sol = local.polished(session.solve()?);
                     let name = risk_name.clone().unwrap_or_else(|| "variance".into());
                     let label = format!("minimum {name} at return ≥ {target}");
-                    let mut a = super::finish(label, m, &sol, c, self.risk_free, Readout::Direct(w))?;
+                    let mut a = super::finish(label, m, &sol, c, self.risk_free, Readout::Direct(w), &[])?;
                     if let Some(r) = &risk_name {
                         a.set_risk(self.measure, r.clone(), sol.objective);
                     }
@@ -331,6 +331,12 @@ impl FrontierParams {
         let t0 = Instant::now();
         let term = self.measure.term(m, x.scenarios)?;
         let c = self.constraints.resolve(m.assets())?;
+        if c.holdings.is_some() {
+            return Err(Error::param(
+                Param::Constraints,
+                "a frontier does not take holding rules (cardinality, minimum positions); solve each point with Optimizer::min_risk_at_return",
+            ));
+        }
         if self.critical_line {
             self.check_critical_line(&c, term.is_some())?;
         }

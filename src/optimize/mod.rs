@@ -38,6 +38,15 @@
 //! | [`Optimizer::max_diversification`] | $\max \sigma^\top w/\sqrt{w^\top\Sigma w}$, homogenised like max-Sharpe |
 //! | [`Optimizer::min_cvar`] | $\min_{w,\alpha,u} \alpha + \frac{1}{(1-\beta)S}\sum_s u_s$, $u_s \ge -r_s^\top w - \alpha$, $u \ge 0$ (Rockafellar–Uryasev LP over return scenarios $r_s$) |
 //!
+//! Holding rules — at most K assets in total or per group
+//! ([`Constraints::max_assets`], [`Constraints::group_max_assets`]) and a
+//! least position when held ([`Constraints::min_position`]) — make any of
+//! these objectives but risk budgets mixed-integer: a branch and bound over
+//! the convex relaxations (`branch.rs`; variance in its perspective form)
+//! meets them, and the allocation's [`Search`] says whether its portfolio
+//! is proven optimal or, stopped by a node or time limit, how far from it
+//! it may be.
+//!
 //! [`Frontier`] traces minimum variance over target returns, reusing one
 //! Clarabel solver and changing only the target in $b$ between points; with
 //! per-asset bounds and full investment, [`CriticalLine`] (or
@@ -52,6 +61,7 @@
 //! otherwise an [`Error::Solver`] or [`Error::Infeasible`] names what to relax.
 
 mod allocation;
+mod branch;
 mod cla;
 mod constraints;
 mod evaluate;
@@ -64,6 +74,7 @@ mod trading;
 mod uncertainty;
 
 pub use allocation::{Allocation, Provenance};
+pub use branch::{Search, SearchStatus};
 pub use cla::{CriticalLine, TurningPoint};
 pub use constraints::{Benchmark, Constraints, Group, Linear, Relation};
 pub use evaluate::OutOfSample;
@@ -198,6 +209,7 @@ pub struct Optimizer {
     // Boxed: rarely set, and they would double the size of every optimiser.
     mean_set: Option<Box<MeanUncertainty>>,
     cov_set: Option<Box<CovarianceUncertainty>>,
+    limits: branch::Limits,
 }
 
 /// Whether minimum risk and risk budgets of a piecewise-linear scenario
@@ -222,7 +234,18 @@ impl Optimizer {
             reduction: Reduction::Auto,
             mean_set: None,
             cov_set: None,
+            limits: branch::Limits::default(),
         }
+    }
+
+    /// The node and time limits of the branch and bound that holding rules
+    /// ([`Constraints::max_assets`], [`Constraints::min_position`]) need
+    /// (default 10,000 nodes, 600 s). A search stopped by either returns
+    /// the best portfolio found, its [`Search`] marked not proven with its
+    /// gap; with none found yet, an error.
+    pub fn search_limits(mut self, nodes: usize, seconds: f64) -> Self {
+        self.limits = branch::Limits { nodes, seconds };
+        self
     }
 
     /// Prices the mean at its worst over `set` (robust mean–risk): the
@@ -454,9 +477,69 @@ impl Optimizer {
     fn solve_on(&self, x: &Inputs<'_>) -> Result<Allocation> {
         let c = self.constraints.resolve(x.moments.assets())?;
         let f = objective::formulation(&self.objective, x)?;
-        let objective::Solved { solution: sol, readout, objective_is_risk } =
-            f.solve(x, &c).map_err(|e| f.explain(e, x, &self.constraints))?;
-        let mut a = finish(f.label(), x.moments, &sol, &c, f.risk_free(), readout)?;
+        let Some(rules) = &c.holdings else {
+            let solved = f.solve(x, &c).map_err(|e| f.explain(e, x, &self.constraints))?;
+            return self.allocate(f.as_ref(), x, &c, solved, &[]);
+        };
+        if matches!(self.objective, Objective::RiskBudget { .. }) {
+            return Err(Error::param(
+                crate::parameter::Optimize::MaxAssets,
+                "risk budgets hold every asset; choose the assets first (pre-selection) and budget those",
+            ));
+        }
+        let limits = self.limits;
+        if !(limits.nodes >= 1 && limits.seconds > 0.0) {
+            return Err(Error::param(
+                crate::parameter::Optimize::SearchLimits,
+                format!(
+                    "need at least 1 node and a positive time, got {} nodes and {} s",
+                    limits.nodes, limits.seconds
+                ),
+            ));
+        }
+        // The variance's perspective relaxation (and the indicators it
+        // needs) applies where the program is not homogenised.
+        let strengthen = self.cov_set.is_none()
+            && matches!(
+                self.objective,
+                Objective::MinRisk { measure: RiskMeasure::Variance }
+                    | Objective::MeanRisk {
+                        measure: RiskMeasure::Variance,
+                        goal: MeanRiskGoal::MaxUtility { .. } | MeanRiskGoal::MinRiskAtReturn { .. }
+                    }
+            );
+        let (best, search) = branch::search(&c, rules, limits, strengthen, |node| match f.solve(x, node) {
+            Ok(s) => {
+                let weights = s.readout.weights(&s.solution.x).to_vec();
+                Ok(Some(branch::Relaxed { weights, value: s.solution.objective, payload: s }))
+            }
+            Err(Error::Infeasible { .. }) => Ok(None),
+            Err(Error::Solver { status, .. }) if status.is_infeasible() => Ok(None),
+            Err(e) => Err(e),
+        })?;
+        let best = std::rc::Rc::try_unwrap(best).map_err(|_| Error::Solver {
+            status: SolverStatus::NumericalError,
+            message: "branch and bound kept a reference to its best node".into(),
+        })?;
+        // The assets the search left out hold exactly nothing (the solver
+        // leaves them at rounding, ~1e-16).
+        let out: Vec<usize> = (0..best.weights.len()).filter(|&i| best.weights[i].abs() <= branch::ZERO).collect();
+        let mut a = self.allocate(f.as_ref(), x, &c, best.payload, &out)?;
+        a.set_search(search);
+        Ok(a)
+    }
+
+    /// The allocation of a solved formulation.
+    fn allocate(
+        &self,
+        f: &dyn objective::Formulation,
+        x: &Inputs<'_>,
+        c: &Resolved,
+        solved: objective::Solved,
+        zero: &[usize],
+    ) -> Result<Allocation> {
+        let objective::Solved { solution: sol, readout, objective_is_risk } = solved;
+        let mut a = finish(f.label(), x.moments, &sol, c, f.risk_free(), readout, zero)?;
         if let (true, Some(measure)) = (objective_is_risk, self.objective.measure()) {
             a.set_risk(measure, f.risk_name(), sol.objective);
         }
@@ -467,7 +550,8 @@ impl Optimizer {
     }
 }
 
-/// The allocation of a solved program, refused if any weight is not finite.
+/// The allocation of a solved program, with the weights `zero` set to 0,
+/// refused if any weight is not finite.
 fn finish(
     label: String,
     m: &Moments,
@@ -475,8 +559,12 @@ fn finish(
     c: &Resolved,
     risk_free: f64,
     readout: Readout,
+    zero: &[usize],
 ) -> Result<Allocation> {
-    let w = readout.weights(&sol.x);
+    let mut w = readout.weights(&sol.x);
+    for &i in zero {
+        w[i] = 0.0;
+    }
     if w.iter().any(|v| !v.is_finite()) {
         return Err(Error::Solver {
             status: SolverStatus::NumericalError,

@@ -104,6 +104,12 @@ impl MultiPeriod {
         if c.tracking.is_some() {
             return Err(Error::param(Param::TrackingError, "a cap is not supported in a multi-period plan"));
         }
+        if c.holdings.is_some() {
+            return Err(Error::param(
+                Param::Constraints,
+                "a multi-period plan does not take holding rules (cardinality, minimum positions)",
+            ));
+        }
         let n = assets.len();
         let h = forecasts.len();
         let mut p = Program::default();

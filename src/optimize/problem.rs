@@ -38,6 +38,9 @@ pub(crate) struct Program {
     kappa: Option<usize>,
     /// Whether the solution is polished on its active set ([`Program::polish`]).
     polish: bool,
+    /// Each weight's held-or-not indicator in a relaxation of holding
+    /// rules, where one is written.
+    indicators: Option<Block>,
 }
 
 /// What Clarabel returned.
@@ -106,6 +109,16 @@ impl Program {
             self.var();
         }
         Block { first, len: count }
+    }
+
+    /// Records the weights' indicators of a relaxation of holding rules.
+    pub fn set_indicators(&mut self, z: Block) {
+        self.indicators = Some(z);
+    }
+
+    /// The weights' indicators, where a relaxation wrote them.
+    pub fn indicators(&self) -> Option<Block> {
+        self.indicators
     }
 
     /// Makes the program homogeneous in `kappa` (see the field's docs).

@@ -21,21 +21,12 @@ impl Risk for Variance<'_> {
         if scale > 0.0 {
             p.polish_on_active_set();
         }
-        match self.0.factored() {
-            None => add_quadratic(p, w, self.0.cov(), 2.0 * scale),
-            Some(f) => {
-                let y = exposures(p, f, w);
-                let k = f.factor_cov.nrows();
-                for a in 0..k {
-                    for b in a..k {
-                        p.quad(y.at(a), y.at(b), 2.0 * scale * f.factor_cov[[a, b]]);
-                    }
-                }
-                for (wi, d) in w.vars().zip(&f.specific) {
-                    p.quad(wi, wi, 2.0 * scale * d);
-                }
+        if let (Some(z), None, true) = (p.indicators(), self.0.spread(), scale > 0.0) {
+            if let Some(d) = diagonal_share(self.0) {
+                return perspective(p, self.0, w, z, &d, scale);
             }
         }
+        add_form(p, self.0, w, scale, None);
         if let Some(h) = self.0.spread() {
             let v = magnitudes(p, w, None);
             add_quadratic(p, v, &h.dot(&h.t()), 2.0 * scale);
@@ -52,6 +43,96 @@ impl Risk for Variance<'_> {
 
     fn name(&self) -> String {
         "variance".into()
+    }
+}
+
+/// A diagonal $D \ge 0$ with $\Sigma - D$ positive semidefinite, as large
+/// as two scalings allow: a factored covariance's specific variances, else
+/// $\alpha_c\,c_i$ on the conditional variances $c_i = 1/(\Sigma^{-1})_{ii}$
+/// (each asset's variance not explained by the others, so close to a
+/// factor model's specific variance) or $\lambda_{min}(C)\,\sigma_i^2$ on
+/// the correlation $C$, whichever leaves more of each variance on the
+/// diagonal; each $\alpha$ is the largest that keeps $\Sigma - D$
+/// semidefinite, shrunk by 1e-6 for floating point. `None` when it is zero.
+fn diagonal_share(m: &Moments) -> Option<Vec<f64>> {
+    if let Some(f) = m.factored() {
+        return f.specific.iter().any(|d| *d > 0.0).then(|| f.specific.to_vec());
+    }
+    let cov = m.cov();
+    let var: Vec<f64> = cov.diag().to_vec();
+    if var.iter().any(|v| !(*v > 0.0)) {
+        return None;
+    }
+    // The largest α with Σ − α·diag(s) ⪰ 0 is λ_min(diag(s)^-½ Σ diag(s)^-½).
+    let scaled = |s: &[f64]| -> Vec<f64> {
+        let r = Array2::from_shape_fn(cov.raw_dim(), |(i, j)| cov[[i, j]] / (s[i] * s[j]).sqrt());
+        let (values, _) = crate::linalg::symmetric_eigen(&r);
+        let alpha = values.iter().fold(f64::INFINITY, |a, b| a.min(*b)) * (1.0 - 1e-6);
+        s.iter().map(|v| alpha.max(0.0) * v).collect()
+    };
+    let mut best = scaled(&var);
+    if let Some(l) = crate::linalg::cholesky(cov.view()) {
+        let conditional: Vec<f64> = (0..var.len())
+            .map(|i| {
+                let mut e = ndarray::Array1::zeros(var.len());
+                e[i] = 1.0;
+                1.0 / crate::linalg::cholesky_solve(&l, &e)[i]
+            })
+            .collect();
+        let other = scaled(&conditional);
+        let share = |d: &[f64]| d.iter().zip(&var).map(|(d, v)| d / v).sum::<f64>();
+        if share(&other) > share(&best) {
+            best = other;
+        }
+    }
+    best.iter().any(|d| *d > 0.0).then_some(best)
+}
+
+/// $s\,[w^\top(\Sigma - D)w + \sum_i d_i q_i]$ with $w_i^2 \le q_i z_i$
+/// (rotated second-order cones): the variance's perspective form on the
+/// indicators $z$ of a relaxation of holding rules. Equal to the variance
+/// where each $z_i$ is 0 or 1, and a tighter bound than it where $z$ is
+/// fractional, since $w_i^2 / z_i \ge w_i^2$.
+fn perspective(p: &mut Program, m: &Moments, w: Block, z: Block, d: &[f64], scale: f64) -> Result<()> {
+    add_form(p, m, w, scale, Some(d));
+    let q = p.vars(w.len());
+    for (i, ((wi, zi), qi)) in w.vars().zip(z.vars()).zip(q.vars()).enumerate() {
+        // ‖(2w, q − z)‖ ≤ q + z  ⇔  w² ≤ q z, q, z ≥ 0.
+        p.soc(vec![(qi + zi).into(), (wi * 2.0).into(), (qi - zi).into()]);
+        p.minimise(qi * (scale * d[i]));
+    }
+    Ok(())
+}
+
+/// Adds $s\, w^\top(\Sigma - D)w$ to the objective ($D = 0$ when `less`
+/// is `None`); a factored covariance's $D$ is its specific variances, so
+/// only the factors' part remains.
+fn add_form(p: &mut Program, m: &Moments, w: Block, scale: f64, less: Option<&[f64]>) {
+    match m.factored() {
+        None => match less {
+            None => add_quadratic(p, w, m.cov(), 2.0 * scale),
+            Some(d) => {
+                let mut rest = m.cov().clone();
+                for (i, di) in d.iter().enumerate() {
+                    rest[[i, i]] -= di;
+                }
+                add_quadratic(p, w, &rest, 2.0 * scale);
+            }
+        },
+        Some(f) => {
+            let y = exposures(p, f, w);
+            let k = f.factor_cov.nrows();
+            for a in 0..k {
+                for b in a..k {
+                    p.quad(y.at(a), y.at(b), 2.0 * scale * f.factor_cov[[a, b]]);
+                }
+            }
+            if less.is_none() {
+                for (wi, d) in w.vars().zip(&f.specific) {
+                    p.quad(wi, wi, 2.0 * scale * d);
+                }
+            }
+        }
     }
 }
 
