@@ -288,6 +288,20 @@ stages! {
         MinPosition = "min_position",
         /// Branch and bound's node and time limits.
         SearchLimits = "search_limits",
+        /// An account's value to allocate.
+        Budget = "budget",
+        /// Latest prices.
+        Prices = "prices",
+        /// Current shares.
+        Holdings = "holdings",
+        /// Lot sizes.
+        Lots = "lots",
+        /// A fee per share traded.
+        PerShareFee = "per_share_fee",
+        /// A fee proportional to the value traded.
+        ProportionalFee = "proportional_fee",
+        /// A method.
+        Method = "method",
         /// Trading costs.
         TradingCosts = "trading_costs",
         /// The critical line algorithm's inputs.

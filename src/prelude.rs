@@ -33,7 +33,7 @@ pub use crate::nn::Device;
 #[cfg(feature = "optimize")]
 pub use crate::optimize::{
     Allocation, Benchmark, Constraints, CovarianceUncertainty, Frontier, MeanRiskGoal, MeanUncertainty, MultiPeriod,
-    Objective, Optimizer, OutOfSample, Reduction, Relation, RiskMeasure,
+    Objective, Optimizer, OrderMethod, Orders, OutOfSample, Reduction, Relation, RiskMeasure,
 };
 pub use crate::portfolio::{Difference, Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]

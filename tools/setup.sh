@@ -2,7 +2,8 @@
 # Installs what running the notebooks needs, skipping whatever is present:
 #   - Jupyter (JupyterLab, nbclient, nbconvert) and plotly from PyPI;
 #   - the evcxr Rust kernel (evcxr_jupyter, pinned) via cargo install --locked;
-#   - the kernel spec ("rust") for Jupyter.
+#   - the kernel spec ("rust") for Jupyter;
+#   - cmake and libclang (apt) for the `milp` feature's HiGHS build.
 # Safe to run repeatedly; prints one line per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,17 @@ fi
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   echo "setup: adding rust-src"
   timeout 300 rustup component add rust-src >/dev/null 2>&1 || echo "setup: could not add rust-src; evcxr may not infer some variable types"
+fi
+
+# The `milp` feature builds HiGHS from source: cmake, and libclang for the
+# bindings (Debian: cmake, libclang-dev).
+if command -v cmake >/dev/null 2>&1 && compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null; then
+  echo "setup: cmake and libclang present (the milp feature's HiGHS build)"
+else
+  echo "setup: installing cmake and libclang-dev (apt) for the milp feature's HiGHS build"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq cmake libclang-dev >/dev/null
 fi
 
 if "$PY" -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s*rust\s'; then
