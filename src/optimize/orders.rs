@@ -151,7 +151,7 @@ impl Orders {
             (OrderMethod::Exact, false) => "exact (HiGHS, NOT PROVEN: time limit)".to_string(),
         };
         let caption = format!(
-            "orders, {how} · account {:.2} · leftover cash {:.2} · fees {:.2} · distance to target {:.2} · {:.1} ms",
+            "orders, {how} · account {:.2} · leftover cash {:.2} · fees {:.2} · distance to target {:.2} · {:.2} ms",
             self.value,
             self.leftover(),
             self.fees,
