@@ -39,11 +39,12 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-ORDER = ["optimize", "risk_measures", "estimators", "hierarchical", "factor", "backtest", "market", "trade_aware", "selection", "features",
+ORDER = ["optimize", "risk_measures", "integer", "estimators", "hierarchical", "factor", "backtest", "market", "trade_aware", "selection", "features",
          "forecast", "deep"]
 TITLES = {
     "optimize": "Optimisation (`bench/optimize.py`)",
     "risk_measures": "Minimum risk and risk budgets per measure, 8,312 scenarios unless stated (`bench/risk_measures.py`)",
+    "integer": "Cardinality and orders (`bench/integer.py`)",
     "estimators": "Covariance and mean estimators, 500 assets (`bench/estimators.py`)",
     "hierarchical": "Hierarchical allocation, 500 assets (`bench/hierarchical.py`)",
     "factor": "Factor-model walk-forward, 500–2,000 assets (`bench/factor.py`)",
@@ -94,6 +95,8 @@ def rows_of(name: str, data) -> list[dict]:
             }
             for r in data
         ]
+    if name == "integer":
+        return data
     if name == "estimators":
         return [
             {

@@ -23,7 +23,8 @@
 //! `--risk-aversion` for utility (default 1), `--target` the per-period mean
 //! return for target-return; `--max-assets K` and `--min-position t` add
 //! holding rules, met by branch and bound (its nodes and gap under
-//! `search`).
+//! `search`; `--node-limit` and `--time-limit` bound it, default 10,000
+//! nodes and 600 s).
 //!
 //! ```text
 //! cargo run --release --example optimize -- data/sp500.csv
@@ -127,7 +128,9 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
     if cli::flag(args, "--min-position").is_some() {
         rules = rules.min_position(cli::number(args, "--min-position", 0.0)?);
     }
-    let optimizer = optimizer.constraints(rules);
+    let optimizer = optimizer
+        .constraints(rules)
+        .search_limits(cli::number(args, "--node-limit", 10_000)?, cli::number(args, "--time-limit", 600.0)?);
     let t0 = Instant::now();
     let a = optimizer.solve_scenarios(&returns)?;
     let seconds = t0.elapsed().as_secs_f64();
