@@ -135,7 +135,7 @@ fn mean_risk(path: &str, objective: &str, args: &[String]) -> Result<()> {
     let a = optimizer.solve_scenarios(&returns)?;
     let seconds = t0.elapsed().as_secs_f64();
     let search = a.search().map(
-        |s| json!({"proven": s.proven(), "nodes": s.nodes(), "solves": s.solves(), "gap": s.gap(), "held": s.held()}),
+        |s| json!({"proven": s.proven(), "nodes": s.nodes(), "solves": s.solves(), "gap": s.gap(), "held": s.held(), "seconds": s.seconds()}),
     );
     let weights: serde_json::Map<String, Value> =
         a.assets().iter().zip(a.weights().iter()).map(|(k, v)| (k.clone(), json!(v))).collect();
