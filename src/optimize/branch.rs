@@ -21,6 +21,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::constraints::{HoldingRules, Relaxation, Resolved};
@@ -200,14 +201,15 @@ pub(crate) fn search<T>(
     rules: &HoldingRules,
     limits: Limits,
     strengthen: bool,
+    diagonal: Option<Arc<Vec<f64>>>,
     mut solve: impl FnMut(&Resolved) -> Result<Option<Relaxed<T>>>,
 ) -> Result<(Rc<Relaxed<T>>, Search)> {
     let t0 = Instant::now();
     let n = base.lower.len();
-    let rules = Rules { base, rules, strengthen };
+    let rules = Rules { base, rules, strengthen, diagonal };
     let mut solves = 0usize;
-    let mut solve_fixed = |fix: &[Fix], solves: &mut usize| -> Result<Option<Rc<Relaxed<T>>>> {
-        *solves += 1;
+    let mut solve_fixed = |fix: &[Fix]| -> Result<Option<Rc<Relaxed<T>>>> {
+        solves += 1;
         Ok(solve(&rules.bounded(fix))?.map(Rc::new))
     };
     let mut best: Option<Rc<Relaxed<T>>> = None;
@@ -235,7 +237,7 @@ pub(crate) fn search<T>(
         nodes += 1;
         let relaxed = match node.parent.filter(|p| !strengthen && rules.within(&node.fix, &p.weights)) {
             Some(p) => p,
-            None => match solve_fixed(&node.fix, &mut solves)? {
+            None => match solve_fixed(&node.fix)? {
                 Some(r) => r,
                 None => continue,
             },
@@ -248,7 +250,7 @@ pub(crate) fn search<T>(
         if rules.obeyed(&node.fix, w) {
             // Close the node on the support its weights hold.
             let leaf = rules.held_by(&node.fix, w);
-            let closed = if leaf == node.fix { Some(relaxed.clone()) } else { solve_fixed(&leaf, &mut solves)? };
+            let closed = if leaf == node.fix { Some(relaxed.clone()) } else { solve_fixed(&leaf)? };
             if let Some(c) = closed {
                 let exact = c.value <= relaxed.value + GAP * relaxed.value.abs();
                 if beats(c.value, &best) {
@@ -263,7 +265,7 @@ pub(crate) fn search<T>(
             // An early incumbent: the largest weights, as many as allowed.
             let rounded = rules.support(&node.fix, w, rules.rules.max_assets);
             if rules.counts_obeyed(&rounded) && rounded != node.fix {
-                if let Some(r) = solve_fixed(&rounded, &mut solves)? {
+                if let Some(r) = solve_fixed(&rounded)? {
                     if beats(r.value, &best) {
                         best = Some(r);
                     }
@@ -310,6 +312,9 @@ struct Rules<'a> {
     /// the rules, and a child inherits its parent's optimum when that lies
     /// within its bounds.
     strengthen: bool,
+    /// The variance's diagonal share for its perspective form (see
+    /// `risk/variance.rs`), computed once for the whole search.
+    diagonal: Option<Arc<Vec<f64>>>,
 }
 
 impl Rules<'_> {
@@ -329,7 +334,7 @@ impl Rules<'_> {
                     _ => (1.0, 1.0),
                 })
                 .unzip();
-            c.relaxation = Some(Relaxation { z_lower, z_upper });
+            c.relaxation = Some(Relaxation { z_lower, z_upper, diagonal: self.diagonal.clone() });
         }
         for (i, f) in fix.iter().enumerate() {
             let t = self.rules.threshold[i];

@@ -705,6 +705,8 @@ pub(crate) struct Resolved {
 pub(crate) struct Relaxation {
     pub z_lower: Vec<f64>,
     pub z_upper: Vec<f64>,
+    /// The variance's diagonal share, computed once per search.
+    pub diagonal: Option<std::sync::Arc<Vec<f64>>>,
 }
 
 /// Holding rules resolved to asset positions.
@@ -813,7 +815,7 @@ impl Resolved {
                 let sum: Lin = members.iter().map(|&i| Lin::from(z.at(i))).sum();
                 prog.le(sum, *k as f64);
             }
-            prog.set_indicators(z);
+            prog.set_indicators(z, r.diagonal.clone());
         }
         if let Some(l) = self.leverage {
             // |w_i| ≤ u_i, Σ u_i ≤ l.

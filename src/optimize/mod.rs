@@ -510,7 +510,8 @@ impl Optimizer {
                         goal: MeanRiskGoal::MaxUtility { .. } | MeanRiskGoal::MinRiskAtReturn { .. }
                     }
             );
-        let (best, search) = branch::search(&c, rules, limits, strengthen, |node| match f.solve(x, node) {
+        let diagonal = if strengthen { risk::diagonal_share(x.moments).map(std::sync::Arc::new) } else { None };
+        let (best, search) = branch::search(&c, rules, limits, strengthen, diagonal, |node| match f.solve(x, node) {
             Ok(s) => {
                 let weights = s.readout.weights(&s.solution.x).to_vec();
                 Ok(Some(branch::Relaxed { weights, value: s.solution.objective, payload: s }))

@@ -4,6 +4,7 @@
 //! non-negative orthant (inequalities), second-order cones and exponential
 //! cones, in that order. Clarabel's types stay inside this file.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use clarabel::algebra::CscMatrix;
@@ -39,8 +40,9 @@ pub(crate) struct Program {
     /// Whether the solution is polished on its active set ([`Program::polish`]).
     polish: bool,
     /// Each weight's held-or-not indicator in a relaxation of holding
-    /// rules, where one is written.
-    indicators: Option<Block>,
+    /// rules, where one is written, with the variance's diagonal share for
+    /// its perspective form where there is one.
+    indicators: Option<(Block, Option<Arc<Vec<f64>>>)>,
 }
 
 /// What Clarabel returned.
@@ -111,14 +113,16 @@ impl Program {
         Block { first, len: count }
     }
 
-    /// Records the weights' indicators of a relaxation of holding rules.
-    pub fn set_indicators(&mut self, z: Block) {
-        self.indicators = Some(z);
+    /// Records the weights' indicators of a relaxation of holding rules,
+    /// and the variance's diagonal share for its perspective form.
+    pub fn set_indicators(&mut self, z: Block, diagonal: Option<Arc<Vec<f64>>>) {
+        self.indicators = Some((z, diagonal));
     }
 
-    /// The weights' indicators, where a relaxation wrote them.
-    pub fn indicators(&self) -> Option<Block> {
-        self.indicators
+    /// The weights' indicators and the diagonal share, where a relaxation
+    /// wrote them.
+    pub fn indicators(&self) -> Option<(Block, Option<Arc<Vec<f64>>>)> {
+        self.indicators.clone()
     }
 
     /// Makes the program homogeneous in `kappa` (see the field's docs).

@@ -15,7 +15,7 @@ mod variance;
 pub(crate) use cvar::Cvar;
 pub(crate) use evar::optimum as evar_optimum;
 pub(crate) use reduce::centred;
-pub(crate) use variance::{add_quadratic, volatility_entries, StdDev, Variance};
+pub(crate) use variance::{add_quadratic, diagonal_share, volatility_entries, StdDev, Variance};
 
 use crate::parameter::Optimize as Param;
 use ndarray::ArrayView2;

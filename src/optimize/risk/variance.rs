@@ -21,10 +21,8 @@ impl Risk for Variance<'_> {
         if scale > 0.0 {
             p.polish_on_active_set();
         }
-        if let (Some(z), None, true) = (p.indicators(), self.0.spread(), scale > 0.0) {
-            if let Some(d) = diagonal_share(self.0) {
-                return perspective(p, self.0, w, z, &d, scale);
-            }
+        if let (Some((z, Some(d))), None, true) = (p.indicators(), self.0.spread(), scale > 0.0) {
+            return perspective(p, self.0, w, z, &d, scale);
         }
         add_form(p, self.0, w, scale, None);
         if let Some(h) = self.0.spread() {
@@ -54,7 +52,7 @@ impl Risk for Variance<'_> {
 /// the correlation $C$, whichever leaves more of each variance on the
 /// diagonal; each $\alpha$ is the largest that keeps $\Sigma - D$
 /// semidefinite, shrunk by 1e-6 for floating point. `None` when it is zero.
-fn diagonal_share(m: &Moments) -> Option<Vec<f64>> {
+pub(crate) fn diagonal_share(m: &Moments) -> Option<Vec<f64>> {
     if let Some(f) = m.factored() {
         return f.specific.iter().any(|d| *d > 0.0).then(|| f.specific.to_vec());
     }
