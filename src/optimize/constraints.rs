@@ -612,19 +612,6 @@ impl Constraints {
                 return Err(Error::param(name, format!("must be ≥ 0 and finite, got {g}")));
             }
         }
-        let per_asset = |param: Param, name: &str, v: &[f64], one_for_all: bool| -> Result<Vec<f64>> {
-            let v = match v.len() {
-                1 if one_for_all => vec![v[0]; n],
-                k if k == n => v.to_vec(),
-                k => return Err(Error::Shape(format!("{name} has {k} values for {n} assets"))),
-            };
-            match v.iter().position(|x| !(*x >= 0.0 && x.is_finite())) {
-                Some(i) => {
-                    Err(Error::param(param, format!("{name} of {} is {}; must be ≥ 0 and finite", assets[i], v[i])))
-                }
-                None => Ok(v),
-            }
-        };
         let Some(current) = previous.cloned() else {
             return Ok(None);
         };
@@ -632,7 +619,7 @@ impl Constraints {
         let costs = self.trade_costs.as_ref().unwrap_or(&none);
         let scaled = |name: &str, v: &Option<Vec<f64>>, g: f64| -> Result<Vec<f64>> {
             v.as_ref().map_or(Ok(Vec::new()), |v| {
-                Ok(per_asset(Param::TradingCosts, name, v, false)?.iter().map(|x| g * x).collect())
+                Ok(per_asset(Param::TradingCosts, name, v, assets, false)?.iter().map(|x| g * x).collect())
             })
         };
         let mut linear = scaled("trade cost (linear)", &costs.linear, self.cost_aversion)?;
@@ -651,10 +638,26 @@ impl Constraints {
             max_trade: self
                 .max_trade
                 .as_ref()
-                .map(|m| per_asset(Param::MaxTrade, "a trade limit", m, true))
+                .map(|m| per_asset(Param::MaxTrade, "a trade limit", m, assets, true))
                 .transpose()?,
         };
         Ok(trade.is_priced().then_some(trade))
+    }
+}
+
+/// One value per asset, each ≥ 0 and finite: `v` as it is, or (with
+/// `one_for_all`) its single value for every asset; an error names `param`
+/// and the asset otherwise.
+pub(crate) fn per_asset(param: Param, name: &str, v: &[f64], assets: &[String], one_for_all: bool) -> Result<Vec<f64>> {
+    let n = assets.len();
+    let v = match v.len() {
+        1 if one_for_all => vec![v[0]; n],
+        k if k == n => v.to_vec(),
+        k => return Err(Error::Shape(format!("{name} has {k} values for {n} assets"))),
+    };
+    match v.iter().position(|x| !(*x >= 0.0 && x.is_finite())) {
+        Some(i) => Err(Error::param(param, format!("{name} of {} is {}; must be ≥ 0 and finite", assets[i], v[i]))),
+        None => Ok(v),
     }
 }
 

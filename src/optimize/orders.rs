@@ -26,6 +26,7 @@ use std::time::Instant;
 
 use ndarray::Array1;
 
+use super::constraints::per_asset;
 use crate::data::Prices;
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
@@ -303,22 +304,11 @@ impl OrdersParams {
         if total > 1.0 + 1e-9 {
             return Err(Error::param(Param::Weights, format!("sum to {total}, above 1")));
         }
-        let per_asset = |param: Param, name: &str, v: &[f64]| -> Result<Vec<f64>> {
-            match v.len() {
-                1 => Ok(vec![v[0]; n]),
-                k if k == n => Ok(v.to_vec()),
-                k => Err(Error::Shape(format!("{name} has {k} values for {n} assets"))),
-            }
-            .and_then(|v| match v.iter().position(|x| !(*x >= 0.0 && x.is_finite())) {
-                Some(i) => Err(Error::param(param, format!("{name} of {} is {}; must be ≥ 0", assets[i], v[i]))),
-                None => Ok(v),
-            })
-        };
-        let lots = per_asset(Param::Lots, "lot size", &self.lots)?;
+        let lots = per_asset(Param::Lots, "lot size", &self.lots, assets, true)?;
         if let Some(i) = lots.iter().position(|l| *l <= 0.0) {
             return Err(Error::param(Param::Lots, format!("lot size of {} is 0; must be > 0", assets[i])));
         }
-        let held = per_asset(Param::Holdings, "holdings", self.holdings.as_deref().unwrap_or(&[0.0]))?;
+        let held = per_asset(Param::Holdings, "holdings", self.holdings.as_deref().unwrap_or(&[0.0]), assets, true)?;
         for (name, fee) in [(Param::PerShareFee, self.per_share), (Param::ProportionalFee, self.proportional)] {
             if !(fee >= 0.0 && fee.is_finite()) {
                 return Err(Error::param(name, format!("must be ≥ 0 and finite, got {fee}")));
