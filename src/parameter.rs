@@ -552,5 +552,17 @@ stages! {
         Train = "train",
         /// Test block.
         Test = "test",
+        /// A pre-selection's correlation threshold.
+        DropCorrelated = "drop_correlated",
+        /// A pre-selection's number of best assets.
+        KeepBest = "keep_best",
+        /// A pre-selection's least number of non-dominated assets.
+        KeepNonDominated = "keep_non_dominated",
+        /// The weights a pre-selection expands.
+        Expand = "expand",
+        /// A stack's inner allocations.
+        Inner = "inner",
+        /// The quantile of the path a stack takes.
+        Quantile = "quantile",
     }
 }

@@ -38,8 +38,11 @@ pub use crate::optimize::{
 pub use crate::portfolio::{Difference, Metrics, Population, Portfolio, Verdict, Verdicts, Weights};
 #[cfg(feature = "ml")]
 pub use crate::rank::{RankModel, RankPortfolio, Ranker, Ranking, TrainWindow};
+#[cfg(feature = "optimize")]
+pub use crate::selection::Stacking;
 pub use crate::selection::{
-    Audit, Candidate, CombinatorialPurged, CrossValidation, Grid, PowerStudy, Search, Splitter, Trial, WalkForward,
+    AssetMeasure, Audit, Candidate, CombinatorialPurged, CrossValidation, Grid, PowerStudy, Preselection, Search,
+    Splitter, Trial, WalkForward,
 };
 pub use crate::strategies;
 pub use chrono::{Datelike, NaiveDate};

@@ -111,6 +111,32 @@ impl<'a> Window<'a> {
         Window { dates, assets, returns, periods_per_year, universe: None, pricing: None }
     }
 
+    /// The columns of the backtest's panel this window holds.
+    pub(crate) fn panel_columns(&self) -> Vec<usize> {
+        match (self.universe, self.pricing) {
+            (Some((_, cols)), _) => cols.to_vec(),
+            (None, Some(p)) => p.cols.to_vec(),
+            (None, None) => (0..self.assets.len()).collect(),
+        }
+    }
+
+    /// The same decision with fewer assets: `assets` and their `returns`,
+    /// at columns `cols` of the backtest's panel (from
+    /// [`panel_columns`](Self::panel_columns)). Trades stay priced.
+    pub(crate) fn subset<'b>(&self, assets: &'b [String], returns: ArrayView2<'b, f64>, cols: &'b [usize]) -> Window<'b>
+    where
+        'a: 'b,
+    {
+        Window {
+            dates: self.dates,
+            assets,
+            returns,
+            periods_per_year: self.periods_per_year,
+            universe: Some((self.panel_assets(), cols)),
+            pricing: self.pricing.map(|p| Pricing { cols, ..p }),
+        }
+    }
+
     /// Dates of the rows, the last being the decision date.
     pub fn dates(&self) -> &'a [NaiveDate] {
         self.dates

@@ -233,7 +233,7 @@ impl CrossValidationParams {
 
     /// A decision checked against the backtest's limits (`None`, keep the
     /// current weights, is cash here: nothing is held before).
-    fn decide(&self, strategy: &mut dyn Strategy, window: &Window<'_>) -> Result<Array1<f64>> {
+    pub(crate) fn decide(&self, strategy: &mut dyn Strategy, window: &Window<'_>) -> Result<Array1<f64>> {
         let n = window.assets().len();
         let d = crate::backtest::decide(strategy, window, Array1::zeros(n).view())?;
         self.backtest.check_weights(n, d.unwrap_or_else(|| Array1::zeros(n)))

@@ -22,6 +22,14 @@
 //! * **Look-ahead audit** ([`Audit`]): the future after each cut is
 //!   permuted, replaced by noise and reversed; any decision at or before
 //!   the cut that moves names the strategy, the date and the assets.
+//! * **Asset pre-selection** ([`Preselection`]): drop assets with an
+//!   incomplete history or highly correlated, keep the $K$ best by a
+//!   measure or the non-dominated ones; in front of any optimiser
+//!   ([`Preselected::apply`]) or any strategy in the walk-forward
+//!   ([`Screened`]), decided on each window.
+//! * **Stacking** ([`Stacking`]): an outer optimiser over the
+//!   cross-validated out-of-sample returns of several inner allocations,
+//!   holding their combination (skfolio's `StackingOptimization`).
 //! * **Power study** ([`PowerStudy`]): many synthetic markets with a planted
 //!   signal of known strength; the detection rate of a pipeline (PSR of its
 //!   active return against 1/N ≥ 95 %) as a function of strength, and its
@@ -30,13 +38,19 @@
 mod audit;
 mod evaluate;
 mod power;
+mod preselect;
 mod search;
 pub mod split;
+#[cfg(feature = "optimize")]
+mod stacking;
 
 pub use audit::{Audit, AuditLine, AuditParams, AuditReport, Perturbation, TOLERANCE};
 pub use evaluate::{Candidate, CrossValidated, CrossValidation, CrossValidationParams};
 pub use power::{PowerCurve, PowerRow, PowerStudy, PowerStudyParams};
+pub use preselect::{AssetMeasure, Dropped, Preselected, Preselection, PreselectionParams, Screened};
 pub use search::{Grid, Scored, Search, SearchParams, SearchResult, Trial, TrialScore, Value};
 pub use split::{
     CombinatorialPurged, CombinatorialPurgedParams, Fold, Splits, Splitter, WalkForward, WalkForwardParams,
 };
+#[cfg(feature = "optimize")]
+pub use stacking::{Stack, Stacked, Stacking, StackingParams};
