@@ -51,7 +51,10 @@ impl Risk for Variance<'_> {
 /// factor model's specific variance) or $\lambda_{min}(C)\,\sigma_i^2$ on
 /// the correlation $C$, whichever leaves more of each variance on the
 /// diagonal; each $\alpha$ is the largest that keeps $\Sigma - D$
-/// semidefinite, shrunk by 1e-6 for floating point. `None` when it is zero.
+/// semidefinite, shrunk by 1e-6 for floating point. Up to 200 assets, that
+/// diagonal then starts a search for the largest share of the variances
+/// that keeps $\Sigma - D$ semidefinite ([`max_trace_share`]), a much
+/// tighter relaxation of holding rules. `None` when it is zero.
 pub(crate) fn diagonal_share(m: &Moments) -> Option<Vec<f64>> {
     if let Some(f) = m.factored() {
         return f.specific.iter().any(|d| *d > 0.0).then(|| f.specific.to_vec());
@@ -83,7 +86,79 @@ pub(crate) fn diagonal_share(m: &Moments) -> Option<Vec<f64>> {
             best = other;
         }
     }
+    if best.iter().all(|d| *d > 0.0) && var.len() <= MAX_TRACE_ASSETS {
+        let corr = nalgebra::DMatrix::from_fn(var.len(), var.len(), |i, j| cov[[i, j]] / (var[i] * var[j]).sqrt());
+        let start: Vec<f64> = best.iter().zip(&var).map(|(d, v)| d / v).collect();
+        if let Some(e) = max_trace_share(&corr, &start) {
+            best = e.iter().zip(&var).map(|(e, v)| e * v).collect();
+        }
+    }
     best.iter().any(|d| *d > 0.0).then_some(best)
+}
+
+/// Assets up to which [`diagonal_share`] maximises the share (each Newton
+/// step factors two n × n matrices).
+const MAX_TRACE_ASSETS: usize = 200;
+
+/// The diagonal $e$ that maximises $\sum_i e_i$ subject to $C -
+/// \operatorname{diag}(e) \succeq 0$, $e \ge 0$ on a correlation $C$ (a
+/// semidefinite program, here by its log barrier: Newton's method on
+/// $\sum_i e_i + \mu\,(\log\det(C - \operatorname{diag} e) + \sum_i \log
+/// e_i)$, $\mu$ divided by 10 until the duality gap $2n\mu$ is below
+/// $10^{-7}$ of the objective). Starts from a strictly feasible `start`
+/// (halved) and returns a strictly feasible point no worse than it, or
+/// `None` if a factorisation fails.
+fn max_trace_share(c: &nalgebra::DMatrix<f64>, start: &[f64]) -> Option<Vec<f64>> {
+    use nalgebra::{Cholesky, DMatrix, DVector};
+    let n = start.len();
+    let mut e = DVector::from_iterator(n, start.iter().map(|s| 0.5 * s));
+    let slack = |e: &DVector<f64>| Cholesky::new(c - DMatrix::from_diagonal(e));
+    // The barrier's value at e, if strictly feasible.
+    let value = |e: &DVector<f64>, mu: f64| -> Option<f64> {
+        if e.iter().any(|x| !(*x > 0.0)) {
+            return None;
+        }
+        let l = slack(e)?;
+        let log_det = 2.0 * l.l_dirty().diagonal().iter().map(|x| x.ln()).sum::<f64>();
+        Some(e.sum() + mu * (log_det + e.iter().map(|x| x.ln()).sum::<f64>()))
+    };
+    let mut mu = e.sum() / n as f64;
+    for _ in 0..40 {
+        for _ in 0..100 {
+            let s_inv = slack(&e)?.inverse();
+            let g = DVector::from_fn(n, |i, _| 1.0 - mu * s_inv[(i, i)] + mu / e[i]);
+            let h = DMatrix::from_fn(n, n, |i, j| {
+                mu * (s_inv[(i, j)] * s_inv[(i, j)] + if i == j { 1.0 / (e[i] * e[i]) } else { 0.0 })
+            });
+            let step = Cholesky::new(h)?.solve(&g);
+            let decrement = g.dot(&step);
+            if decrement < 1e-12 * (1.0 + e.sum()) {
+                break;
+            }
+            let now = value(&e, mu)?;
+            let mut t = 1.0;
+            let next = loop {
+                let trial = &e + &step * t;
+                if value(&trial, mu).is_some_and(|v| v >= now + 0.25 * t * decrement) {
+                    break Some(trial);
+                }
+                t *= 0.5;
+                if t < 1e-12 {
+                    break None;
+                }
+            };
+            match next {
+                Some(x) => e = x,
+                None => break,
+            }
+        }
+        if 2.0 * n as f64 * mu < 1e-7 * e.sum() {
+            break;
+        }
+        mu /= 10.0;
+    }
+    let better = e.sum() > start.iter().sum::<f64>();
+    better.then(|| e.iter().copied().collect())
 }
 
 /// $s\,[w^\top(\Sigma - D)w + \sum_i d_i q_i]$ with $w_i^2 \le q_i z_i$
@@ -245,5 +320,38 @@ impl Risk for StdDev<'_> {
 
     fn name(&self) -> String {
         "standard deviation".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest diagonal share equals the semidefinite program's
+    /// optimum (cvxpy on Clarabel, `tools/reference/sdp_diagonal.py`) to
+    /// 1e-6 relative, leaves C − diag(e) positive definite, and at least
+    /// doubles the λ_min start on these factor models.
+    #[test]
+    fn the_largest_diagonal_share_is_the_semidefinite_optimum() {
+        let text = std::fs::read_to_string("tests/fixtures/sdp_diagonal_reference.json").unwrap();
+        let fx: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for case in fx["cases"].as_array().unwrap() {
+            let rows = case["correlation"].as_array().unwrap();
+            let n = rows.len();
+            let c = nalgebra::DMatrix::from_fn(n, n, |i, j| rows[i][j].as_f64().unwrap());
+            let lam = nalgebra::SymmetricEigen::new(c.clone()).eigenvalues.min() * (1.0 - 1e-6);
+            let start = vec![lam; n];
+            let t0 = std::time::Instant::now();
+            let e = max_trace_share(&c, &start).unwrap();
+            let seconds = t0.elapsed().as_secs_f64();
+            let value: f64 = e.iter().sum();
+            let reference = case["value"].as_f64().unwrap();
+            assert!((value - reference).abs() <= 1e-6 * reference, "n = {n}: {value} against {reference}");
+            assert!(value >= 2.0 * lam * n as f64, "n = {n}: {value} from {}", lam * n as f64);
+            let slack = &c - nalgebra::DMatrix::from_diagonal(&nalgebra::DVector::from_vec(e.clone()));
+            assert!(nalgebra::Cholesky::new(slack).is_some(), "n = {n}: C − diag(e) is positive definite");
+            assert!(e.iter().all(|x| *x > 0.0));
+            eprintln!("n = {n}: {value:.9} against {reference:.9} in {seconds:.3} s");
+        }
     }
 }
