@@ -257,7 +257,8 @@ fn a_screened_strategy_cross_validates() {
     let steps = Preselection::params().keep_best(4, AssetMeasure::Volatility);
     let cv = CrossValidation::params().splitter(CombinatorialPurged::params().folds(5).test_folds(2).purge(5));
     let s = steps.clone();
-    let result = cv.evaluate(&r, vec![Candidate::new(move || s.clone().then(InverseVolatility::new(100_000)))]).unwrap();
+    let result =
+        cv.evaluate(&r, vec![Candidate::new(move || s.clone().then(InverseVolatility::new(100_000)))]).unwrap();
     let paths = &result.paths[1];
     assert_eq!(paths.len(), 4);
     for p in paths {

@@ -258,7 +258,7 @@ impl PreselectionParams {
             }
             let out = match *step {
                 Step::Incomplete => incomplete(r, &kept),
-                Step::Correlated { threshold, absolute } => correlated(r, &kept, threshold, absolute),
+                Step::Correlated { threshold, absolute } => correlated(r, &kept, assets, threshold, absolute),
                 Step::Best { k, measure } => best(r, dates, periods_per_year, &kept, k, measure),
                 Step::NonDominated { min_assets } => non_dominated(r, &kept, min_assets),
             };
@@ -314,7 +314,13 @@ fn correlation(cov: &Array2<f64>) -> Array2<f64> {
     })
 }
 
-fn correlated(r: ArrayView2<'_, f64>, kept: &[usize], threshold: f64, absolute: bool) -> Vec<(usize, String)> {
+fn correlated(
+    r: ArrayView2<'_, f64>,
+    kept: &[usize],
+    assets: &[String],
+    threshold: f64,
+    absolute: bool,
+) -> Vec<(usize, String)> {
     let mut corr = correlation(&moments(r, kept).1);
     if absolute {
         corr.mapv_inplace(f64::abs);
@@ -336,9 +342,9 @@ fn correlated(r: ArrayView2<'_, f64>, kept: &[usize], threshold: f64, absolute: 
         reasons.push((
             kept[gone],
             format!(
-                "ρ = {:.3} with #{} (mean ρ {:.3} against {:.3})",
+                "ρ = {:.3} with {} (mean ρ {:.3} against {:.3})",
                 corr[[a, b]],
-                kept[stays],
+                assets[kept[stays]],
                 mean[gone],
                 mean[stays]
             ),
