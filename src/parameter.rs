@@ -214,6 +214,10 @@ stages! {
         Market = "market",
         /// The views.
         Views = "views",
+        /// An expert of an opinion pooling.
+        Expert = "expert",
+        /// An opinion pooling's divergence penalty.
+        DivergencePenalty = "divergence_penalty",
         /// A view's confidence.
         Confidence = "confidence",
         /// The views' uncertainty Ω.

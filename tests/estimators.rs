@@ -128,6 +128,57 @@ fn bad_estimator_settings_are_named() {
 /// posterior probabilities within 1e-7 in L1, the effective number of
 /// scenarios and the relative entropy within 1e-7 relative, the posterior
 /// mean and covariance within 1e-8 of their largest entry.
+/// Opinion pooling against skfolio's (`tools/reference/opinion_pooling.py`):
+/// each expert's posterior, then the pooled probabilities, linear and
+/// logarithmic, with the prior taking the rest or not, and with a
+/// divergence penalty, within 1e-7 in L1.
+#[test]
+fn opinion_pooling_equals_skfolios() {
+    use assetalloc::estimate::{Bound, EntropyPooling, OpinionPooling};
+    let f: Value = serde_json::from_str(include_str!("fixtures/opinion_pooling_reference.json")).unwrap();
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap().tail(2000).unwrap();
+    let l1 = |a: &ndarray::Array1<f64>, b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum() };
+    let a = EntropyPooling::params().mean("AAPL", Bound::Equal(0.002)).fit(&r).unwrap();
+    let b = EntropyPooling::params()
+        .mean("XOM", Bound::AtMost(0.0))
+        .mean_of(&[("AAPL", 1.0), ("MSFT", -1.0)], Bound::AtLeast(0.0005))
+        .variance("MSFT", Bound::Equal(0.0004))
+        .fit(&r)
+        .unwrap();
+    for (name, e) in [("a", &a), ("b", &b)] {
+        let d = l1(e.probabilities(), &floats(&f["experts"][name]));
+        assert!(d < 1e-7, "expert {name}: L1 {d:e}");
+    }
+    for case in f["cases"].as_array().unwrap() {
+        let alpha = floats(&case["probabilities"]);
+        let mut params = OpinionPooling::params()
+            .expert(&a, alpha[0])
+            .expert(&b, alpha[1])
+            .divergence_penalty(case["penalty"].as_f64().unwrap());
+        if !case["linear"].as_bool().unwrap() {
+            params = params.logarithmic();
+        }
+        let pooled = params.fit().unwrap();
+        let d = l1(pooled.probabilities(), &floats(&case["pooled"]));
+        assert!(d < 1e-7, "{case:?}: L1 {d:e}");
+        // Pooling moved the probabilities away from each expert's.
+        assert!(l1(pooled.probabilities(), a.probabilities().as_slice().unwrap()) > 1e-3);
+    }
+    // Bad input: no expert, a probability outside [0, 1], probabilities
+    // above 1 in total, a negative penalty, experts on other scenarios.
+    let e = OpinionPooling::params().fit().unwrap_err();
+    assert!(e.is_invalid(assetalloc::parameter::Estimate::Expert), "{e}");
+    let e = OpinionPooling::params().expert(&a, 1.2).fit().unwrap_err();
+    assert!(e.is_invalid(assetalloc::parameter::Estimate::Expert) && e.to_string().contains("1.2"), "{e}");
+    let e = OpinionPooling::params().expert(&a, 0.6).expert(&b, 0.6).fit().unwrap_err();
+    assert!(e.to_string().contains("sum to 1.2"), "{e}");
+    let e = OpinionPooling::params().expert(&a, 0.5).divergence_penalty(-1.0).fit().unwrap_err();
+    assert!(e.is_invalid(assetalloc::parameter::Estimate::DivergencePenalty), "{e}");
+    let other = EntropyPooling::params().mean("AAPL", Bound::Equal(0.002)).fit(&r.tail(1000).unwrap()).unwrap();
+    let e = OpinionPooling::params().expert(&a, 0.5).expert(&other, 0.5).fit().unwrap_err();
+    assert!(e.is_invalid(assetalloc::parameter::Estimate::Expert) && e.to_string().contains("expert 1"), "{e}");
+}
+
 #[test]
 fn entropy_pooling_equals_skfolios() {
     use assetalloc::estimate::{Bound, EntropyPooling};

@@ -325,6 +325,135 @@ impl Views {
     }
 }
 
+/// Opinion pooling: several experts' posteriors (each an
+/// [`EntropyPooled`] over the same scenarios) combined into one, each
+/// with an opinion probability $\alpha_k$; when these sum to less than 1
+/// the prior takes the rest. **Linear** pooling averages the
+/// probabilities, $p = \sum_k \alpha_k p_k$; **logarithmic** pooling their
+/// logarithms, $p \propto \prod_k p_k^{\alpha_k}$, so a scenario any
+/// expert rules out stays out. A **divergence penalty** $\lambda$ trusts
+/// less an expert far from the consensus $\bar p = \sum_k \alpha_k p_k$:
+/// $\alpha_k \propto \alpha_k e^{-\lambda\, D(p_k\,\|\,\bar p)}$ with
+/// $D$ the relative entropy. skfolio's `OpinionPooling`; the tests match
+/// its probabilities.
+///
+/// ```
+/// use assetalloc::prelude::*;
+/// use assetalloc::estimate::{Bound, EntropyPooling, OpinionPooling};
+/// let r = Synthetic::params().assets(3).days(500).seed(1).generate()?.prices.returns(ReturnKind::Simple)?;
+/// let a = r.assets()[0].clone();
+/// let bull = EntropyPooling::params().mean(&a, Bound::AtLeast(0.002)).fit(&r)?;
+/// let calm = EntropyPooling::params().volatility(&a, Bound::AtMost(0.008)).fit(&r)?;
+/// let pooled = OpinionPooling::params().expert(&bull, 0.4).expert(&calm, 0.4).fit()?;
+/// assert!((pooled.probabilities().sum() - 1.0).abs() < 1e-12);
+/// # Ok::<(), assetalloc::Error>(())
+/// ```
+pub struct OpinionPooling;
+
+impl OpinionPooling {
+    /// No experts yet; linear pooling without a divergence penalty.
+    pub fn params() -> OpinionPoolingParams {
+        OpinionPoolingParams::default()
+    }
+}
+
+/// The experts and how they are pooled (see [`OpinionPooling`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpinionPoolingParams {
+    experts: Vec<(EntropyPooled, f64)>,
+    logarithmic: bool,
+    penalty: f64,
+}
+
+impl OpinionPoolingParams {
+    /// An expert's posterior and the probability that its opinion is right
+    /// (0 to 1; the experts' together at most 1).
+    pub fn expert(mut self, posterior: &EntropyPooled, probability: f64) -> Self {
+        self.experts.push((posterior.clone(), probability));
+        self
+    }
+
+    /// Pools the logarithms of the probabilities (default: the
+    /// probabilities).
+    pub fn logarithmic(mut self) -> Self {
+        self.logarithmic = true;
+        self
+    }
+
+    /// Shrinks the opinion probability of an expert far from the
+    /// consensus (≥ 0; default 0, none).
+    pub fn divergence_penalty(mut self, penalty: f64) -> Self {
+        self.penalty = penalty;
+        self
+    }
+
+    /// The pooled probabilities, over the experts' scenarios.
+    pub fn fit(&self) -> Result<EntropyPooled> {
+        let Some((first, _)) = self.experts.first() else {
+            return Err(Error::param(Param::Expert, "an opinion pooling needs at least one expert, got none"));
+        };
+        for (k, (e, a)) in self.experts.iter().enumerate() {
+            if !(0.0..=1.0).contains(a) {
+                return Err(Error::param(
+                    Param::Expert,
+                    format!("expert {k}'s opinion probability must be in [0, 1], got {a}"),
+                ));
+            }
+            if e.assets != first.assets || e.scenarios != first.scenarios {
+                return Err(Error::param(
+                    Param::Expert,
+                    format!("expert {k} pooled other scenarios than expert 0; fit every expert on the same returns"),
+                ));
+            }
+        }
+        if !(self.penalty >= 0.0 && self.penalty.is_finite()) {
+            return Err(Error::param(
+                Param::DivergencePenalty,
+                format!("must be ≥ 0 and finite, got {}", self.penalty),
+            ));
+        }
+        let mut alpha: Vec<f64> = self.experts.iter().map(|(_, a)| *a).collect();
+        let mut dists: Vec<&Array1<f64>> = self.experts.iter().map(|(e, _)| &e.probabilities).collect();
+        let total: f64 = alpha.iter().sum();
+        if total > 1.0 + 1e-9 {
+            return Err(Error::param(
+                Param::Expert,
+                format!("the opinion probabilities sum to {total}, more than 1; lower them"),
+            ));
+        }
+        if (total - 1.0).abs() <= 1e-8 + 1e-5 {
+            alpha.iter_mut().for_each(|a| *a /= total);
+        } else {
+            alpha.push(1.0 - total);
+            dists.push(&first.prior);
+        }
+        let mix = |alpha: &[f64]| -> Array1<f64> {
+            dists.iter().zip(alpha).fold(Array1::zeros(first.prior.len()), |acc, (p, a)| acc + *p * *a)
+        };
+        if self.penalty > 0.0 {
+            let consensus = mix(&alpha);
+            let divergence = |p: &Array1<f64>| -> f64 {
+                p.iter().zip(&consensus).filter(|(x, _)| **x > 0.0).map(|(x, c)| x * (x / c).ln()).sum()
+            };
+            alpha = alpha.iter().zip(&dists).map(|(a, p)| a * (-self.penalty * divergence(p)).exp()).collect();
+            let s: f64 = alpha.iter().sum();
+            alpha.iter_mut().for_each(|a| *a /= s);
+        }
+        let probabilities = if self.logarithmic {
+            // ln p = Σ α_k ln p_k up to a constant; an expert with α_k = 0
+            // has no say, a zero probability with α_k > 0 stays zero.
+            let u: Array1<f64> = (0..first.prior.len())
+                .map(|t| dists.iter().zip(&alpha).filter(|(_, a)| **a > 0.0).map(|(p, a)| a * p[t].ln()).sum())
+                .collect();
+            let top = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            normalised(u.mapv(|x| (x - top).exp()))
+        } else {
+            mix(&alpha)
+        };
+        Ok(EntropyPooled { probabilities, ..first.clone() })
+    }
+}
+
 /// `z` scaled to sum to 1.
 fn normalised(mut z: Array1<f64>) -> Array1<f64> {
     let s = z.sum();

@@ -49,7 +49,7 @@ mod factor;
 mod shrinkage;
 
 pub use black_litterman::{BlackLitterman, BlackLittermanParams, RiskFreeIn, View, ViewUncertainty};
-pub use entropy::{Bound, EntropyPooled, EntropyPooling, EntropyPoolingParams};
+pub use entropy::{Bound, EntropyPooled, EntropyPooling, EntropyPoolingParams, OpinionPooling, OpinionPoolingParams};
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
 pub use shrinkage::MeanEstimator;
 
