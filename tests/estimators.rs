@@ -164,6 +164,19 @@ fn opinion_pooling_equals_skfolios() {
         // Pooling moved the probabilities away from each expert's.
         assert!(l1(pooled.probabilities(), a.probabilities().as_slice().unwrap()) > 1e-3);
     }
+    // One expert at confidence c blends its posterior with the prior.
+    let c = 0.3;
+    let blended = OpinionPooling::params().expert(&b, c).fit().unwrap();
+    let q = b.prior();
+    for (t, p) in blended.probabilities().iter().enumerate() {
+        assert!((p - (c * b.probabilities()[t] + (1.0 - c) * q[t])).abs() < 1e-15);
+    }
+    let geometric = OpinionPooling::params().expert(&b, c).logarithmic().fit().unwrap();
+    let z: f64 = b.probabilities().iter().zip(q).map(|(p, q)| p.powf(c) * q.powf(1.0 - c)).sum();
+    for (t, p) in geometric.probabilities().iter().enumerate() {
+        let expect = b.probabilities()[t].powf(c) * q[t].powf(1.0 - c) / z;
+        assert!((p - expect).abs() < 1e-12 * expect, "{p} against {expect}");
+    }
     // Bad input: no expert, a probability outside [0, 1], probabilities
     // above 1 in total, a negative penalty, experts on other scenarios.
     let e = OpinionPooling::params().fit().unwrap_err();

@@ -335,7 +335,9 @@ impl Views {
 /// less an expert far from the consensus $\bar p = \sum_k \alpha_k p_k$:
 /// $\alpha_k \propto \alpha_k e^{-\lambda\, D(p_k\,\|\,\bar p)}$ with
 /// $D$ the relative entropy. skfolio's `OpinionPooling`; the tests match
-/// its probabilities.
+/// its probabilities. One expert with probability $c$ is Meucci's
+/// confidence blending of a posterior with its prior, $p = c\,p_{post} +
+/// (1 - c)\,q$ (linear) or $p \propto p_{post}^c\, q^{1-c}$ (logarithmic).
 ///
 /// ```
 /// use assetalloc::prelude::*;
