@@ -238,8 +238,11 @@ impl PreselectionParams {
         self.validate()?;
         let mut kept: Vec<usize> = (0..assets.len()).collect();
         let mut dropped = Vec::new();
+        // Steps only drop assets, so the assets the first comparing step
+        // sees complete stay complete for every later one.
+        let mut checked = false;
         for step in &self.steps {
-            if *step != Step::Incomplete {
+            if *step != Step::Incomplete && !checked {
                 let cols = r.select(Axis(1), &kept);
                 let names: Vec<String> = kept.iter().map(|&j| assets[j].clone()).collect();
                 crate::data::require_complete(
@@ -255,6 +258,7 @@ impl PreselectionParams {
                         got: r.nrows(),
                     });
                 }
+                checked = true;
             }
             let out = match *step {
                 Step::Incomplete => incomplete(r, &kept),

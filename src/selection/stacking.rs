@@ -140,8 +140,10 @@ impl StackingParams {
         self.validate()?;
         let data = self.cv.prepare(returns)?;
         let simple = &data.returns;
-        let names: Vec<String> =
-            self.inner.iter().map(|c| Ok(c.build(simple)?.name())).collect::<Result<Vec<String>>>()?;
+        // Fresh strategies, named here and decided on all the rows at the
+        // end (each split builds its own).
+        let mut fresh = self.inner.iter().map(|c| c.build(simple)).collect::<Result<Vec<_>>>()?;
+        let names: Vec<String> = fresh.iter().map(|s| s.name()).collect();
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
                 return Err(Error::param(
@@ -181,8 +183,7 @@ impl StackingParams {
         let window = Window::new(simple.dates(), simple.assets(), r, simple.periods_per_year());
         let n = simple.assets().len();
         let mut inner = Array2::zeros((n, names.len()));
-        for (k, c) in self.inner.iter().enumerate() {
-            let mut s = c.build(simple)?;
+        for (k, s) in fresh.iter_mut().enumerate() {
             s.learn(&window)?;
             inner.column_mut(k).assign(&self.cv.decide(s.as_mut(), &window)?);
         }

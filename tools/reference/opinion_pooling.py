@@ -21,8 +21,9 @@ import pandas as pd
 import skfolio
 from skfolio.prior import EntropyPooling, OpinionPooling
 
+from entropy_pooling import TIGHT  # the experts solved as the entropy-pooling fixture's
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12}
 EXPERTS = {
     "a": {"mean_views": ["AAPL == 0.002"]},
     "b": {"mean_views": ["XOM <= 0.0", "AAPL - MSFT >= 0.0005"], "variance_views": ["MSFT == 0.0004"]},
