@@ -40,7 +40,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 ORDER = ["optimize", "risk_measures", "integer", "estimators", "hierarchical", "factor", "backtest", "market", "trade_aware", "selection", "features",
-         "forecast", "deep"]
+         "forecast", "deep", "layers"]
 TITLES = {
     "optimize": "Optimisation (`bench/optimize.py`)",
     "risk_measures": "Minimum risk and risk budgets per measure, 8,312 scenarios unless stated (`bench/risk_measures.py`)",
@@ -55,6 +55,7 @@ TITLES = {
     "features": "Rolling features (`bench/features.py`)",
     "forecast": "LSTM training throughput (`bench/forecast.py`)",
     "deep": "Deep allocator training (`bench/deep.py`)",
+    "layers": "Differentiable Markowitz layer, forward + backward (`bench/layers.py`)",
 }
 
 
@@ -195,6 +196,19 @@ def rows_of(name: str, data) -> list[dict]:
             "peer": f"PyTorch {data['torch']} (CPU)", "ours": data["assetalloc_s"], "theirs": data["pytorch_s"],
             "unit": "s/epoch", "ratio": data["speed_ratio"], "check": "",
         }]
+    if name == "layers":
+        work = (f"64 problems × 20 assets (long-only, cap 0.2, turnover ≤ 0.5), gradients in μ and L, "
+                f"{data['threads']} threads")
+        return [
+            {
+                "workload": work, "peer": f"cvxpylayers {md.version('cvxpylayers')} (diffcp, {solver})",
+                "ours": data["assetalloc_s"] * 1e3, "theirs": data[key] * 1e3, "unit": "ms",
+                "ratio": data[key] / data["assetalloc_s"],
+                "check": f"gradients equal to {data[gap]:.1e} of the largest; goal ≥ 5×",
+            }
+            for solver, key, gap in [("SCS, its default", "cvxpylayers_scs_s", "grad_gap_vs_scs"),
+                                     ("Clarabel", "cvxpylayers_clarabel_s", "grad_gap_vs_clarabel")]
+        ]
     raise ValueError(name)
 
 
@@ -223,7 +237,7 @@ def versions() -> str:
         out.append(subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.split("(")[0].strip())
     except OSError:
         pass
-    for pkg in ["numpy", "pandas", "scikit-learn", "cvxpy", "clarabel", "pyportfolioopt", "riskfolio-lib", "cvxportfolio", "torch"]:
+    for pkg in ["numpy", "pandas", "scikit-learn", "cvxpy", "clarabel", "pyportfolioopt", "riskfolio-lib", "cvxportfolio", "torch", "cvxpylayers", "diffcp"]:
         try:
             out.append(f"{pkg} {md.version(pkg)}")
         except md.PackageNotFoundError:

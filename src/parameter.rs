@@ -420,6 +420,24 @@ stages! {
         Hidden2 = "hidden2",
         /// Risk aversion of the objective.
         RiskAversion = "risk_aversion",
+        /// The allocation head.
+        Head = "head",
+        /// A softmax head's temperature.
+        Temperature = "temperature",
+        /// An allocation layer's weight bounds.
+        Bounds = "bounds",
+        /// An allocation layer's group limits.
+        Group = "group",
+        /// An allocation layer's turnover cap.
+        Turnover = "turnover",
+        /// The slack below which a constraint counts as active.
+        ActiveThreshold = "active_threshold",
+        /// Previous weights handed to an allocation layer.
+        Previous = "previous",
+        /// Predicted means handed to an allocation layer.
+        Mean = "mean",
+        /// Covariances handed to an allocation layer.
+        Covariance = "covariance",
         /// Weight decay.
         L2 = "l2",
     }

@@ -33,6 +33,8 @@
 //! **Judged** only in the walk-forward backtest ([`DeepStrategy`]): weights
 //! for each holding period come from a model trained on the data before it.
 
+#[cfg(feature = "optimize")]
+mod layers;
 mod loss;
 mod net;
 mod strategy;
@@ -42,6 +44,8 @@ use chrono::NaiveDate;
 use dfdx::prelude::*;
 use ndarray::{Array2, ArrayView2};
 
+#[cfg(feature = "optimize")]
+pub use layers::{LayerStats, MarkowitzLayer, MarkowitzLayerParams, ACTIVE_THRESHOLD};
 pub use loss::PortfolioLoss;
 pub use net::{Architecture, CnnLstm};
 pub use strategy::DeepStrategy;

@@ -16,6 +16,7 @@ mod conv;
 mod device;
 mod io;
 pub(crate) mod lstm;
+mod simplex;
 pub(crate) mod train;
 
 use dfdx::prelude::*;
@@ -30,6 +31,7 @@ pub(crate) use io::WeightsFile;
 pub use io::{load_safetensors, save_safetensors};
 pub(crate) use lstm::{nn_err, seeded, tensor_from};
 pub use lstm::{Dense, LayerOutput, Lstm, LstmOutput, Matrix, Param, Parameters, Recurrent, Sequence, Vector};
+pub use simplex::{project_simplex, softmax, sparsemax, LearnedWeights, Normalisation, SimplexBounds};
 pub use train::{Epoch, History, TrainParams};
 
 use crate::error::Result;
