@@ -103,6 +103,7 @@ def main():
         "grad_gap_vs_clarabel": max(gap(g_ours[0], g_clar[0]), gap(g_ours[1], g_clar[1])),
         "grad_gap_vs_scs": max(gap(g_ours[0], g_scs[0]), gap(g_ours[1], g_scs[1])),
         "degenerate": info["degenerate"],
+        "dependent": info["dependent"],
         "solves": info["solves"],
         "threads": os.cpu_count(),
     }

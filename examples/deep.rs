@@ -99,7 +99,7 @@ fn layer_time(path: &str, repeat: usize) -> Result<()> {
     println!(
         "{}",
         json!({"batch": b, "assets": n, "seconds_median": seconds, "grad_mu": grads.0, "grad_factor": grads.1,
-               "solves": stats.solves, "degenerate": stats.degenerate})
+               "solves": stats.solves, "degenerate": stats.degenerate, "dependent": stats.dependent})
     );
     Ok(())
 }

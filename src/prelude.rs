@@ -11,8 +11,10 @@ pub use crate::data::{
     datasets, AssetStats, Frequency, Innovations, Lifecycle, Load, Missing, Panel, Prices, Regimes, ReturnKind,
     Returns, Signal, Split, Summary, Synthetic, SyntheticMarket, SyntheticParams, Volumes,
 };
+#[cfg(all(feature = "nn", feature = "optimize"))]
+pub use crate::deep::MarkowitzLayer;
 #[cfg(feature = "nn")]
-pub use crate::deep::{Architecture, DeepAllocator, DeepAllocatorParams, DeepStrategy, PortfolioLoss};
+pub use crate::deep::{AllocationHead, Architecture, DeepAllocator, DeepAllocatorParams, DeepStrategy, PortfolioLoss};
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result, SolverStatus};
 pub use crate::estimate::{

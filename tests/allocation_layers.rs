@@ -283,20 +283,26 @@ fn min_variance_covariance_gradient_matches_finite_differences() {
 }
 
 #[test]
-fn degenerate_active_sets_are_counted_and_give_finite_gradients() {
-    // μ equal across assets with caps that exactly exhaust the budget at the
-    // optimum: every cap active, the budget dependent on them.
+fn degenerate_and_dependent_active_sets_are_counted_and_give_finite_gradients() {
+    // μ = (0.6, 0.4), Σ = I, γ = 1: the unconstrained optimum (0.6, 0.4)
+    // sits exactly on the cap of 0.6, active with a zero multiplier.
+    let layer = MarkowitzLayer::params(2).bounds(0.0, 0.6).build().unwrap();
+    let (w, j) = layer.solution(&[0.6, 0.4], Array2::<f64>::eye(2).view(), None).unwrap();
+    assert!((w[0] - 0.6).abs() < 1e-9 && j.iter().all(|v| v.is_finite()), "{w:?}");
+    // The one-sided derivative with the cap held: nothing moves.
+    assert!(j.iter().all(|v| v.abs() < 1e-12), "{j:?}");
+    assert_eq!((layer.stats().degenerate, layer.stats().dependent), (1, 0), "{:?}", layer.stats());
+    // Caps that exhaust the budget: every cap active, the budget dependent
+    // on them; the portfolio cannot move.
     let n = 4;
     let layer = MarkowitzLayer::params(n).bounds(0.0, 0.25).build().unwrap();
     let d = dev();
-    let mu = d.tensor_from_vec(vec![0.1f32; n], (1, n));
-    let cov = [Array2::<f64>::eye(n)];
-    let w = layer.weights(mu.clone().leaky_traced(), &cov, None).unwrap();
+    let mu = d.tensor_from_vec(vec![0.1f32, 0.3, -0.2, 0.0], (1, n));
+    let w = layer.weights(mu.clone().leaky_traced(), &[Array2::<f64>::eye(n)], None).unwrap();
     assert!(w.as_vec().iter().all(|v| (v - 0.25).abs() < 1e-6));
     let g = (w * d.tensor_from_vec(vec![1.0, -1.0, 2.0, 0.5], (1, n))).sum().backward().get(&mu).as_vec();
     assert!(g.iter().all(|v| v.is_finite() && v.abs() < 1e-6), "{g:?}");
-    let stats = layer.stats();
-    assert_eq!((stats.solves, stats.degenerate), (1, 1), "{stats:?}");
+    assert_eq!((layer.stats().solves, layer.stats().dependent), (1, 1), "{:?}", layer.stats());
 }
 
 #[test]

@@ -456,3 +456,67 @@ fn a_trained_network_moves_between_devices_unchanged() {
     assert_eq!(moved.weights(r.values()).unwrap().into_values(), a.weights(r.values()).unwrap().into_values());
     assert_eq!(moved.history().epochs.len(), 1);
 }
+
+#[test]
+fn a_sparsemax_head_gives_long_only_weights_with_exact_zeros() {
+    use assetalloc::deep::AllocationHead;
+    let fit = log_returns(vec![0.002, 0.0, -0.001, 0.0], vec![0.01; 4], 900, 61);
+    let a = small().head(AllocationHead::Sparsemax).risk_aversion(0.0).fit(&fit).unwrap();
+    let v = fit.values();
+    let mut zeros = 0;
+    for end in v.nrows() - 100..v.nrows() {
+        let w = a.weights(v.slice(ndarray::s![..=end, ..])).unwrap().into_values();
+        assert!((w.sum() - 1.0).abs() < 1e-5 && w.iter().all(|x| *x >= 0.0), "{w:?}");
+        zeros += w.iter().filter(|x| **x == 0.0).count();
+    }
+    assert!(zeros > 0, "sparsemax left no asset out in 100 windows");
+    assert_eq!(a.head(), &AllocationHead::Sparsemax);
+}
+
+/// The Markowitz head in the walk-forward: every rebalance's weights
+/// within the caps and the group limit, and after the first (from cash)
+/// every trade within the turnover cap of the drifted weights.
+#[cfg(feature = "optimize")]
+#[test]
+fn a_constrained_markowitz_head_keeps_its_mandate_in_the_walk_forward() {
+    use assetalloc::deep::{AllocationHead, MarkowitzLayer};
+    use assetalloc::prelude::{Backtest, DeepStrategy, Schedule};
+    let r = log_returns(vec![0.002, 0.0, 0.0005, 0.0], vec![0.01; 4], 700, 71).to_kind(ReturnKind::Simple);
+    let layer = MarkowitzLayer::params(4)
+        .bounds(0.0, 0.45)
+        .group("first_two", &[0, 1], 0.0, 0.6)
+        .risk_aversion(5.0)
+        .turnover(0.2)
+        .build()
+        .unwrap();
+    let params = small().epochs(3).head(AllocationHead::Markowitz(layer.clone()));
+    let bt = Backtest::params().schedule(Schedule::Every(20)).lookback(300).cost_bps(10.0);
+    let cmp = bt.run_returns(&r, vec![Box::new(DeepStrategy::new("deep", params, 5))]).unwrap();
+    let p = cmp.get("deep").unwrap();
+    assert!(p.rebalances.len() >= 15, "{} rebalances", p.rebalances.len());
+    for (k, b) in p.rebalances.iter().enumerate() {
+        let w = &b.weights;
+        assert!((w.sum() - 1.0).abs() < 1e-5, "{}: {w}", b.date);
+        assert!(w.iter().all(|x| *x >= -1e-6 && *x <= 0.45 + 1e-5), "{}: {w}", b.date);
+        assert!(w[0] + w[1] <= 0.6 + 1e-5, "{}: {w}", b.date);
+        if k > 0 {
+            // The cap binds on the invested shares; the cost paid in cash
+            // moves the engine's measure by at most the cost.
+            assert!(b.turnover <= 0.2 + 1e-3, "{}: turnover {}", b.date, b.turnover);
+        }
+    }
+    assert!(p.rebalances.iter().skip(1).any(|b| b.turnover > 0.05), "the policy never traded");
+    assert!(layer.stats().solves > 1000, "{:?}", layer.stats());
+}
+
+#[cfg(feature = "optimize")]
+#[test]
+fn a_markowitz_head_for_the_wrong_universe_is_named() {
+    use assetalloc::deep::{AllocationHead, MarkowitzLayer};
+    let r = log_returns(vec![0.0; 3], vec![0.01; 3], 300, 5);
+    let head = AllocationHead::Markowitz(MarkowitzLayer::params(4).build().unwrap());
+    let e = small().head(head).fit(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Deep::Head), "{e}");
+    let e = small().head(AllocationHead::Softmax(0.0)).fit(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Deep::Temperature), "{e}");
+}

@@ -29,12 +29,19 @@
 //! above, on every device.
 //!
 //! **Degenerate active sets.** A constraint that is active with a
-//! multiplier of (nearly) zero, a turnover kink at the edge of its range, or
-//! active rows that are linearly dependent make the solution map
-//! non-differentiable there. The gradient returned is then the one-sided
-//! derivative with those constraints held (an element of the generalised
-//! Jacobian: a subgradient, never NaN), and the sample is counted in
-//! [`LayerStats::degenerate`].
+//! multiplier of (nearly) zero, or a turnover kink at the edge of its range,
+//! makes the solution map non-differentiable there. The gradient returned is
+//! then the one-sided derivative with those constraints held (an element of
+//! the generalised Jacobian: a subgradient, never NaN), and the sample is
+//! counted in [`LayerStats::degenerate`]. A multiplier is "nearly zero" at
+//! most the [active threshold](MarkowitzLayerParams::active_threshold)
+//! times the larger of $\lVert\mu\rVert_\infty$ and
+//! $\lVert\gamma\Sigma w\rVert_\infty$, the forces multipliers balance.
+//! Active rows that are linearly dependent (a vertex where more
+//! constraints meet than pin it) leave the multipliers non-unique, so their
+//! size is not judged, but the null space, and so $J$, stays well defined
+//! (zero where the rows pin every weight); such samples are counted apart,
+//! in [`LayerStats::dependent`].
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -54,9 +61,15 @@ pub struct LayerStats {
     pub solves: usize,
     /// Of those, solved in closed form (the budget the only constraint).
     pub closed_form: usize,
-    /// Of those, with a degenerate active set: the gradient is a
-    /// subgradient (see the [module docs](self)).
+    /// Of those, with a degenerate active set (a constraint active with a
+    /// multiplier of nearly zero): the gradient is a one-sided derivative
+    /// (see the [module docs](self)).
     pub degenerate: usize,
+    /// Of those, whose active rows were linearly dependent (a vertex with
+    /// more active constraints than it needs: the multipliers are not
+    /// unique, $J$ is still the null space's, zero where every weight is
+    /// pinned).
+    pub dependent: usize,
     /// Of those, whose covariance was not positive definite and was
     /// repaired by adding to its diagonal.
     pub repaired: usize,
@@ -67,6 +80,7 @@ struct Counters {
     solves: AtomicUsize,
     closed_form: AtomicUsize,
     degenerate: AtomicUsize,
+    dependent: AtomicUsize,
     repaired: AtomicUsize,
 }
 
@@ -131,7 +145,8 @@ impl MarkowitzLayerParams {
     }
     /// A constraint counts as active where its slack is at most this
     /// (default [`ACTIVE_THRESHOLD`]); where its multiplier is at most this
-    /// times the largest one, it is also degenerate.
+    /// times the forces it balances, it is also degenerate (see the [module
+    /// docs](self)).
     pub fn active_threshold(mut self, t: f64) -> Self {
         self.threshold = t;
         self
@@ -238,6 +253,13 @@ pub struct MarkowitzLayer {
     counters: Arc<Counters>,
 }
 
+/// Layers are equal when their programs are (whatever they have solved).
+impl PartialEq for MarkowitzLayer {
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params
+    }
+}
+
 /// One sample's solution: the weights and $J$.
 struct Solved {
     w: Vec<f64>,
@@ -294,6 +316,7 @@ impl MarkowitzLayer {
             solves: c.solves.load(Ordering::Relaxed),
             closed_form: c.closed_form.load(Ordering::Relaxed),
             degenerate: c.degenerate.load(Ordering::Relaxed),
+            dependent: c.dependent.load(Ordering::Relaxed),
             repaired: c.repaired.load(Ordering::Relaxed),
         }
     }
@@ -482,8 +505,13 @@ impl MarkowitzLayer {
         }
         let (w, rows, degenerate) = self.solve_constrained(k, s, &h)?;
         let (j, rank_deficient) = sensitivity(&h, &rows).ok_or_else(|| not_definite(k))?;
-        if degenerate || rank_deficient {
+        // With dependent rows the multipliers are not unique, so their
+        // weakness says nothing: such a sample counts as dependent only.
+        if degenerate && !rank_deficient {
             self.counters.degenerate.fetch_add(1, Ordering::Relaxed);
+        }
+        if rank_deficient {
+            self.counters.dependent.fetch_add(1, Ordering::Relaxed);
         }
         Ok(Solved { w, j })
     }
@@ -563,10 +591,8 @@ impl MarkowitzLayer {
         let thr = prm.threshold;
         // Clarabel's duals: the budget, then `rows` in order, then the turnover rows.
         let duals = &sol.duals[1..];
-        let scale = duals.iter().fold(f64::MIN_POSITIVE, |m, v| m.max(v.abs()));
-        let weak = |d: f64| d <= thr * scale;
-        let mut active: Vec<Vec<f64>> = vec![vec![1.0; n]];
-        let mut degenerate = false;
+        // The active rows, in w, each with what its multiplier must show.
+        let mut active: Vec<(Vec<f64>, Tag)> = vec![(vec![1.0; n], Tag::Budget)];
         for (r, row) in rows.iter().enumerate() {
             let (slack, coefficients) = match *row {
                 Row::Upper(i) => (prm.upper[i] - x[i], unit(n, i)),
@@ -579,33 +605,30 @@ impl MarkowitzLayer {
                 }
             };
             if slack <= thr || slack < duals[r] {
-                degenerate |= weak(duals[r]);
-                active.push(coefficients);
+                active.push((coefficients, Tag::Inequality));
             }
         }
         if let Some((tau, prev)) = turnover {
             let traded: f64 = x.iter().zip(prev).map(|(a, b)| (a - b).abs()).sum();
             let pairs = &duals[rows.len()..];
-            let cap = pairs[2 * n];
-            if tau - traded <= thr || tau - traded < cap {
-                degenerate |= weak(cap);
+            if tau - traded <= thr || tau - traded < pairs[2 * n] {
                 let mut signs = vec![0.0; n];
                 for i in 0..n {
                     let d = x[i] - prev[i];
-                    let kink = pairs[2 * i].min(pairs[2 * i + 1]);
-                    if d.abs() <= thr || d.abs() < kink {
-                        degenerate |= weak(kink);
-                        active.push(unit(n, i));
+                    if d.abs() <= thr || d.abs() < pairs[2 * i].min(pairs[2 * i + 1]) {
+                        active.push((unit(n, i), Tag::Kink));
                     } else {
                         signs[i] = d.signum();
                     }
                 }
                 if signs.iter().any(|&s| s != 0.0) {
-                    active.push(signs);
+                    active.push((signs, Tag::Turnover));
                 }
             }
         }
-        let a = Array2::from_shape_fn((active.len(), n), |(r, c)| active[r][c]);
+        let a = Array2::from_shape_fn((active.len(), n), |(r, c)| active[r].0[c]);
+        let tags: Vec<Tag> = active.into_iter().map(|(_, t)| t).collect();
+        let degenerate = weakly_active(h, &s.mu, &x, &a, &tags, thr);
         Ok((x, a, degenerate))
     }
 }
@@ -617,6 +640,44 @@ enum Row {
     Lower(usize),
     GroupUpper(usize),
     GroupLower(usize),
+}
+
+/// What an active row's multiplier must show for the active set to be
+/// stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    /// The budget: any multiplier.
+    Budget,
+    /// A bound or a group limit: one away from zero.
+    Inequality,
+    /// The binding turnover cap over the assets that trade: one away from
+    /// zero, $\lambda_\tau$.
+    Turnover,
+    /// An asset held at its previous weight under a binding turnover cap:
+    /// a multiplier inside $(-\lambda_\tau, \lambda_\tau)$, away from its ends.
+    Kink,
+}
+
+/// Whether a constraint is active with a multiplier of nearly zero (or a
+/// kink at the end of its range). The multipliers solve
+/// $A^\top\lambda = \mu - Hw$ in the least-squares sense (unique for
+/// independent rows); "nearly" is `thr` times the larger of
+/// $\lVert\mu\rVert_\infty$ and $\lVert Hw\rVert_\infty$.
+fn weakly_active(h: &Array2<f64>, mu: &[f64], x: &[f64], a: &Array2<f64>, tags: &[Tag], thr: f64) -> bool {
+    let hw = h.dot(&Array1::from(x.to_vec()));
+    let scale = mu.iter().chain(hw.iter()).fold(f64::MIN_POSITIVE, |m, v| m.max(v.abs()));
+    let (m, n) = a.dim();
+    let at = nalgebra::DMatrix::from_fn(n, m, |i, r| a[[r, i]]);
+    let rhs = nalgebra::DVector::from_fn(n, |i, _| mu[i] - hw[i]);
+    let Ok(lambda) = at.svd(true, true).solve(&rhs, 1e-12 * scale.max(1.0)) else {
+        return false;
+    };
+    let cap = tags.iter().zip(lambda.iter()).find(|(t, _)| **t == Tag::Turnover).map(|(_, l)| l.abs());
+    tags.iter().zip(lambda.iter()).any(|(t, l)| match t {
+        Tag::Budget => false,
+        Tag::Inequality | Tag::Turnover => l.abs() <= thr * scale,
+        Tag::Kink => cap.is_some_and(|c| l.abs() >= c - thr * scale),
+    })
 }
 
 fn unit(n: usize, i: usize) -> Vec<f64> {

@@ -33,6 +33,7 @@
 //! **Judged** only in the walk-forward backtest ([`DeepStrategy`]): weights
 //! for each holding period come from a model trained on the data before it.
 
+mod head;
 #[cfg(feature = "optimize")]
 mod layers;
 mod loss;
@@ -42,8 +43,9 @@ mod strategy;
 use crate::parameter::Deep;
 use chrono::NaiveDate;
 use dfdx::prelude::*;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
+pub use head::{AllocationHead, WINDOW_SHRINKAGE};
 #[cfg(feature = "optimize")]
 pub use layers::{LayerStats, MarkowitzLayer, MarkowitzLayerParams, ACTIVE_THRESHOLD};
 pub use loss::PortfolioLoss;
@@ -80,6 +82,7 @@ impl DeepAllocator<Cpu> {
             scale: None,
             validation: 0.2,
             stride: 1,
+            head: AllocationHead::default(),
             train: TrainParams::default(),
         }
     }
@@ -95,6 +98,7 @@ pub struct DeepAllocatorParams {
     scale: Option<f64>,
     validation: f64,
     stride: usize,
+    head: AllocationHead,
     train: TrainParams,
 }
 
@@ -139,6 +143,11 @@ impl DeepAllocatorParams {
         self.stride = s;
         self
     }
+    /// How the network's scores become weights (a softmax by default).
+    pub fn head(mut self, h: AllocationHead) -> Self {
+        self.head = h;
+        self
+    }
     crate::nn::train::train_setters!();
 
     /// The factor applied to returns.
@@ -167,6 +176,7 @@ impl DeepAllocatorParams {
             return Err(Error::param(Deep::Validation, format!("must be in [0, 0.9), got {}", self.validation)));
         }
         net::check_assets(Deep::Returns, returns.assets().len())?;
+        self.head.check(returns.assets().len())?;
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "deep allocation")?;
         let rows = returns.len();
         if rows < self.lookback + self.horizon {
@@ -253,7 +263,8 @@ impl DeepAllocatorParams {
         let (train, val) = self.split(returns.len());
         let net = CnnLstm::new(dev, returns.assets().len(), self.lookback, self.architecture, self.train.seed)?;
         let samples = Samples { z: &z, lookback: self.lookback, horizon: self.horizon, dev: dev.clone() };
-        let mut job = Job { net, samples: &samples, objective: self.objective, train: &train, val: &val };
+        let mut job =
+            Job { net, samples: &samples, objective: self.objective, head: &self.head, train: &train, val: &val };
         let history = fit(&mut job, train.len(), &self.train)?;
         let dates = returns.dates();
         let span = |s: &[usize]| -> Option<(NaiveDate, NaiveDate)> {
@@ -265,6 +276,7 @@ impl DeepAllocatorParams {
             scale,
             assets: returns.assets().to_vec(),
             objective: self.objective,
+            head: self.head.clone(),
             history,
             train_targets: span(&train),
             validation_targets: span(&val),
@@ -295,12 +307,22 @@ impl<D: Backend> Samples<'_, D> {
         }
         Ok((tensor_from(&self.dev, &x, (b, t, n))?, tensor_from(&self.dev, &y, (b, n, f))?))
     }
+
+    /// The input windows `[lookback, N]` of the samples starting at rows
+    /// `starts`, where `head` needs them (none otherwise).
+    fn windows(&self, starts: &[usize], head: &AllocationHead) -> Vec<ArrayView2<'_, f32>> {
+        if !head.needs_windows() {
+            return Vec::new();
+        }
+        starts.iter().map(|&s| self.z.slice(ndarray::s![s..s + self.lookback, ..])).collect()
+    }
 }
 
 struct Job<'a, D: Backend> {
     net: CnnLstm<D>,
     samples: &'a Samples<'a, D>,
     objective: PortfolioLoss,
+    head: &'a AllocationHead,
     train: &'a [usize],
     val: &'a [usize],
 }
@@ -324,7 +346,8 @@ impl<D: Backend> Trainable<D> for Job<'_, D> {
     fn loss_and_grads(&self, batch: &[usize]) -> Result<(f64, Gradients<f32, D>)> {
         let starts: Vec<usize> = batch.iter().map(|&k| self.train[k]).collect();
         let (x, future) = self.samples.batch(&starts)?;
-        let w = self.net.forward(x.traced(Gradients::leaky()))?;
+        let scores = self.net.scores(x.traced(Gradients::leaky()))?;
+        let w = self.head.apply(scores, &self.samples.windows(&starts, self.head), None)?;
         let l = self.objective.loss(w, &future)?;
         let v = scalar(&l);
         Ok((v, l.backward()))
@@ -336,8 +359,9 @@ impl<D: Backend> Trainable<D> for Job<'_, D> {
         }
         let mut total = 0.0;
         for c in chunks(0..self.val.len(), 1024) {
-            let (x, future) = self.samples.batch(&self.val[c.clone()])?;
-            let w = self.net.forward(x)?;
+            let starts = &self.val[c.clone()];
+            let (x, future) = self.samples.batch(starts)?;
+            let w = self.head.apply(self.net.scores(x)?, &self.samples.windows(starts, self.head), None)?;
             total += scalar(&self.objective.loss::<D, NoneTape>(w, &future)?) * c.len() as f64;
         }
         Ok(Some(total / self.val.len() as f64))
@@ -353,6 +377,7 @@ pub struct DeepAllocator<D: Backend = Cpu> {
     scale: f64,
     assets: Vec<String>,
     objective: PortfolioLoss,
+    head: AllocationHead,
     history: History,
     train_targets: Option<(NaiveDate, NaiveDate)>,
     validation_targets: Option<(NaiveDate, NaiveDate)>,
@@ -367,6 +392,7 @@ impl<D: Backend> DeepAllocator<D> {
             scale: self.scale,
             assets: self.assets.clone(),
             objective: self.objective,
+            head: self.head.clone(),
             history: self.history.clone(),
             train_targets: self.train_targets,
             validation_targets: self.validation_targets,
@@ -380,6 +406,10 @@ impl<D: Backend> DeepAllocator<D> {
     /// The objective it was trained on.
     pub fn objective(&self) -> PortfolioLoss {
         self.objective
+    }
+    /// How its scores become weights.
+    pub fn head(&self) -> &AllocationHead {
+        &self.head
     }
     /// Asset names, in the order of the weights.
     pub fn assets(&self) -> &[String] {
@@ -402,11 +432,27 @@ impl<D: Backend> DeepAllocator<D> {
     /// `lookback` rows of the same assets, in the same order, of the same kind
     /// of returns the model was trained on).
     pub fn weights(&self, recent: ArrayView2<'_, f64>) -> Result<Weights> {
+        self.weights_from(recent, None)
+    }
+
+    /// [`weights`](Self::weights) for a portfolio now holding `current`
+    /// (used by a head with a turnover cap, as shares of the invested part;
+    /// equal weights where `None` or nothing is invested, as when starting
+    /// from cash).
+    pub fn weights_from(&self, recent: ArrayView2<'_, f64>, current: Option<ArrayView1<'_, f64>>) -> Result<Weights> {
         let n = self.assets.len();
         let tail = last_rows(recent, self.lookback, &self.assets, "an allocation")?;
         let z: Vec<f32> = tail.iter().map(|v| (v * self.scale) as f32).collect();
         let x: Sequence<D> = tensor_from(&self.net.device(), &z, (1, self.lookback, n))?;
-        let w: Matrix<D> = self.net.forward(x)?;
+        let window =
+            ndarray::ArrayView2::from_shape((self.lookback, n), &z).map_err(|e| Error::Shape(e.to_string()))?;
+        // The held weights as shares of the invested part (a cost paid in
+        // cash leaves them summing a little under 1).
+        let invested =
+            current.filter(|c| c.len() == n && c.sum() > 1e-9).map(|c| (&c / c.sum()).insert_axis(ndarray::Axis(0)));
+        let previous = invested.as_ref().map(|c| c.view());
+        let windows = if self.head.needs_windows() { vec![window] } else { Vec::new() };
+        let w: Matrix<D> = self.head.apply(self.net.scores(x)?, &windows, previous)?;
         Weights::new(self.assets.clone(), w.as_vec().into_iter().map(f64::from).collect())
     }
 }

@@ -133,12 +133,18 @@ impl<D: Backend> CnnLstm<D> {
     /// Weights `[B, N]` (rows non-negative, summing to 1) for windows `x`
     /// `[B, lookback, N]` of scaled returns.
     pub fn forward<T: Tape<f32, D> + Merge<T>>(&self, x: Sequence<D, T>) -> Result<Matrix<D, T>> {
+        self.scores(x)?.try_softmax::<Axis<1>>().map_err(nn_err)
+    }
+
+    /// The scores `[B, N]` in $[-1, 1]$ (the dense layer through tanh)
+    /// that an [`AllocationHead`](super::AllocationHead) turns into
+    /// weights, for windows `x` `[B, lookback, N]`.
+    pub fn scores<T: Tape<f32, D> + Merge<T>>(&self, x: Sequence<D, T>) -> Result<Matrix<D, T>> {
         let conv = self.conv.forward_input(x)?.try_relu().map_err(nn_err)?;
         let pooled = max_pool_time(conv, self.arch.pool)?;
         let seq = self.lstm1.forward(pooled)?.sequence;
         let last = self.lstm2.forward_time_major(seq)?.last()?;
-        let logits = self.head.forward(last)?.try_tanh().map_err(nn_err)?;
-        logits.try_softmax::<Axis<1>>().map_err(nn_err)
+        self.head.forward(last)?.try_tanh().map_err(nn_err)
     }
 }
 

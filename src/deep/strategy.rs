@@ -50,13 +50,13 @@ impl Strategy for DeepStrategy {
         self.name.clone()
     }
 
-    fn decide(&mut self, window: &Window<'_>, _: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
+    fn decide(&mut self, window: &Window<'_>, current: ArrayView1<'_, f64>) -> Result<Option<Array1<f64>>> {
         let log = window.to_returns()?.to_kind(ReturnKind::Log);
         let model = self.schedule.model(window.assets(), || {
             let fitted = self.params.fit(&log)?;
             self.epochs.push(fitted.history().epochs.len());
             Ok(fitted)
         })?;
-        Ok(Some(model.weights(log.values())?.into_values()))
+        Ok(Some(model.weights_from(log.values(), Some(current))?.into_values()))
     }
 }
