@@ -39,7 +39,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-ORDER = ["optimize", "risk_measures", "integer", "estimators", "hierarchical", "factor", "backtest", "market", "trade_aware", "selection", "features",
+ORDER = ["optimize", "risk_measures", "integer", "estimators", "hierarchical", "factor", "backtest", "market", "trade_aware", "selection", "sweep", "parquet", "features",
          "forecast", "deep", "layers"]
 TITLES = {
     "optimize": "Optimisation (`bench/optimize.py`)",
@@ -52,6 +52,8 @@ TITLES = {
     "market": "Realistic-market simulation against cvxportfolio (`bench/market.py`)",
     "trade_aware": "Trade-aware policies against cvxportfolio (`bench/trade_aware.py`)",
     "selection": "Combinatorial purged cross-validation and stacking (`bench/selection.py`)",
+    "sweep": "A sweep as a Slurm job array on a one-node cluster (`bench/sweep.py`)",
+    "parquet": "Reading a panel from Parquet and from CSV (`bench/parquet.py`)",
     "features": "Rolling features (`bench/features.py`)",
     "forecast": "LSTM training throughput (`bench/forecast.py`)",
     "deep": "Deep allocator training (`bench/deep.py`)",
@@ -195,6 +197,21 @@ def rows_of(name: str, data) -> list[dict]:
             "workload": f"CNN+LSTM epoch, S&P 500, {data['samples']} samples, batch 64, {data['threads']} threads",
             "peer": f"PyTorch {data['torch']} (CPU)", "ours": data["assetalloc_s"], "theirs": data["pytorch_s"],
             "unit": "s/epoch", "ratio": data["speed_ratio"], "check": "",
+        }]
+    if name == "sweep":
+        return [{
+            "workload": f"200 trials × 45 CPCV splits, mean-variance on 100 synthetic assets × 2,000 days, "
+                        f"array of {data['shards']} one-core tasks, submission to gathered result",
+            "peer": "the same search in one process (all cores)", "ours": data["array_s"], "theirs": data["single_s"],
+            "unit": "s", "ratio": data["single_s"] / data["array_s"],
+            "check": "gathered result equal to the single process byte for byte; goal: array ≤ 1.3× one process",
+        }]
+    if name == "parquet":
+        return [{
+            "workload": f"{data['rows']:,} days × {data['assets']:,} assets of prices, file to checked panel "
+                        f"(Parquet {data['parquet_bytes'] / 1e6:.0f} MB, CSV {data['csv_bytes'] / 1e6:.0f} MB)",
+            "peer": "`Load::csv` on the same panel", "ours": data["parquet_s"], "theirs": data["csv_s"], "unit": "s",
+            "ratio": data["ratio"], "check": "the same panel from both files; goal ≥ 5×",
         }]
     if name == "layers":
         work = (f"64 problems × 20 assets (long-only, cap 0.2, turnover ≤ 0.5), gradients in μ and L, "

@@ -5,6 +5,9 @@
 //! cargo run --release --example data                      # bundled S&P 500
 //! cargo run --release --example data -- prices.csv        # your prices
 //! cargo run --release --example data -- returns.csv log   # your log returns
+//! # reading a synthetic ROWS × ASSETS price panel from CSV and from Parquet
+//! # (median of R reads each; needs the `parquet` feature)
+//! cargo run --release --features parquet --example data -- --parquet-time 2000,5000 --repeat 3
 //! ```
 use std::time::Instant;
 
@@ -20,6 +23,9 @@ fn main() {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(spec) = cli::flag(&args, "--parquet-time") {
+        return parquet_time(spec, cli::number(&args, "--repeat", 3)?);
+    }
     let t0 = Instant::now();
     let (returns, source) = match args.first() {
         None => (datasets::sp500()?.returns(ReturnKind::Simple)?, "bundled sp500".to_string()),
@@ -65,4 +71,40 @@ fn run() -> Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     Ok(())
+}
+
+/// Writes a synthetic `ROWS,ASSETS` price panel as CSV and as Parquet in a
+/// temporary folder and times reading each back (median of `repeat`),
+/// checking both give the same panel.
+#[cfg(feature = "parquet")]
+fn parquet_time(spec: &str, repeat: usize) -> Result<()> {
+    let bad = || cli::usage("--parquet-time", format!("expected ROWS,ASSETS, got {spec:?}"));
+    let (r, a) = spec.split_once(',').ok_or_else(bad)?;
+    let (rows, assets): (usize, usize) = (r.parse().map_err(|_| bad())?, a.parse().map_err(|_| bad())?);
+    let prices = Synthetic::params().assets(assets).days(rows).seed(11).generate()?.prices;
+    let dir = std::env::temp_dir().join(format!("assetalloc-parquet-time-{}", std::process::id()));
+    let (csv, parquet) = (dir.join("panel.csv"), dir.join("panel.parquet"));
+    prices.to_csv(&csv)?;
+    prices.to_parquet(&parquet)?;
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let (csv_s, from_csv) = cli::timed(repeat, || Load::csv(&csv).prices())?;
+    let (parquet_s, from_parquet) = cli::timed(repeat, || Load::parquet(&parquet).prices())?;
+    if from_csv.values() != from_parquet.values() || from_csv.dates() != from_parquet.dates() {
+        return Err(cli::usage("--parquet-time", "the CSV and the Parquet file read back different panels"));
+    }
+    println!(
+        "{}",
+        json!({"rows": prices.len(), "assets": prices.n_assets(), "csv_s": csv_s, "parquet_s": parquet_s,
+               "ratio": csv_s / parquet_s, "csv_bytes": size(&csv), "parquet_bytes": size(&parquet)})
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_time(_: &str, _: usize) -> Result<()> {
+    Err(cli::usage(
+        "--parquet-time",
+        "needs the parquet feature: cargo run --release --features parquet --example data",
+    ))
 }

@@ -235,6 +235,42 @@ fn a_search_scores_every_trial_and_shards_concatenate_to_the_whole() {
     assert_eq!(idx.len(), 4);
 }
 
+/// A random search's trials keep their grid indices, which run past the
+/// number of trials; its shards' files read back whole, and a trial past
+/// the grid is named.
+#[test]
+fn a_random_searchs_shards_read_back_with_grid_indices_past_the_trial_count() {
+    let r = sp500().tail(600).unwrap();
+    let grid = Grid::new().num("lookback", [21.0, 42.0, 63.0, 126.0]).num("top", [3.0, 5.0, 8.0]);
+    let params = |i, n| {
+        let cv = CrossValidation::params()
+            .splitter(CombinatorialPurged::params().folds(4).test_folds(1).purge(5))
+            .backtest(Backtest::params().cost_bps(10.0));
+        Search::random(grid.clone(), 3).seed(5).cv(cv).shard(i, n)
+    };
+    let whole = params(0, 1).run(&r, momentum).unwrap();
+    assert!(whole.rows.iter().any(|t| t.trial.index >= 3), "the draw stayed below 3: {:?}", whole.rows);
+    assert_eq!((whole.total, whole.grid), (3, 12));
+    let dir = std::env::temp_dir().join(format!("assetalloc-random-search-{}", std::process::id()));
+    let files: Vec<_> = (0..2).map(|i| dir.join(format!("shard{i}.csv"))).collect();
+    for (i, f) in files.iter().enumerate() {
+        params(i, 2).run(&r, momentum).unwrap().to_csv(f).unwrap();
+    }
+    let back = SearchResult::read_csv(&files).unwrap();
+    assert_eq!((back.total, back.grid, back.rows.len()), (3, 12, 3));
+    assert!((back.deflated_sharpe().unwrap() - whole.deflated_sharpe().unwrap()).abs() < 1e-12);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    cells[0] = "12".into();
+    lines[1] = cells.join(",");
+    let f = dir.join("past.csv");
+    std::fs::write(&f, lines.join("\n")).unwrap();
+    let e = SearchResult::read_csv(&[&f]).unwrap_err();
+    assert!(e.to_string().contains("grid of 12"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Reads tomorrow's returns from the panel it was built from: the look-ahead
 /// the audit exists to catch.
 struct Peek {

@@ -3,7 +3,8 @@
 #   - Jupyter (JupyterLab, nbclient, nbconvert) and plotly from PyPI;
 #   - the evcxr Rust kernel (evcxr_jupyter, pinned) via cargo install --locked;
 #   - the kernel spec ("rust") for Jupyter;
-#   - cmake and libclang (apt) for the `milp` feature's HiGHS build.
+#   - cmake and libclang (apt) for the `milp` feature's HiGHS build;
+#   - slurm-wlm, munge and GNU parallel (apt) for tools/slurm/.
 # Safe to run repeatedly; prints one line per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,17 @@ else
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq cmake libclang-dev >/dev/null
+fi
+
+# Sweeps on a cluster scheduler: a one-node Slurm (slurm-wlm, munge) and
+# GNU parallel, for tools/slurm/ci.sh.
+if command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1 && command -v parallel >/dev/null 2>&1; then
+  echo "setup: slurm-wlm, munge and parallel present (tools/slurm/)"
+else
+  echo "setup: installing slurm-wlm, munge and parallel (apt) for tools/slurm/"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge parallel >/dev/null
 fi
 
 if "$PY" -m jupyter kernelspec list 2>/dev/null | grep -qE '^\s*rust\s'; then

@@ -95,8 +95,10 @@ pub(crate) fn build(raw: RawTable, kind: ValueKind, missing: Missing) -> Result<
         }
     }
     let sorted_dates: Vec<NaiveDate> = order.iter().map(|&i| dates[i]).collect();
-    for col in columns.iter_mut() {
-        *col = order.iter().map(|&i| col[i]).collect();
+    if order.iter().enumerate().any(|(k, &i)| k != i) {
+        for col in columns.iter_mut() {
+            *col = order.iter().map(|&i| col[i]).collect();
+        }
     }
 
     for (asset, col) in assets.iter().zip(&columns) {
@@ -122,12 +124,20 @@ pub(crate) fn build(raw: RawTable, kind: ValueKind, missing: Missing) -> Result<
 
     let t = dates.len();
     let m = assets.len();
-    let mut values = Array2::<f64>::zeros((t, m));
-    for (j, col) in columns.iter().enumerate() {
-        for (i, v) in col.iter().enumerate() {
-            values[[i, j]] = *v;
+    // Columns to a row-major matrix in tiles, so both sides stay in cache
+    // (column by column, every write lands on another row).
+    let mut flat = vec![0.0; t * m];
+    const TILE: usize = 64;
+    for j0 in (0..m).step_by(TILE) {
+        for i0 in (0..t).step_by(TILE) {
+            for (j, col) in columns.iter().enumerate().skip(j0).take(TILE) {
+                for (i, v) in col.iter().enumerate().skip(i0).take(TILE) {
+                    flat[i * m + j] = *v;
+                }
+            }
         }
     }
+    let values = Array2::from_shape_vec((t, m), flat).map_err(|e| Error::Shape(e.to_string()))?;
     Panel::new(dates, assets, values)
 }
 

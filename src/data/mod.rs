@@ -151,6 +151,15 @@ macro_rules! same_type_ops {
                 io::write_csv(self.panel(), path.as_ref())
             }
 
+            /// Writes the panel as Parquet (feature `parquet`; creating
+            /// missing folders): a `date` column of dates and one `f64`
+            /// column per asset, Snappy-compressed; [`Load::parquet`] reads it
+            /// back unchanged.
+            #[cfg(feature = "parquet")]
+            pub fn to_parquet(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+                io::write_parquet(self.panel(), path.as_ref())
+            }
+
             /// The panel as a polars `DataFrame` (`date` column + one per asset).
             pub fn to_dataframe(&self) -> Result<polars::prelude::DataFrame> {
                 io::to_dataframe(self.panel())

@@ -209,6 +209,8 @@ impl SearchParams {
     /// Runs only shard `i` of `n` (the trials whose position in the search
     /// is `i` modulo `n`), so a sweep can be spread over machines; the
     /// shards' CSV files concatenate with [`SearchResult::read_csv`].
+    /// `examples/sweep.rs` runs shards from a manifest, locally, with GNU
+    /// parallel or as a Slurm job array (see `tools/slurm/README.md`).
     pub fn shard(mut self, i: usize, n: usize) -> Self {
         self.shard = (i, n);
         self
@@ -256,7 +258,7 @@ impl SearchParams {
         let base = mean_path(&paths[0]);
         let baseline = score(&paths[0], &base);
         let rows = mine.into_iter().zip(&paths[1..]).map(|(trial, p)| score(p, &base).of(trial)).collect();
-        Ok(SearchResult { rows, baseline: Some(baseline), total, label: data.splits.label })
+        Ok(SearchResult { rows, baseline: Some(baseline), total, grid: self.grid.len(), label: data.splits.label })
     }
 }
 
@@ -321,6 +323,9 @@ pub struct SearchResult {
     pub baseline: Option<Scored<()>>,
     /// Trials in the whole search (all shards).
     pub total: usize,
+    /// Points of the grid the trials were drawn from (`total` for a whole
+    /// grid, more for a random search): every trial's index is below it.
+    pub grid: usize,
     /// The cross-validation that scored them.
     pub label: String,
 }
@@ -410,8 +415,9 @@ impl SearchResult {
         plot
     }
 
-    /// Writes the trials as CSV (one row per trial: index, each parameter
-    /// as `param:NAME`, the scores, and the search's total trials), for
+    /// Writes the trials as CSV (one row per trial: index, the search's
+    /// total trials and its grid's size, each parameter as `param:NAME`
+    /// or `choice:NAME`, the scores), for
     /// [`read_csv`](Self::read_csv) to concatenate.
     pub fn to_csv(&self, path: impl AsRef<Path>) -> Result<()> {
         let names: Vec<String> =
@@ -420,6 +426,7 @@ impl SearchResult {
         let mut cols = vec![
             ("trial".to_string(), num(&|r| r.trial.index as f64)),
             ("total".to_string(), num(&|_| self.total as f64)),
+            ("grid".to_string(), num(&|_| self.grid as f64)),
         ];
         for (j, n) in names.iter().enumerate() {
             let text = self.rows.iter().any(|r| matches!(r.trial.values[j].1, Value::Text(_)));
@@ -444,10 +451,10 @@ impl SearchResult {
 
     /// Reads and concatenates the CSV files of several shards (or one).
     pub fn read_csv<P: AsRef<Path>>(paths: &[P]) -> Result<SearchResult> {
-        let mut out = SearchResult { rows: Vec::new(), baseline: None, total: 0, label: String::new() };
+        let mut out = SearchResult { rows: Vec::new(), baseline: None, total: 0, grid: 0, label: String::new() };
         for p in paths {
             let part = read_one(p.as_ref())?;
-            if out.total != 0 && (part.total != out.total || part.label != out.label) {
+            if out.total != 0 && (part.total != out.total || part.grid != out.grid || part.label != out.label) {
                 return Err(Error::param(
                     Param::Shards,
                     format!(
@@ -461,6 +468,7 @@ impl SearchResult {
                 ));
             }
             out.total = part.total;
+            out.grid = part.grid;
             out.label = part.label;
             out.rows.extend(part.rows);
         }
@@ -520,16 +528,27 @@ fn read_one(path: &Path) -> Result<SearchResult> {
         Some(&t) => count("total", t, 0)?,
         None => 0,
     };
+    // Files written before the grid's size was recorded held whole grids.
+    let grid = match cols.iter().find(|(n, _)| n == "grid") {
+        Some(_) => nums("grid")?,
+        None => total.clone(),
+    };
+    let n_grid = match grid.first() {
+        Some(&g) => count("grid", g, 0)?,
+        None => 0,
+    };
     for i in 0..trial.len() {
         let (t, p) = (count("trial", trial[i], i)?, count("periods", periods[i], i)?);
-        if count("total", total[i], i)? != n_total || t >= n_total {
+        if count("total", total[i], i)? != n_total || count("grid", grid[i], i)? != n_grid || t >= n_grid {
             return Err(Error::param(
                 Param::Csv,
                 format!(
-                    "{} row {}: trial {t} of {} does not fit a search of {n_total} trials (the first row's total)",
+                    "{} row {}: trial {t} of {} (grid of {}) does not fit a search of {n_total} trials on a grid of \
+                     {n_grid} (the first row's)",
                     path.display(),
                     i + 1,
-                    total[i]
+                    total[i],
+                    grid[i]
                 ),
             ));
         }
@@ -572,5 +591,5 @@ fn read_one(path: &Path) -> Result<SearchResult> {
             }
         })
         .collect();
-    Ok(SearchResult { rows, baseline: None, total: n_total, label })
+    Ok(SearchResult { rows, baseline: None, total: n_total, grid: n_grid, label })
 }
