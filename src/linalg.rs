@@ -85,6 +85,14 @@ pub(crate) fn gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
     out
 }
 
+/// The sample mean of the rows of `x` (`t × n`) and their sample
+/// covariance, divisor $t - 1$ (1 for a single row).
+pub(crate) fn sample_moments(x: ArrayView2<'_, f64>) -> (ndarray::Array1<f64>, Array2<f64>) {
+    let mean = x.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
+    let cov = gram((&x - &mean).view()) / (x.nrows() as f64 - 1.0).max(1.0);
+    (mean, cov)
+}
+
 /// $x = A^{-1}b$ from the Cholesky factor $L$ of $A$ (forward, then
 /// backward substitution).
 pub(crate) fn cholesky_solve(l: &Array2<f64>, b: &ndarray::Array1<f64>) -> ndarray::Array1<f64> {

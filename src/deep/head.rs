@@ -103,10 +103,7 @@ impl AllocationHead {
 /// The sample covariance of a window (rows are days), shrunk by
 /// [`WINDOW_SHRINKAGE`] toward its diagonal.
 pub(crate) fn window_covariance(window: ArrayView2<'_, f32>) -> Array2<f64> {
-    let x = window.mapv(f64::from);
-    let t = x.nrows().max(2) as f64;
-    let centred = &x - &x.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(x.ncols()));
-    let s = centred.t().dot(&centred) / (t - 1.0);
+    let (_, s) = crate::linalg::sample_moments(window.mapv(f64::from).view());
     let n = s.nrows();
     Array2::from_shape_fn((n, n), |(i, j)| if i == j { s[[i, j]] } else { (1.0 - WINDOW_SHRINKAGE) * s[[i, j]] })
 }

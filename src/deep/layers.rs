@@ -363,13 +363,8 @@ impl MarkowitzLayer {
     ) -> Result<Matrix<D, T>> {
         let (b, n) = *mu.shape();
         self.check_batch(b, n, cov.len(), previous)?;
-        let mus = mu.as_vec();
-        let solved = self.solve_all(&mus, cov.iter().map(|c| c.view()).collect(), previous)?;
-        let (w0, j) = self.tensors(&mu.device().clone(), &solved, b, n)?;
-        let mu0 = tensor_from(&mu.device().clone(), &mus, (b, n))?;
-        let step = mu.try_sub(mu0).map_err(nn_err)?;
-        let moved = step.try_reshape_like(&(b, 1, n)).map_err(nn_err)?.try_matmul(j).map_err(nn_err)?;
-        moved.try_reshape_like(&(b, n)).map_err(nn_err)?.try_add(w0).map_err(nn_err)
+        let (mu0, w0, j) = self.solve_batch(&mu, cov.iter().map(|c| c.view()).collect(), previous)?;
+        through(mu.try_sub(mu0).map_err(nn_err)?, j, w0)
     }
 
     /// The weights for predicted means `mu` `[B, N]` and predicted
@@ -389,14 +384,11 @@ impl MarkowitzLayer {
                 "covariances [{cb}, {r}, {c}] for means [{b}, {n}]: need [{b}, {n}, {n}]"
             )));
         }
-        let covs = host_covariances(&cov.as_vec(), b, n);
+        let values = cov.as_vec();
+        let covs = host_covariances(&values, b, n);
         self.check_batch(b, n, covs.len(), previous)?;
-        let mus = mu.as_vec();
-        let solved = self.solve_all(&mus, covs.iter().map(|c| c.view()).collect(), previous)?;
-        let dev = mu.device().clone();
-        let (w0, j) = self.tensors(&dev, &solved, b, n)?;
-        let mu0 = tensor_from(&dev, &mus, (b, n))?;
-        let cov0 = tensor_from(&dev, &cov.as_vec(), (b, n, n))?;
+        let (mu0, w0, j) = self.solve_batch(&mu, covs.iter().map(|c| c.view()).collect(), previous)?;
+        let cov0 = tensor_from(&mu.device().clone(), &values, (b, n, n))?;
         let w0_col = w0.clone().try_reshape_like(&(b, n, 1)).map_err(nn_err)?;
         let w0_row = w0.clone().try_reshape_like(&(b, 1, n)).map_err(nn_err)?;
         // γ · sym(ΔΣ) w* = γ/2 (ΔΣ w* + (w*ᵀ ΔΣ)ᵀ), as a row per sample.
@@ -407,9 +399,7 @@ impl MarkowitzLayer {
         let right = right.try_reshape_like(&(b, n)).map_err(nn_err)?;
         let pull =
             left.try_add(right).map_err(nn_err)?.try_mul((0.5 * self.params.risk_aversion) as f32).map_err(nn_err)?;
-        let step = mu.try_sub(mu0).map_err(nn_err)?.try_sub(pull).map_err(nn_err)?;
-        let moved = step.try_reshape_like(&(b, 1, n)).map_err(nn_err)?.try_matmul(j).map_err(nn_err)?;
-        moved.try_reshape_like(&(b, n)).map_err(nn_err)?.try_add(w0).map_err(nn_err)
+        through(mu.try_sub(mu0).map_err(nn_err)?.try_sub(pull).map_err(nn_err)?, j, w0)
     }
 
     /// Minimum-variance weights under the layer's constraints for predicted
@@ -471,10 +461,21 @@ impl MarkowitzLayer {
         crate::parallel::pool("Markowitz layer", jobs, |(k, s)| self.solve(*k, s))
     }
 
-    fn tensors<D: Backend>(&self, dev: &D, solved: &[Solved], b: usize, n: usize) -> Result<(Matrix<D>, Sequence<D>)> {
+    /// Every sample solved: the means as given (untaped), the weights $w^*$
+    /// `[B, N]` and the $J$s `[B, N, N]`, on `mu`'s device.
+    fn solve_batch<D: Backend, T>(
+        &self,
+        mu: &Matrix<D, T>,
+        covs: Vec<ArrayView2<'_, f64>>,
+        previous: Option<ArrayView2<'_, f64>>,
+    ) -> Result<(Matrix<D>, Matrix<D>, Sequence<D>)> {
+        let (b, n) = *mu.shape();
+        let mus = mu.as_vec();
+        let solved = self.solve_all(&mus, covs, previous)?;
         let w: Vec<f32> = solved.iter().flat_map(|s| s.w.iter().map(|&v| v as f32)).collect();
         let j: Vec<f32> = solved.iter().flat_map(|s| s.j.iter().map(|&v| v as f32)).collect();
-        Ok((tensor_from(dev, &w, (b, n))?, tensor_from(dev, &j, (b, n, n))?))
+        let dev = mu.device().clone();
+        Ok((tensor_from(&dev, &mus, (b, n))?, tensor_from(&dev, &w, (b, n))?, tensor_from(&dev, &j, (b, n, n))?))
     }
 
     /// Sample `k`'s weights and $J$.
@@ -631,6 +632,18 @@ impl MarkowitzLayer {
         let degenerate = weakly_active(h, &s.mu, &x, &a, &tags, thr);
         Ok((x, a, degenerate))
     }
+}
+
+/// $w^* + J\,\text{step}$ per sample, for `step` `[B, N]` (zero in value,
+/// carrying the tape) and the $J$s `[B, N, N]` (symmetric).
+fn through<D: Backend, T: Tape<f32, D> + Merge<NoneTape>>(
+    step: Matrix<D, T>,
+    j: Sequence<D>,
+    w0: Matrix<D>,
+) -> Result<Matrix<D, T>> {
+    let (b, n) = *step.shape();
+    let moved = step.try_reshape_like(&(b, 1, n)).map_err(nn_err)?.try_matmul(j).map_err(nn_err)?;
+    moved.try_reshape_like(&(b, n)).map_err(nn_err)?.try_add(w0).map_err(nn_err)
 }
 
 /// An inequality the layer writes on the weights, in writing order.

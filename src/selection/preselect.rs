@@ -298,10 +298,7 @@ fn incomplete(r: ArrayView2<'_, f64>, kept: &[usize]) -> Vec<(usize, String)> {
 
 /// Sample mean and covariance of the columns `kept` of `r`.
 fn moments(r: ArrayView2<'_, f64>, kept: &[usize]) -> (Array1<f64>, Array2<f64>) {
-    let x = r.select(Axis(1), kept);
-    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(kept.len()));
-    let cov = crate::linalg::gram((&x - &mean).view()) / (x.nrows() as f64 - 1.0);
-    (mean, cov)
+    crate::linalg::sample_moments(r.select(Axis(1), kept).view())
 }
 
 /// The correlation of a covariance (a zero-variance asset correlates with
