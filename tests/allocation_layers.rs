@@ -6,7 +6,9 @@
 #![cfg(all(feature = "nn", feature = "optimize"))]
 
 use assetalloc::deep::MarkowitzLayer;
-use assetalloc::nn::{project_simplex, softmax, sparsemax, LearnedWeights, Normalisation, SimplexBounds};
+use assetalloc::nn::{
+    project_simplex, softmax, sparsemax, LearnedWeights, Normalisation, Param, Parameters, SimplexBounds,
+};
 use assetalloc::Error;
 use dfdx::prelude::*;
 use ndarray::Array2;
@@ -119,6 +121,12 @@ fn softmax_temperature_and_learned_weights() {
     let learned = LearnedWeights::new(&d, 4, Normalisation::Sparsemax, 0.0, &mut rng).unwrap();
     let w: Tensor<(usize, usize), f32, Cpu, Taped> = learned.forward(3).unwrap();
     assert_eq!(w.as_vec(), vec![0.25; 12]);
+    // A parameter swapped for a tensor of the other kind is an error, not a
+    // panic.
+    let mut swapped = learned.clone();
+    *swapped.parameters_mut()[0].1 = Param::Matrix(d.tensor_from_vec(vec![0.0f32; 4], (2, 2)));
+    let e = swapped.forward::<NoneTape>(3).unwrap_err();
+    assert!(e.to_string().contains("logits must be a vector"), "{e}");
 }
 
 fn layer_for(case: &serde_json::Value) -> MarkowitzLayer {

@@ -74,7 +74,7 @@ impl<D: Backend> Conv1d<D> {
     /// K times: its tape rides on the first read and the other reads merge
     /// back through the sum.
     fn products<T: Tape<f32, D> + Merge<T>>(&self, x: Sequence<D, T>) -> Result<Products<D, T>> {
-        let Param::Matrix(w) = &self.weight else { unreachable!() };
+        let w = self.weight.matrix("a convolution's weight")?;
         let (b, t, c) = *x.shape();
         let k = self.kernel;
         let steps = t - k + 1;
@@ -110,7 +110,7 @@ impl<D: Backend> Conv1d<D> {
 
     /// `y` `[B·steps, F]` plus the bias, as `[B, steps, F]`.
     fn add_bias<T: Tape<f32, D> + Merge<T>>(&self, y: Matrix<D, T>, b: usize) -> Result<Sequence<D, T>> {
-        let Param::Vector(bias) = &self.bias else { unreachable!() };
+        let bias = self.bias.vector("a convolution's bias")?;
         let (rows, f) = *y.shape();
         let bias = bias.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&(rows, f)).map_err(nn_err)?;
         (y + bias).try_reshape_like(&(b, rows / b, f)).map_err(nn_err)
@@ -167,7 +167,7 @@ pub(crate) fn conv1d_input_cpu<T: Tape<f32, Cpu> + Merge<T>>(
     conv: &Conv1d<Cpu>,
     x: Sequence<Cpu, T>,
 ) -> Result<Sequence<Cpu, T>> {
-    let Param::Matrix(w) = &conv.weight else { unreachable!() };
+    let w = conv.weight.matrix("a convolution's weight")?;
     let (b, _, c) = *x.shape();
     let k = conv.kernel;
     let (x, mut tape) = split(x);

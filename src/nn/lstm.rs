@@ -66,6 +66,23 @@ impl<D: Backend> Param<D> {
         })
     }
 
+    /// The weight matrix, or an error naming `what` where the parameter
+    /// was replaced by a vector (through [`Parameters::parameters_mut`]).
+    pub(crate) fn matrix(&self, what: &str) -> Result<&Matrix<D>> {
+        match self {
+            Param::Matrix(m) => Ok(m),
+            Param::Vector(_) => Err(Error::Shape(format!("{what} must be a matrix, it holds a vector"))),
+        }
+    }
+
+    /// The bias vector, or an error naming `what` (see [`matrix`](Self::matrix)).
+    pub(crate) fn vector(&self, what: &str) -> Result<&Vector<D>> {
+        match self {
+            Param::Vector(v) => Ok(v),
+            Param::Matrix(_) => Err(Error::Shape(format!("{what} must be a vector, it holds a matrix"))),
+        }
+    }
+
     /// Replaces the values (same shape), keeping the tensor's identity.
     pub fn set_values(&mut self, values: &[f32]) -> Result<()> {
         let n: usize = self.shape().iter().product();
@@ -131,7 +148,7 @@ impl<D: Backend> Dense<D> {
 
     /// `x` `[batch, in]` → `[batch, out]`.
     pub fn forward<T: Tape<f32, D> + Merge<T>>(&self, x: Matrix<D, T>) -> Result<Matrix<D, T>> {
-        let (Param::Matrix(w), Param::Vector(b)) = (&self.weight, &self.bias) else { unreachable!() };
+        let (w, b) = (self.weight.matrix("a dense layer's weight")?, self.bias.vector("a dense layer's bias")?);
         let y = x.try_matmul(w.clone().try_permute::<_, Axes2<1, 0>>().map_err(nn_err)?).map_err(nn_err)?;
         let shape = *y.shape();
         let b = b.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&shape).map_err(nn_err)?;
@@ -315,11 +332,8 @@ impl<D: Backend> Lstm<D> {
         layer: &LstmLayer<D>,
         x: Sequence<D, T>,
     ) -> Result<LayerOutput<D, T>> {
-        let (Param::Matrix(w_ih), Param::Matrix(w_hh), Param::Vector(b_ih), Param::Vector(b_hh)) =
-            (&layer.w_ih, &layer.w_hh, &layer.b_ih, &layer.b_hh)
-        else {
-            unreachable!()
-        };
+        let (w_ih, w_hh) = (layer.w_ih.matrix("an LSTM's weight_ih")?, layer.w_hh.matrix("an LSTM's weight_hh")?);
+        let (b_ih, b_hh) = (layer.b_ih.vector("an LSTM's bias_ih")?, layer.b_hh.vector("an LSTM's bias_hh")?);
         let (t, b, i) = *x.shape();
         let h = self.hidden;
         let g4 = 4 * h;

@@ -239,7 +239,7 @@ impl<D: Backend> LearnedWeights<D> {
 
     /// The weights `[rows, N]`, one identical row per sample.
     pub fn forward<T: Tape<f32, D> + Merge<T> + Merge<NoneTape>>(&self, rows: usize) -> Result<Matrix<D, T>> {
-        let Param::Vector(v) = &self.logits else { unreachable!() };
+        let v = self.logits.vector("learned weights' logits")?;
         let n = v.shape().0;
         let x = v.retaped::<T>().try_broadcast_like::<_, Axis<0>>(&(rows, n)).map_err(nn_err)?;
         match self.normalisation {
