@@ -8,6 +8,11 @@
 //! # reading a synthetic ROWS × ASSETS price panel from CSV and from Parquet
 //! # (median of R reads each; needs the `parquet` feature)
 //! cargo run --release --features parquet --example data -- --parquet-time 2000,5000 --repeat 3
+//! # daily bars from Yahoo Finance (or a FRED series) into a per-symbol
+//! # Parquet cache, the adjusted prices written to a Parquet panel; prints
+//! # what came from the cache and what was fetched (feature `sources`)
+//! cargo run --release --features sources --example data -- --fetch yahoo:SPY,AGG --cache cache --out etfs.parquet
+//! cargo run --release --features sources --example data -- --fetch fred:DFF --cache cache --offline
 //! ```
 use std::time::Instant;
 
@@ -25,6 +30,9 @@ fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(spec) = cli::flag(&args, "--parquet-time") {
         return parquet_time(spec, cli::number(&args, "--repeat", 3)?);
+    }
+    if let Some(spec) = cli::flag(&args, "--fetch") {
+        return fetch(spec, &args);
     }
     let t0 = Instant::now();
     let (returns, source) = match args.first() {
@@ -107,4 +115,46 @@ fn parquet_time(_: &str, _: usize) -> Result<()> {
         "--parquet-time",
         "needs the parquet feature: cargo run --release --features parquet --example data",
     ))
+}
+
+/// `--fetch PROVIDER:SYM,SYM [--cache DIR] [--offline] [--out FILE.parquet]`:
+/// fetches the symbols, prints the fetch report as JSON and, for prices,
+/// writes the adjusted panel.
+#[cfg(feature = "sources")]
+fn fetch(spec: &str, args: &[String]) -> Result<()> {
+    use assetalloc::data::sources::DataSource;
+    let (provider, symbols) = spec
+        .split_once(':')
+        .ok_or_else(|| cli::usage("--fetch", format!("expected PROVIDER:SYMBOL,SYMBOL, got {spec:?}")))?;
+    let source: Box<dyn DataSource> = match provider {
+        "yahoo" => Box::new(Yahoo::new()),
+        "fred" => Box::new(Fred::new()),
+        other => return Err(cli::usage("--fetch", format!("the provider must be yahoo or fred, got {other:?}"))),
+    };
+    let symbols: Vec<&str> = symbols.split(',').collect();
+    let mut params = Fetch::params().offline(args.iter().any(|a| a == "--offline"));
+    if let Some(dir) = cli::flag(args, "--cache") {
+        params = params.cache(dir);
+    }
+    let fetched = params.symbols(source.as_ref(), &symbols)?;
+    let report: Vec<_> = fetched
+        .histories()
+        .iter()
+        .zip(fetched.updates())
+        .map(|(h, u)| {
+            json!({"symbol": h.symbol(), "rows": h.len(), "first": h.dates().first().map(|d| d.to_string()),
+                   "last": h.dates().last().map(|d| d.to_string()), "cached": u.cached, "fetched": u.fetched,
+                   "appended": u.appended, "revised": u.revised, "requests": u.requests, "refetched": u.refetched})
+        })
+        .collect();
+    if let Some(out) = cli::flag(args, "--out") {
+        fetched.prices(Missing::Universe)?.to_parquet(out)?;
+    }
+    println!("{}", serde_json::to_string_pretty(&json!({"provider": provider, "symbols": report})).unwrap_or_default());
+    Ok(())
+}
+
+#[cfg(not(feature = "sources"))]
+fn fetch(_: &str, _: &[String]) -> Result<()> {
+    Err(cli::usage("--fetch", "needs the sources feature: cargo run --release --features sources --example data"))
 }

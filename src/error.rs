@@ -233,6 +233,27 @@ pub enum Error {
         message: String,
     },
 
+    /// A data source could not deliver a symbol: the network failed, the
+    /// provider answered with an error, or its answer is malformed.
+    #[error("{provider} could not deliver {symbol:?}: {reason}")]
+    Fetch {
+        /// The provider (`yahoo`, `fred`, or a custom source's name).
+        provider: String,
+        /// The symbol asked for.
+        symbol: String,
+        /// What went wrong, with the status or the part of the body at fault.
+        reason: String,
+    },
+
+    /// A cache file of a data source is unreadable or inconsistent.
+    #[error("cache file {path}: {reason}; delete it (or fetch with Corrupt::Refetch) to download the history again")]
+    Cache {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// Two inputs disagree in shape.
     #[error("shape mismatch: {0}")]
     Shape(String),

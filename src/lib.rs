@@ -127,7 +127,9 @@
 //!   [`Returns`](data::Returns)) loaded from CSV or polars with an explicit
 //!   missing-data policy; return maths; slicing, resampling, train/test
 //!   splits; per-asset summaries; the bundled real [`datasets`]; a
-//!   [`Synthetic`](data::Synthetic) market generator with planted signals.
+//!   [`Synthetic`](data::Synthetic) market generator with planted signals;
+//!   Parquet panels (feature `parquet`); Yahoo Finance and FRED sources
+//!   with a per-symbol Parquet cache (feature `sources`).
 //! * [`estimate`]: sample, EWMA and Ledoit–Wolf moments.
 //! * [`features`]: rolling features and forward-return targets without
 //!   lookahead; random-forest feature selection on linfa (feature `ml`).

@@ -102,6 +102,10 @@ stages! {
         Base = "base",
         /// A CSV file's text encoding.
         Encoding = "encoding",
+        /// The symbols asked of a data source.
+        Symbols = "symbols",
+        /// Rows a data source fetches again before a cache's last date.
+        Overlap = "overlap",
         /// Days of a synthetic market.
         Days = "days",
         /// Drift of a synthetic market.

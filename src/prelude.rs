@@ -6,6 +6,8 @@ pub use crate::backtest::{
 };
 #[cfg(feature = "optimize")]
 pub use crate::backtest::{BlackLittermanStrategy, Optimized};
+#[cfg(feature = "sources")]
+pub use crate::data::sources::{Corrupt, Fetch, FetchParams, Fetched, Fred, Yahoo};
 pub use crate::data::synthetic::Correlation;
 pub use crate::data::{
     datasets, AssetStats, Frequency, Innovations, Lifecycle, Load, Missing, Panel, Prices, Regimes, ReturnKind,

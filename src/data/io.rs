@@ -459,18 +459,75 @@ fn created(panel: &Panel, path: &Path) -> Result<(std::fs::File, DataFrame)> {
 /// The panel as a polars `DataFrame`: a `date` column (type `Date`) and one
 /// `f64` column per asset (`NaN` before an asset's start).
 pub(crate) fn to_dataframe(panel: &Panel) -> Result<DataFrame> {
+    frame(
+        panel.dates(),
+        panel.assets().iter().enumerate().map(|(j, a)| (a.as_str(), panel.values().column(j).to_vec())),
+    )
+}
+
+/// A `date` column (type `Date`) and the named `f64` columns.
+fn frame<'a>(dates: &[NaiveDate], columns: impl Iterator<Item = (&'a str, Vec<f64>)>) -> Result<DataFrame> {
     let epoch =
         NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::param(Param::Dates, "1970-01-01 is not a date"))?;
-    let days: Vec<i32> = panel.dates().iter().map(|d| (*d - epoch).num_days() as i32).collect();
+    let days: Vec<i32> = dates.iter().map(|d| (*d - epoch).num_days() as i32).collect();
     let date = Series::new("date".into(), days).cast(&DataType::Date)?;
     let mut cols: Vec<Column> = vec![date.into()];
-    for (j, a) in panel.assets().iter().enumerate() {
-        if a == "date" {
+    for (name, values) in columns {
+        if name == "date" {
             return Err(Error::param(Param::Assets, "\"date\" is reserved for the date column"));
         }
-        cols.push(Series::new(a.as_str().into(), panel.values().column(j).to_vec()).into());
+        cols.push(Series::new(name.into(), values).into());
     }
-    Ok(DataFrame::new(panel.len(), cols)?)
+    Ok(DataFrame::new(dates.len(), cols)?)
+}
+
+/// Named `f64` columns beside a `date` column, written as Parquet to a
+/// temporary file beside `path` and renamed over it, so a reader never
+/// sees a file half written.
+#[cfg(feature = "sources")]
+pub(crate) fn write_parquet_columns(path: &Path, dates: &[NaiveDate], columns: &[(&str, &[f64])]) -> Result<()> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut df = frame(dates, columns.iter().map(|(n, v)| (*n, v.to_vec())))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let written = ParquetWriter::new(file).with_compression(ParquetCompression::Snappy).finish(&mut df);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Dates and named `f64` columns.
+#[cfg(feature = "sources")]
+pub(crate) type DatedColumns = (Vec<NaiveDate>, Vec<(String, Vec<f64>)>);
+
+/// The `date` column and every other column (as `f64`) of a Parquet file;
+/// the error says why a file cannot be read that way.
+#[cfg(feature = "sources")]
+pub(crate) fn read_parquet_columns(path: &Path) -> std::result::Result<DatedColumns, String> {
+    let df = read_parquet(path).map_err(|e| match e {
+        Error::Io { source, .. } => source.to_string(),
+        e => e.to_string(),
+    })?;
+    let date = df.column("date").map_err(|_| "it has no \"date\" column".to_string())?;
+    if date.dtype() != &DataType::Date {
+        return Err(format!("its \"date\" column holds {}, not dates", date.dtype()));
+    }
+    let dates = parse_dates(date, "date", None).map_err(|e| e.to_string())?;
+    let mut columns = Vec::new();
+    for c in df.columns().iter().filter(|c| c.name().as_str() != "date") {
+        if !c.dtype().is_float() {
+            return Err(format!("its column {:?} holds {}, not numbers", c.name().as_str(), c.dtype()));
+        }
+        columns.push((c.name().to_string(), numeric_column(c, c.name()).map_err(|e| e.to_string())?));
+    }
+    Ok((dates, columns))
 }
 
 /// The Parquet file at `p` as a `DataFrame`; a file that is not Parquet
@@ -530,21 +587,31 @@ pub(crate) fn write_columns(path: &Path, columns: &[(String, ResultColumn)]) -> 
     Ok(())
 }
 
+/// The columns of CSV text with a header, every cell as text (an empty
+/// string where a cell is empty).
+pub(crate) fn text_columns(bytes: &[u8]) -> Result<Vec<(String, Vec<String>)>> {
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()?;
+    df.columns()
+        .iter()
+        .map(|c| {
+            let strings = c.str()?.iter().map(|v| v.map(str::to_string).unwrap_or_default()).collect();
+            Ok((c.name().to_string(), strings))
+        })
+        .collect()
+}
+
 /// Reads a CSV written by [`write_columns`]: the columns named in `text`
 /// as text, every other as numbers.
 pub(crate) fn read_columns(path: &Path, text: impl Fn(&str) -> bool) -> Result<Vec<(String, ResultColumn)>> {
     let path = resolve(path);
     let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-        .finish()?;
-    df.columns()
-        .iter()
-        .map(|c| {
-            let name = c.name().to_string();
-            let strings: Vec<String> = c.str()?.iter().map(|v| v.map(str::to_string).unwrap_or_default()).collect();
+    text_columns(&bytes)?
+        .into_iter()
+        .map(|(name, strings)| {
             if text(&name) {
                 return Ok((name, ResultColumn::Text(strings)));
             }

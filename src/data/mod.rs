@@ -22,6 +22,8 @@ pub mod datasets;
 mod io;
 mod panel;
 mod show;
+#[cfg(feature = "sources")]
+pub mod sources;
 mod summary;
 pub mod synthetic;
 
