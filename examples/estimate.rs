@@ -43,9 +43,18 @@ fn run() -> Result<()> {
             .mean("AAPL", Bound::Equal(0.002))
             .mean_of(&[("JPM", 1.0), ("BAC", -1.0)], Bound::AtLeast(0.0))
             .volatility("MSFT", Bound::Equal(0.02));
+        // Five kinds: also a correlation, a skewness and a CVaR view.
+        let views = match cli::flag(&args, "--views") {
+            None | Some("three") => views,
+            Some("five") => {
+                views.correlation("JPM", "BAC", Bound::Equal(0.7)).skew("KO", Bound::Equal(-0.3)).cvar("GE", 0.95, 0.06)
+            }
+            Some(other) => return Err(cli::usage("--views", format!("must be three or five, got {other:?}"))),
+        };
         let (seconds, pooled) = cli::timed(repeat, || views.fit(&returns))?;
         if let Some(dir) = cli::flag(&args, "--write") {
-            std::fs::write(format!("{dir}/entropy_pooling.txt"), rows([pooled.probabilities().to_vec()]))?;
+            let kinds = cli::flag(&args, "--views").unwrap_or("three");
+            std::fs::write(format!("{dir}/entropy_pooling_{kinds}.txt"), rows([pooled.probabilities().to_vec()]))?;
         }
         println!(
             "{}",

@@ -216,6 +216,8 @@ stages! {
         RiskFree = "risk_free",
         /// The market weights or market returns.
         Market = "market",
+        /// Prior probabilities of scenarios.
+        Probabilities = "probabilities",
         /// The views.
         Views = "views",
         /// An expert of an opinion pooling.

@@ -49,7 +49,9 @@ mod factor;
 mod shrinkage;
 
 pub use black_litterman::{BlackLitterman, BlackLittermanParams, RiskFreeIn, View, ViewUncertainty};
-pub use entropy::{Bound, EntropyPooled, EntropyPooling, EntropyPoolingParams, OpinionPooling, OpinionPoolingParams};
+pub use entropy::{
+    Bound, EntropyPooled, EntropyPooling, EntropyPoolingParams, OpinionPooling, OpinionPoolingParams, ViewOn,
+};
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
 pub use shrinkage::MeanEstimator;
 
