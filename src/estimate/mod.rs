@@ -206,6 +206,7 @@ impl Moments {
 
     /// The same moments with the covariance `cov` (checked by the caller),
     /// named `method`.
+    #[cfg(feature = "optimize")]
     pub(crate) fn with_cov(&self, cov: Array2<f64>, method: String) -> Moments {
         Moments { cov, method, factors: None, spread: None, ..self.clone() }
     }
