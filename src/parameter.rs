@@ -240,6 +240,8 @@ stages! {
 
     /// The optimiser: objectives, measures and constraints (`optimize`).
     Optimize {
+        /// The objective.
+        Objective = "objective",
         /// Whether cash may be held in a ratio objective.
         AllowCash = "allow_cash",
         /// A tail measure's α.

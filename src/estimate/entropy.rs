@@ -924,7 +924,13 @@ impl EntropyPooled {
         &self.probabilities
     }
 
-    /// The prior's probabilities (equal).
+    /// The scenarios (dates × assets, simple returns) the probabilities
+    /// weigh.
+    pub fn scenarios(&self) -> ndarray::ArrayView2<'_, f64> {
+        self.scenarios.view()
+    }
+
+    /// The prior's probabilities.
     pub fn prior(&self) -> &Array1<f64> {
         &self.prior
     }

@@ -214,6 +214,7 @@ impl FrontierParams {
         self.trace(&Inputs {
             moments: &m,
             scenarios: Some(simple.values()),
+            probabilities: None,
             reduction: Reduction::Auto,
             mean_set: None,
         })
@@ -224,7 +225,13 @@ impl FrontierParams {
     /// among the cores; on each, one Clarabel solver is set up once and only
     /// the target in $b$ changes between its points.
     pub fn solve(&self, m: &Moments) -> Result<Frontier> {
-        self.trace(&Inputs { moments: m, scenarios: None, reduction: Reduction::Auto, mean_set: None })
+        self.trace(&Inputs {
+            moments: m,
+            scenarios: None,
+            probabilities: None,
+            reduction: Reduction::Auto,
+            mean_set: None,
+        })
     }
 
     /// The frontier points from Clarabel: one solver per core, each reusing
@@ -329,7 +336,7 @@ impl FrontierParams {
         }
         Error::finite(Param::RiskFree, self.risk_free)?;
         let t0 = Instant::now();
-        let term = self.measure.term(m, x.scenarios)?;
+        let term = self.measure.term(m, x.scenarios, None)?;
         let c = self.constraints.resolve(m.assets())?;
         if c.holdings.is_some() {
             return Err(Error::param(

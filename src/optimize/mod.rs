@@ -418,7 +418,13 @@ impl Optimizer {
         let worst = self.worst_moments(m)?;
         let m = worst.as_ref().unwrap_or(m);
         let set = self.mean_set(m)?;
-        self.solve_on(&Inputs { moments: m, scenarios: None, reduction: self.reduction, mean_set: set.as_ref() })
+        self.solve_on(&Inputs {
+            moments: m,
+            scenarios: None,
+            probabilities: None,
+            reduction: self.reduction,
+            mean_set: set.as_ref(),
+        })
     }
 
     /// Solves on historical scenarios: each row of `returns` (converted to
@@ -433,7 +439,43 @@ impl Optimizer {
         self.solve_on(&Inputs {
             moments: &m,
             scenarios: Some(simple.values()),
+            probabilities: None,
             reduction: self.reduction,
+            mean_set: set.as_ref(),
+        })
+    }
+
+    /// Solves on scenarios with probabilities: the returns an
+    /// [`EntropyPooled`](crate::estimate::EntropyPooled) posterior (or an
+    /// [`OpinionPooling`](crate::estimate::OpinionPooling)) reweighted.
+    /// Scenario measures weigh each scenario by its probability, as
+    /// skfolio's do with sample weights: CVaR $lpha + \sum_s p_s u_s/(1-eta)$,
+    /// EVaR $\min_z z\ln(\sum_s p_s e^{L_s/z}/(1-eta))$, deviations about the
+    /// weighted mean, with the semi-deviation's correction
+    /// $1/\sqrt{1-\sum_s p_s^2}$ in place of $1/\sqrt{S-1}$; the worst
+    /// realisation is over the scenarios with $p_s > 0$. Mean and covariance
+    /// are the posterior's. Minimum risk and the mean–risk objectives take
+    /// these measures and variance; drawdowns, ordered weighted averages
+    /// and RLVaR (path- or rank-based), risk budgets and the distributionally
+    /// robust CVaR are errors here.
+    pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Allocation> {
+        if !matches!(self.objective, Objective::MinRisk { .. } | Objective::MeanRisk { .. }) {
+            return Err(Error::param(
+                crate::parameter::Optimize::Objective,
+                format!(
+                    "{:?} does not take scenario probabilities; pooled scenarios go to minimum risk or a mean–risk objective",
+                    self.objective
+                ),
+            ));
+        }
+        let m = pooled.moments();
+        let m = self.worst_moments(&m)?.unwrap_or(m);
+        let set = self.mean_set(&m)?;
+        self.solve_on(&Inputs {
+            moments: &m,
+            scenarios: Some(pooled.scenarios()),
+            probabilities: Some(pooled.probabilities().view()),
+            reduction: Reduction::Off,
             mean_set: set.as_ref(),
         })
     }

@@ -29,6 +29,8 @@ use crate::estimate::Moments;
 pub(crate) struct Inputs<'a> {
     pub moments: &'a Moments,
     pub scenarios: Option<ArrayView2<'a, f64>>,
+    /// The scenarios' probabilities, when they are not equally likely.
+    pub probabilities: Option<ndarray::ArrayView1<'a, f64>>,
     /// Whether scenario reduction may be used.
     pub reduction: super::Reduction,
     /// The mean's uncertainty set, where the mean is priced at its worst.
@@ -131,7 +133,7 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
     let m = x.moments;
     Ok(match objective {
         Objective::MinRisk { measure } => min_risk(*measure, x)?,
-        Objective::MeanRisk { measure, goal } => match (measure.term(m, x.scenarios)?, *goal) {
+        Objective::MeanRisk { measure, goal } => match (measure.term(m, x.scenarios, x.probabilities)?, *goal) {
             // Variance has its own formulations: the homogenised ratio to
             // volatility, the quadratic form (whose λ halves its term), the
             // minimum at a target and the volatility cap.
@@ -156,7 +158,7 @@ pub(crate) fn formulation<'a>(objective: &Objective, x: &Inputs<'a>) -> Result<B
             Box::new(f)
         }
         Objective::RiskBudget { measure, budgets } => {
-            let risk = measure.term(m, x.scenarios)?;
+            let risk = measure.term(m, x.scenarios, x.probabilities)?;
             let measure = (!matches!(measure, RiskMeasure::Variance)).then_some(*measure);
             Box::new(risk_parity::RiskParity { budgets: budgets.clone(), risk, measure })
         }
@@ -193,7 +195,7 @@ fn check_parameters(objective: &Objective) -> Result<()> {
 /// Minimum of `measure`: the quadratic form for variance, else the
 /// measure's term, whose value the allocation reports.
 fn min_risk<'a>(measure: RiskMeasure, x: &Inputs<'a>) -> Result<Box<dyn Formulation + 'a>> {
-    Ok(match measure.term(x.moments, x.scenarios)? {
+    Ok(match measure.term(x.moments, x.scenarios, x.probabilities)? {
         None => Box::new(min_risk::MinRisk::new(Variance(x.moments))),
         Some(term) => Box::new(min_risk::MinRisk::new(term).reporting_risk()),
     })

@@ -4,9 +4,10 @@
 //! $$ \mathrm{CVaR}_\beta(w) = \min_{\alpha}\ \alpha + \frac{1}{(1-\beta)S}\sum_s \max(0,\ -r_s^\top w - \alpha), $$
 //!
 //! written as $\alpha + \tfrac{1}{(1-\beta)S}\sum_s u_s$ with
-//! $u_s \ge -r_s^\top w - \alpha$, $u_s \ge 0$: a loss per period.
+//! $u_s \ge -r_s^\top w - \alpha$, $u_s \ge 0$: a loss per period. With
+//! scenario probabilities $p_s$ the sum is $\frac{1}{1-\beta}\sum_s p_s u_s$.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use super::reduce::{Aggregate, Family, Reduced, Reduction};
 use super::Risk;
@@ -16,6 +17,8 @@ use crate::optimize::problem::{Block, Lin, Program};
 /// CVaR at confidence `beta` of the scenarios (rows of simple returns).
 pub(crate) struct Cvar<'a> {
     pub scenarios: ArrayView2<'a, f64>,
+    /// The scenarios' probabilities (`None`: equally likely).
+    pub probabilities: Option<ArrayView1<'a, f64>>,
     pub beta: f64,
 }
 
@@ -29,7 +32,10 @@ impl Risk for Cvar<'_> {
             p.ge(uj + alpha + w.dot(r), 0.0);
             p.ge(uj, 0.0);
         }
-        Ok(alpha + u.sum() * (1.0 / ((1.0 - self.beta) * s as f64)))
+        Ok(match self.probabilities {
+            None => alpha + u.sum() * (1.0 / ((1.0 - self.beta) * s as f64)),
+            Some(prob) => alpha + u.dot(prob.iter()) * (1.0 / (1.0 - self.beta)),
+        })
     }
 
     fn name(&self) -> String {
@@ -37,6 +43,7 @@ impl Risk for Cvar<'_> {
     }
 
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
+        self.probabilities.is_none().then_some(())?;
         Some(Box::new(Reduced {
             family: Family::Rows { vectors: self.scenarios.mapv(|v| -v), signs: &[1.0] },
             aggregate: Aggregate::Sum(1.0 / ((1.0 - self.beta) * self.scenarios.nrows() as f64)),

@@ -18,6 +18,11 @@
 //! written as one hinge per scenario (one row over the weights) rather than
 //! two.
 //!
+//! With scenario probabilities $p_s$, each $\frac1S$ becomes $p_s$, the
+//! mean is $\sum_s p_s r_s$, $\frac{1}{S-1}$ becomes $\frac{1}{1-\sum_s p_s^2}$
+//! (skfolio's correction) and the worst realisation is over the scenarios
+//! with $p_s > 0$.
+//!
 //! A minimum acceptable return $m$ applies to every asset, as skfolio's
 //! `min_acceptable_return` does: the shortfall is $(m\mathbf 1 - r_s)^\top
 //! w$, the portfolio's below $m$ when the weights sum to 1, and the measure
@@ -27,7 +32,7 @@
 //! minimised, traded off and maximised in ratio (whose optimum is the
 //! semi-deviation's), not capped or budgeted.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use super::reduce::{centred, Aggregate, Family, Reduced, Reduction};
 use super::Risk;
@@ -50,6 +55,8 @@ pub(crate) enum Kind {
 /// A deviation measure of scenario returns (rows of simple returns).
 pub(crate) struct Deviation<'a> {
     pub scenarios: ArrayView2<'a, f64>,
+    /// The scenarios' probabilities (`None`: equally likely).
+    pub probabilities: Option<ArrayView1<'a, f64>>,
     pub kind: Kind,
 }
 
@@ -59,9 +66,14 @@ impl Deviation<'_> {
     fn shortfalls(&self, p: &mut Program, w: Block, below: Option<f64>) -> Block {
         let v = p.vars(self.scenarios.nrows());
         // v_k ≥ (r̄ − r_k)·w (the rows centred), or v_k ≥ (m1 − r_k)·w.
-        let rows = match below {
-            None => centred(self.scenarios, 1.0),
-            Some(mar) => self.scenarios.mapv(|x| x - mar),
+        let rows = match (below, self.probabilities) {
+            (None, None) => centred(self.scenarios, 1.0),
+            (None, Some(prob)) => {
+                // r_k − r̄ with the probability-weighted mean r̄.
+                let mean = prob.dot(&self.scenarios);
+                &self.scenarios - &mean
+            }
+            (Some(mar), _) => self.scenarios.mapv(|x| x - mar),
         };
         for (r, vk) in rows.rows().into_iter().zip(v.vars()) {
             p.ge(vk + w.dot(r), 0.0);
@@ -70,23 +82,58 @@ impl Deviation<'_> {
         v
     }
 
-    /// $\sqrt{S-1}\,t \ge \lVert v\rVert_2$: $t$.
+    /// $\sqrt{S-1}\,t \ge \lVert v\rVert_2$: $t$; with probabilities
+    /// $\sqrt{1-\sum_s p_s^2}\,t \ge \lVert(\sqrt{p_s}\,v_s)_s\rVert_2$.
     fn root_mean_square(&self, p: &mut Program, v: Block) -> Lin {
         let t = p.var();
-        let root = ((self.scenarios.nrows() as f64) - 1.0).max(1.0).sqrt();
-        p.soc(std::iter::once((t * root).into()).chain(v.vars().map(Affine::from)).collect());
+        match self.probabilities {
+            None => {
+                let root = ((self.scenarios.nrows() as f64) - 1.0).max(1.0).sqrt();
+                p.soc(std::iter::once((t * root).into()).chain(v.vars().map(Affine::from)).collect());
+            }
+            Some(prob) => {
+                let root = correction(prob).sqrt();
+                let entries = v.vars().zip(prob.iter()).map(|(vk, pk)| Affine::from(vk * pk.sqrt()));
+                p.soc(std::iter::once((t * root).into()).chain(entries).collect());
+            }
+        }
         t.into()
     }
+
+    /// $\sum_s c_s v_s$ with $c_s = 1/S$, or $p_s$.
+    fn mean_of(&self, v: Block) -> Lin {
+        match self.probabilities {
+            None => v.sum() * (1.0 / self.scenarios.nrows() as f64),
+            Some(prob) => v.dot(prob.iter()),
+        }
+    }
 }
+
+/// $1 - \sum_s p_s^2$, the weighted counterpart of $S - 1$ over $S$.
+fn correction(prob: ArrayView1<'_, f64>) -> f64 {
+    (1.0 - prob.dot(&prob)).max(f64::MIN_POSITIVE)
+}
+
+impl Deviation<'_> {}
 
 impl Risk for Deviation<'_> {
     fn add(&self, p: &mut Program, w: Block, scale: f64) -> Result<()> {
         if self.kind == Kind::SemiVariance {
             // scale/(S − 1) Σ v_k², as ½ vᵀPv.
             let v = self.shortfalls(p, w, None);
-            let c = 2.0 * scale / ((self.scenarios.nrows() as f64) - 1.0).max(1.0);
-            for vk in v.vars() {
-                p.quad(vk, vk, c);
+            match self.probabilities {
+                None => {
+                    let c = 2.0 * scale / ((self.scenarios.nrows() as f64) - 1.0).max(1.0);
+                    for vk in v.vars() {
+                        p.quad(vk, vk, c);
+                    }
+                }
+                Some(prob) => {
+                    let c = 2.0 * scale / correction(prob);
+                    for (vk, pk) in v.vars().zip(prob.iter()) {
+                        p.quad(vk, vk, c * pk);
+                    }
+                }
             }
             return Ok(());
         }
@@ -96,11 +143,19 @@ impl Risk for Deviation<'_> {
     }
 
     fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
-        let s = self.scenarios.nrows();
         Ok(match self.kind {
-            Kind::MeanAbsolute => self.shortfalls(p, w, None).sum() * (2.0 / s as f64),
-            Kind::LowerPartial => self.shortfalls(p, w, None).sum() * (1.0 / s as f64),
-            Kind::LowerPartialAt { mar } => self.shortfalls(p, w, Some(mar)).sum() * (1.0 / s as f64),
+            Kind::MeanAbsolute => {
+                let v = self.shortfalls(p, w, None);
+                self.mean_of(v) * 2.0
+            }
+            Kind::LowerPartial => {
+                let v = self.shortfalls(p, w, None);
+                self.mean_of(v)
+            }
+            Kind::LowerPartialAt { mar } => {
+                let v = self.shortfalls(p, w, Some(mar));
+                self.mean_of(v)
+            }
             Kind::Semi => {
                 let v = self.shortfalls(p, w, None);
                 self.root_mean_square(p, v)
@@ -116,8 +171,10 @@ impl Risk for Deviation<'_> {
             Kind::Worst => {
                 // t ≥ −r_k·w.
                 let t = p.var();
-                for r in self.scenarios.rows() {
-                    p.ge(t + w.dot(r), 0.0);
+                for (k, r) in self.scenarios.rows().into_iter().enumerate() {
+                    if self.probabilities.is_none_or(|prob| prob[k] > 0.0) {
+                        p.ge(t + w.dot(r), 0.0);
+                    }
                 }
                 t.into()
             }
@@ -138,6 +195,7 @@ impl Risk for Deviation<'_> {
     }
 
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
+        self.probabilities.is_none().then_some(())?;
         let s = self.scenarios.nrows() as f64;
         let (vectors, signs, aggregate, zero): (_, &'static [f64], _, _) = match self.kind {
             Kind::MeanAbsolute => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(2.0 / s), true),

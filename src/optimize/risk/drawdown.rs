@@ -94,7 +94,7 @@ impl Risk for Drawdown<'_> {
                 p.soc(std::iter::once((t * (s as f64).sqrt()).into()).chain((0..s).map(|k| dd(k).into())).collect());
                 t.into()
             }
-            Kind::Edar { beta } => super::evar::entropic(p, (0..s).map(dd).collect(), beta),
+            Kind::Edar { beta } => super::evar::entropic(p, (0..s).map(dd).collect(), beta, None),
             Kind::Rldar { beta, kappa } => super::rlvar::relativistic(p, (0..s).map(dd).collect(), beta, kappa),
         })
     }

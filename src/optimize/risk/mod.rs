@@ -18,7 +18,7 @@ pub(crate) use reduce::centred;
 pub(crate) use variance::{add_quadratic, diagonal_share, volatility_entries, StdDev, Variance};
 
 use crate::parameter::Optimize as Param;
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use super::problem::{Block, Lin, Program};
 use crate::error::{Error, Result};
@@ -70,6 +70,12 @@ use crate::error::{Error, Result};
 /// prices the shortfall $\max((m\mathbf 1 - r_s)^\top w, 0)$, which is the
 /// portfolio's below $m$ when the weights sum to 1 (what [`of`](Self::of)
 /// measures on a return series).
+///
+/// On scenarios with probabilities (an entropy-pooled posterior,
+/// [`solve_pooled`](super::Optimizer::solve_pooled)), the measures of
+/// returns weigh each scenario by its probability
+/// ([`of_weighted`](Self::of_weighted) computes them); the drawdown, OWA and
+/// relativistic measures, which follow the path or the ranks, do not.
 ///
 /// `beta` is the confidence level (0.95 means the worst 5 %); `kappa`,
 /// in (0, 1), deforms the relativistic measures from EVaR (EDaR) towards
@@ -303,6 +309,76 @@ impl RiskMeasure {
         }
     }
 
+    /// The measure of portfolio returns whose scenarios have
+    /// `probabilities` (≥ 0, summing to 1), computed directly, as
+    /// [`Optimizer::solve_pooled`](super::Optimizer::solve_pooled) prices
+    /// it: for the measures that weigh scenarios (see there); others are an
+    /// error, as are probabilities of another length or not summing to 1.
+    pub fn of_weighted(&self, returns: &[f64], probabilities: &[f64]) -> Result<f64> {
+        if !self.weighted() {
+            return self.term_free_error();
+        }
+        if probabilities.len() != returns.len() {
+            return Err(Error::Shape(format!("{} probabilities for {} returns", probabilities.len(), returns.len())));
+        }
+        if probabilities.iter().any(|p| !(p.is_finite() && *p >= 0.0))
+            || (probabilities.iter().sum::<f64>() - 1.0).abs() > 1e-9
+        {
+            return Err(Error::param(
+                Param::Weights,
+                "the scenario probabilities must be finite, ≥ 0 and sum to 1".to_string(),
+            ));
+        }
+        let pr = || returns.iter().zip(probabilities);
+        let mean: f64 = pr().map(|(r, p)| r * p).sum();
+        let correction = (1.0 - probabilities.iter().map(|p| p * p).sum::<f64>()).max(f64::MIN_POSITIVE);
+        let below = |m: f64, power: i32| pr().map(|(r, p)| p * (m - r).max(0.0).powi(power)).sum::<f64>();
+        Ok(match *self {
+            RiskMeasure::Variance => pr().map(|(r, p)| p * (r - mean).powi(2)).sum::<f64>() / correction,
+            RiskMeasure::StandardDeviation => {
+                (pr().map(|(r, p)| p * (r - mean).powi(2)).sum::<f64>() / correction).sqrt()
+            }
+            RiskMeasure::MeanAbsoluteDeviation => pr().map(|(r, p)| p * (r - mean).abs()).sum(),
+            RiskMeasure::FirstLowerPartialMoment => below(mean, 1),
+            RiskMeasure::Flpm { mar } => below(mar, 1),
+            RiskMeasure::SemiVariance => below(mean, 2) / correction,
+            RiskMeasure::SemiDeviation => (below(mean, 2) / correction).sqrt(),
+            RiskMeasure::Slpm { mar } => (below(mar, 2) / correction).sqrt(),
+            RiskMeasure::WorstRealization => {
+                pr().filter(|(_, p)| **p > 0.0).map(|(r, _)| -r).fold(f64::NEG_INFINITY, f64::max)
+            }
+            RiskMeasure::Cvar { beta } => {
+                // The worst 1 − β of probability, the last scenario in part.
+                let alpha = 1.0 - beta;
+                let mut order: Vec<usize> = (0..returns.len()).collect();
+                order.sort_by(|&i, &j| returns[i].total_cmp(&returns[j]));
+                let (mut mass, mut loss) = (0.0, 0.0);
+                for i in order {
+                    let take = probabilities[i].min(alpha - mass);
+                    loss -= take * returns[i];
+                    mass += take;
+                    if mass >= alpha {
+                        break;
+                    }
+                }
+                loss / alpha
+            }
+            RiskMeasure::Evar { beta } => {
+                let losses: Vec<f64> = returns.iter().map(|r| -r).collect();
+                let worst = pr().filter(|(_, p)| **p > 0.0).map(|(r, _)| -r).fold(f64::NEG_INFINITY, f64::max);
+                evar::optimum_weighted(&losses, probabilities, beta).0.min(worst)
+            }
+            _ => return self.term_free_error(),
+        })
+    }
+
+    fn term_free_error(&self) -> Result<f64> {
+        Err(Error::param(
+            Param::Measure,
+            format!("{self:?} is not defined here on scenarios with probabilities; see Optimizer::solve_pooled"),
+        ))
+    }
+
     /// The measure of a series of portfolio returns (in time order),
     /// computed directly — what the optimiser's value is checked against.
     pub fn of(&self, returns: &[f64]) -> f64 {
@@ -415,12 +491,26 @@ impl RiskMeasure {
         &self,
         m: &'a crate::estimate::Moments,
         scenarios: Option<ArrayView2<'a, f64>>,
+        probabilities: Option<ArrayView1<'a, f64>>,
     ) -> Result<Option<Box<dyn Risk + 'a>>> {
         use deviation::{Deviation, Kind as D};
         use drawdown::{Drawdown, Kind as Dd};
+        if probabilities.is_some() && !self.weighted() {
+            return Err(Error::param(
+                Param::Measure,
+                format!(
+                    "{self:?} is not defined here on scenarios with probabilities (drawdowns, ordered weighted \
+                     averages and RLVaR follow the scenarios' path or rank); choose variance, the standard \
+                     deviation, MAD, the semi-deviation or semi-variance, a lower partial moment, CVaR, EVaR \
+                     or the worst realisation"
+                ),
+            ));
+        }
         // Scenario measures read the scenarios, checked once here.
         let scenarios = || self.scenarios(scenarios);
-        let dev = |kind| -> Result<Box<dyn Risk + 'a>> { Ok(Box::new(Deviation { scenarios: scenarios()?, kind })) };
+        let dev = |kind| -> Result<Box<dyn Risk + 'a>> {
+            Ok(Box::new(Deviation { scenarios: scenarios()?, probabilities, kind }))
+        };
         let dd = |kind| -> Result<Box<dyn Risk + 'a>> { Ok(Box::new(Drawdown { scenarios: scenarios()?, kind })) };
         Ok(Some(match *self {
             RiskMeasure::Variance => return Ok(None),
@@ -429,8 +519,8 @@ impl RiskMeasure {
             RiskMeasure::SemiDeviation => dev(D::Semi)?,
             RiskMeasure::FirstLowerPartialMoment => dev(D::LowerPartial)?,
             RiskMeasure::WorstRealization => dev(D::Worst)?,
-            RiskMeasure::Cvar { beta } => Box::new(Cvar { scenarios: scenarios()?, beta }),
-            RiskMeasure::Evar { beta } => Box::new(evar::Evar { scenarios: scenarios()?, beta }),
+            RiskMeasure::Cvar { beta } => Box::new(Cvar { scenarios: scenarios()?, probabilities, beta }),
+            RiskMeasure::Evar { beta } => Box::new(evar::Evar { scenarios: scenarios()?, probabilities, beta }),
             RiskMeasure::MaxDrawdown => dd(Dd::Max)?,
             RiskMeasure::AverageDrawdown => dd(Dd::Average)?,
             RiskMeasure::Cdar { beta } => dd(Dd::Cdar { beta })?,
@@ -458,6 +548,24 @@ impl RiskMeasure {
                 ))
             }
         }))
+    }
+
+    /// Whether the measure is defined on scenarios with probabilities.
+    fn weighted(&self) -> bool {
+        matches!(
+            self,
+            RiskMeasure::Variance
+                | RiskMeasure::StandardDeviation
+                | RiskMeasure::MeanAbsoluteDeviation
+                | RiskMeasure::SemiDeviation
+                | RiskMeasure::FirstLowerPartialMoment
+                | RiskMeasure::WorstRealization
+                | RiskMeasure::Cvar { .. }
+                | RiskMeasure::Evar { .. }
+                | RiskMeasure::SemiVariance
+                | RiskMeasure::Flpm { .. }
+                | RiskMeasure::Slpm { .. }
+        )
     }
 
     /// The scenarios a scenario measure needs: present, at least two, and

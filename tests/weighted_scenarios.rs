@@ -1,0 +1,132 @@
+//! Optimising on scenarios with probabilities (`Optimizer::solve_pooled`)
+//! against skfolio's MeanRisk on an entropy-pooled prior
+//! (`tools/reference/weighted_scenarios.py`), and the measures computed
+//! directly (`RiskMeasure::of_weighted`).
+
+mod common;
+
+use assetalloc::estimate::{Bound, EntropyPooled, EntropyPooling};
+use assetalloc::prelude::*;
+use common::{fixture, floats};
+
+fn returns() -> Returns {
+    datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap().tail(2000).unwrap()
+}
+
+const MEASURES: [(&str, RiskMeasure); 9] = [
+    ("variance", RiskMeasure::Variance),
+    ("std", RiskMeasure::StandardDeviation),
+    ("mad", RiskMeasure::MeanAbsoluteDeviation),
+    ("semi-deviation", RiskMeasure::SemiDeviation),
+    ("semi-variance", RiskMeasure::SemiVariance),
+    ("flpm", RiskMeasure::FirstLowerPartialMoment),
+    ("cvar", RiskMeasure::Cvar { beta: 0.95 }),
+    ("evar", RiskMeasure::Evar { beta: 0.95 }),
+    ("worst", RiskMeasure::WorstRealization),
+];
+
+/// skfolio's probabilities as the prior of a pooling without views: the
+/// posterior is exactly them.
+fn theirs(f: &serde_json::Value, r: &Returns) -> EntropyPooled {
+    let p = floats(&f["probabilities"]);
+    EntropyPooling::params().prior(&p).fit(r).unwrap()
+}
+
+#[test]
+fn minimum_risk_on_pooled_scenarios_equals_skfolios() {
+    let f = fixture("weighted_scenarios_reference.json");
+    let r = returns();
+    assert_eq!(r.dates()[0].to_string(), f["first"].as_str().unwrap());
+    let pooled = theirs(&f, &r);
+    let p = pooled.probabilities().to_vec();
+    for (name, measure) in MEASURES {
+        let case = &f["min_risk"][name];
+        let a = Optimizer::min_risk(measure).solve_pooled(&pooled).unwrap();
+        let w = a.weights();
+        let their_w = floats(&case["weights"]);
+        let ours = measure.of_weighted(&r.values().dot(w).to_vec(), &p).unwrap();
+        let at_theirs = measure.of_weighted(&r.values().dot(&their_w).to_vec(), &p).unwrap();
+        let value = case["value"].as_f64().unwrap();
+        // Our definition of the measure is skfolio's: its value of its
+        // weights, computed here.
+        assert!((at_theirs - value).abs() <= 1e-9 * value, "{name}: {at_theirs} vs skfolio's {value}");
+        // Never worse, and the same optimum.
+        assert!(ours <= at_theirs * (1.0 + 1e-7), "{name}: {ours} > {at_theirs}");
+        assert!((ours - at_theirs).abs() <= 1e-6 * at_theirs, "{name}: {ours} vs {at_theirs}");
+        let dw = w.iter().zip(&their_w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        // A flat optimum (the worst realisation's, an LP with ties) leaves
+        // the weights free along a face: there the value is what is pinned.
+        if name != "worst" {
+            assert!(dw < 1e-4, "{name}: weights differ by {dw:e}");
+        }
+        // The solver's value is the measure computed directly (variance
+        // reports none).
+        if let Some((_, v)) = a.risk() {
+            assert!((v - ours).abs() <= 1e-6 * ours, "{name}: solver value {v} vs {ours}");
+        }
+    }
+}
+
+#[test]
+fn the_maximum_cvar_ratio_on_pooled_scenarios_equals_skfolios() {
+    let f = fixture("weighted_scenarios_reference.json");
+    let r = returns();
+    let pooled = theirs(&f, &r);
+    let p = pooled.probabilities();
+    let measure = RiskMeasure::Cvar { beta: 0.95 };
+    let a = Optimizer::max_ratio(measure, 0.0).solve_pooled(&pooled).unwrap();
+    let their_w = floats(&f["max_ratio_cvar"]["weights"]);
+    let ratio = |w: &ndarray::Array1<f64>| {
+        let y = r.values().dot(w);
+        p.dot(&y) / measure.of_weighted(&y.to_vec(), &p.to_vec()).unwrap()
+    };
+    let (ours, at_theirs) = (ratio(&a.weights().to_owned()), ratio(&their_w));
+    assert!(ours >= at_theirs * (1.0 - 1e-7), "{ours} < {at_theirs}");
+    let dw = a.weights().iter().zip(&their_w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(dw < 1e-4, "weights differ by {dw:e}");
+}
+
+/// Equal probabilities give the equally-likely programs' answers, and the
+/// views move the minimum-CVaR portfolio.
+#[test]
+fn equal_probabilities_give_the_unweighted_answers() {
+    let r = returns();
+    let equal = EntropyPooling::params().fit(&r).unwrap();
+    for (name, measure) in MEASURES {
+        let a = Optimizer::min_risk(measure).solve_pooled(&equal).unwrap();
+        let b = Optimizer::min_risk(measure).solve_scenarios(&r).unwrap();
+        let dw = a.weights().iter().zip(b.weights()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        let y = |w: &ndarray::Array1<f64>| r.values().dot(w).to_vec();
+        let uniform = vec![1.0 / r.len() as f64; r.len()];
+        let (va, vb) = (measure.of_weighted(&y(a.weights()), &uniform).unwrap(), measure.of(&y(b.weights())));
+        assert!((va - vb).abs() <= 1e-7 * vb, "{name}: {va} vs {vb}");
+        if name != "worst" {
+            assert!(dw < 1e-4, "{name}: weights differ by {dw:e}");
+        }
+    }
+    let stressed = EntropyPooling::params().cvar("GE", 0.95, 0.07).fit(&r).unwrap();
+    let calm = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 }).solve_pooled(&equal).unwrap();
+    let moved = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 }).solve_pooled(&stressed).unwrap();
+    let ge = |a: &Allocation| a.weight("GE").unwrap_or(0.0);
+    assert!(ge(&moved) < ge(&calm), "stressing GE's tail lowers its weight: {} vs {}", ge(&moved), ge(&calm));
+}
+
+#[test]
+fn measures_and_objectives_without_probabilities_are_named() {
+    let r = returns();
+    let pooled = EntropyPooling::params().mean("AAPL", Bound::Equal(0.001)).fit(&r).unwrap();
+    let e = Optimizer::min_risk(RiskMeasure::Cdar { beta: 0.95 }).solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("Cdar") && e.to_string().contains("probabilities"), "{e}");
+    let e = Optimizer::risk_budgeting_for(RiskMeasure::Cvar { beta: 0.95 }, None).solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("does not take scenario probabilities"), "{e}");
+    let y = vec![0.01, -0.02, 0.0];
+    let e = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.5]).unwrap_err();
+    assert!(e.to_string().contains("2 probabilities for 3 returns"), "{e}");
+    let e = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.6, -0.1]).unwrap_err();
+    assert!(e.to_string().contains("≥ 0 and sum to 1"), "{e}");
+    assert!(RiskMeasure::MaxDrawdown.of_weighted(&y, &[0.2, 0.3, 0.5]).is_err());
+    // A worked CVaR: the worst half of the probability is the −2 % scenario
+    // (0.3) and 0.2 of the 0 % one.
+    let v = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.3, 0.2]).unwrap();
+    assert!((v - (0.3 * 0.02) / 0.5).abs() < 1e-15, "{v}");
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Portfolios on scenarios with probabilities, from skfolio.
+
+The last 2,000 daily simple returns of the bundled S&P 500 (20 stocks),
+reweighted by skfolio's EntropyPooling (a volatility view on MSFT, a mean
+view on AAPL and a 95 % CVaR view on GE; its primal on Clarabel at 1e-12,
+its CVaR level found to 1e-15), then skfolio's MeanRisk on that prior
+(long-only, fully invested, Clarabel at 1e-10): minimum risk for each
+measure that weighs scenarios, and the maximum mean/CVaR ratio. Each
+portfolio's measure is skfolio's, with the probabilities as sample
+weights. Writes tests/fixtures/weighted_scenarios_reference.json with the
+probabilities, weights and values; tests/weighted_scenarios.rs matches
+them.
+
+    pip install skfolio==1.12.2
+    python3 tools/reference/weighted_scenarios.py
+"""
+import json
+import pathlib
+
+import numpy as np
+import pandas as pd
+import scipy.optimize
+from skfolio import RiskMeasure
+from skfolio.optimization import MeanRisk, ObjectiveFunction
+from skfolio.prior import EntropyPooling
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12}
+TOL = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
+VIEWS = {"mean_views": ["AAPL == 0.0015"], "variance_views": ["MSFT == 0.0004"], "cvar_views": ["GE == 0.06"],
+         "cvar_beta": 0.95}
+MEASURES = {
+    "variance": RiskMeasure.VARIANCE,
+    "std": RiskMeasure.STANDARD_DEVIATION,
+    "mad": RiskMeasure.MEAN_ABSOLUTE_DEVIATION,
+    "semi-deviation": RiskMeasure.SEMI_DEVIATION,
+    "semi-variance": RiskMeasure.SEMI_VARIANCE,
+    "flpm": RiskMeasure.FIRST_LOWER_PARTIAL_MOMENT,
+    "cvar": RiskMeasure.CVAR,
+    "evar": RiskMeasure.EVAR,
+    "worst": RiskMeasure.WORST_REALIZATION,
+}
+_root_scalar = scipy.optimize.root_scalar
+
+
+def _tight_root_scalar(f, **kwargs):
+    """skfolio's CVaR root search, to the root instead of within 1e-4."""
+    return _root_scalar(f, **{**kwargs, "xtol": 1e-15, "rtol": 1e-15, "maxiter": 500})
+
+
+scipy.optimize.root_scalar = _tight_root_scalar
+
+
+def main():
+    prices = pd.read_csv(ROOT / "data" / "sp500.csv", index_col=0, parse_dates=True)
+    returns = prices.pct_change().iloc[1:].iloc[-2000:]
+    prior = EntropyPooling(**VIEWS, solver="CLARABEL", solver_params=TIGHT)
+    p = prior.fit(returns).return_distribution_.sample_weight
+    out = {"first": str(returns.index[0].date()), "rows": len(returns), "probabilities": p.tolist(), "min_risk": {}}
+    for name, measure in MEASURES.items():
+        model = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, risk_measure=measure, cvar_beta=0.95,
+                         evar_beta=0.95, prior_estimator=prior, solver="CLARABEL", solver_params=TOL).fit(returns)
+        ptf = model.predict(returns)
+        ptf.sample_weight = p
+        value = float(getattr(ptf, measure.value))
+        out["min_risk"][name] = {"weights": model.weights_.tolist(), "value": value}
+        print(f"{name:15} {value:.10f}")
+    ratio = MeanRisk(objective_function=ObjectiveFunction.MAXIMIZE_RATIO, risk_measure=RiskMeasure.CVAR,
+                     cvar_beta=0.95, risk_free_rate=0.0, prior_estimator=prior, solver="CLARABEL",
+                     solver_params=TOL).fit(returns)
+    out["max_ratio_cvar"] = {"weights": ratio.weights_.tolist()}
+    dest = ROOT / "tests" / "fixtures" / "weighted_scenarios_reference.json"
+    dest.write_text(json.dumps(out) + "\n")
+    print(f"wrote {dest}")
+
+
+if __name__ == "__main__":
+    main()
