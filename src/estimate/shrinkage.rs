@@ -308,6 +308,161 @@ pub(super) fn graphical_lasso(s: &Array2<f64>, alpha: f64) -> Result<(Array2<f64
     ))
 }
 
+/// The held-out Gaussian log-likelihood of the graphical lasso at a
+/// penalty, averaged over a contiguous K-fold split of the rows `x`
+/// (−∞ where a fold's fit fails).
+pub(super) struct FoldScores {
+    splits: Vec<(Array2<f64>, Array2<f64>)>,
+    n: usize,
+}
+
+impl FoldScores {
+    pub(super) fn new(x: ArrayView2<'_, f64>, folds: usize) -> Result<FoldScores> {
+        let (t, n) = x.dim();
+        if folds < 2 || t / folds < 2 {
+            return Err(Error::param(
+                Param::Penalty,
+                format!("cross-validating the penalty needs ≥ 2 folds of ≥ 2 rows each, got {folds} folds of {t} rows"),
+            ));
+        }
+        // Contiguous folds, the first t mod K one row longer.
+        let mut bounds = vec![0usize];
+        for k in 0..folds {
+            let len = t / folds + usize::from(k < t % folds);
+            bounds.push(bounds[k] + len);
+        }
+        let splits = (0..folds)
+            .map(|k| {
+                let train: Vec<usize> = (0..t).filter(|&r| r < bounds[k] || r >= bounds[k + 1]).collect();
+                let test: Vec<usize> = (bounds[k]..bounds[k + 1]).collect();
+                (centred_mle(&crate::linalg::take_rows(x, &train)), centred_mle(&crate::linalg::take_rows(x, &test)))
+            })
+            .collect();
+        Ok(FoldScores { splits, n })
+    }
+
+    pub(super) fn score(&self, alpha: f64) -> f64 {
+        let n = self.n;
+        let log_two_pi = (2.0 * std::f64::consts::PI).ln();
+        let scores: Vec<f64> = self
+            .splits
+            .iter()
+            .map(|(train, test)| {
+                let Ok((w, _)) = graphical_lasso(train, alpha) else { return f64::NEG_INFINITY };
+                let Some(l) = crate::linalg::cholesky(w.view()) else { return f64::NEG_INFINITY };
+                // Θ = W⁻¹ column by column; ln det Θ = −2 Σ ln L_ii.
+                let logdet = -2.0 * l.diag().iter().map(|v| v.ln()).sum::<f64>();
+                let mut trace = 0.0;
+                for j in 0..n {
+                    let mut e = Array1::zeros(n);
+                    e[j] = 1.0;
+                    let column = crate::linalg::cholesky_solve(&l, &e);
+                    trace += test.column(j).dot(&column);
+                }
+                let s = 0.5 * (logdet - trace - n as f64 * log_two_pi);
+                if s.is_finite() {
+                    s
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect();
+        scores.iter().sum::<f64>() / scores.len() as f64
+    }
+}
+
+/// The maximum-likelihood covariance of the rows about their mean.
+fn centred_mle(rows: &Array2<f64>) -> Array2<f64> {
+    let mean = rows.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(rows.ncols()));
+    mle((rows - &mean).view())
+}
+
+/// How the graphical lasso's penalty is cross-validated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct PenaltySearch {
+    /// Penalties per grid.
+    pub grid: usize,
+    /// Grids: the first spans two decades below the largest off-diagonal
+    /// covariance; each later one lies between the neighbours of the best.
+    pub refinements: usize,
+    /// Folds of the K-fold split (contiguous, unshuffled).
+    pub folds: usize,
+}
+
+/// The graphical lasso with its penalty chosen by K-fold cross-validation
+/// (scikit-learn's `GraphicalLassoCV`): each penalty of a grid is fitted on
+/// the training folds and scored by the Gaussian log-likelihood of the
+/// held-out fold, $\frac12(\ln\det\Theta - \operatorname{tr}(S_{test}\Theta) - p\ln 2\pi)$,
+/// averaged over the folds. The first grid is `grid` penalties evenly
+/// spaced in logarithm from $\alpha_{max}/100$ to $\alpha_{max}$, the
+/// largest off-diagonal entry of the covariance (which zeroes every
+/// partial correlation); each refinement puts `grid` penalties strictly
+/// between the neighbours of the best so far (below it when it is the
+/// smallest, down to a hundredth). Ties go to the smaller penalty. The
+/// covariance of all rows at the best penalty, the penalty, and the
+/// penalties tried.
+pub(super) fn graphical_lasso_cv(x: ArrayView2<'_, f64>, search: PenaltySearch) -> Result<(Array2<f64>, f64, usize)> {
+    let PenaltySearch { grid, refinements, folds } = search;
+    let n = x.ncols();
+    if grid < 2 || refinements < 1 {
+        return Err(Error::param(
+            Param::Penalty,
+            format!(
+                "a cross-validated penalty needs ≥ 2 penalties per grid and ≥ 1 grid, got {grid} and {refinements}"
+            ),
+        ));
+    }
+    let folds = FoldScores::new(x, folds)?;
+    let all = centred_mle(&x.to_owned());
+    let top = (0..n)
+        .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+        .fold(0.0f64, |m, (i, j)| m.max(all[[i, j]].abs()));
+    if !(top > 0.0) {
+        return Err(Error::param(
+            Param::Penalty,
+            "cannot be cross-validated: every covariance between two assets is zero".to_string(),
+        ));
+    }
+    let score = |alpha: f64| folds.score(alpha);
+    let logspace = |from: f64, to: f64, count: usize| -> Vec<f64> {
+        let (a, b) = (from.log10(), to.log10());
+        (0..count).map(|k| 10f64.powf(a + (b - a) * k as f64 / (count - 1) as f64)).collect()
+    };
+    let mut alphas: Vec<f64> = logspace(0.01 * top, top, grid).into_iter().rev().collect();
+    let mut path: Vec<(f64, f64)> = Vec::new();
+    let mut best = 0;
+    for _ in 0..refinements {
+        let scored = crate::parallel::pool("graphical lasso penalty", alphas, |&a| Ok((a, score(a))))?;
+        path.extend(scored);
+        path.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (mut best_score, mut last_finite) = (f64::NEG_INFINITY, 0);
+        for (k, &(_, s)) in path.iter().enumerate() {
+            let s = if s >= 0.1 / f64::EPSILON { f64::NAN } else { s };
+            if s.is_finite() {
+                last_finite = k;
+            }
+            if s >= best_score {
+                best_score = s;
+                best = k;
+            }
+        }
+        let (high, low) = if best == 0 {
+            (path[0].0, path[1].0)
+        } else if best == last_finite && best != path.len() - 1 {
+            (path[best].0, path[best + 1].0)
+        } else if best == path.len() - 1 {
+            (path[best].0, 0.01 * path[best].0)
+        } else {
+            (path[best - 1].0, path[best + 1].0)
+        };
+        let next = logspace(high, low, grid + 2);
+        alphas = next[1..next.len() - 1].to_vec();
+    }
+    let alpha = path[best].0;
+    let (cov, _) = graphical_lasso(&all, alpha)?;
+    Ok((cov, alpha, path.len()))
+}
+
 /// `cov` itself when positive definite, else its nearest repair (see the
 /// module docs); `true` when it was repaired.
 pub(super) fn positive_definite(cov: Array2<f64>) -> (Array2<f64>, bool) {
