@@ -117,6 +117,34 @@ fn cross_validated_graphical_lasso_equals_scikit_learns() {
     assert!(e.is_invalid(parameter::Estimate::Penalty), "{e}");
 }
 
+/// Denoising by constant residual and by target shrinkage against
+/// Riskfolio-Lib's `denoiseCov` (`tools/reference/denoise.py`).
+#[test]
+fn denoised_covariances_equal_riskfolios() {
+    let f = fixture();
+    let theirs: Value = serde_json::from_str(include_str!("fixtures/denoise_reference.json")).unwrap();
+    for case in ["recent", "eight"] {
+        let r = returns(&f, case);
+        for (name, e) in [
+            ("fixed", Estimator::Denoised),
+            ("shrink_0.1", Estimator::DenoisedShrunk { shrinkage: 0.1 }),
+            ("shrink_0.5", Estimator::DenoisedShrunk { shrinkage: 0.5 }),
+        ] {
+            let m = Moments::with_estimator(e).fit(&r).unwrap();
+            let cov: Vec<f64> = theirs[case][name].as_array().unwrap().iter().flat_map(floats).collect();
+            let d = relative(m.cov().iter().copied(), &cov);
+            assert!(d < 1e-8, "{case} {name}: {d:e} ({})", m.method());
+        }
+        // α = 1 keeps the sample covariance; α = 0 zeroes the noise's correlations.
+        let sample = Moments::sample().fit(&r).unwrap();
+        let kept = Moments::denoised_shrunk(1.0).fit(&r).unwrap();
+        assert!(relative(kept.cov().iter().copied(), &sample.cov().iter().copied().collect::<Vec<_>>()) < 1e-12);
+    }
+    let r = returns(&f, "eight");
+    let e = Moments::denoised_shrunk(1.5).fit(&r).unwrap_err();
+    assert!(e.is_invalid(parameter::Estimate::Shrinkage), "{e}");
+}
+
 #[test]
 fn shrunk_means_equal_skfolios() {
     let f = fixture();

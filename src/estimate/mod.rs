@@ -131,6 +131,14 @@ pub enum Estimator {
     /// The sample covariance denoised: its correlation's eigenvalues
     /// below the fitted Marchenko–Pastur edge replaced by their mean.
     Denoised,
+    /// The sample covariance denoised by target shrinkage: the noise part
+    /// $C_n$ of its correlation (eigenvalues below the Marchenko–Pastur
+    /// edge) becomes $\alpha C_n + (1-\alpha)\operatorname{diag}(C_n)$.
+    DenoisedShrunk {
+        /// The weight $\alpha \in [0, 1]$ kept on the noise's
+        /// correlations (0: none, 1: the sample covariance).
+        shrinkage: f64,
+    },
     /// The sample covariance with its correlation's largest
     /// eigen-components (market modes) removed.
     Detoned {
@@ -212,6 +220,15 @@ impl Moments {
     /// The sample covariance denoised by the Marchenko–Pastur law.
     pub fn denoised() -> MomentsParams {
         Moments::with_estimator(Estimator::Denoised)
+    }
+
+    /// The sample covariance denoised by target shrinkage (López de Prado,
+    /// as Riskfolio-Lib's `denoiseCov(kind="shrink")`): the signal
+    /// eigen-components of its correlation kept, the noise's correlations
+    /// scaled by `shrinkage` (in [0, 1]) and its variances kept, so the
+    /// correlation's diagonal stays 1.
+    pub fn denoised_shrunk(shrinkage: f64) -> MomentsParams {
+        Moments::with_estimator(Estimator::DenoisedShrunk { shrinkage })
     }
 
     /// The sample covariance less its largest `markets` correlation modes.
@@ -579,6 +596,18 @@ impl MomentsParams {
                 full_rank("denoised", t, n)?;
                 let (cov, signal) = shrinkage::denoised(&sample_cov(), t);
                 (sample_mean.clone(), cov, format!("denoised (Marchenko–Pastur, {signal} signal eigenvalues of {n})"))
+            }
+            Estimator::DenoisedShrunk { shrinkage: alpha } => {
+                full_rank("denoised", t, n)?;
+                if !(0.0..=1.0).contains(&alpha) {
+                    return Err(Error::param(Param::Shrinkage, format!("must be in [0, 1], got {alpha}")));
+                }
+                let (cov, signal) = shrinkage::denoise(&sample_cov(), t, shrinkage::Noise::TargetShrinkage(alpha));
+                (
+                    sample_mean.clone(),
+                    cov,
+                    format!("denoised (target shrinkage α = {alpha}, {signal} signal eigenvalues of {n})"),
+                )
             }
             Estimator::Detoned { markets } => {
                 full_rank("detoned", t, n)?;

@@ -231,6 +231,23 @@ fn local_minimum(f: impl Fn(f64) -> f64, start: f64, lo: f64, hi: f64) -> f64 {
 /// variance replaced by their mean, renormalised to a unit diagonal; the
 /// matrix and how many eigenvalues carried signal.
 pub(super) fn denoised(cov: &Array2<f64>, t: usize) -> (Array2<f64>, usize) {
+    denoise(cov, t, Noise::ConstantResidual)
+}
+
+/// What becomes of the correlation's noise eigen-components.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Noise {
+    /// Their eigenvalues replaced by their mean.
+    ConstantResidual,
+    /// Their part $C_n$ of the correlation shrunk towards its diagonal:
+    /// $\alpha C_n + (1-\alpha)\operatorname{diag}(C_n)$.
+    TargetShrinkage(f64),
+}
+
+/// The sample covariance `cov` of `t` rows with the noise of its
+/// correlation (the eigenvalues below the fitted Marchenko–Pastur edge)
+/// treated as `noise`; the number of signal eigenvalues.
+pub(super) fn denoise(cov: &Array2<f64>, t: usize, noise: Noise) -> (Array2<f64>, usize) {
     let n = cov.nrows();
     let q = t as f64 / n as f64;
     let (corr, sd) = correlation(cov);
@@ -239,12 +256,30 @@ pub(super) fn denoised(cov: &Array2<f64>, t: usize) -> (Array2<f64>, usize) {
     let v = local_minimum(|v| marchenko_pastur_misfit(&ascending, q, v), 0.5, 1e-5, 1.0 - 1e-5);
     let edge = v * (1.0 + (1.0 / q).sqrt()).powi(2);
     let signal = values.iter().filter(|&&l| l >= edge).count();
-    let mut kept = values.clone();
-    if signal < n {
-        let noise = values[signal..].iter().sum::<f64>() / (n - signal) as f64;
-        kept[signal..].iter_mut().for_each(|l| *l = noise);
-    }
-    (on_deviations(&unit_diagonal(&rebuild(&vectors, &kept)), &sd), signal)
+    let corr = match noise {
+        Noise::ConstantResidual => {
+            let mut kept = values.clone();
+            if signal < n {
+                let mean = values[signal..].iter().sum::<f64>() / (n - signal) as f64;
+                kept[signal..].iter_mut().for_each(|l| *l = mean);
+            }
+            unit_diagonal(&rebuild(&vectors, &kept))
+        }
+        Noise::TargetShrinkage(alpha) => {
+            // C_s + α C_n + (1 − α) diag(C_n): the diagonal stays 1.
+            let part = |range: std::ops::Range<usize>| {
+                let v = vectors.slice(ndarray::s![.., range.clone()]).to_owned();
+                rebuild(&v, &values[range])
+            };
+            let (signal_part, noise_part) = (part(0..signal), part(signal..n));
+            let mut c = signal_part + &noise_part * alpha;
+            for i in 0..n {
+                c[[i, i]] += (1.0 - alpha) * noise_part[[i, i]];
+            }
+            c
+        }
+    };
+    (on_deviations(&corr, &sd), signal)
 }
 
 /// $V \operatorname{diag}(\lambda) V^\top$.
