@@ -119,6 +119,11 @@ fn measures_and_objectives_without_probabilities_are_named() {
     assert!(e.to_string().contains("Cdar") && e.to_string().contains("probabilities"), "{e}");
     let e = Optimizer::risk_budgeting_for(RiskMeasure::Cvar { beta: 0.95 }, None).solve_pooled(&pooled).unwrap_err();
     assert!(e.to_string().contains("does not take scenario probabilities"), "{e}");
+    let bench: Vec<f64> = r.values().column(0).to_vec();
+    let tracked = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 })
+        .constraints(Constraints::long_only().tracking_error(Benchmark::Returns(bench), 0.01));
+    let e = tracked.solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("weighs every scenario equally"), "{e}");
     let y = vec![0.01, -0.02, 0.0];
     let e = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.5]).unwrap_err();
     assert!(e.to_string().contains("2 probabilities for 3 returns"), "{e}");

@@ -224,6 +224,13 @@ pub(crate) fn constrained(x: &Inputs<'_>, c: &Resolved) -> Result<Constrained> {
                 cone
             }
             Tracking::Returns(y) => {
+                if x.probabilities.is_some() {
+                    return Err(Error::param(
+                        Param::TrackingError,
+                        "against a return series weighs every scenario equally; with scenario probabilities \
+                         (solve_pooled) cap the tracking error against benchmark weights instead",
+                    ));
+                }
                 let r = x.scenarios.ok_or_else(|| {
                     Error::param(
                         Param::TrackingError,
