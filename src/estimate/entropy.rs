@@ -54,6 +54,15 @@ impl Bound {
             Bound::Equal(v) | Bound::AtMost(v) | Bound::AtLeast(v) => v,
         }
     }
+
+    /// The same relation at the value `v`.
+    fn at(self, v: f64) -> Bound {
+        match self {
+            Bound::Equal(_) => Bound::Equal(v),
+            Bound::AtMost(_) => Bound::AtMost(v),
+            Bound::AtLeast(_) => Bound::AtLeast(v),
+        }
+    }
 }
 
 /// What a view is about: one asset's return, or a combination
@@ -162,12 +171,8 @@ pub struct EntropyPooled {
 
 /// The square of a volatility bound, as a variance bound.
 fn squared(bound: Bound) -> Bound {
-    let square = |v: f64| v.signum() * v * v;
-    match bound {
-        Bound::Equal(v) => Bound::Equal(square(v)),
-        Bound::AtMost(v) => Bound::AtMost(square(v)),
-        Bound::AtLeast(v) => Bound::AtLeast(square(v)),
-    }
+    let v = bound.value();
+    bound.at(v.signum() * v * v)
 }
 
 impl EntropyPoolingParams {
@@ -303,14 +308,7 @@ impl EntropyPoolingParams {
                         ));
                     }
                     let level = 1.0 - beta;
-                    system.add(
-                        tail,
-                        match bound {
-                            Bound::Equal(_) => Bound::Equal(level),
-                            Bound::AtMost(_) => Bound::AtMost(level),
-                            Bound::AtLeast(_) => Bound::AtLeast(level),
-                        },
-                    );
+                    system.add(tail, bound.at(level));
                 }
                 Opinion::Cvar { on, beta, value } => {
                     let (y, _) = series(k, on)?;
@@ -399,14 +397,7 @@ impl EntropyPoolingParams {
                         }
                         let target = ma * mb + rho * (va * vb).sqrt();
                         let column = &ya * &yb;
-                        system.add(
-                            column,
-                            match bound {
-                                Bound::Equal(_) => Bound::Equal(target),
-                                Bound::AtMost(_) => Bound::AtMost(target),
-                                Bound::AtLeast(_) => Bound::AtLeast(target),
-                            },
-                        );
+                        system.add(column, bound.at(target));
                         fix.push((ya, ca, ma, va));
                         fix.push((yb, cb, mb, vb));
                     }
@@ -541,10 +532,12 @@ fn solve_with_cvar(
     };
     let i0 = start.min(n - 1);
     let (above, p0) = probe(i0)?;
-    let (mut a, mut b, mut p_hi);
+    // The solves at levels[a] and levels[b], kept for the search inside.
+    let (mut a, mut b, mut p_lo, mut p_hi);
     if above {
         // The root is above levels[i0]: gallop up.
         let (mut lo_i, mut step) = (i0, 1usize);
+        p_lo = p0;
         loop {
             let i = (lo_i + step).min(n - 1);
             let (above, p) = probe(i)?;
@@ -558,7 +551,7 @@ fn solve_with_cvar(
                     format!("the CVaR view of {value} cannot hold on these scenarios; lower it"),
                 ));
             }
-            lo_i = i;
+            (lo_i, p_lo) = (i, p);
             step *= 2;
         }
     } else {
@@ -572,7 +565,7 @@ fn solve_with_cvar(
             let i = hi_i.saturating_sub(step);
             let (above, p) = probe(i)?;
             if above {
-                (a, b) = (i, hi_i);
+                (a, b, p_lo) = (i, hi_i, p);
                 break;
             }
             (hi_i, p_hi) = (i, p);
@@ -583,7 +576,7 @@ fn solve_with_cvar(
         let mid = (a + b) / 2;
         let (above, p) = probe(mid)?;
         if above {
-            a = mid;
+            (a, p_lo) = (mid, p);
         } else {
             (b, p_hi) = (mid, p);
         }
@@ -600,7 +593,7 @@ fn solve_with_cvar(
     if g_hi > 0.0 {
         return Ok(p_hi);
     }
-    let mut g_lo = g(&at(lo)?);
+    let mut g_lo = g(&p_lo);
     let mut g_hi = g_hi;
     let mut side = 0i8;
     for _ in 0..100 {

@@ -316,7 +316,7 @@ impl RiskMeasure {
     /// error, as are probabilities of another length or not summing to 1.
     pub fn of_weighted(&self, returns: &[f64], probabilities: &[f64]) -> Result<f64> {
         if !self.weighted() {
-            return self.term_free_error();
+            return self.unweighted_error();
         }
         if probabilities.len() != returns.len() {
             return Err(Error::Shape(format!("{} probabilities for {} returns", probabilities.len(), returns.len())));
@@ -368,11 +368,11 @@ impl RiskMeasure {
                 let worst = pr().filter(|(_, p)| **p > 0.0).map(|(r, _)| -r).fold(f64::NEG_INFINITY, f64::max);
                 evar::optimum_weighted(&losses, probabilities, beta).0.min(worst)
             }
-            _ => return self.term_free_error(),
+            _ => return self.unweighted_error(),
         })
     }
 
-    fn term_free_error(&self) -> Result<f64> {
+    fn unweighted_error(&self) -> Result<f64> {
         Err(Error::param(
             Param::Measure,
             format!("{self:?} is not defined here on scenarios with probabilities; see Optimizer::solve_pooled"),
