@@ -563,7 +563,7 @@ impl BacktestParams {
 
     /// As [`run`](Self::run), from a returns panel (converted to simple returns).
     pub fn run_returns(&self, returns: &Returns, mut strategies: Vec<Box<dyn Strategy>>) -> Result<Population> {
-        let simple = returns.to_kind(ReturnKind::Simple);
+        let simple = returns.as_simple();
         let r = simple.values();
         self.validate(r.nrows())?;
         let universe = Universe::of(r, returns.dates(), returns.assets(), &self.suspended)?;

@@ -340,6 +340,15 @@ impl Returns {
         Returns { panel: self.panel.with_values(values), kind }
     }
 
+    /// These returns as simple returns: borrowed when they are, converted
+    /// once when they are log returns.
+    pub(crate) fn as_simple(&self) -> std::borrow::Cow<'_, Returns> {
+        match self.kind {
+            ReturnKind::Simple => std::borrow::Cow::Borrowed(self),
+            ReturnKind::Log => std::borrow::Cow::Owned(self.to_kind(ReturnKind::Simple)),
+        }
+    }
+
     /// The returns on a Monday-to-Friday calendar from the first date to the
     /// last: a weekday without a row (a market holiday) gets a zero return
     /// in every asset, as in data sets that carry the last price through

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Prices, ReturnKind, Returns};
+use super::{Prices, Returns};
 use crate::display::{Cell, Table};
 use crate::portfolio::Metrics;
 
@@ -55,7 +55,7 @@ impl Summary {
     /// From returns; `prices` (when the returns came from them) adds the
     /// first price date to the drawdown path so a fall on day one counts.
     pub(crate) fn compute(returns: &Returns, prices: Option<&Prices>) -> Summary {
-        let simple = returns.to_kind(ReturnKind::Simple);
+        let simple = returns.as_simple();
         let v = simple.values();
         let k = returns.periods_per_year();
         let dates = returns.dates();

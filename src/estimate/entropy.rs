@@ -33,7 +33,7 @@
 use ndarray::{Array1, Array2};
 
 use super::Moments;
-use crate::data::{ReturnKind, Returns};
+use crate::data::Returns;
 use crate::error::{Error, Result};
 use crate::parameter::Estimate as Param;
 
@@ -247,9 +247,8 @@ impl EntropyPoolingParams {
 
     /// The posterior probabilities of the returns' dates.
     pub fn fit(&self, returns: &Returns) -> Result<EntropyPooled> {
-        // Simple returns as they are, or converted once.
-        let converted = (returns.kind() != ReturnKind::Simple).then(|| returns.to_kind(ReturnKind::Simple));
-        let x = converted.as_ref().unwrap_or(returns).values();
+        let simple = returns.as_simple();
+        let x = simple.values();
         let t = x.nrows();
         if t < 2 {
             return Err(Error::TooFewRows { operation: "entropy pooling".into(), needed: 2, got: t });

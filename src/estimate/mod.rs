@@ -59,7 +59,7 @@ use crate::parameter::Estimate as Param;
 use chrono::NaiveDate;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
-use crate::data::{ReturnKind, Returns};
+use crate::data::Returns;
 use crate::display::{Cell, Table};
 use crate::error::{Error, Result};
 
@@ -416,8 +416,8 @@ fn check_finite<'a>(what: Param, mut it: impl Iterator<Item = &'a f64>) -> Resul
 /// scikit-learn's `cv_results_["mean_test_score"]`. A penalty at which a
 /// fold's fit fails scores −∞.
 pub fn graphical_lasso_scores(returns: &Returns, penalties: &[f64], folds: usize) -> Result<Vec<f64>> {
-    let converted = (returns.kind() != ReturnKind::Simple).then(|| returns.to_kind(ReturnKind::Simple));
-    let x = converted.as_ref().unwrap_or(returns).values();
+    let simple = returns.as_simple();
+    let x = simple.values();
     crate::data::require_complete(
         x,
         returns.dates(),
@@ -484,9 +484,8 @@ impl MomentsParams {
     /// Estimates the moments from returns (converted to simple returns).
     /// Every asset must have a value on every date.
     pub fn fit(&self, returns: &Returns) -> Result<Moments> {
-        // Simple returns as they are, or converted once.
-        let converted = (returns.kind() != ReturnKind::Simple).then(|| returns.to_kind(ReturnKind::Simple));
-        let x = converted.as_ref().unwrap_or(returns).values();
+        let simple = returns.as_simple();
+        let x = simple.values();
         self.fit_simple(x, returns.dates(), returns.assets(), returns.periods_per_year())
     }
 

@@ -1,7 +1,7 @@
 //! Holding optimised portfolios through a later period, beside 1/N.
 
 use super::Allocation;
-use crate::data::{ReturnKind, Returns};
+use crate::data::Returns;
 use crate::error::{Error, Result};
 use crate::market::Charges;
 use crate::portfolio::{simulate, Cash, Market, Population, Portfolio, EQUAL_WEIGHT};
@@ -17,7 +17,7 @@ impl OutOfSample {
     /// simulation as the walk-forward backtest. The result is a
     /// [`Population`] with the same measures and verdicts against 1/N.
     pub fn hold(allocations: &[&Allocation], test: &Returns) -> Result<Population> {
-        let simple = test.to_kind(ReturnKind::Simple);
+        let simple = test.as_simple();
         let r = simple.values();
         let n = r.ncols();
         crate::data::require_complete(

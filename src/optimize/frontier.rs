@@ -210,7 +210,7 @@ impl FrontierParams {
     /// with the maximum return/risk ratio portfolio.
     pub fn solve_scenarios(&self, returns: &crate::data::Returns) -> Result<Frontier> {
         let m = Moments::sample().fit(returns)?;
-        let simple = returns.to_kind(crate::data::ReturnKind::Simple);
+        let simple = returns.as_simple();
         self.trace(&Inputs {
             moments: &m,
             scenarios: Some(simple.values()),

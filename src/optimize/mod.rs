@@ -86,7 +86,7 @@ pub use problem::Finish;
 pub use risk::RiskMeasure;
 pub use uncertainty::{CovarianceUncertainty, MeanUncertainty};
 
-use crate::data::{ReturnKind, Returns};
+use crate::data::Returns;
 use crate::error::{Error, Result, SolverStatus};
 use crate::estimate::Moments;
 use constraints::Resolved;
@@ -434,7 +434,7 @@ impl Optimizer {
     pub fn solve_scenarios(&self, returns: &Returns) -> Result<Allocation> {
         let m = Moments::sample().fit(returns)?;
         let m = self.worst_moments(&m)?.unwrap_or(m);
-        let simple = returns.to_kind(ReturnKind::Simple);
+        let simple = returns.as_simple();
         let set = self.mean_set(&m)?;
         self.solve_on(&Inputs {
             moments: &m,
