@@ -146,11 +146,15 @@ fn denoised_covariances_equal_riskfolios() {
 }
 
 #[test]
-fn shrunk_means_equal_skfolios() {
+fn mean_estimators_equal_skfolios() {
     let f = fixture();
     for case in ["recent", "eight"] {
         let r = returns(&f, case);
-        let mut means = vec![("equilibrium_2.5", MeanEstimator::Equilibrium { risk_aversion: 2.5 })];
+        let mut means = vec![
+            ("equilibrium_2.5", MeanEstimator::Equilibrium { risk_aversion: 2.5 }),
+            ("ewma_10", MeanEstimator::Ewma { halflife: 10.0 }),
+            ("ewma_40", MeanEstimator::Ewma { halflife: 40.0 }),
+        ];
         for weighted in [false, true] {
             let key = |s: &str| if weighted { format!("{s}_weighted") } else { s.to_string() };
             for (name, m) in [
@@ -168,7 +172,7 @@ fn shrunk_means_equal_skfolios() {
             let d = relative(m.mean().iter().copied(), &theirs);
             assert!(d < 1e-8, "{case} {name}: {d:e}");
             assert_eq!(m.cov(), sample.cov(), "the mean estimator leaves the covariance");
-            // Shrinkage moves the sample mean (the reference's target differs).
+            // Each moves the sample mean (the reference's target differs).
             assert!(relative(m.mean().iter().copied(), sample.mean().as_slice().unwrap()) > 1e-6, "{case} {name}");
         }
     }
@@ -198,6 +202,10 @@ fn bad_estimator_settings_are_named() {
     assert!(fit(Estimator::Shrunk { shrinkage: f64::NAN }).is_invalid(parameter::Estimate::Shrinkage));
     assert!(fit(Estimator::Gerber { threshold: 1.0, psd: true }).is_invalid(parameter::Estimate::Threshold));
     assert!(fit(Estimator::Detoned { markets: 0 }).is_invalid(parameter::Estimate::Markets));
+    for halflife in [0.0, -3.0, f64::NAN] {
+        let e = Moments::sample().mean(MeanEstimator::Ewma { halflife }).fit(&r).unwrap_err();
+        assert!(e.is_invalid(parameter::Estimate::Halflife), "{e}");
+    }
     assert!(fit(Estimator::GraphicalLasso { penalty: 0.0 }).is_invalid(parameter::Estimate::Penalty));
     assert!(fit(Estimator::GraphicalLasso { penalty: f64::NAN }).is_invalid(parameter::Estimate::Penalty));
     assert!(fit(Estimator::Detoned { markets: 8 }).is_invalid(parameter::Estimate::Markets));

@@ -31,7 +31,7 @@
 //! Gerber statistic, Marchenko–Pastur denoising, detoning, the graphical
 //! lasso, the repair of an indefinite estimate and
 //! the shrunk means (James–Stein, Bayes–Stein, Bodnar–Okhrin–Parolya,
-//! equilibrium) are written out in `shrinkage.rs`
+//! equilibrium) and the exponentially weighted mean are written out in `shrinkage.rs`
 //! ([`Moments::oas`], [`Moments::shrunk`], [`Moments::gerber`],
 //! [`Moments::denoised`], [`Moments::detoned`],
 //! [`Moments::graphical_lasso`], [`MomentsParams::mean`]).
@@ -525,12 +525,8 @@ impl MomentsParams {
                 (sample_mean.clone(), sample_cov(), "sample".to_string())
             }
             Estimator::Ewma { halflife } => {
-                Error::positive(Param::Halflife, halflife)?;
+                let w = shrinkage::ewma_weights(t, halflife)?;
                 full_rank("EWMA", t, n)?;
-                let lambda = 0.5f64.powf(1.0 / halflife);
-                let mut w: Array1<f64> = (0..t).map(|i| lambda.powi((t - 1 - i) as i32)).collect();
-                let s = w.sum();
-                w /= s;
                 // Kish's effective sample size 1/Σw²: a half-life so short
                 // that it leaves no more observations than assets gives a
                 // singular covariance (and 0/0 below at one observation).
@@ -628,7 +624,7 @@ impl MomentsParams {
         };
         let (mean, method) = match self.mean.label() {
             None => (mean, method),
-            Some(label) => (self.mean.estimate(&sample_mean, mean, &cov, t)?, format!("{method}; {label}")),
+            Some(label) => (self.mean.estimate(x, &sample_mean, mean, &cov)?, format!("{method}; {label}")),
         };
         if let Some(((i, j), v)) = cov.indexed_iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::param(

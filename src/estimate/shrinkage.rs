@@ -574,6 +574,16 @@ fn largest_eigenvalue(a: &Array2<f64>) -> f64 {
     crate::linalg::symmetric_eigen(a).0.first().copied().unwrap_or(0.0)
 }
 
+/// The weights $\lambda^{t-1-i}$, $\lambda = 2^{-1/h}$, of `t` dates
+/// normalised to sum to 1, for a half-life `halflife` > 0.
+pub(super) fn ewma_weights(t: usize, halflife: f64) -> Result<Array1<f64>> {
+    Error::positive(Param::Halflife, halflife)?;
+    let lambda = 0.5f64.powf(1.0 / halflife);
+    let w: Array1<f64> = (0..t).map(|i| lambda.powi((t - 1 - i) as i32)).collect();
+    let s = w.sum();
+    Ok(w / s)
+}
+
 /// How the mean is estimated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MeanEstimator {
@@ -600,6 +610,13 @@ pub enum MeanEstimator {
         /// The risk aversion $\delta > 0$.
         risk_aversion: f64,
     },
+    /// The exponentially weighted mean: weights $\lambda^{T-1-t}$,
+    /// $\lambda = 2^{-1/h}$, normalised to sum to 1 (skfolio's `EWMu`,
+    /// pandas' adjusted `ewm`), whatever the covariance estimator.
+    Ewma {
+        /// Half-life $h$ in periods (> 0).
+        halflife: f64,
+    },
 }
 
 impl MeanEstimator {
@@ -618,19 +635,21 @@ impl MeanEstimator {
                 Some(format!("Bodnar–Okhrin–Parolya mean ({})", target(volatility_weighted)))
             }
             MeanEstimator::Equilibrium { risk_aversion } => Some(format!("equilibrium mean (δ = {risk_aversion})")),
+            MeanEstimator::Ewma { halflife } => Some(format!("EWMA mean, half-life {halflife}")),
         }
     }
 
-    /// The mean from the sample mean `mu` of `t` dates, the estimator's
-    /// own mean `own` and the estimated covariance `cov`.
+    /// The mean from the returns `x` (dates × assets), their sample mean
+    /// `mu`, the estimator's own mean `own` and the estimated covariance
+    /// `cov`.
     pub(super) fn estimate(
         &self,
+        x: ArrayView2<'_, f64>,
         mu: &Array1<f64>,
         own: Array1<f64>,
         cov: &Array2<f64>,
-        t: usize,
     ) -> Result<Array1<f64>> {
-        let n = mu.len();
+        let (t, n) = x.dim();
         let inverse = || -> Result<Array2<f64>> {
             let l = crate::linalg::cholesky(cov.view()).ok_or_else(|| {
                 Error::param(Param::Covariance, "must be positive definite to shrink the mean; use a shrunk covariance")
@@ -653,6 +672,7 @@ impl MeanEstimator {
         let tf = t as f64;
         let (alpha, beta, b) = match *self {
             MeanEstimator::Estimator => return Ok(own),
+            MeanEstimator::Ewma { halflife } => return Ok(ewma_weights(t, halflife)?.dot(&x)),
             MeanEstimator::Equilibrium { risk_aversion } => {
                 Error::positive(Param::RiskAversion, risk_aversion)?;
                 return Ok(cov.dot(&Array1::from_elem(n, 1.0 / n as f64)) * risk_aversion);

@@ -10,7 +10,7 @@ run to tolerances of 1e-12 so that the fixture is the optimum) and
 GraphicalLassoCV (5 folds, 4 grids of 4 penalties, likewise) and
 ShrunkMu (James–Stein, Bayes–Stein, Bodnar–Okhrin, each towards the
 grand mean and the volatility-weighted mean, on the empirical
-covariance) and EquilibriumMu. Writes
+covariance), EquilibriumMu and EWMu (half-lives 10 and 40). Writes
 tests/fixtures/estimators_reference.json, which tests/estimators.rs
 matches.
 
@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import skfolio
 from sklearn.covariance import GraphicalLasso, GraphicalLassoCV
-from skfolio.moments import (OAS, DenoiseCovariance, DetoneCovariance, EquilibriumMu, GerberCovariance, ShrunkCovariance,
-                             ShrunkMu, ShrunkMuMethods)
+from skfolio.moments import (OAS, DenoiseCovariance, DetoneCovariance, EquilibriumMu, EWMu, GerberCovariance,
+                             ShrunkCovariance, ShrunkMu, ShrunkMuMethods)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -55,6 +55,8 @@ def case(x):
             key = f"{name}{'_weighted' if weighted else ''}"
             mean[key] = ShrunkMu(method=method, vol_weighted_target=weighted).fit(x).mu_
     mean["equilibrium_2.5"] = EquilibriumMu(risk_aversion=2.5).fit(x).mu_
+    for half_life in (10, 40):
+        mean[f"ewma_{half_life}"] = EWMu(half_life=half_life).fit(x).mu_
     # The curve: penalties and mean held-out scores (the last, penalty 0,
     # is the empirical covariance's; null where scikit-learn's fit failed).
     curve = [[float(a), float(s) if np.isfinite(s) else None]
