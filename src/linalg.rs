@@ -40,6 +40,16 @@ pub(crate) fn cholesky(a: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
     Some(l)
 }
 
+/// Whether the symmetric `a` (its lower triangle read) is positive
+/// definite: whether it has a Cholesky factor, by faer's blocked
+/// factorisation (the factor itself is not kept).
+pub(crate) fn is_positive_definite(a: ArrayView2<'_, f64>) -> bool {
+    let n = a.nrows();
+    a.ncols() == n
+        && a.iter().all(|v| v.is_finite())
+        && faer::Mat::<f64>::from_fn(n, n, |i, j| a[[i.max(j), i.min(j)]]).llt(faer::Side::Lower).is_ok()
+}
+
 /// $X^\top X$ for a tall `x` (`t × n`), exactly symmetric. Above a few
 /// tens of millions of multiply-adds only the upper triangle is computed,
 /// in column blocks spread over the cores (block $j$ is the product of the
@@ -114,11 +124,21 @@ pub(crate) fn cholesky_solve(l: &Array2<f64>, b: &ndarray::Array1<f64>) -> ndarr
 }
 
 /// Eigenvalues of a symmetric matrix in descending order and the matching
-/// unit eigenvectors as columns (nalgebra's symmetric eigensolver).
+/// unit eigenvectors as columns (faer's blocked tridiagonal divide and
+/// conquer on the symmetrised matrix); nalgebra's implicit QR where faer
+/// reports no convergence.
 pub(crate) fn symmetric_eigen(a: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
     let n = a.nrows();
-    let m = nalgebra::DMatrix::from_fn(n, n, |i, j| 0.5 * (a[[i, j]] + a[[j, i]]));
-    let e = nalgebra::SymmetricEigen::new(m);
+    let sym = |i: usize, j: usize| 0.5 * (a[[i, j]] + a[[j, i]]);
+    let m = faer::Mat::<f64>::from_fn(n, n, sym);
+    if let Ok(e) = m.self_adjoint_eigen(faer::Side::Lower) {
+        // faer orders the eigenvalues ascending.
+        let (s, u) = (e.S(), e.U());
+        let values = (0..n).rev().map(|i| s[i]).collect();
+        let vectors = Array2::from_shape_fn((n, n), |(r, c)| u[(r, n - 1 - c)]);
+        return (values, vectors);
+    }
+    let e = nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_fn(n, n, sym));
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&x, &y| e.eigenvalues[y].total_cmp(&e.eigenvalues[x]));
     let values = order.iter().map(|&i| e.eigenvalues[i]).collect();
