@@ -86,6 +86,46 @@ fn the_maximum_cvar_ratio_on_pooled_scenarios_equals_skfolios() {
     assert!(dw < 1e-4, "weights differ by {dw:e}");
 }
 
+/// The mean/CVaR frontier on pooled scenarios: each point is skfolio's
+/// minimum CVaR at that target return (the targets span the same range:
+/// the minimum-CVaR portfolio's posterior mean to the highest), never
+/// worse; the maximum-ratio portfolio and the assets' own risks are
+/// reported on the probabilities too.
+#[test]
+fn the_pooled_cvar_frontier_equals_skfolios_points() {
+    let f = fixture("weighted_scenarios_reference.json");
+    let r = returns();
+    let pooled = theirs(&f, &r);
+    let p = pooled.probabilities().to_vec();
+    let measure = RiskMeasure::Cvar { beta: 0.95 };
+    let frontier = Frontier::params().points(5).measure(measure).solve_pooled(&pooled).unwrap();
+    let cases = f["frontier_cvar"].as_array().unwrap();
+    assert_eq!(frontier.points.len(), cases.len());
+    let cvar = |w: &ndarray::Array1<f64>| measure.of_weighted(&r.values().dot(w).to_vec(), &p).unwrap();
+    for (i, (a, case)) in frontier.points.iter().zip(cases).enumerate() {
+        let target = case["target"].as_f64().unwrap();
+        let ours_target = a.expected_return();
+        assert!((ours_target - target).abs() <= 1e-6 * target.abs(), "point {i}: return {ours_target} vs {target}");
+        let their_w = floats(&case["weights"]);
+        let (ours, at_theirs) = (cvar(a.weights()), cvar(&their_w));
+        assert!((at_theirs - case["value"].as_f64().unwrap()).abs() <= 1e-9 * at_theirs, "point {i}");
+        assert!(ours <= at_theirs * (1.0 + 1e-6), "point {i}: {ours} > {at_theirs}");
+        assert!((ours - at_theirs).abs() <= 1e-5 * at_theirs, "point {i}: {ours} vs {at_theirs}");
+        let dw = a.weights().iter().zip(&their_w).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(dw < 1e-4, "point {i}: weights differ by {dw:e}");
+        let (_, reported) = a.risk().unwrap();
+        assert!((reported - ours).abs() <= 1e-6 * ours, "point {i}: reported {reported} vs {ours}");
+    }
+    // The maximum ratio is skfolio's (tested above) and reports its
+    // probability-weighted CVaR.
+    let best = frontier.max_sharpe.as_ref().unwrap();
+    let (_, v) = best.risk().unwrap();
+    assert!((v - cvar(best.weights())).abs() <= 1e-12 * v);
+    // A measure that does not weigh scenarios is named.
+    let e = Frontier::params().measure(RiskMeasure::Cdar { beta: 0.95 }).solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("probabilities"), "{e}");
+}
+
 /// Equal probabilities give the equally-likely programs' answers, and the
 /// views move the minimum-CVaR portfolio.
 #[test]

@@ -220,6 +220,34 @@ impl FrontierParams {
         })
     }
 
+    /// The frontier of a scenario risk measure (or of variance) on the
+    /// scenarios of an entropy pooling, each weighed by its posterior
+    /// probability; the mean and covariance are the posterior's. The
+    /// measures are those [`Optimizer::solve_pooled`] takes; others are
+    /// typed errors.
+    pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Frontier> {
+        let m = pooled.moments();
+        self.trace(&Inputs {
+            moments: &m,
+            scenarios: Some(pooled.scenarios()),
+            probabilities: Some(pooled.probabilities().view()),
+            reduction: Reduction::Off,
+            mean_set: None,
+        })
+    }
+
+    /// The measure of the portfolio returns `y` on the scenarios of `x`:
+    /// weighed by their probabilities where they have them.
+    fn measure_of(&self, x: &Inputs<'_>, y: &[f64]) -> Result<f64> {
+        match x.probabilities {
+            Some(p) => match p.as_slice() {
+                Some(p) => self.measure.of_weighted(y, p),
+                None => self.measure.of_weighted(y, &p.to_vec()),
+            },
+            None => Ok(self.measure.of(y)),
+        }
+    }
+
     /// Traces the frontier from the minimum-variance return to the highest
     /// achievable return, in `points` equal steps. The points are shared
     /// among the cores; on each, one Clarabel solver is set up once and only
@@ -336,7 +364,7 @@ impl FrontierParams {
         }
         Error::finite(Param::RiskFree, self.risk_free)?;
         let t0 = Instant::now();
-        let term = self.measure.term(m, x.scenarios, None)?;
+        let term = self.measure.term(m, x.scenarios, x.probabilities)?;
         let c = self.constraints.resolve(m.assets())?;
         if c.holdings.is_some() {
             return Err(Error::param(
@@ -366,7 +394,7 @@ impl FrontierParams {
         let ratio = if term.is_none() { "maximum Sharpe" } else { "maximum ratio" };
         let mut max_sharpe = keep(ratio, solve(Optimizer::max_ratio(self.measure, self.risk_free)));
         if let (Some(a), Some(r), Some(name)) = (max_sharpe.as_mut(), x.scenarios, &risk_name) {
-            let value = self.measure.of(&r.dot(a.weights()).to_vec());
+            let value = self.measure_of(x, &r.dot(a.weights()).to_vec())?;
             a.set_risk(self.measure, name.clone(), value);
         }
         let risk_parity = if c.is_long_only_default() && term.is_none() {
@@ -376,7 +404,9 @@ impl FrontierParams {
         };
         // Each asset's own risk: volatility, or the measure of its scenarios.
         let own: Vec<f64> = match x.scenarios {
-            Some(r) if term.is_some() => r.columns().into_iter().map(|col| self.measure.of(&col.to_vec())).collect(),
+            Some(r) if term.is_some() => {
+                r.columns().into_iter().map(|col| self.measure_of(x, &col.to_vec())).collect::<Result<_>>()?
+            }
             _ => m.volatility().to_vec(),
         };
         let assets = m.assets().iter().enumerate().map(|(i, a)| (a.clone(), m.mean()[i], own[i])).collect();

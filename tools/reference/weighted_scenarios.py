@@ -6,7 +6,10 @@ reweighted by skfolio's EntropyPooling (a volatility view on MSFT, a mean
 view on AAPL and a 95 % CVaR view on GE; its primal on Clarabel at 1e-12,
 its CVaR level found to 1e-15), then skfolio's MeanRisk on that prior
 (long-only, fully invested, Clarabel at 1e-10): minimum risk for each
-measure that weighs scenarios, and the maximum mean/CVaR ratio. Each
+measure that weighs scenarios, the maximum mean/CVaR ratio, and the
+mean/CVaR frontier at five targets evenly spaced from the minimum-CVaR
+portfolio's mean to the highest achievable, the last a hair (1e-9 of the
+span) short of it (minimum CVaR at each target return). Each
 portfolio's measure is skfolio's, with the probabilities as sample
 weights. Writes tests/fixtures/weighted_scenarios_reference.json with the
 probabilities, weights and values; tests/weighted_scenarios.rs matches
@@ -52,6 +55,24 @@ def _tight_root_scalar(f, **kwargs):
 scipy.optimize.root_scalar = _tight_root_scalar
 
 
+def frontier(returns, prior, p, points=5):
+    """Minimum CVaR at each of `points` target returns."""
+    def fit(objective, **kwargs):
+        return MeanRisk(objective_function=objective, risk_measure=RiskMeasure.CVAR, cvar_beta=0.95,
+                        prior_estimator=prior, solver="CLARABEL", solver_params=TOL, **kwargs).fit(returns)
+    lo = float(fit(ObjectiveFunction.MINIMIZE_RISK).weights_ @ (p @ returns.to_numpy()))
+    hi = float(fit(ObjectiveFunction.MAXIMIZE_RETURN).weights_ @ (p @ returns.to_numpy()))
+    targets = [lo + (hi - lo) * i / (points - 1) * (1.0 - 1e-9) for i in range(points)]
+    out = []
+    for target in targets:
+        model = fit(ObjectiveFunction.MINIMIZE_RISK, min_return=target)
+        ptf = model.predict(returns)
+        ptf.sample_weight = p
+        out.append({"target": target, "weights": model.weights_.tolist(), "value": float(ptf.cvar)})
+        print(f"frontier {target:.8f} {ptf.cvar:.10f}")
+    return out
+
+
 def main():
     prices = pd.read_csv(ROOT / "data" / "sp500.csv", index_col=0, parse_dates=True)
     returns = prices.pct_change().iloc[1:].iloc[-2000:]
@@ -70,6 +91,7 @@ def main():
                      cvar_beta=0.95, risk_free_rate=0.0, prior_estimator=prior, solver="CLARABEL",
                      solver_params=TOL).fit(returns)
     out["max_ratio_cvar"] = {"weights": ratio.weights_.tolist()}
+    out["frontier_cvar"] = frontier(returns, prior, p)
     dest = ROOT / "tests" / "fixtures" / "weighted_scenarios_reference.json"
     dest.write_text(json.dumps(out) + "\n")
     print(f"wrote {dest}")
