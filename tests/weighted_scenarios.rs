@@ -126,6 +126,39 @@ fn the_pooled_cvar_frontier_equals_skfolios_points() {
     assert!(e.to_string().contains("probabilities"), "{e}");
 }
 
+/// HRP and HERC on pooled scenarios: skfolio's weights on its
+/// EntropyPooling prior (the tree from the probability-weighted
+/// correlations, the risks weighed by the probabilities), and not the
+/// equally-likely ones.
+#[test]
+fn hierarchical_allocations_on_pooled_scenarios_equal_skfolios() {
+    let f = fixture("weighted_scenarios_reference.json");
+    let r = returns();
+    let pooled = theirs(&f, &r);
+    let cvar = RiskMeasure::Cvar { beta: 0.95 };
+    let cases = [
+        ("hrp_variance", Hierarchical::hrp()),
+        ("hrp_cvar", Hierarchical::hrp().measure(cvar)),
+        ("hrp_semi-deviation", Hierarchical::hrp().measure(RiskMeasure::SemiDeviation)),
+        ("herc_variance", Hierarchical::herc().clusters(4)),
+        ("herc_cvar", Hierarchical::herc().clusters(4).measure(cvar)),
+    ];
+    for (name, method) in cases {
+        let ours = method.solve_pooled(&pooled).unwrap();
+        let their_w = floats(&f["hierarchical"][name]);
+        let d = ours.weights().iter().zip(&their_w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(d < 1e-12, "{name}: weights differ by {d:e}");
+        let unweighted = method.solve(&r).unwrap();
+        let moved = ours.weights().iter().zip(unweighted.weights()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(moved > 1e-4, "{name}: the probabilities move the weights (by {moved:e})");
+    }
+    let e = Hierarchical::hrp().measure(RiskMeasure::Cdar { beta: 0.95 }).solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("probabilities"), "{e}");
+    let inner = Optimizer::min_risk(cvar);
+    let e = Hierarchical::nco(inner.clone(), inner).solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("NCO"), "{e}");
+}
+
 /// Equal probabilities give the equally-likely programs' answers, and the
 /// views move the minimum-CVaR portfolio.
 #[test]

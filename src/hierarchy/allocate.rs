@@ -140,18 +140,55 @@ impl Hierarchical {
         let start = Instant::now();
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "hierarchical allocation")?;
         let m = self.estimator.fit(returns)?;
-        let annual = m.annualized();
         let tree = self.tree.estimator(self.estimator).fit_with(returns, &m)?;
+        let risk = Risk { measure: self.measure, cov: m.cov(), scenarios: returns.values(), probabilities: None };
+        self.allocate(&m, &tree, &risk, Some(returns), start)
+    }
+
+    /// HRP or HERC on the scenarios of an entropy pooling: the tree from
+    /// the posterior's correlations (a correlation distance), variance from
+    /// the posterior covariance and every other measure on the scenarios
+    /// weighed by their probabilities (the measures
+    /// [`Optimizer::solve_pooled`] takes). The covariance estimator set
+    /// here is not used; NCO, the variation of information and measures
+    /// that do not weigh scenarios are typed errors.
+    pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Allocation> {
+        let start = Instant::now();
+        let m = pooled.moments();
+        let tree = self.tree.fit_moments(&m)?;
+        let p = pooled.probabilities();
+        // A measure that does not weigh scenarios says so at the first risk.
+        let risk =
+            Risk { measure: self.measure, cov: m.cov(), scenarios: pooled.scenarios(), probabilities: Some(p.view()) };
+        self.allocate(&m, &tree, &risk, None, start)
+    }
+
+    /// The weights on `tree` by this method, as an allocation on the
+    /// moments `m` annualised.
+    fn allocate(
+        &self,
+        m: &Moments,
+        tree: &Hierarchy,
+        risk: &Risk<'_>,
+        returns: Option<&Returns>,
+        start: Instant,
+    ) -> Result<Allocation> {
+        let annual = m.annualized();
         let n = m.n_assets();
-        let (lo, hi) = self.resolved_bounds(returns.assets())?;
-        let risk = Risk { measure: self.measure, cov: m.cov(), scenarios: returns.values() };
-        let weights = match &self.method {
-            Method::Hrp => hrp(&tree, &risk, &lo, &hi, returns.assets())?,
-            Method::Herc => {
-                let w = herc(&tree, &risk, self.cluster_count(&tree), returns.assets())?;
+        let (lo, hi) = self.resolved_bounds(m.assets())?;
+        let weights = match (&self.method, returns) {
+            (Method::Hrp, _) => hrp(tree, risk, &lo, &hi, m.assets())?,
+            (Method::Herc, _) => {
+                let w = herc(tree, risk, self.cluster_count(tree), m.assets())?;
                 within_bounds(w, &lo, &hi)?
             }
-            Method::Nco { inner, outer } => nco(&tree, &annual, returns, self.cluster_count(&tree), inner, outer)?,
+            (Method::Nco { inner, outer }, Some(returns)) => {
+                nco(tree, &annual, returns, self.cluster_count(tree), inner, outer)?
+            }
+            (Method::Nco { .. }, None) => return Err(Error::param(
+                Param::Inner,
+                "NCO solves its clusters on returns; on pooled scenarios use HRP or HERC, or Optimizer::solve_pooled",
+            )),
         };
         debug_assert_eq!(weights.len(), n);
         Ok(Allocation::new(
@@ -217,11 +254,13 @@ struct Risk<'a> {
     measure: RiskMeasure,
     cov: &'a Array2<f64>,
     scenarios: ndarray::ArrayView2<'a, f64>,
+    /// The scenarios' probabilities; equally likely when `None`.
+    probabilities: Option<ndarray::ArrayView1<'a, f64>>,
 }
 
 impl Risk<'_> {
     /// The risk of weights `w` on assets `idx` (the other weights zero).
-    fn of(&self, idx: &[usize], w: &[f64]) -> f64 {
+    fn of(&self, idx: &[usize], w: &[f64]) -> Result<f64> {
         match self.measure {
             RiskMeasure::Variance | RiskMeasure::StandardDeviation => {
                 let mut v = 0.0;
@@ -230,11 +269,7 @@ impl Risk<'_> {
                         v += w[a] * w[b] * self.cov[[i, j]];
                     }
                 }
-                if self.measure == RiskMeasure::Variance {
-                    v
-                } else {
-                    v.max(0.0).sqrt()
-                }
+                Ok(if self.measure == RiskMeasure::Variance { v } else { v.max(0.0).sqrt() })
             }
             m => {
                 let r: Vec<f64> = self
@@ -243,7 +278,10 @@ impl Risk<'_> {
                     .into_iter()
                     .map(|row| idx.iter().zip(w).map(|(&i, wi)| row[i] * wi).sum())
                     .collect();
-                m.of(&r)
+                match self.probabilities {
+                    Some(p) => m.of_weighted(&r, &p.to_vec()),
+                    None => Ok(m.of(&r)),
+                }
             }
         }
     }
@@ -252,7 +290,7 @@ impl Risk<'_> {
     fn unitary(&self, assets: &[String]) -> Result<Vec<f64>> {
         (0..assets.len())
             .map(|i| {
-                let r = self.of(&[i], &[1.0]);
+                let r = self.of(&[i], &[1.0])?;
                 if r.is_finite() && r > 0.0 {
                     Ok(r)
                 } else {
@@ -269,11 +307,11 @@ impl Risk<'_> {
     }
 
     /// The risk of the inverse-risk portfolio of `idx`, and its weights.
-    fn inverse_risk(&self, idx: &[usize], unit: &[f64]) -> (f64, Vec<f64>) {
+    fn inverse_risk(&self, idx: &[usize], unit: &[f64]) -> Result<(f64, Vec<f64>)> {
         let inv: Vec<f64> = idx.iter().map(|&i| 1.0 / unit[i]).collect();
         let total: f64 = inv.iter().sum();
         let w: Vec<f64> = inv.iter().map(|v| v / total).collect();
-        (self.of(idx, &w), w)
+        Ok((self.of(idx, &w)?, w))
     }
 }
 
@@ -294,7 +332,7 @@ fn hrp(
         let mut next = Vec::new();
         for item in items.iter().filter(|i| i.len() > 1) {
             let (left, right) = item.split_at(item.len() / 2);
-            let (rl, rr) = (risk.inverse_risk(left, &unit).0, risk.inverse_risk(right, &unit).0);
+            let (rl, rr) = (risk.inverse_risk(left, &unit)?.0, risk.inverse_risk(right, &unit)?.0);
             if !(rl.is_finite() && rr.is_finite() && rl + rr > 0.0) {
                 return Err(Error::param(Param::Returns, format!("clusters with risks {rl} and {rr} cannot be split")));
             }
@@ -324,7 +362,7 @@ fn herc(tree: &Hierarchy, risk: &Risk<'_>, k: usize, assets: &[String]) -> Resul
     let mut cluster_risk = vec![0.0; k];
     for (c, cr) in cluster_risk.iter_mut().enumerate() {
         let idx: Vec<usize> = (0..assets.len()).filter(|&i| labels[i] == c).collect();
-        let (r, inner) = risk.inverse_risk(&idx, &unit);
+        let (r, inner) = risk.inverse_risk(&idx, &unit)?;
         *cr = r;
         for (&i, v) in idx.iter().zip(inner) {
             w[i] = v;

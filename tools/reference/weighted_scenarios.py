@@ -9,7 +9,13 @@ its CVaR level found to 1e-15), then skfolio's MeanRisk on that prior
 measure that weighs scenarios, the maximum mean/CVaR ratio, and the
 mean/CVaR frontier at five targets evenly spaced from the minimum-CVaR
 portfolio's mean to the highest achievable, the last a hair (1e-9 of the
-span) short of it (minimum CVaR at each target return). Each
+span) short of it (minimum CVaR at each target return); and HRP (variance,
+CVaR, semi-deviation) and HERC (variance, CVaR; 4 clusters) on the same
+prior, Ward linkage on the Pearson distance of the prior's scenarios
+weighed by its probabilities (skfolio's PearsonDistance weighs scenarios
+equally and takes no weights, so a subclass computes the weighted
+correlation; the tree, the seriation and the allocation are skfolio's),
+leaves in the linkage's order. Each
 portfolio's measure is skfolio's, with the probabilities as sample
 weights. Writes tests/fixtures/weighted_scenarios_reference.json with the
 probabilities, weights and values; tests/weighted_scenarios.rs matches
@@ -25,7 +31,10 @@ import numpy as np
 import pandas as pd
 import scipy.optimize
 from skfolio import RiskMeasure
-from skfolio.optimization import MeanRisk, ObjectiveFunction
+from skfolio.cluster import HierarchicalClustering, LinkageMethod
+from skfolio.distance import PearsonDistance
+from skfolio.optimization import HierarchicalEqualRiskContribution, HierarchicalRiskParity, MeanRisk, ObjectiveFunction
+from skfolio.seriation import HierarchicalSeriation
 from skfolio.prior import EntropyPooling
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -73,6 +82,44 @@ def frontier(returns, prior, p, points=5):
     return out
 
 
+class WeightedPearsonDistance(PearsonDistance):
+    """The Pearson distance sqrt((1 - rho) / 2) of the correlation of the
+    scenarios weighed by `probabilities`."""
+
+    def __init__(self, probabilities=None, absolute=False, power=1):
+        super().__init__(absolute=absolute, power=power)
+        self.probabilities = probabilities
+
+    def fit(self, X, y=None):
+        X = np.asarray(X)
+        p = np.asarray(self.probabilities)
+        centred = X - p @ X
+        cov = (centred * p[:, None]).T @ centred
+        sd = np.sqrt(np.diag(cov))
+        self.codependence_ = cov / np.outer(sd, sd)
+        self.distance_ = np.sqrt(np.clip(0.5 * (1.0 - self.codependence_), 0.0, None))
+        return self
+
+
+def hierarchical(returns, prior, p):
+    """HRP and HERC weights on the pooled prior."""
+    distance = WeightedPearsonDistance(probabilities=p)
+    ward = HierarchicalClustering(linkage_method=LinkageMethod.WARD)
+    seriation = HierarchicalSeriation(hierarchical_clustering_estimator=ward, optimal_ordering=False)
+    out = {}
+    for name, measure in [("variance", RiskMeasure.VARIANCE), ("cvar", RiskMeasure.CVAR),
+                          ("semi-deviation", RiskMeasure.SEMI_DEVIATION)]:
+        model = HierarchicalRiskParity(risk_measure=measure, prior_estimator=prior, seriation_estimator=seriation,
+                                       distance_estimator=distance)
+        out[f"hrp_{name}"] = model.fit(returns).weights_.tolist()
+    for name, measure in [("variance", RiskMeasure.VARIANCE), ("cvar", RiskMeasure.CVAR)]:
+        model = HierarchicalEqualRiskContribution(
+            risk_measure=measure, prior_estimator=prior, distance_estimator=distance,
+            hierarchical_clustering_estimator=HierarchicalClustering(linkage_method=LinkageMethod.WARD, max_clusters=4))
+        out[f"herc_{name}"] = model.fit(returns).weights_.tolist()
+    return out
+
+
 def main():
     prices = pd.read_csv(ROOT / "data" / "sp500.csv", index_col=0, parse_dates=True)
     returns = prices.pct_change().iloc[1:].iloc[-2000:]
@@ -92,6 +139,7 @@ def main():
                      solver_params=TOL).fit(returns)
     out["max_ratio_cvar"] = {"weights": ratio.weights_.tolist()}
     out["frontier_cvar"] = frontier(returns, prior, p)
+    out["hierarchical"] = hierarchical(returns, prior, p)
     dest = ROOT / "tests" / "fixtures" / "weighted_scenarios_reference.json"
     dest.write_text(json.dumps(out) + "\n")
     print(f"wrote {dest}")
