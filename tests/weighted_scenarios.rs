@@ -159,6 +159,52 @@ fn hierarchical_allocations_on_pooled_scenarios_equal_skfolios() {
     assert!(e.to_string().contains("NCO"), "{e}");
 }
 
+/// A portfolio's measures on pooled scenarios equal skfolio's Portfolio
+/// with the probabilities as sample weights, and without them.
+#[test]
+fn a_portfolios_pooled_profile_equals_skfolios_measures() {
+    let f = fixture("weighted_scenarios_reference.json");
+    let r = returns();
+    let pooled = theirs(&f, &r);
+    let case = &f["profile"];
+    let profile = pooled.profile(&floats(&case["weights"])).unwrap();
+    let names = [
+        ("mean", "mean"),
+        ("volatility", "standard_deviation"),
+        ("semi-deviation", "semi_deviation"),
+        ("mean absolute deviation", "mean_absolute_deviation"),
+        ("VaR 95 %", "value_at_risk"),
+        ("CVaR 95 %", "cvar"),
+        ("EVaR 95 %", "evar"),
+        ("worst realisation", "worst_realization"),
+        ("skewness", "skew"),
+        ("kurtosis", "kurtosis"),
+        ("Sharpe ratio", "sharpe_ratio"),
+        ("Sortino ratio", "sortino_ratio"),
+    ];
+    assert_eq!(profile.rows.len(), names.len());
+    for (ours, theirs) in names {
+        let row = profile.get(ours).unwrap();
+        for (value, column) in [(row.posterior, "posterior"), (row.equally_likely, "equal")] {
+            let reference = case[column][theirs].as_f64().unwrap();
+            assert!((value - reference).abs() <= 1e-9 * reference.abs(), "{ours} ({column}): {value} vs {reference}");
+        }
+    }
+    // The views move the tail: GE's CVaR view reaches the portfolio.
+    let cvar = profile.get("CVaR 95 %").unwrap();
+    assert!((cvar.posterior - cvar.equally_likely).abs() > 1e-4, "{cvar:?}");
+    let html = profile.table().to_html();
+    assert!(html.contains("CVaR 95 %") && html.contains("effective"), "{html}");
+    // Bad portfolios are named.
+    let e = pooled.profile(&ndarray::Array1::zeros(3)).unwrap_err();
+    assert!(e.to_string().contains("3 weights for 20 assets"), "{e}");
+    let mut w = floats(&case["weights"]);
+    w[2] = f64::NAN;
+    assert!(pooled.profile(&w).unwrap_err().to_string().contains("asset 2 is NaN"));
+    let e = pooled.profile(&ndarray::Array1::zeros(20)).unwrap_err();
+    assert!(e.to_string().contains("undefined"), "{e}");
+}
+
 /// Equal probabilities give the equally-likely programs' answers, and the
 /// views move the minimum-CVaR portfolio.
 #[test]

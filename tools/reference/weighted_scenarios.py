@@ -15,7 +15,9 @@ prior, Ward linkage on the Pearson distance of the prior's scenarios
 weighed by its probabilities (skfolio's PearsonDistance weighs scenarios
 equally and takes no weights, so a subclass computes the weighted
 correlation; the tree, the seriation and the allocation are skfolio's),
-leaves in the linkage's order. Each
+leaves in the linkage's order; and the measures skfolio's Portfolio
+reports for the minimum-CVaR portfolio's weights with the probabilities
+as sample weights and without them. Each
 portfolio's measure is skfolio's, with the probabilities as sample
 weights. Writes tests/fixtures/weighted_scenarios_reference.json with the
 probabilities, weights and values; tests/weighted_scenarios.rs matches
@@ -30,7 +32,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 import scipy.optimize
-from skfolio import RiskMeasure
+from skfolio import Portfolio, RiskMeasure
 from skfolio.cluster import HierarchicalClustering, LinkageMethod
 from skfolio.distance import PearsonDistance
 from skfolio.optimization import HierarchicalEqualRiskContribution, HierarchicalRiskParity, MeanRisk, ObjectiveFunction
@@ -120,6 +122,19 @@ def hierarchical(returns, prior, p):
     return out
 
 
+PROFILE = ["mean", "standard_deviation", "semi_deviation", "mean_absolute_deviation", "value_at_risk", "cvar", "evar",
+           "worst_realization", "skew", "kurtosis", "sharpe_ratio", "sortino_ratio"]
+
+
+def profile(returns, weights, p):
+    """A portfolio's measures with and without the probabilities."""
+    out = {"weights": weights.tolist()}
+    for key, sample_weight in [("posterior", p), ("equal", None)]:
+        ptf = Portfolio(X=returns, weights=weights, sample_weight=sample_weight)
+        out[key] = {name: float(getattr(ptf, name)) for name in PROFILE}
+    return out
+
+
 def main():
     prices = pd.read_csv(ROOT / "data" / "sp500.csv", index_col=0, parse_dates=True)
     returns = prices.pct_change().iloc[1:].iloc[-2000:]
@@ -140,6 +155,7 @@ def main():
     out["max_ratio_cvar"] = {"weights": ratio.weights_.tolist()}
     out["frontier_cvar"] = frontier(returns, prior, p)
     out["hierarchical"] = hierarchical(returns, prior, p)
+    out["profile"] = profile(returns, np.array(out["min_risk"]["cvar"]["weights"]), p)
     dest = ROOT / "tests" / "fixtures" / "weighted_scenarios_reference.json"
     dest.write_text(json.dumps(out) + "\n")
     print(f"wrote {dest}")

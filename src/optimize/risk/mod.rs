@@ -312,8 +312,9 @@ impl RiskMeasure {
     /// The measure of portfolio returns whose scenarios have
     /// `probabilities` (≥ 0, summing to 1), computed directly, as
     /// [`Optimizer::solve_pooled`](super::Optimizer::solve_pooled) prices
-    /// it: for the measures that weigh scenarios (see there); others are an
-    /// error, as are probabilities of another length or not summing to 1.
+    /// it: for the measures that weigh scenarios (see there) and the value
+    /// at risk; others are an error, as are probabilities of another length
+    /// or not summing to 1.
     pub fn of_weighted(&self, returns: &[f64], probabilities: &[f64]) -> Result<f64> {
         if !self.weighted() {
             return self.unweighted_error();
@@ -367,6 +368,21 @@ impl RiskMeasure {
                 let losses: Vec<f64> = returns.iter().map(|r| -r).collect();
                 let worst = pr().filter(|(_, p)| **p > 0.0).map(|(r, _)| -r).fold(f64::NEG_INFINITY, f64::max);
                 evar::optimum_weighted(&losses, probabilities, beta).0.min(worst)
+            }
+            RiskMeasure::ValueAtRisk { beta } => {
+                // The smallest loss ℓ with P(loss ≤ ℓ) ≥ β: minus the first
+                // return (ascending) at which the probability up to it exceeds
+                // 1 − β. A sum within 1e-12 of 1 − β is a tie, and a tie takes
+                // the lower loss, as the equally likely form does.
+                let alpha = 1.0 - beta;
+                let mut order: Vec<usize> = (0..returns.len()).filter(|&i| probabilities[i] > 0.0).collect();
+                order.sort_by(|&i, &j| returns[i].total_cmp(&returns[j]));
+                let mut mass = 0.0;
+                let pick = order.iter().copied().find(|&i| {
+                    mass += probabilities[i];
+                    mass > alpha + 1e-12
+                });
+                -returns[pick.or(order.last().copied()).unwrap_or(0)]
             }
             _ => return self.unweighted_error(),
         })
@@ -565,6 +581,7 @@ impl RiskMeasure {
                 | RiskMeasure::SemiVariance
                 | RiskMeasure::Flpm { .. }
                 | RiskMeasure::Slpm { .. }
+                | RiskMeasure::ValueAtRisk { .. }
         )
     }
 
