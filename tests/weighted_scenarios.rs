@@ -13,7 +13,7 @@ fn returns() -> Returns {
     datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap().tail(2000).unwrap()
 }
 
-const MEASURES: [(&str, RiskMeasure); 9] = [
+const MEASURES: [(&str, RiskMeasure); 14] = [
     ("variance", RiskMeasure::Variance),
     ("std", RiskMeasure::StandardDeviation),
     ("mad", RiskMeasure::MeanAbsoluteDeviation),
@@ -23,6 +23,11 @@ const MEASURES: [(&str, RiskMeasure); 9] = [
     ("cvar", RiskMeasure::Cvar { beta: 0.95 }),
     ("evar", RiskMeasure::Evar { beta: 0.95 }),
     ("worst", RiskMeasure::WorstRealization),
+    ("max-drawdown", RiskMeasure::MaxDrawdown),
+    ("average-drawdown", RiskMeasure::AverageDrawdown),
+    ("cdar", RiskMeasure::Cdar { beta: 0.95 }),
+    ("ulcer", RiskMeasure::UlcerIndex),
+    ("edar", RiskMeasure::Edar { beta: 0.95 }),
 ];
 
 /// skfolio's probabilities as the prior of a pooling without views: the
@@ -122,7 +127,7 @@ fn the_pooled_cvar_frontier_equals_skfolios_points() {
     let (_, v) = best.risk().unwrap();
     assert!((v - cvar(best.weights())).abs() <= 1e-12 * v);
     // A measure that does not weigh scenarios is named.
-    let e = Frontier::params().measure(RiskMeasure::Cdar { beta: 0.95 }).solve_pooled(&pooled).unwrap_err();
+    let e = Frontier::params().measure(RiskMeasure::GiniMeanDifference).solve_pooled(&pooled).unwrap_err();
     assert!(e.to_string().contains("probabilities"), "{e}");
 }
 
@@ -152,7 +157,7 @@ fn hierarchical_allocations_on_pooled_scenarios_equal_skfolios() {
         let moved = ours.weights().iter().zip(unweighted.weights()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         assert!(moved > 1e-4, "{name}: the probabilities move the weights (by {moved:e})");
     }
-    let e = Hierarchical::hrp().measure(RiskMeasure::Cdar { beta: 0.95 }).solve_pooled(&pooled).unwrap_err();
+    let e = Hierarchical::hrp().measure(RiskMeasure::GiniMeanDifference).solve_pooled(&pooled).unwrap_err();
     assert!(e.to_string().contains("probabilities"), "{e}");
     let inner = Optimizer::min_risk(cvar);
     let e = Hierarchical::nco(inner.clone(), inner).solve_pooled(&pooled).unwrap_err();
@@ -234,8 +239,8 @@ fn equal_probabilities_give_the_unweighted_answers() {
 fn measures_and_objectives_without_probabilities_are_named() {
     let r = returns();
     let pooled = EntropyPooling::params().mean("AAPL", Bound::Equal(0.001)).fit(&r).unwrap();
-    let e = Optimizer::min_risk(RiskMeasure::Cdar { beta: 0.95 }).solve_pooled(&pooled).unwrap_err();
-    assert!(e.to_string().contains("Cdar") && e.to_string().contains("probabilities"), "{e}");
+    let e = Optimizer::min_risk(RiskMeasure::GiniMeanDifference).solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("GiniMeanDifference") && e.to_string().contains("probabilities"), "{e}");
     let e = Optimizer::risk_budgeting_for(RiskMeasure::Cvar { beta: 0.95 }, None).solve_pooled(&pooled).unwrap_err();
     assert!(e.to_string().contains("does not take scenario probabilities"), "{e}");
     let bench: Vec<f64> = r.values().column(0).to_vec();
@@ -248,7 +253,16 @@ fn measures_and_objectives_without_probabilities_are_named() {
     assert!(e.to_string().contains("2 probabilities for 3 returns"), "{e}");
     let e = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.6, -0.1]).unwrap_err();
     assert!(e.to_string().contains("≥ 0 and sum to 1"), "{e}");
-    assert!(RiskMeasure::MaxDrawdown.of_weighted(&y, &[0.2, 0.3, 0.5]).is_err());
+    assert!(RiskMeasure::Range.of_weighted(&y, &[0.2, 0.3, 0.5]).is_err());
+    // Worked drawdowns: the path 1 %, −1 %, −2 % has drawdowns 0, 1 %, 3 %.
+    let path = vec![0.01, -0.01, -0.02];
+    let of = |m: RiskMeasure| m.of_weighted(&path, &[0.2, 0.3, 0.5]).unwrap();
+    assert!((of(RiskMeasure::MaxDrawdown) - 0.03).abs() < 1e-15);
+    assert!((of(RiskMeasure::AverageDrawdown) - (0.3 * 0.01 + 0.5 * 0.03)).abs() < 1e-15);
+    assert!((of(RiskMeasure::UlcerIndex) - (0.3f64 * 1e-4 + 0.5 * 9e-4).sqrt()).abs() < 1e-15);
+    // The worst 60 % of probability: 3 % (0.5) and 0.1 of the 1 %.
+    let v = of(RiskMeasure::Cdar { beta: 0.4 });
+    assert!((v - (0.5 * 0.03 + 0.1 * 0.01) / 0.6).abs() < 1e-15, "{v}");
     // A worked CVaR: the worst half of the probability is the −2 % scenario
     // (0.3) and 0.2 of the 0 % one.
     let v = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.3, 0.2]).unwrap();

@@ -455,11 +455,13 @@ impl Optimizer {
     /// EVaR $\min_z z\ln(\sum_s p_s e^{L_s/z}/(1-eta))$, deviations about the
     /// weighted mean, with the semi-deviation's correction
     /// $1/\sqrt{1-\sum_s p_s^2}$ in place of $1/\sqrt{S-1}$; the worst
-    /// realisation is over the scenarios with $p_s > 0$. Mean and covariance
-    /// are the posterior's. Minimum risk and the mean–risk objectives take
-    /// these measures and variance; drawdowns, ordered weighted averages
-    /// and RLVaR (path- or rank-based), risk budgets and the distributionally
-    /// robust CVaR are errors here.
+    /// realisation is over the scenarios with $p_s > 0$. Drawdowns follow
+    /// the scenarios' time order and weigh each date's drawdown by its
+    /// probability (average, CDaR, Ulcer index, EDaR; the maximum weighs
+    /// none). Mean and covariance are the posterior's. Minimum risk and the
+    /// mean–risk objectives take these measures and variance; ordered
+    /// weighted averages (rank-based), RLVaR and RLDaR, risk budgets and
+    /// the distributionally robust CVaR are errors here.
     pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Allocation> {
         if !matches!(self.objective, Objective::MinRisk { .. } | Objective::MeanRisk { .. }) {
             return Err(Error::param(

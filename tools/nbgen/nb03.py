@@ -107,7 +107,7 @@ let pooled_moments = pooled.moments();
 println!("{} · relative entropy {:.4}", pooled_moments.method(), pooled.relative_entropy());
 let ep_sharpe = Optimizer::max_sharpe(0.0).solve(&pooled_moments.annualized())?.named("max Sharpe, entropy-pooled views");
 OutOfSample::hold(&[&ep_sharpe, &max_sharpe], &test)?.verdicts()"""),
-    md("""The pooled probabilities also weigh the scenarios themselves, so a scenario measure sees the views: `solve_pooled` minimises CVaR on the reweighted training days, $\\alpha + \\sum_t p_t u_t/(1-\\beta)$. The views here: Microsoft's volatility is 20 % a year, and GE's worst 5 % of days lose 6 % on average (a CVaR view, pooled exactly: the posterior's CVaR equals it to $10^{-15}$). The minimum-CVaR portfolio on those scenarios is held through the test period beside the one on equally likely days and 1/N. The tests hold such portfolios to skfolio's on the same probabilities (weights within $10^{-4}$, values never worse)."""),
+    md("""The pooled probabilities also weigh the scenarios themselves, so a scenario measure sees the views: `solve_pooled` minimises CVaR on the reweighted training days, $\\alpha + \\sum_t p_t u_t/(1-\\beta)$. The views here: Microsoft's volatility is 20 % a year, and GE's worst 5 % of days lose 6 % on average (a CVaR view, pooled exactly: the posterior's CVaR equals it to $10^{-15}$). The minimum-CVaR portfolio on those scenarios is held through the test period beside the one on equally likely days, HRP with CVaR as its cluster risk on the same probabilities (its tree from the posterior's correlations) and 1/N. The tests hold such portfolios to skfolio's on the same probabilities (weights within $10^{-4}$, values never worse; HRP's within $10^{-12}$)."""),
     code("""let stressed = EntropyPooling::params()
     .volatility("MSFT", Bound::Equal(0.20 / 252f64.sqrt()))
     .cvar("GE", 0.95, 0.06)
@@ -115,13 +115,14 @@ OutOfSample::hold(&[&ep_sharpe, &max_sharpe], &test)?.verdicts()"""),
 let cvar_95 = RiskMeasure::Cvar { beta: 0.95 };
 let pooled_cvar = Optimizer::min_risk(cvar_95).solve_pooled(&stressed)?.named("min CVaR, pooled views");
 let plain_cvar = Optimizer::min_risk(cvar_95).solve_scenarios(&train)?.named("min CVaR, equally likely days");
+let pooled_hrp = Hierarchical::hrp().measure(cvar_95).solve_pooled(&stressed)?.named("HRP (CVaR), pooled views");
 let mut moves: Vec<(String, f64)> = train.assets().iter()
     .map(|a| (a.clone(), pooled_cvar.weight(a).unwrap_or(0.0) - plain_cvar.weight(a).unwrap_or(0.0)))
     .collect();
 moves.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
 println!("{:.0} effective scenarios of {}; largest moves: {}", stressed.effective_scenarios(), train.len(),
     moves.iter().take(3).map(|(a, d)| format!("{a} {:+.1} %", 100.0 * d)).collect::<Vec<_>>().join(", "));
-OutOfSample::hold(&[&pooled_cvar, &plain_cvar], &test)?.verdicts()"""),
+OutOfSample::hold(&[&pooled_cvar, &plain_cvar, &pooled_hrp], &test)?.verdicts()"""),
     md("""## Factor models
 
 A covariance of 20 stocks has 210 free entries; a factor model explains them with a few factors: $\\Sigma = BFB^\\top + D$. Here the stocks' daily returns are regressed on the five bundled factor ETFs (2014–2022, the dates both panels share); the loadings $B$ show each stock's exposures, $R^2$ how much of its variance the factors explain. The tests hold the regression to numpy's least squares. The optimiser uses the factored form directly ($k$ exposure variables, never the dense matrix)."""),

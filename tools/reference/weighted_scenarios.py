@@ -6,7 +6,8 @@ reweighted by skfolio's EntropyPooling (a volatility view on MSFT, a mean
 view on AAPL and a 95 % CVaR view on GE; its primal on Clarabel at 1e-12,
 its CVaR level found to 1e-15), then skfolio's MeanRisk on that prior
 (long-only, fully invested, Clarabel at 1e-10): minimum risk for each
-measure that weighs scenarios, the maximum mean/CVaR ratio, and the
+measure that weighs scenarios (drawdowns along the scenarios' time
+order, each date's weighed by its probability), the maximum mean/CVaR ratio, and the
 mean/CVaR frontier at five targets evenly spaced from the minimum-CVaR
 portfolio's mean to the highest achievable, the last a hair (1e-9 of the
 span) short of it (minimum CVaR at each target return); and HRP (variance,
@@ -54,6 +55,11 @@ MEASURES = {
     "cvar": RiskMeasure.CVAR,
     "evar": RiskMeasure.EVAR,
     "worst": RiskMeasure.WORST_REALIZATION,
+    "max-drawdown": RiskMeasure.MAX_DRAWDOWN,
+    "average-drawdown": RiskMeasure.AVERAGE_DRAWDOWN,
+    "cdar": RiskMeasure.CDAR,
+    "ulcer": RiskMeasure.ULCER_INDEX,
+    "edar": RiskMeasure.EDAR,
 }
 _root_scalar = scipy.optimize.root_scalar
 
@@ -143,7 +149,7 @@ def main():
     out = {"first": str(returns.index[0].date()), "rows": len(returns), "probabilities": p.tolist(), "min_risk": {}}
     for name, measure in MEASURES.items():
         model = MeanRisk(objective_function=ObjectiveFunction.MINIMIZE_RISK, risk_measure=measure, cvar_beta=0.95,
-                         evar_beta=0.95, prior_estimator=prior, solver="CLARABEL", solver_params=TOL).fit(returns)
+                         evar_beta=0.95, cdar_beta=0.95, edar_beta=0.95, prior_estimator=prior, solver="CLARABEL", solver_params=TOL).fit(returns)
         ptf = model.predict(returns)
         ptf.sample_weight = p
         value = float(getattr(ptf, measure.value))

@@ -13,6 +13,11 @@
 //! | entropic drawdown at risk, EDaR$_\beta$ | $\min_{z>0} z\ln\big(\frac{1}{(1-\beta)S}\sum_s e^{d_s/z}\big)$ (exponential cones, as EVaR of the drawdowns) |
 //! | relativistic drawdown at risk, RLDaR$_{\beta,\kappa}$ | RLVaR of the drawdowns (power cones, `rlvar.rs`) |
 //!
+//! With scenario probabilities $p_s$ (skfolio's sample weights) the path
+//! stays the scenarios' time order and each date's drawdown is weighed by
+//! its probability: each $\frac1S$ above becomes $p_s$ (the maximum
+//! drawdown weighs none); RLDaR does not take probabilities.
+//!
 //! Written with the cumulative returns as one block, $c_s = C_s^\top w$
 //! with $C_s = \sum_{k\le s} r_k$ computed beforehand, and
 //! $u_s \ge c_s$, $u_s \ge u_{s-1}$, $u_s \ge 0$, which is exact at the
@@ -22,7 +27,7 @@
 //! every link: on thousands of dates its answer stops measurably short of
 //! the optimal vertex while reporting it solved.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use super::peaks::{self, Peaks};
 use super::reduce::{cumulative, Aggregate, Family, Reduced, Reduction};
@@ -44,6 +49,8 @@ pub(crate) enum Kind {
 /// A drawdown measure of scenario returns in time order.
 pub(crate) struct Drawdown<'a> {
     pub scenarios: ArrayView2<'a, f64>,
+    /// The scenarios' probabilities (`None`: equally likely).
+    pub probabilities: Option<ArrayView1<'a, f64>>,
     pub kind: Kind,
 }
 
@@ -73,28 +80,47 @@ impl Risk for Drawdown<'_> {
                 }
                 t.into()
             }
-            Kind::Average => {
+            Kind::Average => match self.probabilities {
                 // (1/S) Σ_k d_k = (1/S) (Σ_k u_k − (Σ_k C_k)·w).
-                let total = cum.slice(ndarray::s![1.., ..]).sum_axis(ndarray::Axis(0));
-                (u.sum() - w.dot(&total)) * (1.0 / s as f64)
-            }
+                None => {
+                    let total = cum.slice(ndarray::s![1.., ..]).sum_axis(ndarray::Axis(0));
+                    (u.sum() - w.dot(&total)) * (1.0 / s as f64)
+                }
+                // Σ_k p_k d_k = Σ_k p_k u_k − (Σ_k p_k C_k)·w.
+                Some(prob) => {
+                    let total = prob.dot(&cum.slice(ndarray::s![1.., ..]));
+                    u.dot(prob.iter()) - w.dot(&total)
+                }
+            },
             Kind::Cdar { beta } => {
-                // α + Σ_k z_k / ((1 − β) S), z_k ≥ d_k − α, z_k ≥ 0.
+                // α + Σ_k p_k z_k / (1 − β) (p_k = 1/S when equally likely),
+                // z_k ≥ d_k − α, z_k ≥ 0.
                 let alpha = p.var();
                 let z = p.vars(s);
                 for (k, zk) in z.vars().enumerate() {
                     p.ge(zk + alpha - dd(k), 0.0);
                     p.ge(zk, 0.0);
                 }
-                alpha + z.sum() * (1.0 / ((1.0 - beta) * s as f64))
+                match self.probabilities {
+                    None => alpha + z.sum() * (1.0 / ((1.0 - beta) * s as f64)),
+                    Some(prob) => alpha + z.dot(prob.iter()) * (1.0 / (1.0 - beta)),
+                }
             }
             Kind::Ulcer => {
-                // √S t ≥ ‖d‖₂.
+                // √S t ≥ ‖d‖₂, or t ≥ ‖(√p_k d_k)_k‖₂.
                 let t = p.var();
-                p.soc(std::iter::once((t * (s as f64).sqrt()).into()).chain((0..s).map(|k| dd(k).into())).collect());
+                let cone = match self.probabilities {
+                    None => {
+                        std::iter::once((t * (s as f64).sqrt()).into()).chain((0..s).map(|k| dd(k).into())).collect()
+                    }
+                    Some(prob) => {
+                        std::iter::once(t.into()).chain((0..s).map(|k| (dd(k) * prob[k].sqrt()).into())).collect()
+                    }
+                };
+                p.soc(cone);
                 t.into()
             }
-            Kind::Edar { beta } => super::evar::entropic(p, (0..s).map(dd).collect(), beta, None),
+            Kind::Edar { beta } => super::evar::entropic(p, (0..s).map(dd).collect(), beta, self.probabilities),
             Kind::Rldar { beta, kappa } => super::rlvar::relativistic(p, (0..s).map(dd).collect(), beta, kappa),
         })
     }
@@ -116,6 +142,8 @@ impl Risk for Drawdown<'_> {
     /// weights, so scenario by scenario thousands stay explicit; they keep
     /// a chain of candidate peaks instead (`peaks.rs`).
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
+        // The reductions assume equally likely scenarios.
+        self.probabilities.is_none().then_some(())?;
         let s = self.scenarios.nrows() as f64;
         let (aggregate, tail) = match self.kind {
             Kind::Max => (Aggregate::Max, false),

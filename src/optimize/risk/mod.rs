@@ -73,9 +73,10 @@ use crate::error::{Error, Result};
 ///
 /// On scenarios with probabilities (an entropy-pooled posterior,
 /// [`solve_pooled`](super::Optimizer::solve_pooled)), the measures of
-/// returns weigh each scenario by its probability
-/// ([`of_weighted`](Self::of_weighted) computes them); the drawdown, OWA and
-/// relativistic measures, which follow the path or the ranks, do not.
+/// returns weigh each scenario by its probability and the drawdown measures
+/// each date's drawdown along the path ([`of_weighted`](Self::of_weighted)
+/// computes them); the OWA and relativistic measures do not take
+/// probabilities.
 ///
 /// `beta` is the confidence level (0.95 means the worst 5 %); `kappa`,
 /// in (0, 1), deforms the relativistic measures from EVaR (EDaR) towards
@@ -384,6 +385,25 @@ impl RiskMeasure {
                 });
                 -returns[pick.or(order.last().copied()).unwrap_or(0)]
             }
+            RiskMeasure::MaxDrawdown
+            | RiskMeasure::AverageDrawdown
+            | RiskMeasure::Cdar { .. }
+            | RiskMeasure::UlcerIndex
+            | RiskMeasure::Edar { .. } => {
+                // Drawdowns along the path in time order, each date's
+                // weighed by its probability (the maximum by none).
+                let d = drawdowns(returns);
+                let weighted = |f: fn(f64) -> f64| d.iter().zip(probabilities).map(|(d, p)| p * f(*d)).sum::<f64>();
+                let gains: Vec<f64> = d.iter().map(|d| -d).collect();
+                match *self {
+                    RiskMeasure::MaxDrawdown => d.iter().copied().fold(0.0, f64::max),
+                    RiskMeasure::AverageDrawdown => weighted(|d| d),
+                    RiskMeasure::UlcerIndex => weighted(|d| d * d).sqrt(),
+                    RiskMeasure::Cdar { beta } => RiskMeasure::Cvar { beta }.of_weighted(&gains, probabilities)?,
+                    RiskMeasure::Edar { beta } => RiskMeasure::Evar { beta }.of_weighted(&gains, probabilities)?,
+                    _ => return self.unweighted_error(),
+                }
+            }
             _ => return self.unweighted_error(),
         })
     }
@@ -400,17 +420,7 @@ impl RiskMeasure {
     pub fn of(&self, returns: &[f64]) -> f64 {
         let s = returns.len() as f64;
         let mean = returns.iter().sum::<f64>() / s;
-        let drawdowns = || {
-            let (mut c, mut peak) = (0.0f64, 0.0f64);
-            returns
-                .iter()
-                .map(move |r| {
-                    c += r;
-                    peak = peak.max(c);
-                    peak - c
-                })
-                .collect::<Vec<f64>>()
-        };
+        let drawdowns = || drawdowns(returns);
         let tail_mean = |mut x: Vec<f64>, beta: f64| {
             // Rockafellar–Uryasev at the optimal α (an order statistic).
             x.sort_by(|a, b| b.total_cmp(a));
@@ -527,7 +537,9 @@ impl RiskMeasure {
         let dev = |kind| -> Result<Box<dyn Risk + 'a>> {
             Ok(Box::new(Deviation { scenarios: scenarios()?, probabilities, kind }))
         };
-        let dd = |kind| -> Result<Box<dyn Risk + 'a>> { Ok(Box::new(Drawdown { scenarios: scenarios()?, kind })) };
+        let dd = |kind| -> Result<Box<dyn Risk + 'a>> {
+            Ok(Box::new(Drawdown { scenarios: scenarios()?, probabilities, kind }))
+        };
         Ok(Some(match *self {
             RiskMeasure::Variance => return Ok(None),
             RiskMeasure::StandardDeviation => Box::new(StdDev(m)),
@@ -582,6 +594,11 @@ impl RiskMeasure {
                 | RiskMeasure::Flpm { .. }
                 | RiskMeasure::Slpm { .. }
                 | RiskMeasure::ValueAtRisk { .. }
+                | RiskMeasure::MaxDrawdown
+                | RiskMeasure::AverageDrawdown
+                | RiskMeasure::Cdar { .. }
+                | RiskMeasure::UlcerIndex
+                | RiskMeasure::Edar { .. }
         )
     }
 
@@ -644,6 +661,21 @@ fn check_kappa(kappa: f64) -> Result<()> {
 /// The empirical β-quantile of `x`: the smallest value $v$ with at least a
 /// share β of `x` at or below it. $\beta S$ within $10^{-9}$ of an integer
 /// counts as that integer, so 0.95 of 100 is the 95th value, not the 96th.
+/// The drawdowns $d_s = u_s - c_s \ge 0$ of returns in time order, on
+/// uncompounded cumulative returns $c_s$ with the running peak $u_s$ (the
+/// start, 0, counts as a peak).
+fn drawdowns(returns: &[f64]) -> Vec<f64> {
+    let (mut c, mut peak) = (0.0f64, 0.0f64);
+    returns
+        .iter()
+        .map(|r| {
+            c += r;
+            peak = peak.max(c);
+            peak - c
+        })
+        .collect()
+}
+
 fn quantile(mut x: Vec<f64>, beta: f64) -> f64 {
     x.sort_by(f64::total_cmp);
     let k = (beta * x.len() as f64 - 1e-9).ceil().clamp(1.0, x.len() as f64) as usize;
