@@ -210,29 +210,41 @@ fn a_portfolios_pooled_profile_equals_skfolios_measures() {
     assert!(e.to_string().contains("undefined"), "{e}");
 }
 
-/// Equal probabilities give the equally-likely programs' answers, and the
-/// views move the minimum-CVaR portfolio.
+/// Equal probabilities give the equally-likely programs' answers to the
+/// bit (every measure, the frontier, HRP), and the views move the
+/// minimum-CVaR portfolio.
 #[test]
 fn equal_probabilities_give_the_unweighted_answers() {
     let r = returns();
     let equal = EntropyPooling::params().fit(&r).unwrap();
-    for (name, measure) in MEASURES {
+    assert!(equal.equally_likely());
+    let sample = Moments::sample().fit(&r).unwrap();
+    assert_eq!((equal.moments().mean(), equal.moments().cov()), (sample.mean(), sample.cov()));
+    let measures = MEASURES.iter().map(|(_, m)| *m).chain([RiskMeasure::GiniMeanDifference]);
+    for measure in measures {
         let a = Optimizer::min_risk(measure).solve_pooled(&equal).unwrap();
         let b = Optimizer::min_risk(measure).solve_scenarios(&r).unwrap();
-        let dw = a.weights().iter().zip(b.weights()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-        let y = |w: &ndarray::Array1<f64>| r.values().dot(w).to_vec();
-        let uniform = vec![1.0 / r.len() as f64; r.len()];
-        let (va, vb) = (measure.of_weighted(&y(a.weights()), &uniform).unwrap(), measure.of(&y(b.weights())));
-        assert!((va - vb).abs() <= 1e-7 * vb, "{name}: {va} vs {vb}");
-        if name != "worst" {
-            assert!(dw < 1e-4, "{name}: weights differ by {dw:e}");
-        }
+        assert_eq!(a.weights(), b.weights(), "{measure:?}");
+        assert_eq!(a.risk(), b.risk(), "{measure:?}");
     }
-    let stressed = EntropyPooling::params().cvar("GE", 0.95, 0.07).fit(&r).unwrap();
-    let calm = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 }).solve_pooled(&equal).unwrap();
-    let moved = Optimizer::min_risk(RiskMeasure::Cvar { beta: 0.95 }).solve_pooled(&stressed).unwrap();
-    let ge = |a: &Allocation| a.weight("GE").unwrap_or(0.0);
-    assert!(ge(&moved) < ge(&calm), "stressing GE's tail lowers its weight: {} vs {}", ge(&moved), ge(&calm));
+    let cvar = RiskMeasure::Cvar { beta: 0.95 };
+    let frontier = Frontier::params().points(4).measure(cvar);
+    let (a, b) = (frontier.solve_pooled(&equal).unwrap(), frontier.solve_scenarios(&r).unwrap());
+    for (x, y) in a.points.iter().zip(&b.points) {
+        assert_eq!(x.weights(), y.weights());
+    }
+    for method in [Hierarchical::hrp().measure(cvar), Hierarchical::herc().clusters(4)] {
+        assert_eq!(method.solve_pooled(&equal).unwrap().weights(), method.solve(&r).unwrap().weights());
+    }
+    // Stressing the tail of the largest holding lowers its weight.
+    let calm = Optimizer::min_risk(cvar).solve_pooled(&equal).unwrap();
+    let (i, top) = calm.weights().iter().enumerate().fold((0, 0.0), |b, (i, &w)| if w > b.1 { (i, w) } else { b });
+    let name = r.assets()[i].clone();
+    let own = cvar.of(&r.values().column(i).to_vec());
+    let stressed = EntropyPooling::params().cvar(name.as_str(), 0.95, 1.25 * own).fit(&r).unwrap();
+    let moved = Optimizer::min_risk(cvar).solve_pooled(&stressed).unwrap();
+    let after = moved.weight(&name).unwrap_or(0.0);
+    assert!(after < top - 0.01, "stressing {name}'s tail lowers its weight: {after} vs {top}");
 }
 
 #[test]

@@ -934,6 +934,15 @@ impl EntropyPooled {
         h.exp()
     }
 
+    /// Whether every scenario has exactly the same probability (as a
+    /// pooling without views from the uniform prior gives): then the
+    /// moments, and the optimisers' `solve_pooled`, are the equally likely
+    /// scenarios' own, computed as those are, to the bit.
+    pub fn equally_likely(&self) -> bool {
+        let first = self.probabilities[0];
+        self.probabilities.iter().all(|&p| p == first)
+    }
+
     /// $\sum_t p_t\ln(p_t/q_t)$.
     pub fn relative_entropy(&self) -> f64 {
         self.probabilities.iter().zip(&self.prior).filter(|(p, _)| **p > 0.0).map(|(p, q)| p * (p / q).ln()).sum()
@@ -941,10 +950,16 @@ impl EntropyPooled {
 
     /// The posterior's moments: the probability-weighted mean and the
     /// unbiased weighted covariance
-    /// $\sum_t p_t (r_t - \mu)(r_t - \mu)^\top / (1 - \sum_t p_t^2)$.
+    /// $\sum_t p_t (r_t - \mu)(r_t - \mu)^\top / (1 - \sum_t p_t^2)$; with
+    /// equally likely scenarios, the sample mean and covariance as
+    /// [`Moments::sample`] computes them.
     pub fn moments(&self) -> Moments {
         let p = &self.probabilities;
-        let (mean, cov) = super::weighted_moments(self.scenarios.view(), p);
+        let (mean, cov) = if self.equally_likely() {
+            crate::linalg::sample_moments(self.scenarios.view())
+        } else {
+            super::weighted_moments(self.scenarios.view(), p)
+        };
         Moments {
             assets: self.assets.clone(),
             mean,

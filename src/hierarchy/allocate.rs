@@ -151,15 +151,17 @@ impl Hierarchical {
     /// weighed by their probabilities (the measures
     /// [`Optimizer::solve_pooled`] takes). The covariance estimator set
     /// here is not used; NCO, the variation of information and measures
-    /// that do not weigh scenarios are typed errors.
+    /// that do not weigh scenarios are typed errors. Equally likely
+    /// scenarios give [`solve`](Self::solve)'s allocation with the sample
+    /// estimator, to the bit.
     pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Allocation> {
         let start = Instant::now();
         let m = pooled.moments();
         let tree = self.tree.fit_moments(&m)?;
-        let p = pooled.probabilities();
-        // A measure that does not weigh scenarios says so at the first risk.
-        let risk =
-            Risk { measure: self.measure, cov: m.cov(), scenarios: pooled.scenarios(), probabilities: Some(p.view()) };
+        // A measure that does not weigh scenarios says so at the first risk;
+        // equally likely scenarios are measured as solve measures them.
+        let probabilities = (!pooled.equally_likely()).then(|| pooled.probabilities().view());
+        let risk = Risk { measure: self.measure, cov: m.cov(), scenarios: pooled.scenarios(), probabilities };
         self.allocate(&m, &tree, &risk, None, start)
     }
 

@@ -224,14 +224,16 @@ impl FrontierParams {
     /// scenarios of an entropy pooling, each weighed by its posterior
     /// probability; the mean and covariance are the posterior's. The
     /// measures are those [`Optimizer::solve_pooled`] takes; others are
-    /// typed errors.
+    /// typed errors. Equally likely scenarios trace
+    /// [`solve_scenarios`](Self::solve_scenarios)' frontier, to the bit.
     pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Frontier> {
         let m = pooled.moments();
+        let equal = pooled.equally_likely();
         self.trace(&Inputs {
             moments: &m,
             scenarios: Some(pooled.scenarios()),
-            probabilities: Some(pooled.probabilities().view()),
-            reduction: Reduction::Off,
+            probabilities: (!equal).then(|| pooled.probabilities().view()),
+            reduction: if equal { Reduction::Auto } else { Reduction::Off },
             mean_set: None,
         })
     }

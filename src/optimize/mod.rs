@@ -461,7 +461,10 @@ impl Optimizer {
     /// none). Mean and covariance are the posterior's. Minimum risk and the
     /// mean–risk objectives take these measures and variance; ordered
     /// weighted averages (rank-based), RLVaR and RLDaR, risk budgets and
-    /// the distributionally robust CVaR are errors here.
+    /// the distributionally robust CVaR are errors here. Equally likely
+    /// probabilities ([`EntropyPooled::equally_likely`](crate::estimate::EntropyPooled::equally_likely))
+    /// are [`solve_scenarios`](Self::solve_scenarios)' program: the same
+    /// numbers to the bit, for every measure.
     pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Allocation> {
         if !matches!(self.objective, Objective::MinRisk { .. } | Objective::MeanRisk { .. }) {
             return Err(Error::param(
@@ -475,11 +478,13 @@ impl Optimizer {
         let m = pooled.moments();
         let m = self.worst_moments(&m)?.unwrap_or(m);
         let set = self.mean_set(&m)?;
+        // Equally likely scenarios are solve_scenarios' program, reductions included.
+        let equal = pooled.equally_likely();
         self.solve_on(&Inputs {
             moments: &m,
             scenarios: Some(pooled.scenarios()),
-            probabilities: Some(pooled.probabilities().view()),
-            reduction: Reduction::Off,
+            probabilities: (!equal).then(|| pooled.probabilities().view()),
+            reduction: if equal { self.reduction } else { Reduction::Off },
             mean_set: set.as_ref(),
         })
     }
