@@ -658,9 +658,6 @@ fn check_kappa(kappa: f64) -> Result<()> {
     }
 }
 
-/// The empirical β-quantile of `x`: the smallest value $v$ with at least a
-/// share β of `x` at or below it. $\beta S$ within $10^{-9}$ of an integer
-/// counts as that integer, so 0.95 of 100 is the 95th value, not the 96th.
 /// The drawdowns $d_s = u_s - c_s \ge 0$ of returns in time order, on
 /// uncompounded cumulative returns $c_s$ with the running peak $u_s$ (the
 /// start, 0, counts as a peak).
@@ -676,6 +673,9 @@ fn drawdowns(returns: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The empirical β-quantile of `x`: the smallest value $v$ with at least a
+/// share β of `x` at or below it. $\beta S$ within $10^{-9}$ of an integer
+/// counts as that integer, so 0.95 of 100 is the 95th value, not the 96th.
 fn quantile(mut x: Vec<f64>, beta: f64) -> f64 {
     x.sort_by(f64::total_cmp);
     let k = (beta * x.len() as f64 - 1e-9).ceil().clamp(1.0, x.len() as f64) as usize;
