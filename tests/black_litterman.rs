@@ -11,6 +11,7 @@ use ndarray::{Array1, Array2};
 use serde_json::Value;
 
 mod common;
+use common::max_diff;
 
 fn fixtures() -> Value {
     serde_json::from_str(include_str!("fixtures/black_litterman_reference.json")).unwrap()
@@ -18,11 +19,6 @@ fn fixtures() -> Value {
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-}
-
-fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
 
 fn moments() -> Moments {

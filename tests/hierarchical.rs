@@ -11,6 +11,7 @@ use ndarray::Array2;
 use serde_json::Value;
 
 mod common;
+use common::max_diff;
 
 fn fixtures() -> Value {
     serde_json::from_str(include_str!("fixtures/hierarchical_reference.json")).unwrap()
@@ -22,11 +23,6 @@ fn floats(v: &Value) -> Vec<f64> {
 
 fn returns() -> Returns {
     datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap()
-}
-
-fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
 }
 
 fn linkage(name: &str) -> Linkage {

@@ -7,7 +7,7 @@ mod common;
 
 use assetalloc::estimate::{Bound, EntropyPooled, EntropyPooling};
 use assetalloc::prelude::*;
-use common::{fixture, floats};
+use common::{fixture, floats, max_diff};
 
 fn returns() -> Returns {
     datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap().tail(2000).unwrap()
@@ -58,7 +58,7 @@ fn minimum_risk_on_pooled_scenarios_equals_skfolios() {
         // Never worse, and the same optimum.
         assert!(ours <= at_theirs * (1.0 + 1e-7), "{name}: {ours} > {at_theirs}");
         assert!((ours - at_theirs).abs() <= 1e-6 * at_theirs, "{name}: {ours} vs {at_theirs}");
-        let dw = w.iter().zip(&their_w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let dw = max_diff(w.as_slice().unwrap(), their_w.as_slice().unwrap());
         // A flat optimum (the worst realisation's, an LP with ties) leaves
         // the weights free along a face: there the value is what is pinned.
         if name != "worst" {
@@ -87,7 +87,7 @@ fn the_maximum_cvar_ratio_on_pooled_scenarios_equals_skfolios() {
     };
     let (ours, at_theirs) = (ratio(&a.weights().to_owned()), ratio(&their_w));
     assert!(ours >= at_theirs * (1.0 - 1e-7), "{ours} < {at_theirs}");
-    let dw = a.weights().iter().zip(&their_w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let dw = max_diff(a.weights().as_slice().unwrap(), their_w.as_slice().unwrap());
     assert!(dw < 1e-4, "weights differ by {dw:e}");
 }
 
@@ -116,7 +116,7 @@ fn the_pooled_cvar_frontier_equals_skfolios_points() {
         assert!((at_theirs - case["value"].as_f64().unwrap()).abs() <= 1e-9 * at_theirs, "point {i}");
         assert!(ours <= at_theirs * (1.0 + 1e-6), "point {i}: {ours} > {at_theirs}");
         assert!((ours - at_theirs).abs() <= 1e-5 * at_theirs, "point {i}: {ours} vs {at_theirs}");
-        let dw = a.weights().iter().zip(&their_w).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        let dw = max_diff(a.weights().as_slice().unwrap(), their_w.as_slice().unwrap());
         assert!(dw < 1e-4, "point {i}: weights differ by {dw:e}");
         let (_, reported) = a.risk().unwrap();
         assert!((reported - ours).abs() <= 1e-6 * ours, "point {i}: reported {reported} vs {ours}");
@@ -151,10 +151,10 @@ fn hierarchical_allocations_on_pooled_scenarios_equal_skfolios() {
     for (name, method) in cases {
         let ours = method.solve_pooled(&pooled).unwrap();
         let their_w = floats(&f["hierarchical"][name]);
-        let d = ours.weights().iter().zip(&their_w).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let d = max_diff(ours.weights().as_slice().unwrap(), their_w.as_slice().unwrap());
         assert!(d < 1e-12, "{name}: weights differ by {d:e}");
         let unweighted = method.solve(&r).unwrap();
-        let moved = ours.weights().iter().zip(unweighted.weights()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let moved = max_diff(ours.weights().as_slice().unwrap(), unweighted.weights().as_slice().unwrap());
         assert!(moved > 1e-4, "{name}: the probabilities move the weights (by {moved:e})");
     }
     let e = Hierarchical::hrp().measure(RiskMeasure::GiniMeanDifference).solve_pooled(&pooled).unwrap_err();

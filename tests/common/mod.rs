@@ -60,3 +60,9 @@ pub fn sp500_sample(fx: &serde_json::Value) -> Returns {
     let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
     r.tail(fx["rows"].as_u64().unwrap() as usize).unwrap().select(&names).unwrap()
 }
+
+/// The largest absolute difference between two vectors of the same length.
+pub fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
