@@ -171,7 +171,8 @@
 //! default; `cuda` is opt-in, and so is `faer`, Clarabel's supernodal
 //! factorisation, which it then picks for dense programs (hundreds of
 //! assets on a dense covariance: minimum variance on 500 in about half the
-//! time) at the cost of a longer first build. The data stage needs none of
+//! time). The faer crate itself is always built (the symmetric eigensolver);
+//! the feature adds Clarabel's use of it. The data stage needs none of
 //! them:
 //!
 //! ```text
