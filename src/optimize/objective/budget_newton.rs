@@ -1,6 +1,7 @@
 //! Risk budgets of a smooth measure by Newton's method.
 //!
-//! For variance, standard deviation, semideviation and EVaR the
+//! For variance, standard deviation, semideviation, semivariance, the
+//! second lower partial moment and EVaR the
 //! log-barrier objective of risk budgeting is smooth and strictly convex
 //! on $y > 0$, so Newton's method reaches its optimum to machine precision
 //! from 1/N in a few steps, where the interior-point solve of the
@@ -10,7 +11,10 @@
 //! - $F(y) = Q(y) - \sum_i b_i\ln y_i$ with $Q = y^\top\Sigma y$ (variance
 //!   and standard deviation) or the semivariance
 //!   $Q = \frac{1}{S-1}\sum_s \min(d_s^\top y, 0)^2$ on the centred
-//!   scenarios $d_s$ (semideviation). A measure and its square have the
+//!   scenarios $d_s$ (semideviation and semivariance), or on $d_s = r_s - m$
+//!   below a minimum acceptable return $m$ (the second lower partial
+//!   moment: for unnormalised $y$ the level is $m\sum_i y_i$, so the rows
+//!   are $r_s - m$ and the measure stays homogeneous). A measure and its square have the
 //!   same budgeted weights: only the log terms' multiplier changes.
 //! - $F(y, z) = z\,\ln\big(\frac{1}{\alpha S}\sum_s e^{-r_s^\top y/z}\big) -
 //!   \sum_i b_i\ln y_i$ for EVaR: its definition with the minimum over
@@ -33,7 +37,8 @@ use crate::optimize::risk::{centred, evar_optimum, RiskMeasure};
 pub(crate) enum Smooth<'a> {
     /// $Q = y^\top\Sigma y$.
     Quadratic(ArrayView2<'a, f64>),
-    /// The semivariance of the centred scenarios (rows).
+    /// The semivariance of the rows $d_s$: the centred scenarios, or the
+    /// scenarios less a minimum acceptable return.
     Semi(Array2<f64>),
     /// EVaR of the scenarios (rows of returns) at confidence `beta`.
     Evar { scenarios: ArrayView2<'a, f64>, beta: f64 },
@@ -65,7 +70,13 @@ impl<'a> Smooth<'a> {
     ) -> Option<Self> {
         match (measure, scenarios) {
             (None | Some(RiskMeasure::Variance | RiskMeasure::StandardDeviation), _) => Some(Smooth::Quadratic(cov)),
-            (Some(RiskMeasure::SemiDeviation), Some(r)) => Some(Smooth::Semi(centred(r, 1.0))),
+            // A measure and its square have the same budgets.
+            (Some(RiskMeasure::SemiDeviation | RiskMeasure::SemiVariance), Some(r)) => {
+                Some(Smooth::Semi(centred(r, 1.0)))
+            }
+            // Below a minimum acceptable return m: m Σy is the shortfall's
+            // level for unnormalised y, so the rows are r_s − m.
+            (Some(RiskMeasure::Slpm { mar }), Some(r)) => Some(Smooth::Semi(r.mapv(|x| x - mar))),
             (Some(RiskMeasure::Evar { beta }), Some(r)) => Some(Smooth::Evar { scenarios: r, beta }),
             _ => None,
         }
