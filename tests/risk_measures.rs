@@ -4,6 +4,8 @@
 //! refused with typed errors.
 #![cfg(feature = "optimize")]
 
+mod common;
+
 use assetalloc::optimize::{Finish, Provenance};
 use assetalloc::parameter;
 use assetalloc::prelude::*;
@@ -637,6 +639,53 @@ fn max_ratio_for_linear_measures_is_the_exact_vertex() {
     );
 }
 
+/// Equal risk budgets for `m` on `r`, held to the fixture's references
+/// for the case: the log-barrier program (cvxpy) and Riskfolio-Lib's
+/// rp_optimization, where each has weights. On the scale-free objective
+/// the budgets minimise, $\ln\rho(w)/d - \frac1N\sum_i\ln w_i$ for a
+/// measure homogeneous of degree $d$, ours is never above a reference's
+/// by more than `exact` where it was finished (Newton's method, the
+/// active-set finish) and by `interior` where it stays at the interior
+/// point; the weights are within 1e-8
+/// plus the square root of the objectives' gap (the objective grows
+/// quadratically away from its minimum, so a reference that stopped
+/// short of it may hold weights off by about the square root of its
+/// shortfall). Returns our allocation.
+fn budgets_match_references(
+    case: &serde_json::Value,
+    name: &str,
+    m: RiskMeasure,
+    r: &Returns,
+    (exact, interior): (f64, f64),
+) -> Allocation {
+    let a = Optimizer::risk_budgeting_for(m, None).solve_scenarios(r).unwrap();
+    let w = a.weights();
+    let n = w.len() as f64;
+    // A measure homogeneous of degree 2 (a variance) enters as its root.
+    let degree = if matches!(m, RiskMeasure::Variance | RiskMeasure::SemiVariance) { 2.0 } else { 1.0 };
+    let objective = |w: &Array1<f64>| m.of(&portfolio(r, w)).ln() / degree - w.mapv(f64::ln).sum() / n;
+    let references: Vec<(&str, Array1<f64>)> =
+        [("log-barrier", &case["log_barrier"]["weights"]), ("Riskfolio-Lib", &case["riskfolio"]["weights"])]
+            .into_iter()
+            .filter_map(|(who, v)| {
+                Some((who, Array1::from(v.as_array()?.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>())))
+            })
+            .collect();
+    assert!(!references.is_empty(), "{name}: no reference");
+    let finished =
+        matches!(a.provenance(), Provenance::Newton { .. } | Provenance::Solver { finish: Finish::ActiveSet, .. });
+    for (who, theirs) in &references {
+        let dw = common::max_diff(w.as_slice().unwrap(), theirs.as_slice().unwrap());
+        let dobj = objective(w) - objective(theirs);
+        println!("{name}: {dw:.1e} in weights and {dobj:.1e} in the objective from {who}; {}", a.provenance());
+        let bar = if finished { exact } else { interior };
+        assert!(dobj < bar, "{name}: objective {dobj:e} above {who}'s");
+        let tol = 1e-8 + dobj.abs().sqrt();
+        assert!(dw < tol, "{name}: weights {dw:e} from {who}'s");
+    }
+    a
+}
+
 /// Equal risk budgets for every measure on all 8,312 days, the tail
 /// measures at α = 10 %, 5 % and 1 % (β = 0.90, 0.95, 0.99): each solves,
 /// and each is held to the references of tools/reference/risk_budgets.py —
@@ -661,13 +710,8 @@ fn max_ratio_for_linear_measures_is_the_exact_vertex() {
 /// scenario's share (1/k of the tail) of equal.
 #[test]
 fn risk_budgets_solve_for_every_measure_on_the_full_sample() {
-    let fx: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/risk_budgets_reference.json").unwrap()).unwrap();
+    let fx = common::fixture("risk_budgets_reference.json");
     let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
-    let weights = |v: &serde_json::Value| -> Option<Array1<f64>> {
-        Some(v.as_array()?.iter().map(|x| x.as_f64().unwrap()).collect())
-    };
-    let gap = |a: &Array1<f64>, b: &Array1<f64>| (a - b).mapv(f64::abs).fold(0.0f64, |x, y| x.max(*y));
     let mut cases = vec![
         ("std", RiskMeasure::StandardDeviation),
         ("mad", RiskMeasure::MeanAbsoluteDeviation),
@@ -685,30 +729,9 @@ fn risk_budgets_solve_for_every_measure_on_the_full_sample() {
         cases.push((["cdar_", key].concat().leak(), RiskMeasure::Cdar { beta }));
     }
     for (name, m) in cases {
-        let case = &fx["cases"][name];
-        let a = Optimizer::risk_budgeting_for(m, None).solve_scenarios(&r).unwrap();
+        let a = budgets_match_references(&fx["cases"][name], name, m, &r, (1e-12, 1e-9));
         let w = a.weights();
-        let objective = |w: &Array1<f64>| m.of(&portfolio(&r, w)).ln() - w.mapv(f64::ln).sum() / 20.0;
-        let references: Vec<(&str, Array1<f64>)> =
-            [("log-barrier", &case["log_barrier"]["weights"]), ("Riskfolio-Lib", &case["riskfolio"]["weights"])]
-                .into_iter()
-                .filter_map(|(who, v)| Some((who, weights(v)?)))
-                .collect();
-        assert!(!references.is_empty(), "{name}: no reference");
-        let smooth = matches!(a.provenance(), Provenance::Newton { .. });
-        let finished = smooth || matches!(a.provenance(), Provenance::Solver { finish: Finish::ActiveSet, .. });
-        for (who, theirs) in &references {
-            let (dw, dobj) = (gap(w, theirs), objective(w) - objective(theirs));
-            println!("{name}: {dw:.1e} in weights and {dobj:.1e} in the objective from {who}; {}", a.provenance());
-            let bar = if finished { 1e-12 } else { 1e-9 };
-            assert!(dobj < bar, "{name}: objective {dobj:e} above {who}'s");
-            // The objective grows quadratically away from its minimum, so a
-            // reference that stopped short of it may hold weights off by
-            // about the square root of its shortfall.
-            let tol = 1e-8 + dobj.abs().sqrt();
-            assert!(dw < tol, "{name}: weights {dw:e} from {who}'s");
-        }
-        if smooth {
+        if matches!(a.provenance(), Provenance::Newton { .. }) {
             let c = m.contributions(r.values(), w.view()).unwrap();
             let spread = c.iter().fold(0.0f64, |x, ci| x.max((ci / c.mean().unwrap() - 1.0).abs()));
             assert!(spread < 1e-8, "{name}: contributions {spread:e} from equal");
@@ -721,6 +744,64 @@ fn risk_budgets_solve_for_every_measure_on_the_full_sample() {
     // The smooth measures are the ones Newton's method solves.
     for m in [RiskMeasure::StandardDeviation, RiskMeasure::SemiDeviation, RiskMeasure::Evar { beta: 0.95 }] {
         let a = Optimizer::risk_budgeting_for(m, None).solve_scenarios(&r).unwrap();
+        assert!(
+            matches!(a.provenance(), Provenance::Newton { residual, .. } if *residual < 1e-12),
+            "{}",
+            a.provenance()
+        );
+    }
+}
+
+/// Equal risk budgets for the measures added after the first twelve, each
+/// held to the references of tools/reference/risk_budgets.py as above: on
+/// all 8,312 days EDaR (α = 5 %) and the lower partial moments below 0
+/// (Riskfolio-Lib's r_f); the ordered weighted averages on the last 250
+/// days (the log-barrier program's exact OWA; Riskfolio-Lib's power-cone
+/// approximation of them lands 1e-4 to 2e-3 away in weights and above our
+/// objective); the relativistic measures (κ = 0.3) on the last 1,000
+/// against Riskfolio-Lib alone. The semivariance, homogeneous of degree
+/// 2, has the semideviation's budgets and is held to its references.
+/// Ours is never above a reference's objective by more than 2e-11 where
+/// it was finished (measured: 1.1e-11, the CVaR range against
+/// Riskfolio-Lib, whose weights are 2.1e-8 from ours) and 1e-10 at an
+/// interior point (measured: 2.8e-11, EDaR); below the log-barrier
+/// program's by up to 2.3e-9 and Riskfolio-Lib's OWA approximations by up
+/// to 3.6e-5.
+#[test]
+fn risk_budgets_for_the_added_measures_match_the_references() {
+    let fx = common::fixture("risk_budgets_reference.json");
+    let all = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
+    let cases = [
+        ("edar_0.05", RiskMeasure::Edar { beta: 0.95 }),
+        ("slpm", RiskMeasure::Slpm { mar: 0.0 }),
+        ("flpm_zero", RiskMeasure::Flpm { mar: 0.0 }),
+        ("gmd", RiskMeasure::GiniMeanDifference),
+        ("tail_gini_0.05", RiskMeasure::TailGini { beta: 0.95 }),
+        ("range", RiskMeasure::Range),
+        ("cvar_range_0.05", RiskMeasure::CvarRange { beta: 0.95 }),
+        ("tail_gini_range_0.05", RiskMeasure::TailGiniRange { beta: 0.95 }),
+        ("rlvar_0.05", RiskMeasure::Rlvar { beta: 0.95, kappa: 0.3 }),
+        ("rldar_0.05", RiskMeasure::Rldar { beta: 0.95, kappa: 0.3 }),
+        ("semi_deviation", RiskMeasure::SemiVariance),
+    ];
+    for (name, m) in cases {
+        let case = &fx["cases"][name];
+        let r = match case["rows"].as_u64() {
+            Some(rows) => all.tail(rows as usize).unwrap(),
+            None => all.clone(),
+        };
+        let a = budgets_match_references(case, name, m, &r, (2e-11, 1e-10));
+        if matches!(a.provenance(), Provenance::Newton { .. }) {
+            let c = m.contributions(r.values(), a.weights().view()).unwrap();
+            let spread = c.iter().fold(0.0f64, |x, ci| x.max((ci / c.mean().unwrap() - 1.0).abs()));
+            println!("{name}: contributions within {spread:.1e} of equal");
+            assert!(spread < 1e-8, "{name}: contributions {spread:e} from equal");
+        }
+    }
+    // The semivariance and the second lower partial moment are smooth:
+    // Newton's method budgets them, as it does the semideviation.
+    for m in [RiskMeasure::SemiVariance, RiskMeasure::Slpm { mar: 0.0 }, RiskMeasure::Slpm { mar: 2e-4 }] {
+        let a = Optimizer::risk_budgeting_for(m, None).solve_scenarios(&all).unwrap();
         assert!(
             matches!(a.provenance(), Provenance::Newton { residual, .. } if *residual < 1e-12),
             "{}",
