@@ -42,6 +42,8 @@ pub(crate) enum Aggregate {
     Average,
     /// $\sqrt{\frac1T \sum_t d_t^2}$.
     Ulcer,
+    /// EDaR: the entropic risk of the drawdowns at confidence `beta`.
+    Entropic { beta: f64 },
 }
 
 /// Rounds of adding missed records before the full chain is used instead.
@@ -77,20 +79,30 @@ impl Peaks {
 
     /// Writes the chain over `peaks` and the measure of the weights `w`;
     /// returns the objective.
+    ///
+    /// The chain's variables are the candidates' own drawdowns
+    /// $v_j = u_j - C_{p_j}^\top w \ge 0$, not the running maxima $u_j$:
+    /// the links $u_j \ge u_{j-1}$ become
+    /// $v_j - v_{j-1} + (C_{p_j} - C_{p_{j-1}})^\top w \ge 0$, and date $t$'s
+    /// drawdown is $v_{p(t)} + (C_{p(t)} - C_t)^\top w$. Every coefficient is
+    /// then a sum of returns since a candidate, not since the start: on the
+    /// 8,312 bundled days the rows no longer take differences of cumulative
+    /// sums near 10 to make drawdowns near 0.1, and the exponential cones of
+    /// EDaR converge where they stalled.
     fn write(&self, p: &mut Program, w: Block, peaks: &[usize]) -> Lin {
         let n = w.len();
         let c = &self.cumulative;
         let dates = c.nrows() - 1;
-        let u = p.vars(peaks.len());
+        let v = p.vars(peaks.len());
         for (j, &k) in peaks.iter().enumerate() {
-            // u_j ≥ C_k·w (C_0 = 0: u_0 ≥ 0), u_j ≥ u_{j−1}.
-            p.ge(u.at(j) - w.dot(c.row(k)), 0.0);
+            p.ge(v.at(j), 0.0);
             if j > 0 {
-                p.ge(u.at(j) - u.at(j - 1), 0.0);
+                let step = &c.row(k) - &c.row(peaks[j - 1]);
+                p.ge(v.at(j) - v.at(j - 1) + w.dot(&step), 0.0);
             }
         }
         // Each date's candidate (dates 1..=T: date 0 is the start, not a
-        // scenario), each candidate's date count and mean C_t.
+        // scenario), each candidate's date count and mean C_p − C_t.
         let mut block = Vec::with_capacity(dates);
         let mut j = 0;
         for t in 1..=dates {
@@ -104,7 +116,7 @@ impl Peaks {
         for (t, &j) in block.iter().enumerate() {
             count[j] += 1;
             let mut row = mean.row_mut(j);
-            row += &c.row(t + 1);
+            row += &(&c.row(peaks[j]) - &c.row(t + 1));
         }
         for (j, mut row) in mean.rows_mut().into_iter().enumerate() {
             row /= count[j].max(1) as f64;
@@ -112,9 +124,10 @@ impl Peaks {
         let scale = 1.0 / dates as f64;
         match self.aggregate {
             Aggregate::Average => {
-                // (1/T) Σ_p n_p (u_p − C̄_p·w).
+                // (1/T) Σ_p n_p (v_p + D̄_p·w), D̄_p the mean of C_p − C_t
+                // over p's dates.
                 let counts = Array1::from_iter(count.iter().map(|&m| m as f64));
-                (u.dot(&counts) - w.dot(&mean.t().dot(&counts))) * scale
+                (v.dot(&counts) + w.dot(&mean.t().dot(&counts))) * scale
             }
             Aggregate::Ulcer => {
                 let t = p.var();
@@ -122,17 +135,30 @@ impl Peaks {
                 // well conditioned (Clarabel meets 1e-10 on it).
                 let mut cone = vec![Affine::from(t)];
                 for j in (0..peaks.len()).filter(|&j| count[j] > 0) {
-                    // Entry √(n_p/T) (u_p − C̄_p·w).
+                    // Entry √(n_p/T) (v_p + D̄_p·w).
                     let root = (count[j] as f64 * scale).sqrt();
-                    cone.push(((u.at(j) - w.dot(mean.row(j))) * root).into());
+                    cone.push(((v.at(j) + w.dot(mean.row(j))) * root).into());
                 }
-                // wᵀW w/T with W = Σ_t (C_t − C̄_p(t))(C_t − C̄_p(t))ᵀ, in n entries.
-                let deviations = Array2::from_shape_fn((dates, n), |(t, i)| c[[t + 1, i]] - mean[[block[t], i]]);
+                // wᵀW w/T with W the scatter of C_p(t) − C_t about D̄_p(t), in n entries.
+                let deviations = Array2::from_shape_fn((dates, n), |(t, i)| {
+                    c[[peaks[block[t]], i]] - c[[t + 1, i]] - mean[[block[t], i]]
+                });
                 cone.extend(square_root_entries(w, deviations.view(), scale));
                 p.soc(cone);
                 t.into()
             }
+            Aggregate::Entropic { beta } => super::evar::entropic(p, self.drawdowns(w, v, peaks, &block), beta, None),
         }
+    }
+}
+
+impl Peaks {
+    /// Each date's drawdown $v_{p(t)} + (C_{p(t)} - C_t)^\top w$ from its
+    /// candidate `block[t - 1]`, for the measures that take every date's
+    /// own.
+    fn drawdowns(&self, w: Block, v: Block, peaks: &[usize], block: &[usize]) -> Vec<Lin> {
+        let c = &self.cumulative;
+        block.iter().enumerate().map(|(t, &j)| v.at(j) + w.dot(&(&c.row(peaks[j]) - &c.row(t + 1)))).collect()
     }
 }
 
