@@ -192,6 +192,38 @@ fn minimum_risk_matches_skfolio() {
     }
 }
 
+/// Minimum EDaR on all 8,312 days, where skfolio's program is flagged
+/// inaccurate: held to the drawdowns' recursion program in cvxpy and
+/// Clarabel at 1e-10 (tools/reference/risk_measures.py). Ours comes from
+/// the chain of candidate peaks; its value is never above the
+/// reference's (measured: 7.2e-8 below, relative) and the weights are
+/// within 1e-5 (measured: 7.2e-6).
+#[test]
+fn edar_minimum_on_all_days_matches_the_reference() {
+    let fx = common::fixture("risk_measures_reference.json");
+    let want = &fx["edar_all_days"];
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
+    assert_eq!(r.len() as u64, want["rows"].as_u64().unwrap());
+    let m = RiskMeasure::Edar { beta: 0.95 };
+    let a = Optimizer::min_risk(m).solve_scenarios(&r).unwrap();
+    let theirs = common::floats(&want["weights"]);
+    let ours = m.of(&portfolio(&r, a.weights()));
+    let their_value = want["value"].as_f64().unwrap();
+    let rel = (ours - their_value) / their_value;
+    let dw = common::max_diff(a.weights().as_slice().unwrap(), theirs.as_slice().unwrap());
+    println!(
+        "EDaR on {} days: max |Δw| {dw:.1e}, value {ours:.10} vs {their_value:.10} ({rel:+.1e}); {}, {:?}",
+        r.len(),
+        a.provenance(),
+        a.risk()
+    );
+    assert!(rel <= 1e-9, "our minimum {ours} is above the reference's {their_value}");
+    // The last chain's program meets Clarabel's 1e-8, not 1e-10: the value
+    // it reports is 5.0e-7 below the measure of its weights (relative).
+    assert!((a.risk().unwrap().1 / ours - 1.0).abs() < 1e-6, "the solver's value {:?} vs {ours}", a.risk());
+    assert!(dw < 1e-5, "weights apart by {dw}");
+}
+
 fn random_portfolios(n: usize, count: usize, seed: u64) -> Vec<Array1<f64>> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     (0..count)
