@@ -4,7 +4,9 @@ budgets for the measures Riskfolio-Lib budgets, side by side: assetalloc
 (examples/optimize.rs --objective min-risk | risk-budget) against
 Riskfolio-Lib (optimization / rp_optimization, cvxpy + Clarabel, same
 tolerances), on all 8,312 daily S&P 500 returns (RLVaR and RLDaR on the
-last 1,000: on all of them Clarabel stalls on both sides), long-only,
+last 1,000: on all of them Clarabel stalls on both sides; Riskfolio-Lib's
+EDaR fails on all of them, and its ordered weighted averages are
+approximations, see OWA_VALUE), long-only,
 fully invested; and distributionally robust mean-CVaR (--objective
 dr-cvar) against skfolio's DistributionallyRobustCVaR on the last 2,000.
 Each side's time is
@@ -24,6 +26,7 @@ import time
 import numpy as np
 import pandas as pd
 import riskfolio as rp
+from riskfolio.src import RiskFunctions as rf
 from skfolio.optimization import DistributionallyRobustCVaR
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -45,6 +48,23 @@ MEASURES = {
     "slpm": "SLPM",
     "rlvar": "RLVaR",
     "rldar": "RLDaR",
+    "edar": "EDaR",
+    "gmd": "GMD",
+    "tail-gini": "TG",
+    "range": "RG",
+    "cvar-range": "CVRG",
+    "tail-gini-range": "TGRG",
+}
+# Riskfolio-Lib writes the ordered weighted averages through its
+# power-cone approximation (Cajas 2021), ours are exact: each side's value
+# of the same measure (Riskfolio-Lib's RiskFunctions, alpha 0.05, 100
+# levels for the tail Gini) is reported beside the times.
+OWA_VALUE = {
+    "gmd": lambda x: rf.GMD(x),
+    "tail-gini": lambda x: rf.TG(x, alpha=0.05, a_sim=100),
+    "range": lambda x: rf.RG(x),
+    "cvar-range": lambda x: rf.CVRG(x, alpha=0.05, beta=0.05),
+    "tail-gini-range": lambda x: rf.TGRG(x, alpha=0.05, a_sim=100, beta=0.05, b_sim=100),
 }
 # Measures timed on the last days only.
 ROWS = {"rlvar": 1000, "rldar": 1000}
@@ -128,6 +148,9 @@ def main():
         rows.append({"objective": objective, "measure": name, "rows": n or len(returns),
                      "assetalloc_ms": r["total_ms"], "clarabel_ms": r["solver_ms"], "riskfolio_ms": 1e3 * t,
                      "ratio": 1e3 * t / r["total_ms"], "max_weight_diff": dw, "peer_failed": w is None})
+        if name in OWA_VALUE and objective == "min-risk" and w is not None:
+            sample = (returns if n is None else returns.iloc[-n:]).to_numpy()
+            rows[-1]["values"] = [float(OWA_VALUE[name]((sample @ x).reshape(-1, 1))) for x in (mine, w)]
         print(f"{objective:11} {name:18} {r['total_ms']:9.1f} ms (solver {r['solver_ms']:8.1f}) vs Riskfolio "
               f"{1e3 * t:9.1f} ms = {1e3 * t / r['total_ms']:5.1f}x  max |dw| {dw}")
     n = DR_CVAR_ROWS

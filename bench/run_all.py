@@ -99,6 +99,10 @@ def rows_of(name: str, data) -> list[dict]:
         def check(r):
             if r.get("peer_failed"):
                 return "the peer's solve fails (no weights; its time to failure)"
+            if "values" in r:
+                ours, theirs = r["values"]
+                return (f"the peer approximates the OWA (power cones): value ours {ours:.8f}, its {theirs:.8f}; "
+                        f"max weight difference {r['max_weight_diff']:.1e}")
             return ("" if r["max_weight_diff"] is None else f"max weight difference {r['max_weight_diff']:.1e}") + (
                 " (both below 0)" if r["measure"] in ("flpm", "slpm") else "")
 
