@@ -6,6 +6,7 @@
 mod common;
 
 use assetalloc::estimate::{Bound, EntropyPooled, EntropyPooling};
+use assetalloc::optimize::Reduction;
 use assetalloc::prelude::*;
 use common::{fixture, floats, max_diff};
 
@@ -279,4 +280,45 @@ fn measures_and_objectives_without_probabilities_are_named() {
     // (0.3) and 0.2 of the 0 % one.
     let v = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.3, 0.2]).unwrap();
     assert!((v - (0.3 * 0.02) / 0.5).abs() < 1e-15, "{v}");
+}
+
+/// The exact scenario reductions weigh the scenarios too: minimum CVaR,
+/// MAD, first lower partial moment (below the mean and below 0),
+/// semideviation and CDaR on all 8,312 days under a stressed posterior
+/// equal the full weighted program's answers — the same optimal vertex
+/// (weights within 1e-7, the semideviation's interior points within
+/// 1e-6; values within 1e-9 relative, never worse). The reductions are
+/// what makes them fast; their times are printed.
+#[test]
+fn weighted_reductions_equal_the_full_programs() {
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
+    let own = RiskMeasure::Cvar { beta: 0.95 }.of(&r.values().column(0).to_vec());
+    let name = r.assets()[0].clone();
+    let pooled = EntropyPooling::params().cvar(name.as_str(), 0.95, 1.25 * own).fit(&r).unwrap();
+    let p = pooled.probabilities().to_vec();
+    for measure in [
+        RiskMeasure::Cvar { beta: 0.95 },
+        RiskMeasure::MeanAbsoluteDeviation,
+        RiskMeasure::FirstLowerPartialMoment,
+        RiskMeasure::Flpm { mar: 0.0 },
+        RiskMeasure::SemiDeviation,
+        RiskMeasure::Cdar { beta: 0.95 },
+    ] {
+        let t0 = std::time::Instant::now();
+        let reduced = Optimizer::min_risk(measure).solve_pooled(&pooled).unwrap();
+        let fast = t0.elapsed().as_secs_f64();
+        let t0 = std::time::Instant::now();
+        let full = Optimizer::min_risk(measure).reduction(Reduction::Off).solve_pooled(&pooled).unwrap();
+        let slow = t0.elapsed().as_secs_f64();
+        let value = |a: &Allocation| measure.of_weighted(&r.values().dot(a.weights()).to_vec(), &p).unwrap();
+        let (ours, theirs) = (value(&reduced), value(&full));
+        let dw = max_diff(reduced.weights().as_slice().unwrap(), full.weights().as_slice().unwrap());
+        println!("{measure:?}: {fast:.3} s reduced, {slow:.3} s full; |Δw| {dw:.1e}, value {ours:.12} vs {theirs:.12}");
+        assert!(ours <= theirs * (1.0 + 1e-9), "{measure:?}: {ours} > {theirs}");
+        assert!((ours - theirs).abs() <= 1e-9 * theirs, "{measure:?}: {ours} vs {theirs}");
+        // The semideviation's optimum is no vertex: both stop at their
+        // interior points.
+        let tol = if measure == RiskMeasure::SemiDeviation { 1e-6 } else { 1e-7 };
+        assert!(dw < tol, "{measure:?}: weights differ by {dw:e}");
+    }
 }

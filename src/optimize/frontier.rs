@@ -233,7 +233,7 @@ impl FrontierParams {
             moments: &m,
             scenarios: Some(pooled.scenarios()),
             probabilities: (!equal).then(|| pooled.probabilities().view()),
-            reduction: if equal { Reduction::Auto } else { Reduction::Off },
+            reduction: Reduction::Auto,
             mean_set: None,
         })
     }

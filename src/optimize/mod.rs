@@ -464,7 +464,11 @@ impl Optimizer {
     /// the distributionally robust CVaR are errors here. Equally likely
     /// probabilities ([`EntropyPooled::equally_likely`](crate::estimate::EntropyPooled::equally_likely))
     /// are [`solve_scenarios`](Self::solve_scenarios)' program: the same
-    /// numbers to the bit, for every measure.
+    /// numbers to the bit, for every measure. Otherwise the minima of CVaR,
+    /// MAD, the lower partial moments, the semi-deviation, the maximum
+    /// drawdown and CDaR go by the exact scenario reductions, each
+    /// scenario's term weighed by its probability; the other measures
+    /// write the full program.
     pub fn solve_pooled(&self, pooled: &crate::estimate::EntropyPooled) -> Result<Allocation> {
         if !matches!(self.objective, Objective::MinRisk { .. } | Objective::MeanRisk { .. }) {
             return Err(Error::param(
@@ -478,13 +482,14 @@ impl Optimizer {
         let m = pooled.moments();
         let m = self.worst_moments(&m)?.unwrap_or(m);
         let set = self.mean_set(&m)?;
-        // Equally likely scenarios are solve_scenarios' program, reductions included.
+        // Equally likely scenarios are solve_scenarios' program; the exact
+        // reductions weigh the scenarios where they take probabilities.
         let equal = pooled.equally_likely();
         self.solve_on(&Inputs {
             moments: &m,
             scenarios: Some(pooled.scenarios()),
             probabilities: (!equal).then(|| pooled.probabilities().view()),
-            reduction: if equal { self.reduction } else { Reduction::Off },
+            reduction: self.reduction,
             mean_set: set.as_ref(),
         })
     }

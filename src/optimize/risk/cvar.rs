@@ -43,12 +43,16 @@ impl Risk for Cvar<'_> {
     }
 
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
-        self.probabilities.is_none().then_some(())?;
+        let kappa = match self.probabilities {
+            None => 1.0 / ((1.0 - self.beta) * self.scenarios.nrows() as f64),
+            Some(_) => 1.0 / (1.0 - self.beta),
+        };
         Some(Box::new(Reduced {
             family: Family::Rows { vectors: self.scenarios.mapv(|v| -v), signs: &[1.0] },
-            aggregate: Aggregate::Sum(1.0 / ((1.0 - self.beta) * self.scenarios.nrows() as f64)),
+            aggregate: Aggregate::Sum(kappa),
             zero: true,
             threshold: true,
+            probabilities: self.probabilities.map(|p| p.to_owned()),
         }))
     }
 }

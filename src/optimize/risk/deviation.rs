@@ -195,20 +195,34 @@ impl Risk for Deviation<'_> {
     }
 
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
-        self.probabilities.is_none().then_some(())?;
-        let s = self.scenarios.nrows() as f64;
-        let (vectors, signs, aggregate, zero): (_, &'static [f64], _, _) = match self.kind {
-            Kind::MeanAbsolute => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(2.0 / s), true),
-            Kind::LowerPartial => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Sum(1.0 / s), true),
-            Kind::Semi => (centred(self.scenarios, -1.0), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true),
-            Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),
-            Kind::LowerPartialAt { mar } => (self.scenarios.mapv(|x| mar - x), &[1.0], Aggregate::Sum(1.0 / s), true),
-            Kind::SemiAt { mar } => {
-                (self.scenarios.mapv(|x| mar - x), &[1.0], Aggregate::Rms(1.0 / (s - 1.0).max(1.0)), true)
+        // Each 1/S becomes the scenario's probability, 1/(S − 1) skfolio's
+        // correction, and the mean the probability-weighted one.
+        let (sum, rms, below_mean) = match self.probabilities {
+            None => {
+                let s = self.scenarios.nrows() as f64;
+                (1.0 / s, 1.0 / (s - 1.0).max(1.0), centred(self.scenarios, -1.0))
             }
+            Some(prob) => (1.0, 1.0 / correction(prob), prob.dot(&self.scenarios) - self.scenarios),
+        };
+        let (vectors, signs, aggregate, zero): (_, &'static [f64], _, _) = match self.kind {
+            Kind::MeanAbsolute => (below_mean, &[1.0], Aggregate::Sum(2.0 * sum), true),
+            Kind::LowerPartial => (below_mean, &[1.0], Aggregate::Sum(sum), true),
+            Kind::Semi => (below_mean, &[1.0], Aggregate::Rms(rms), true),
+            // The worst of the scenarios that can happen: the full program.
+            Kind::Worst if self.probabilities.is_some() => return None,
+            Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),
+            Kind::LowerPartialAt { mar } => (self.scenarios.mapv(|x| mar - x), &[1.0], Aggregate::Sum(sum), true),
+            Kind::SemiAt { mar } => (self.scenarios.mapv(|x| mar - x), &[1.0], Aggregate::Rms(rms), true),
             // A quadratic has no epigraph to reduce: the full program.
             Kind::SemiVariance => return None,
         };
-        Some(Box::new(Reduced { family: Family::Rows { vectors, signs }, aggregate, zero, threshold: false }))
+        let probabilities = self.probabilities.map(|p| p.to_owned());
+        Some(Box::new(Reduced {
+            family: Family::Rows { vectors, signs },
+            aggregate,
+            zero,
+            threshold: false,
+            probabilities,
+        }))
     }
 }

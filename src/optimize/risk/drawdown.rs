@@ -136,12 +136,16 @@ impl Risk for Drawdown<'_> {
     /// weights, so scenario by scenario thousands stay explicit; they keep
     /// a chain of candidate peaks instead (`peaks.rs`).
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
-        // The reductions assume equally likely scenarios.
-        self.probabilities.is_none().then_some(())?;
         let s = self.scenarios.nrows() as f64;
+        // With probabilities: the maximum weighs none; CDaR weighs each
+        // date's term by its probability; the peak chains assume equally
+        // likely dates, so those measures keep the full program.
+        let weighted = self.probabilities.is_some();
         let (aggregate, tail) = match self.kind {
             Kind::Max => (Aggregate::Max, false),
+            Kind::Cdar { beta } if weighted => (Aggregate::Sum(1.0 / (1.0 - beta)), true),
             Kind::Cdar { beta } => (Aggregate::Sum(1.0 / ((1.0 - beta) * s)), true),
+            _ if weighted => return None,
             Kind::Average => return Some(Box::new(Peaks::new(self.scenarios, peaks::Aggregate::Average))),
             Kind::Ulcer => return Some(Box::new(Peaks::new(self.scenarios, peaks::Aggregate::Ulcer))),
             Kind::Edar { beta } => {
@@ -154,6 +158,7 @@ impl Risk for Drawdown<'_> {
             aggregate,
             zero: tail,
             threshold: tail,
+            probabilities: self.probabilities.filter(|_| tail).map(|p| p.to_owned()),
         }))
     }
 }

@@ -30,7 +30,10 @@
 //! it no longer binds ([`minimise_model`]).
 //!
 //! Minimum CVaR, MAD, semi-deviation, first lower partial moment, worst
-//! realisation, maximum drawdown and CDaR go this way; the average drawdown
+//! realisation, maximum drawdown and CDaR go this way (with scenario
+//! probabilities, each sum's or root mean square's term weighed by its
+//! scenario's probability, and the threshold started at the weighted
+//! value at risk; the worst realisation keeps the full program); the average drawdown
 //! and the Ulcer index go by a chain of candidate peaks (`peaks.rs`); every
 //! other objective, whose risk term is priced against a return, keeps the
 //! full epigraph.
@@ -129,6 +132,11 @@ pub(crate) struct Reduced {
     /// Whether linear pieces are less a free threshold $\alpha$, which the
     /// objective adds once (CVaR and CDaR in Rockafellar–Uryasev form).
     pub threshold: bool,
+    /// Each scenario's multiplier $m_s$ in a sum ($\kappa \sum_s m_s g_s$)
+    /// or a root mean square ($\sqrt{c \sum_s m_s g_s^2}$): its
+    /// probability; `None` when the scenarios are equally likely (every
+    /// $m_s = 1$, $\kappa$ and $c$ carrying the $1/S$).
+    pub probabilities: Option<Array1<f64>>,
 }
 
 /// One date in this many makes the coarse CDaR that gives its start.
@@ -156,7 +164,9 @@ impl Reduced {
     fn coarse(&self) -> Option<Reduced> {
         let t = self.scenarios();
         match (&self.family, self.aggregate) {
-            (Family::Drawdown { cumulative }, Aggregate::Sum(kappa)) if t >= COARSE_FROM => {
+            (Family::Drawdown { cumulative }, Aggregate::Sum(kappa))
+                if t >= COARSE_FROM && self.probabilities.is_none() =>
+            {
                 let rows: Vec<usize> = (0..=t).step_by(COARSE).collect();
                 let kept = rows.len() - 1;
                 Some(Reduced {
@@ -164,10 +174,16 @@ impl Reduced {
                     aggregate: Aggregate::Sum(kappa * t as f64 / kept as f64),
                     zero: self.zero,
                     threshold: self.threshold,
+                    probabilities: None,
                 })
             }
             _ => None,
         }
+    }
+
+    /// Scenario `s`'s multiplier $m_s$ (1 when equally likely).
+    fn multiplier(&self, s: usize) -> f64 {
+        self.probabilities.as_ref().map_or(1.0, |p| p[s])
     }
 
     fn scenarios(&self) -> usize {
@@ -289,14 +305,15 @@ impl Reduced {
                     match pieces.as_slice() {
                         [] | [Piece::Zero] => {}
                         [piece] => {
-                            self.add_piece(s, *piece, kappa, &mut fixed);
+                            let k = kappa * self.multiplier(s);
+                            self.add_piece(s, *piece, k, &mut fixed);
                             if let Some(a) = alpha {
-                                value -= a * kappa;
+                                value -= a * k;
                             }
                         }
                         many => {
                             let v = p.var();
-                            value += v * kappa;
+                            value += v * (kappa * self.multiplier(s));
                             above.push((s, many, v));
                         }
                     }
@@ -323,13 +340,16 @@ impl Reduced {
                         [] | [Piece::Zero] => {}
                         [piece] => {
                             let mut row = vec![0.0; n];
-                            self.add_piece(s, *piece, 1.0, &mut row);
+                            self.add_piece(s, *piece, self.multiplier(s).sqrt(), &mut row);
                             linear.push(row);
                         }
                         many => {
                             let v = p.var();
                             above.push((s, many, v));
-                            cone.push(v.into());
+                            cone.push(match &self.probabilities {
+                                None => v.into(),
+                                Some(prob) => (v * prob[s].sqrt()).into(),
+                            });
                         }
                     }
                 }
@@ -411,9 +431,25 @@ impl Reduced {
         let alpha = match (self.threshold, self.aggregate) {
             (true, Aggregate::Sum(kappa)) => {
                 let mut g: Vec<f64> = self.ranked(&e, 0.0).iter().map(|top| top[0].1).collect();
-                let rank = ((1.0 / kappa).floor() as usize).min(g.len() - 1);
-                g.select_nth_unstable_by(rank, |a, b| b.total_cmp(a));
-                g[rank]
+                match &self.probabilities {
+                    None => {
+                        let rank = ((1.0 / kappa).floor() as usize).min(g.len() - 1);
+                        g.select_nth_unstable_by(rank, |a, b| b.total_cmp(a));
+                        g[rank]
+                    }
+                    Some(prob) => {
+                        // The largest term whose scenarios from the top
+                        // carry 1/κ of the probability.
+                        let mut order: Vec<usize> = (0..g.len()).collect();
+                        order.sort_by(|&a, &b| g[b].total_cmp(&g[a]));
+                        let mut mass = 0.0;
+                        let at = order.iter().position(|&s| {
+                            mass += kappa * prob[s];
+                            mass >= 1.0
+                        });
+                        g[order[at.unwrap_or(order.len() - 1)]]
+                    }
+                }
             }
             _ => 0.0,
         };
@@ -684,7 +720,7 @@ mod tests {
     }
 
     fn rows(vectors: Array2<f64>, aggregate: Aggregate, zero: bool, threshold: bool) -> Reduced {
-        Reduced { family: Family::Rows { vectors, signs: &[1.0] }, aggregate, zero, threshold }
+        Reduced { family: Family::Rows { vectors, signs: &[1.0] }, aggregate, zero, threshold, probabilities: None }
     }
 
     /// Four scenarios of two assets: with $w = (a, 1-a)$ the losses are
@@ -714,6 +750,7 @@ mod tests {
             aggregate: Aggregate::Max,
             zero: false,
             threshold: false,
+            probabilities: None,
         };
         let ranked = m.ranked(&m.products(&[1.0]), 0.0);
         let best: Vec<(Piece, f64)> = ranked.iter().map(|top| top[0]).collect();
