@@ -150,9 +150,7 @@ impl Peaks {
             Aggregate::Entropic { beta } => super::evar::entropic(p, self.drawdowns(w, v, peaks, &block), beta, None),
         }
     }
-}
 
-impl Peaks {
     /// Each date's drawdown $v_{p(t)} + (C_{p(t)} - C_t)^\top w$ from its
     /// candidate `block[t - 1]`, for the measures that take every date's
     /// own.
