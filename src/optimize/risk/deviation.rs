@@ -197,17 +197,20 @@ impl Risk for Deviation<'_> {
     fn reduced(&self) -> Option<Box<dyn Reduction + '_>> {
         // Each 1/S becomes the scenario's probability, 1/(S − 1) skfolio's
         // correction, and the mean the probability-weighted one.
-        let (sum, rms, below_mean) = match self.probabilities {
-            None => {
-                let s = self.scenarios.nrows() as f64;
-                (1.0 / s, 1.0 / (s - 1.0).max(1.0), centred(self.scenarios, -1.0))
-            }
-            Some(prob) => (1.0, 1.0 / correction(prob), prob.dot(&self.scenarios) - self.scenarios),
+        let s = self.scenarios.nrows() as f64;
+        let (sum, rms) = match self.probabilities {
+            None => (1.0 / s, 1.0 / (s - 1.0).max(1.0)),
+            Some(prob) => (1.0, 1.0 / correction(prob)),
+        };
+        // The shortfalls below the mean, built only for the measures about it.
+        let below_mean = || match self.probabilities {
+            None => centred(self.scenarios, -1.0),
+            Some(prob) => prob.dot(&self.scenarios) - self.scenarios,
         };
         let (vectors, signs, aggregate, zero): (_, &'static [f64], _, _) = match self.kind {
-            Kind::MeanAbsolute => (below_mean, &[1.0], Aggregate::Sum(2.0 * sum), true),
-            Kind::LowerPartial => (below_mean, &[1.0], Aggregate::Sum(sum), true),
-            Kind::Semi => (below_mean, &[1.0], Aggregate::Rms(rms), true),
+            Kind::MeanAbsolute => (below_mean(), &[1.0], Aggregate::Sum(2.0 * sum), true),
+            Kind::LowerPartial => (below_mean(), &[1.0], Aggregate::Sum(sum), true),
+            Kind::Semi => (below_mean(), &[1.0], Aggregate::Rms(rms), true),
             // The worst of the scenarios that can happen: the full program.
             Kind::Worst if self.probabilities.is_some() => return None,
             Kind::Worst => (self.scenarios.mapv(|v| -v), &[1.0], Aggregate::Max, false),

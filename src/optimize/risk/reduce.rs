@@ -346,10 +346,7 @@ impl Reduced {
                         many => {
                             let v = p.var();
                             above.push((s, many, v));
-                            cone.push(match &self.probabilities {
-                                None => v.into(),
-                                Some(prob) => (v * prob[s].sqrt()).into(),
-                            });
+                            cone.push((v * self.multiplier(s).sqrt()).into());
                         }
                     }
                 }
