@@ -236,6 +236,12 @@ stages! {
         Markets = "markets",
         /// The graphical lasso's penalty.
         Penalty = "penalty",
+        /// Implied volatilities.
+        ImpliedVolatility = "implied_volatility",
+        /// The windows of the implied-to-realised volatility regression.
+        VolatilityWindow = "volatility_window",
+        /// A volatility risk premium (implied over realised volatility).
+        VolatilityPremium = "volatility_premium",
     }
 
     /// The optimiser: objectives, measures and constraints (`optimize`).

@@ -20,7 +20,8 @@ pub use crate::deep::{AllocationHead, Architecture, DeepAllocator, DeepAllocator
 pub use crate::display::{Render, Table};
 pub use crate::error::{Error, Result, SolverStatus};
 pub use crate::estimate::{
-    BlackLitterman, Estimator, FactorModel, MeanEstimator, Moments, MomentsParams, View, ViewUncertainty,
+    BlackLitterman, Estimator, FactorModel, ImpliedVolatility, MeanEstimator, Moments, MomentsParams, View,
+    ViewUncertainty,
 };
 pub use crate::features::{CrossSection, Feature, FeatureSet, Features, Targets};
 #[cfg(feature = "ml")]

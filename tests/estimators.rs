@@ -217,6 +217,133 @@ fn bad_estimator_settings_are_named() {
     assert!(matches!(e, Err(Error::TooFewRows { needed: 9, got: 6, .. })), "{e:?}");
 }
 
+/// Implied covariances against skfolio's `ImpliedCovariance` (fixture
+/// from `tools/reference/implied_covariance.py`: the first 8 stocks, with
+/// implied volatilities the script makes up): the volatility forecasts
+/// and the covariances within 1e-12 relative, by regression on two window
+/// lengths, on two estimators' correlations, and by risk premia.
+#[test]
+fn implied_covariances_equal_skfolios() {
+    let f: Value = serde_json::from_str(include_str!("fixtures/implied_covariance_reference.json")).unwrap();
+    let r = returns(&f, "eight");
+    assert_eq!(
+        r.assets(),
+        &f["assets"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect::<Vec<_>>()[..]
+    );
+    let iv = implied(&f, &r);
+    let premiums = floats(&f["premiums"]);
+    let mut per_asset = iv.clone().premium(99.0);
+    for (a, p) in r.assets().iter().zip(&premiums) {
+        per_asset = per_asset.asset_premium(a.clone(), *p);
+    }
+    let cases = [
+        ("regression_20", Moments::sample().implied_volatility(iv.clone())),
+        ("regression_50", Moments::sample().implied_volatility(iv.clone().window(50))),
+        ("regression_20_ledoit_wolf", Moments::ledoit_wolf().implied_volatility(iv.clone())),
+        ("premium_1.2", Moments::sample().implied_volatility(iv.clone().premium(1.2))),
+        ("premium_per_asset", Moments::sample().implied_volatility(per_asset)),
+    ];
+    for (name, params) in cases {
+        let m = params.fit(&r).unwrap();
+        let theirs: Vec<f64> = f["cov"][name].as_array().unwrap().iter().flat_map(floats).collect();
+        let d = relative(m.cov().iter().copied(), &theirs);
+        assert!(d < 1e-12, "{name}: covariance {d:e} ({})", m.method());
+        let vols = floats(&f["vols"][name]);
+        let d = relative(m.cov().diag().iter().map(|v| v.sqrt()), &vols);
+        assert!(d < 1e-12, "{name}: volatilities {d:e}");
+        assert!(m.method().contains("implied"), "{}", m.method());
+    }
+}
+
+/// The fixture's implied volatilities on the returns' dates.
+fn implied(f: &Value, r: &Returns) -> ImpliedVolatility {
+    let rows: Vec<Vec<f64>> = f["implied_vol"].as_array().unwrap().iter().map(floats).collect();
+    let values = ndarray::Array2::from_shape_fn((rows.len(), rows[0].len()), |(t, i)| rows[t][i]);
+    ImpliedVolatility::new(r.dates().to_vec(), r.assets().to_vec(), values).unwrap()
+}
+
+/// A fit reads implied volatilities only on its returns' dates: changing
+/// every later one changes nothing, so a walk-forward window cannot see
+/// the future through them; changing the last one read changes the fit.
+#[test]
+fn implied_volatilities_after_the_returns_are_not_read() {
+    let f: Value = serde_json::from_str(include_str!("fixtures/implied_covariance_reference.json")).unwrap();
+    let r = returns(&f, "eight");
+    let iv = implied(&f, &r);
+    let head = r.head(400).unwrap();
+    let later = |from: usize, factor: f64| {
+        let mut v = iv.panel().values().to_owned();
+        v.slice_mut(ndarray::s![from.., ..]).mapv_inplace(|x| x * factor);
+        ImpliedVolatility::new(r.dates().to_vec(), r.assets().to_vec(), v).unwrap()
+    };
+    for window in [20, 50] {
+        let fit = |iv: ImpliedVolatility| Moments::sample().implied_volatility(iv.window(window)).fit(&head).unwrap();
+        let base = fit(iv.clone());
+        assert_eq!(base.cov(), fit(later(400, 3.0)).cov());
+        assert_ne!(base.cov(), fit(later(399, 3.0)).cov());
+    }
+}
+
+#[test]
+fn bad_implied_volatilities_are_named() {
+    use parameter::Estimate::{ImpliedVolatility as Iv, Returns as Rt, VolatilityPremium, VolatilityWindow};
+    let f: Value = serde_json::from_str(include_str!("fixtures/implied_covariance_reference.json")).unwrap();
+    let r = returns(&f, "eight");
+    let iv = implied(&f, &r);
+    let fit = |iv: ImpliedVolatility| match Moments::sample().implied_volatility(iv.clone()).fit(&r) {
+        Ok(m) => panic!("fitted with {iv:?}: {}", m.method()),
+        Err(e) => e,
+    };
+    let with = |edit: &dyn Fn(&mut ndarray::Array2<f64>)| {
+        let mut v = iv.panel().values().to_owned();
+        edit(&mut v);
+        ImpliedVolatility::new(r.dates().to_vec(), r.assets().to_vec(), v).unwrap()
+    };
+    // A value the regression reads: the last date of a window.
+    for bad in [f64::NAN, 0.0, -0.2] {
+        let e = fit(with(&|v| v[[599, 3]] = bad));
+        assert!(e.is_invalid(Iv) && e.to_string().contains(&r.assets()[3]), "{e}");
+    }
+    // One it does not read.
+    assert!(Moments::sample().implied_volatility(with(&|v| v[[598, 3]] = f64::NAN)).fit(&r).is_ok());
+    let missing_date = ImpliedVolatility::new(
+        r.dates()[..599].to_vec(),
+        r.assets().to_vec(),
+        iv.panel().values().slice(ndarray::s![..599, ..]).to_owned(),
+    )
+    .unwrap();
+    let e = fit(missing_date);
+    assert!(e.is_invalid(Iv) && e.to_string().contains(&r.dates()[599].to_string()), "{e}");
+    let fewer = r.select(&r.assets()[..7]).unwrap();
+    let e = Moments::sample().implied_volatility(implied(&f, &r)).fit(&fewer.select(&fewer.assets()[..7]).unwrap());
+    assert!(e.is_ok(), "extra columns are ignored: {e:?}");
+    let seven = ImpliedVolatility::new(
+        r.dates().to_vec(),
+        r.assets()[..7].to_vec(),
+        iv.panel().values().slice(ndarray::s![.., ..7]).to_owned(),
+    )
+    .unwrap();
+    let e = fit(seven);
+    assert!(e.is_invalid(Iv) && e.to_string().contains(&r.assets()[7]), "{e}");
+    assert!(fit(iv.clone().window(2)).is_invalid(VolatilityWindow));
+    assert!(matches!(fit(iv.clone().window(121)), Error::TooFewRows { needed: 605, got: 600, .. }));
+    for p in [0.0, -1.0, f64::NAN] {
+        assert!(fit(iv.clone().premium(p)).is_invalid(VolatilityPremium));
+    }
+    assert!(fit(iv.clone().asset_premium("NOPE", 1.2).premium(1.1)).is_invalid(VolatilityPremium));
+    let e = fit(iv.clone().asset_premium(r.assets()[0].clone(), 1.2));
+    assert!(e.is_invalid(VolatilityPremium) && e.to_string().contains(&r.assets()[1]), "{e}");
+    // Flat returns have no realised volatility to take the logarithm of.
+    let mut flat = r.values().to_owned();
+    flat.column_mut(2).fill(0.001);
+    let flat = Returns::new(r.dates().to_vec(), r.assets().to_vec(), flat, r.kind()).unwrap();
+    let e = Moments::sample().implied_volatility(iv.clone()).fit(&flat).unwrap_err();
+    assert!(e.is_invalid(Rt) && e.to_string().contains(&r.assets()[2]), "{e}");
+    // Implied volatility a constant multiple of the realised: collinear.
+    let e = fit(with(&|v| v.fill(0.3)));
+    assert!(e.is_invalid(Iv) && e.to_string().contains("no unique fit"), "{e}");
+}
+
 /// Entropy pooling against skfolio (fixture from
 /// `tools/reference/entropy_pooling.py`, its primal solved to 1e-12): the
 /// posterior probabilities within 1e-7 in L1, the effective number of

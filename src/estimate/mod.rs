@@ -36,6 +36,10 @@
 //! [`Moments::denoised`], [`Moments::detoned`],
 //! [`Moments::graphical_lasso`], [`MomentsParams::mean`]).
 //!
+//! Any estimator's volatilities can come from implied volatilities instead,
+//! keeping its correlations ([`MomentsParams::implied_volatility`], in
+//! `implied.rs`).
+//!
 //! Entropy pooling ([`EntropyPooling`]) reweights the scenarios until views
 //! on means and variances hold, moving the probabilities as little as
 //! possible in relative entropy; its posterior gives moments too.
@@ -46,6 +50,7 @@
 mod black_litterman;
 mod entropy;
 mod factor;
+mod implied;
 mod shrinkage;
 
 pub use black_litterman::{BlackLitterman, BlackLittermanParams, RiskFreeIn, View, ViewUncertainty};
@@ -53,6 +58,7 @@ pub use entropy::{
     Bound, EntropyPooled, EntropyPooling, EntropyPoolingParams, OpinionPooling, OpinionPoolingParams, ViewOn,
 };
 pub use factor::{Components, FactorModel, FactorModelParams, Factored};
+pub use implied::ImpliedVolatility;
 pub use shrinkage::MeanEstimator;
 
 use crate::parameter::Estimate as Param;
@@ -157,10 +163,11 @@ pub enum Estimator {
 /// assert_eq!(m.cov().dim(), (3, 3));
 /// # Ok::<(), assetalloc::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MomentsParams {
     estimator: Estimator,
     mean: MeanEstimator,
+    implied: Option<std::sync::Arc<ImpliedVolatility>>,
 }
 
 impl Moments {
@@ -238,7 +245,7 @@ impl Moments {
 
     /// The estimator with its own mean.
     pub fn with_estimator(estimator: Estimator) -> MomentsParams {
-        MomentsParams { estimator, mean: MeanEstimator::Estimator }
+        MomentsParams { estimator, mean: MeanEstimator::Estimator, implied: None }
     }
 
     /// The same moments with the covariance `cov` (checked by the caller),
@@ -481,6 +488,17 @@ impl MomentsParams {
         self
     }
 
+    /// Keeps the estimator's correlations but takes each asset's
+    /// volatility from its implied volatility (skfolio's
+    /// `ImpliedCovariance`; see `implied.rs`): by regression of realised
+    /// on implied volatility, or less a given risk premium. The implied
+    /// volatilities are read on the returns' dates, so a walk-forward
+    /// window reads only its own.
+    pub fn implied_volatility(mut self, implied: ImpliedVolatility) -> Self {
+        self.implied = Some(std::sync::Arc::new(implied));
+        self
+    }
+
     /// Estimates the moments from returns (converted to simple returns).
     /// Every asset must have a value on every date.
     pub fn fit(&self, returns: &Returns) -> Result<Moments> {
@@ -621,6 +639,13 @@ impl MomentsParams {
             }
         } else {
             (cov, method)
+        };
+        let (cov, method) = match &self.implied {
+            None => (cov, method),
+            Some(implied) => {
+                let forecast = implied.forecast(x, dates, assets, periods_per_year)?;
+                (implied::rescale(&cov, &forecast.vols, assets)?, format!("{method}; {}", forecast.method))
+            }
         };
         let (mean, method) = match self.mean.label() {
             None => (mean, method),

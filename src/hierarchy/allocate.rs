@@ -131,7 +131,7 @@ impl Hierarchical {
 
     /// The tree these settings build on `returns`.
     pub fn tree(&self, returns: &Returns) -> Result<Hierarchy> {
-        self.tree.estimator(self.estimator).fit(returns)
+        self.tree.clone().estimator(self.estimator.clone()).fit(returns)
     }
 
     /// The allocation on `returns` (every asset on every date); moments in
@@ -140,7 +140,7 @@ impl Hierarchical {
         let start = Instant::now();
         crate::data::require_complete(returns.values(), returns.dates(), returns.assets(), "hierarchical allocation")?;
         let m = self.estimator.fit(returns)?;
-        let tree = self.tree.estimator(self.estimator).fit_with(returns, &m)?;
+        let tree = self.tree.clone().estimator(self.estimator.clone()).fit_with(returns, &m)?;
         let risk = Risk { measure: self.measure, cov: m.cov(), scenarios: returns.values(), probabilities: None };
         self.allocate(&m, &tree, &risk, Some(returns), start)
     }

@@ -97,7 +97,7 @@ pub struct Merge {
 }
 
 /// Settings of the tree; build with [`Hierarchy::params`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HierarchyParams {
     linkage: Linkage,
     distance: Distance,
