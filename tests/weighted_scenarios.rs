@@ -158,8 +158,17 @@ fn hierarchical_allocations_on_pooled_scenarios_equal_skfolios() {
         let moved = max_diff(ours.weights().as_slice().unwrap(), unweighted.weights().as_slice().unwrap());
         assert!(moved > 1e-4, "{name}: the probabilities move the weights (by {moved:e})");
     }
-    let e = Hierarchical::hrp().measure(RiskMeasure::GiniMeanDifference).solve_pooled(&pooled).unwrap_err();
+    let rlvar = RiskMeasure::Rlvar { beta: 0.95, kappa: 0.3 };
+    let e = Hierarchical::hrp().measure(rlvar).solve_pooled(&pooled).unwrap_err();
     assert!(e.to_string().contains("probabilities"), "{e}");
+    // The ordered weighted averages weigh the scenarios (their weighted
+    // forms are held to references in weighted_ordered_averages_equal_their_definitions).
+    let gmd = Hierarchical::hrp().measure(RiskMeasure::GiniMeanDifference);
+    let moved = max_diff(
+        gmd.solve_pooled(&pooled).unwrap().weights().as_slice().unwrap(),
+        gmd.solve(&r).unwrap().weights().as_slice().unwrap(),
+    );
+    assert!(moved > 1e-4, "the probabilities move HRP's Gini mean difference weights (by {moved:e})");
     let inner = Optimizer::min_risk(cvar);
     let e = Hierarchical::nco(inner.clone(), inner).solve_pooled(&pooled).unwrap_err();
     assert!(e.to_string().contains("NCO"), "{e}");
@@ -248,12 +257,72 @@ fn equal_probabilities_give_the_unweighted_answers() {
     assert!(after < top - 0.01, "stressing {name}'s tail lowers its weight: {after} vs {top}");
 }
 
+/// The ordered weighted averages on scenarios with probabilities (the
+/// last 250 days, half-lives of 60 days) against their definitions
+/// written out in cvxpy (`tools/reference/weighted_owa.py`: pairs for the
+/// Gini mean difference, CVaRs for the tails, no sorting): the minimum of
+/// each and the maximum mean/tail Gini and mean/GMD ratios, values within
+/// 1e-6 relative and never worse, weights within 1e-4; the solver's value
+/// is the measure computed directly by sorting.
+#[test]
+fn weighted_ordered_averages_equal_their_definitions() {
+    let f = fixture("weighted_owa_reference.json");
+    let r = datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap().tail(250).unwrap();
+    assert_eq!(r.dates()[0].to_string(), f["first"].as_str().unwrap());
+    let p = floats(&f["probabilities"]);
+    let pooled = EntropyPooling::params().prior(&p).fit(&r).unwrap();
+    assert!(!pooled.equally_likely());
+    let p = p.to_vec();
+    let measures = [
+        ("gmd", RiskMeasure::GiniMeanDifference),
+        ("tail_gini", RiskMeasure::TailGini { beta: 0.95 }),
+        ("range", RiskMeasure::Range),
+        ("cvar_range", RiskMeasure::CvarRange { beta: 0.95 }),
+        ("tail_gini_range", RiskMeasure::TailGiniRange { beta: 0.95 }),
+    ];
+    let of = |m: RiskMeasure, w: &ndarray::Array1<f64>| m.of_weighted(&r.values().dot(w).to_vec(), &p).unwrap();
+    for (name, measure) in measures {
+        let case = &f["min_risk"][name];
+        let start = std::time::Instant::now();
+        let a = Optimizer::min_risk(measure).solve_pooled(&pooled).unwrap();
+        let seconds = start.elapsed().as_secs_f64();
+        let their_w = floats(&case["weights"]);
+        let (ours, at_theirs) = (of(measure, a.weights()), of(measure, &their_w));
+        let value = case["value"].as_f64().unwrap();
+        assert!((at_theirs - value).abs() <= 1e-8 * value, "{name}: {at_theirs} vs the reference's {value}");
+        assert!(ours <= at_theirs * (1.0 + 1e-7), "{name}: {ours} > {at_theirs}");
+        assert!((ours - at_theirs).abs() <= 1e-6 * at_theirs, "{name}: {ours} vs {at_theirs}");
+        let dw = max_diff(a.weights().as_slice().unwrap(), their_w.as_slice().unwrap());
+        assert!(dw < 1e-4, "{name}: weights differ by {dw:e}");
+        let (_, v) = a.risk().unwrap();
+        assert!((v - ours).abs() <= 1e-7 * ours, "{name}: solver value {v} vs {ours}");
+        println!("minimum {name}: {ours:.10} (reference {value:.10}), weights within {dw:.1e}, {seconds:.2} s");
+    }
+    let mean = pooled.moments().mean().clone();
+    for (name, measure) in [("tail_gini", measures[1].1), ("gmd", measures[0].1)] {
+        let a = Optimizer::max_ratio(measure, 0.0).solve_pooled(&pooled).unwrap();
+        let their_w = floats(&f["max_ratio"][name]["weights"]);
+        let ratio = |w: &ndarray::Array1<f64>| mean.dot(w) / of(measure, w);
+        let (ours, at_theirs) = (ratio(a.weights()), ratio(&their_w));
+        let reference = f["max_ratio"][name]["ratio"].as_f64().unwrap();
+        assert!((at_theirs - reference).abs() <= 1e-7 * reference, "{name}: {at_theirs} vs {reference}");
+        assert!(ours >= at_theirs * (1.0 - 1e-7), "{name}: {ours} < {at_theirs}");
+        let dw = max_diff(a.weights().as_slice().unwrap(), their_w.as_slice().unwrap());
+        assert!(dw < 1e-4, "{name}: weights differ by {dw:e}");
+        println!("maximum mean/{name}: {ours:.10} (reference {at_theirs:.10}), weights within {dw:.1e}");
+    }
+}
+
 #[test]
 fn measures_and_objectives_without_probabilities_are_named() {
     let r = returns();
     let pooled = EntropyPooling::params().mean("AAPL", Bound::Equal(0.001)).fit(&r).unwrap();
+    let rlvar = RiskMeasure::Rlvar { beta: 0.95, kappa: 0.3 };
+    let e = Optimizer::min_risk(rlvar).solve_pooled(&pooled).unwrap_err();
+    assert!(e.to_string().contains("Rlvar") && e.to_string().contains("probabilities"), "{e}");
+    // The Gini mean difference's pairs of 2,000 scenarios are too many.
     let e = Optimizer::min_risk(RiskMeasure::GiniMeanDifference).solve_pooled(&pooled).unwrap_err();
-    assert!(e.to_string().contains("GiniMeanDifference") && e.to_string().contains("probabilities"), "{e}");
+    assert!(e.to_string().contains("1999000 auxiliary variables"), "{e}");
     let e = Optimizer::risk_budgeting_for(RiskMeasure::Cvar { beta: 0.95 }, None).solve_pooled(&pooled).unwrap_err();
     assert!(e.to_string().contains("does not take scenario probabilities"), "{e}");
     let bench: Vec<f64> = r.values().column(0).to_vec();
@@ -266,7 +335,9 @@ fn measures_and_objectives_without_probabilities_are_named() {
     assert!(e.to_string().contains("2 probabilities for 3 returns"), "{e}");
     let e = RiskMeasure::Cvar { beta: 0.5 }.of_weighted(&y, &[0.5, 0.6, -0.1]).unwrap_err();
     assert!(e.to_string().contains("≥ 0 and sum to 1"), "{e}");
-    assert!(RiskMeasure::Range.of_weighted(&y, &[0.2, 0.3, 0.5]).is_err());
+    assert!(rlvar.of_weighted(&y, &[0.2, 0.3, 0.5]).is_err());
+    // The range of the likely scenarios only.
+    assert!((RiskMeasure::Range.of_weighted(&y, &[0.0, 0.5, 0.5]).unwrap() - 0.02).abs() < 1e-15);
     // Worked drawdowns: the path 1 %, −1 %, −2 % has drawdowns 0, 1 %, 3 %.
     let path = vec![0.01, -0.01, -0.02];
     let of = |m: RiskMeasure| m.of_weighted(&path, &[0.2, 0.3, 0.5]).unwrap();

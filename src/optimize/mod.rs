@@ -451,17 +451,23 @@ impl Optimizer {
     /// [`EntropyPooled`](crate::estimate::EntropyPooled) posterior (or an
     /// [`OpinionPooling`](crate::estimate::OpinionPooling)) reweighted.
     /// Scenario measures weigh each scenario by its probability, as
-    /// skfolio's do with sample weights: CVaR $lpha + \sum_s p_s u_s/(1-eta)$,
-    /// EVaR $\min_z z\ln(\sum_s p_s e^{L_s/z}/(1-eta))$, deviations about the
+    /// skfolio's do with sample weights: CVaR $\alpha + \sum_s p_s u_s/(1-\beta)$,
+    /// EVaR $\min_z z\ln(\sum_s p_s e^{L_s/z}/(1-\beta))$, deviations about the
     /// weighted mean, with the semi-deviation's correction
     /// $1/\sqrt{1-\sum_s p_s^2}$ in place of $1/\sqrt{S-1}$; the worst
     /// realisation is over the scenarios with $p_s > 0$. Drawdowns follow
     /// the scenarios' time order and weigh each date's drawdown by its
     /// probability (average, CDaR, Ulcer index, EDaR; the maximum weighs
-    /// none). Mean and covariance are the posterior's. Minimum risk and the
-    /// mean–risk objectives take these measures and variance; ordered
-    /// weighted averages (rank-based), RLVaR and RLDaR, risk budgets and
-    /// the distributionally robust CVaR are errors here. Equally likely
+    /// none). The ordered weighted averages take their spectral forms: each
+    /// return's weight is the measure's weight function integrated over its
+    /// share of the cumulative probability (CVaR's tails, tail Gini as a sum
+    /// of CVaRs, the Gini mean difference as $\sum_{s \ne t} p_sp_t
+    /// \lvert x_s - x_t\rvert/(1 - \sum_s p_s^2)$, the range over the
+    /// scenarios with $p_s > 0$; see `risk/owa.rs`), written as linear
+    /// programs of limited size. Mean and covariance are the posterior's.
+    /// Minimum risk and the mean–risk objectives take these measures and
+    /// variance; RLVaR and RLDaR, risk budgets and the distributionally
+    /// robust CVaR are errors here. Equally likely
     /// probabilities ([`EntropyPooled::equally_likely`](crate::estimate::EntropyPooled::equally_likely))
     /// are [`solve_scenarios`](Self::solve_scenarios)' program: the same
     /// numbers to the bit, for every measure. Otherwise the minima of CVaR,

@@ -75,7 +75,8 @@ use crate::error::{Error, Result};
 /// [`solve_pooled`](super::Optimizer::solve_pooled)), the measures of
 /// returns weigh each scenario by its probability and the drawdown measures
 /// each date's drawdown along the path ([`of_weighted`](Self::of_weighted)
-/// computes them); the OWA and relativistic measures do not take
+/// computes them), the OWA measures take their spectral forms (see
+/// `risk/owa.rs`), and the relativistic measures do not take
 /// probabilities.
 ///
 /// `beta` is the confidence level (0.95 means the worst 5 %); `kappa`,
@@ -385,6 +386,13 @@ impl RiskMeasure {
                 });
                 -returns[pick.or(order.last().copied()).unwrap_or(0)]
             }
+            RiskMeasure::GiniMeanDifference
+            | RiskMeasure::TailGini { .. }
+            | RiskMeasure::Range
+            | RiskMeasure::CvarRange { .. }
+            | RiskMeasure::TailGiniRange { .. } => {
+                self.owa().expect("an ordered weighted average").of_weighted(returns, probabilities)
+            }
             RiskMeasure::MaxDrawdown
             | RiskMeasure::AverageDrawdown
             | RiskMeasure::Cdar { .. }
@@ -525,10 +533,9 @@ impl RiskMeasure {
             return Err(Error::param(
                 Param::Measure,
                 format!(
-                    "{self:?} is not defined here on scenarios with probabilities (drawdowns, ordered weighted \
-                     averages and RLVaR follow the scenarios' path or rank); choose variance, the standard \
-                     deviation, MAD, the semi-deviation or semi-variance, a lower partial moment, CVaR, EVaR \
-                     or the worst realisation"
+                    "{self:?} is not defined here on scenarios with probabilities (no reference weighs the \
+                     relativistic measures); choose variance, a deviation, a lower partial moment, CVaR, EVaR, \
+                     the worst realisation, a drawdown measure or an ordered weighted average"
                 ),
             ));
         }
@@ -562,7 +569,11 @@ impl RiskMeasure {
             | RiskMeasure::Range
             | RiskMeasure::CvarRange { .. }
             | RiskMeasure::TailGiniRange { .. } => {
-                Box::new(owa::Owa { scenarios: scenarios()?, kind: self.owa().expect("an ordered weighted average") })
+                let kind = self.owa().expect("an ordered weighted average");
+                match probabilities {
+                    None => Box::new(owa::Owa { scenarios: scenarios()?, kind }),
+                    Some(probabilities) => Box::new(owa::WeightedOwa { scenarios: scenarios()?, probabilities, kind }),
+                }
             }
             RiskMeasure::Rlvar { beta, kappa } => Box::new(rlvar::Rlvar { scenarios: scenarios()?, beta, kappa }),
             RiskMeasure::Rldar { beta, kappa } => dd(Dd::Rldar { beta, kappa })?,
@@ -599,6 +610,11 @@ impl RiskMeasure {
                 | RiskMeasure::Cdar { .. }
                 | RiskMeasure::UlcerIndex
                 | RiskMeasure::Edar { .. }
+                | RiskMeasure::GiniMeanDifference
+                | RiskMeasure::TailGini { .. }
+                | RiskMeasure::Range
+                | RiskMeasure::CvarRange { .. }
+                | RiskMeasure::TailGiniRange { .. }
         )
     }
 

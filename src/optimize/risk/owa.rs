@@ -119,6 +119,18 @@ fn cvar(s: usize, alpha: f64) -> Vec<f64> {
 /// Tail Gini at `alpha`: CVaR weights averaged over levels from
 /// $10^{-4}$ to `alpha` (Riskfolio-Lib's `owa_tg` with 100 levels).
 fn tail_gini(s: usize, alpha: f64) -> Vec<f64> {
+    let mut c = vec![0.0; s];
+    for (level, o) in tail_gini_levels(alpha) {
+        for (ck, v) in c.iter_mut().zip(cvar(s, level)) {
+            *ck += o * v;
+        }
+    }
+    c
+}
+
+/// The tail levels tail Gini at `alpha` averages CVaR over, each with its
+/// weight.
+fn tail_gini_levels(alpha: f64) -> Vec<(f64, f64)> {
     let m = TAIL_GINI_LEVELS;
     let low = 1e-4;
     // Ascending levels, as linspace(alpha, 1e-4, m) read backwards.
@@ -129,13 +141,76 @@ fn tail_gini(s: usize, alpha: f64) -> Vec<f64> {
         omega.push((levels[i + 1] - levels[i - 1]) * levels[i] / (top * top));
     }
     omega.push((levels[m - 1] - levels[m - 2]) / top);
-    let mut c = vec![0.0; s];
-    for (level, o) in levels.iter().zip(omega) {
-        for (ck, v) in c.iter_mut().zip(cvar(s, *level)) {
-            *ck += o * v;
+    levels.into_iter().zip(omega).collect()
+}
+
+/// The spectral form of an OWA on returns sorted ascending, for scenarios
+/// with probabilities: the weight of the return at the $k$-th place is
+/// $\Phi(P_k) - \Phi(P_{k-1})$, $P_k$ the probability of it and all lower
+/// returns, and $\Phi$ the measure's weight function integrated:
+///
+/// | measure | $\Phi(u)$ |
+/// |---|---|
+/// | CVaR at tail $\alpha$ | $-\min(u, \alpha)/\alpha$ |
+/// | tail Gini | $\sum_j \omega_j \Phi^{\mathrm{CVaR}}_{\alpha_j}(u)$ |
+/// | Gini mean difference | $2(u^2 - u)/(1 - \sum_s p_s^2)$ |
+/// | the gains' side of a range | $\Phi(1 - u) - \Phi(1)$ |
+///
+/// With equal probabilities $1/S$ these are the weights above (the CVaR's
+/// last tail scenario taking its share), and the Gini mean difference is
+/// $\sum_{s \ne t} p_s p_t \lvert x_s - x_t\rvert / (1 - \sum_s p_s^2)$.
+/// The range is the highest less the lowest return of positive
+/// probability.
+impl Kind {
+    /// The weights on returns sorted ascending whose probabilities, in
+    /// that order, are `sorted` (≥ 0, summing to 1).
+    pub fn weights_weighted(self, sorted: &[f64]) -> Vec<f64> {
+        let s = sorted.len();
+        if self == Kind::Range {
+            let mut c = vec![0.0; s];
+            if let (Some(first), Some(last)) =
+                (sorted.iter().position(|p| *p > 0.0), sorted.iter().rposition(|p| *p > 0.0))
+            {
+                c[first] -= 1.0;
+                c[last] += 1.0;
+            }
+            return c;
         }
+        let cvar = |u: f64, alpha: f64| -u.min(alpha) / alpha;
+        let tail_gini = |u: f64, alpha: f64| tail_gini_levels(alpha).iter().map(|&(l, o)| o * cvar(u, l)).sum::<f64>();
+        let gains = |phi: &dyn Fn(f64) -> f64, u: f64| phi(1.0 - u) - phi(1.0);
+        let squares = 1.0 - sorted.iter().map(|p| p * p).sum::<f64>();
+        let phi = |u: f64| -> f64 {
+            match self {
+                Kind::GiniMeanDifference => 2.0 * (u * u - u) / squares,
+                Kind::TailGini { alpha } => tail_gini(u, alpha),
+                Kind::CvarRange { alpha } => cvar(u, alpha) + gains(&|v| cvar(v, alpha), u),
+                Kind::TailGiniRange { alpha } => tail_gini(u, alpha) + gains(&|v| tail_gini(v, alpha), u),
+                Kind::Range => 0.0,
+            }
+        };
+        let mut below = 0.0f64;
+        let mut previous = phi(0.0);
+        sorted
+            .iter()
+            .map(|p| {
+                below = (below + p).min(1.0);
+                let next = phi(below);
+                let c = if *p > 0.0 { next - previous } else { 0.0 };
+                previous = next;
+                c
+            })
+            .collect()
     }
-    c
+
+    /// The OWA of `returns` whose scenarios have `probabilities`, by
+    /// sorting.
+    pub fn of_weighted(self, returns: &[f64], probabilities: &[f64]) -> f64 {
+        let mut order: Vec<usize> = (0..returns.len()).collect();
+        order.sort_by(|&a, &b| returns[a].total_cmp(&returns[b]));
+        let sorted: Vec<f64> = order.iter().map(|&i| probabilities[i]).collect();
+        self.weights_weighted(&sorted).iter().zip(&order).map(|(c, &i)| c * returns[i]).sum()
+    }
 }
 
 /// The OWA of a series of returns, computed directly by sorting.
@@ -381,6 +456,117 @@ impl Risk for Owa<'_> {
     }
 }
 
+/// The most auxiliary variables the program of an OWA on scenarios with
+/// probabilities may take (tail Gini on 2,000 scenarios, or the Gini mean
+/// difference's pairs of 700).
+const WEIGHTED_MAX_VARIABLES: usize = 250_000;
+
+/// An OWA measure of scenarios with probabilities, written in a finite
+/// form whose minimum is the measure: the range as the largest loss plus
+/// the largest gain; CVaR's (Rockafellar–Uryasev with probabilities) and
+/// tail Gini's as the weighted sum of CVaRs at its levels, for the losses
+/// and, in a range, for the gains; the Gini mean difference as
+/// $\sum_{s<t} 2p_sp_t d_{st}/(1-\sum_s p_s^2)$ with
+/// $d_{st} \ge \pm(r_s - r_t)^\top w$. Each equals the spectral form
+/// [`Kind::weights_weighted`] (CVaR's scenario at the edge of its tail
+/// counting in part), and every row is homogeneous.
+pub(crate) struct WeightedOwa<'a> {
+    pub scenarios: ArrayView2<'a, f64>,
+    pub probabilities: ndarray::ArrayView1<'a, f64>,
+    pub kind: Kind,
+}
+
+impl WeightedOwa<'_> {
+    /// The scenarios of positive probability.
+    fn likely(&self) -> Vec<usize> {
+        (0..self.scenarios.nrows()).filter(|&s| self.probabilities[s] > 0.0).collect()
+    }
+
+    /// Auxiliary variables of the program.
+    fn variables(&self) -> usize {
+        let s = self.likely().len();
+        match self.kind {
+            Kind::Range => 2,
+            Kind::CvarRange { .. } => 2 * (self.scenarios.nrows() + 1),
+            Kind::TailGini { .. } => TAIL_GINI_LEVELS * (self.scenarios.nrows() + 1),
+            Kind::TailGiniRange { .. } => 2 * TAIL_GINI_LEVELS * (self.scenarios.nrows() + 1),
+            Kind::GiniMeanDifference => s * s.saturating_sub(1) / 2,
+        }
+    }
+
+    /// $\sum_j \omega_j\,\mathrm{CVaR}_{\alpha_j}$ of the losses of `scenarios`.
+    fn cvars(&self, p: &mut Program, w: Block, scenarios: ArrayView2<'_, f64>, levels: &[(f64, f64)]) -> Result<Lin> {
+        let mut sum = Lin::zero();
+        for &(alpha, omega) in levels {
+            let cvar = super::cvar::Cvar {
+                scenarios: scenarios.view(),
+                probabilities: Some(self.probabilities.view()),
+                beta: 1.0 - alpha,
+            };
+            sum += cvar.epigraph(p, w)? * omega;
+        }
+        Ok(sum)
+    }
+}
+
+impl Risk for WeightedOwa<'_> {
+    fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
+        let variables = self.variables();
+        if variables > WEIGHTED_MAX_VARIABLES {
+            return Err(Error::param(
+                Param::Measure,
+                format!(
+                    "the {} of {} scenarios with probabilities needs {variables} auxiliary variables, more than \
+                     {WEIGHTED_MAX_VARIABLES}; use fewer scenarios",
+                    self.name(),
+                    self.scenarios.nrows()
+                ),
+            ));
+        }
+        let gains = || self.scenarios.mapv(|v| -v);
+        Ok(match self.kind {
+            Kind::Range => {
+                // Largest loss ℓ ≥ −r·w and largest gain g ≥ r·w.
+                let (loss, gain) = (p.var(), p.var());
+                for s in self.likely() {
+                    let r = self.scenarios.row(s);
+                    p.ge(loss + w.dot(r), 0.0);
+                    p.ge(gain - w.dot(r), 0.0);
+                }
+                loss + gain
+            }
+            Kind::CvarRange { alpha } => {
+                self.cvars(p, w, self.scenarios, &[(alpha, 1.0)])?
+                    + self.cvars(p, w, gains().view(), &[(alpha, 1.0)])?
+            }
+            Kind::TailGini { alpha } => self.cvars(p, w, self.scenarios, &tail_gini_levels(alpha))?,
+            Kind::TailGiniRange { alpha } => {
+                let levels = tail_gini_levels(alpha);
+                self.cvars(p, w, self.scenarios, &levels)? + self.cvars(p, w, gains().view(), &levels)?
+            }
+            Kind::GiniMeanDifference => {
+                let likely = self.likely();
+                let squares = 1.0 - self.probabilities.iter().map(|q| q * q).sum::<f64>();
+                let mut sum = Lin::zero();
+                for (k, &a) in likely.iter().enumerate() {
+                    for &b in &likely[k + 1..] {
+                        let d = p.var();
+                        let diff = &self.scenarios.row(a) - &self.scenarios.row(b);
+                        p.ge(d - w.dot(&diff), 0.0);
+                        p.ge(d + w.dot(&diff), 0.0);
+                        sum += d * (2.0 * self.probabilities[a] * self.probabilities[b] / squares);
+                    }
+                }
+                sum
+            }
+        })
+    }
+
+    fn name(&self) -> String {
+        Owa { scenarios: self.scenarios, kind: self.kind }.name()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +589,85 @@ mod tests {
                 }
                 assert_eq!(x, want, "n = {n}");
             }
+        }
+    }
+
+    const KINDS: [Kind; 5] = [
+        Kind::GiniMeanDifference,
+        Kind::TailGini { alpha: 0.05 },
+        Kind::Range,
+        Kind::CvarRange { alpha: 0.05 },
+        Kind::TailGiniRange { alpha: 0.1 },
+    ];
+
+    #[test]
+    fn equal_probabilities_give_the_equal_weights() {
+        for s in [2, 7, 100, 253] {
+            let equal = vec![1.0 / s as f64; s];
+            for kind in KINDS {
+                let (a, b) = (kind.weights(s), kind.weights_weighted(&equal));
+                let d = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+                assert!(d < 1e-13, "{kind:?} on {s}: {d:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn weighted_forms_equal_their_definitions() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for s in [3, 40, 301] {
+            let x: Vec<f64> = (0..s).map(|_| rng.gen::<f64>() - 0.5).collect();
+            let mut p: Vec<f64> = (0..s).map(|k| if k % 7 == 3 { 0.0 } else { rng.gen::<f64>() }).collect();
+            let total: f64 = p.iter().sum();
+            p.iter_mut().for_each(|v| *v /= total);
+            // Convex: the weights per unit of probability rise along the
+            // sorted returns.
+            for kind in KINDS {
+                let mut order: Vec<usize> = (0..s).collect();
+                order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+                let sorted: Vec<f64> = order.iter().map(|&i| p[i]).collect();
+                let c: Vec<f64> = kind
+                    .weights_weighted(&sorted)
+                    .into_iter()
+                    .zip(&sorted)
+                    .filter(|(_, q)| **q > 0.0)
+                    .map(|(c, q)| c / q)
+                    .collect();
+                // Differences of Φ divided by small probabilities: to 1e-9.
+                let scale = c.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                assert!(c.windows(2).all(|w| w[1] >= w[0] - 1e-9 * scale), "{kind:?}: {c:?}");
+            }
+            // The Gini mean difference over pairs.
+            let squares = 1.0 - p.iter().map(|q| q * q).sum::<f64>();
+            let mut pairs = 0.0;
+            for a in 0..s {
+                for b in 0..s {
+                    pairs += p[a] * p[b] * (x[a] - x[b]).abs();
+                }
+            }
+            let gmd = Kind::GiniMeanDifference.of_weighted(&x, &p);
+            assert!((gmd - pairs / squares).abs() < 1e-13, "{gmd} vs {}", pairs / squares);
+            // CVaR of the losses and of the gains, each the worst α of
+            // probability (the edge scenario in part).
+            let cvar = |y: &[f64], alpha: f64| -> f64 {
+                let mut order: Vec<usize> = (0..s).collect();
+                order.sort_by(|&a, &b| y[a].total_cmp(&y[b]));
+                let (mut mass, mut sum) = (0.0, 0.0);
+                for i in order {
+                    let take = p[i].min(alpha - mass).max(0.0);
+                    sum -= take * y[i];
+                    mass += take;
+                }
+                sum / alpha
+            };
+            let neg: Vec<f64> = x.iter().map(|v| -v).collect();
+            let cvr = Kind::CvarRange { alpha: 0.2 }.of_weighted(&x, &p);
+            assert!((cvr - cvar(&x, 0.2) - cvar(&neg, 0.2)).abs() < 1e-13);
+            let tg: f64 = tail_gini_levels(0.2).iter().map(|&(l, o)| o * cvar(&x, l)).sum();
+            assert!((Kind::TailGini { alpha: 0.2 }.of_weighted(&x, &p) - tg).abs() < 1e-12);
+            let likely = || x.iter().zip(&p).filter(|(_, q)| **q > 0.0).map(|(v, _)| *v);
+            let range = likely().fold(f64::NEG_INFINITY, f64::max) - likely().fold(f64::INFINITY, f64::min);
+            assert!((Kind::Range.of_weighted(&x, &p) - range).abs() < 1e-15);
         }
     }
 
