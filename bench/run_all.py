@@ -90,7 +90,7 @@ def rows_of(name: str, data) -> list[dict]:
             days = "" if r.get("rows", 8312) == 8312 else f" × {r['rows']:,} days"
             objective = r.get("objective", "min-risk")
             if objective == "min-risk":
-                return f"minimum {r['measure']}, 20 stocks{days} (Clarabel alone: {r['clarabel_ms']:.0f} ms)"
+                return f"minimum {r['measure']}, 20 stocks{days} (solver alone: {r['clarabel_ms']:.0f} ms)"
             if objective == "dr-cvar":
                 return (f"distributionally robust mean–CVaR, ε = 0.01, 20 stocks{days} "
                         f"(Clarabel alone: {r['clarabel_ms']:.0f} ms)")

@@ -219,8 +219,9 @@ pub struct Optimizer {
 /// Whether minimum risk and risk budgets of a piecewise-linear scenario
 /// measure (CVaR, MAD, semi-deviation, FLPM, worst realisation, the
 /// drawdowns) are solved by exact scenario reduction (`risk/reduce.rs`,
-/// `risk/peaks.rs`) or on the full epigraph. Both reach the same optimum
-/// and finish it the same way; the reduction is faster on long samples.
+/// `risk/peaks.rs`), and minimum EVaR by sequential quadratic programs
+/// (`risk/evar.rs`), or on the full epigraph. Both reach the same optimum;
+/// the reduction is faster on long samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reduction {
     /// Reduce where the measure allows it (the default).

@@ -136,6 +136,14 @@ impl Program {
         self.p.push((a, b, v));
     }
 
+    /// The objective $q^\top x + \tfrac12 x^\top P x$ at `x`.
+    pub fn objective_at(&self, x: &[f64]) -> f64 {
+        let linear: f64 = self.q.iter().zip(x).map(|(q, v)| q * v).sum();
+        let quadratic: f64 =
+            self.p.iter().map(|&(a, b, v)| if a == b { 0.5 * v * x[a] * x[a] } else { v * x[a] * x[b] }).sum();
+        linear + quadratic
+    }
+
     /// Adds the linear expression `e` to the objective.
     pub fn minimise(&mut self, e: impl Into<Lin>) {
         for (j, c) in e.into().0 {

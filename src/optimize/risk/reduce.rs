@@ -1,6 +1,9 @@
 //! Minimum of a piecewise-linear scenario measure by scenario reduction,
 //! exact, on a program a fraction of the full epigraph's size.
 //!
+//! (EVaR, smooth, goes by sequential quadratic programs instead: see
+//! `evar.rs`.)
+//!
 //! Every scenario measure but EVaR aggregates one convex piecewise-linear
 //! term per scenario, $g_s(w) = \max_{p \in P_s} a_p^\top w$ (a loss, a
 //! signed deviation, a drawdown from one of the earlier peaks, each less a
