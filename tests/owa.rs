@@ -77,7 +77,8 @@ fn optima_match_the_exact_linear_program() {
 /// their vertex, their reported value is the measure of their weights
 /// (1e-10, relative) and no higher than 1/N's or the minimum variance's;
 /// an objective that needs the whole sorting network is refused past its
-/// size with an error naming the scenarios, not left to exhaust memory.
+/// size with an error naming the scenarios, not left to exhaust memory;
+/// the range and CVaR range, linear programs without one, are not.
 #[test]
 fn minima_solve_on_every_day_and_the_whole_network_is_refused() {
     let r = assetalloc::data::datasets::sp500().unwrap().returns(ReturnKind::Simple).unwrap();
@@ -98,6 +99,22 @@ fn minima_solve_on_every_day_and_the_whole_network_is_refused() {
     }
     let e = Optimizer::max_ratio(RiskMeasure::GiniMeanDifference, 0.0).solve_scenarios(&r).unwrap_err();
     assert!(e.is_invalid(assetalloc::parameter::Optimize::Measure) && e.to_string().contains("8312"), "{e}");
+    // The range and the CVaR range need no network (two maxima, two
+    // CVaRs): their maximum ratio solves on every day, and no vertex of
+    // the simplex, 1/N or the minimum beats its ratio.
+    let mu = r.values().mean_axis(ndarray::Axis(0)).unwrap();
+    for (name, m) in measures(0.05).into_iter().filter(|(name, _)| *name == "range" || *name == "cvar-range") {
+        let risk = |w: &Array1<f64>| m.of(&r.values().dot(w).to_vec());
+        let ratio = |w: &Array1<f64>| mu.dot(w) / risk(w);
+        let a = Optimizer::max_ratio(m, 0.0).solve_scenarios(&r).unwrap();
+        let best = ratio(a.weights());
+        println!("{name:16} maximum ratio {best:.10} on {} days; {}", r.len(), a.provenance());
+        let minimum = Optimizer::min_risk(m).solve_scenarios(&r).unwrap();
+        let vertices = (0..20).map(|i| Array1::from_shape_fn(20, |j| f64::from(u8::from(i == j))));
+        for w in vertices.chain([equal.clone(), minimum.weights().clone()]) {
+            assert!(ratio(&w) <= best * (1.0 + 1e-9), "{name}: {w} has ratio {} above {best}", ratio(&w));
+        }
+    }
 }
 
 /// A tail level is checked as the other tail measures' are.

@@ -43,7 +43,10 @@
 //! 8,312 days of the S&P 500 the minima take 4 ms (range) to 16 s (Gini
 //! mean difference, 869 planes; its vertex is degenerate and it stays at
 //! the interior point). The whole network stays for the objectives that
-//! price the measure against a return, up to [`NETWORK_MAX_SCENARIOS`].
+//! price the measure against a return, up to [`NETWORK_MAX_SCENARIOS`],
+//! except for the range and the CVaR range: the largest loss plus the
+//! largest gain, or two CVaRs, a linear program of the scenarios' size
+//! ([`WeightedOwa`] at equal probabilities) at any size.
 
 use ndarray::{Array1, ArrayView2};
 
@@ -427,6 +430,14 @@ impl Risk for Owa<'_> {
 
     fn epigraph(&self, p: &mut Program, w: Block) -> Result<Lin> {
         let s = self.scenarios.nrows();
+        if matches!(self.kind, Kind::Range | Kind::CvarRange { .. }) {
+            // Two CVaRs or two maxima: a linear program of the scenarios'
+            // size, no sorting network.
+            let equal = Array1::from_elem(s, 1.0 / s as f64);
+            let weighted =
+                WeightedOwa { scenarios: self.scenarios.view(), probabilities: equal.view(), kind: self.kind };
+            return weighted.epigraph(p, w);
+        }
         if s > NETWORK_MAX_SCENARIOS {
             return Err(Error::param(
                 Param::Measure,
