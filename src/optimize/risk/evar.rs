@@ -12,8 +12,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::reduce::Reduction;
 use super::Risk;
-use crate::error::{Error, Result};
-use crate::optimize::problem::{Block, Lin, Program, Solution, Solve};
+use crate::error::Result;
+use crate::optimize::problem::{Block, Lin, Program, Solution};
 
 /// EVaR at confidence `beta` of the scenarios (rows of simple returns).
 pub(crate) struct Evar<'a> {
@@ -128,11 +128,7 @@ fn minimise_over_z(losses: &[f64], f: impl Fn(f64) -> f64) -> (f64, f64) {
     (f(log_z), log_z.exp())
 }
 
-/// Rounds of sequential quadratic programming before the exponential-cone
-/// program is used instead.
-const SQP_ROUNDS: usize = 60;
-
-/// Minimum EVaR by sequential quadratic programming.
+/// Minimum EVaR by sequential quadratic programs (`sqp.rs`).
 ///
 /// With $z$ minimised out, $f(w) = \min_{z>0} F(w, z)$,
 /// $F = z\ln\sum_s p_s e^{L_s/z} + z\ln\frac1\alpha$, is convex and twice
@@ -142,24 +138,16 @@ const SQP_ROUNDS: usize = 60;
 /// Hessian the Schur complement of $F$'s in $(w, z)$:
 /// $\frac{1}{z^*}\big(C - Cww^\top C / w^\top C w\big)$, $C$ the covariance
 /// of the returns under $q$ (flat along $w$: $f$ is positively
-/// homogeneous). Each round minimises the program's own objective plus
-/// this second-order model about the current weights over the program's
-/// constraints, a quadratic program finished on its active set, then
-/// steps towards its answer while the true objective falls enough
-/// (Armijo). The rounds stop when the model predicts a fall below
-/// $10^{-13}$ of the objective; near the minimum the steps are Newton's,
-/// so the answer is the active-set finish's, not an interior point's a
-/// tolerance short. Where $z^*$ reaches 0 (the largest loss's scenario
-/// holds more than $\alpha$ of the probability, so EVaR is the worst loss)
-/// or the rounds run out, the exponential-cone program is solved instead.
+/// homogeneous). Where $z^*$ reaches 0 (the largest loss's scenario holds
+/// more than $\alpha$ of the probability, so EVaR is the worst loss) the
+/// exponential-cone program is solved instead.
 struct Sqp<'a, 'b> {
     evar: &'a Evar<'b>,
 }
 
 /// The entropic risk at fixed losses, minimised over $z$: its value,
 /// $z^*$ and the tilted probabilities $q$.
-struct Tilt {
-    value: f64,
+pub(super) struct Tilt {
     z: f64,
     q: Vec<f64>,
 }
@@ -173,7 +161,7 @@ impl Sqp<'_, '_> {
     /// $\min_z F$ at the losses `l` by Newton's method in $z$ from `z0`
     /// (each step kept within a factor of 10 and halved until $F$ falls);
     /// `None` where the minimum lies at $z \to 0$ or the losses are equal.
-    fn tilt(&self, l: &Array1<f64>, z0: Option<f64>) -> Option<Tilt> {
+    fn tilt(&self, l: &Array1<f64>, z0: Option<f64>) -> Option<(f64, Tilt)> {
         let s = l.len();
         let p = |k: usize| self.evar.probabilities.map_or(1.0 / s as f64, |p| p[k]);
         let worst = (0..s).filter(|&k| p(k) > 0.0).map(|k| l[k]).fold(f64::NEG_INFINITY, f64::max);
@@ -225,10 +213,17 @@ impl Sqp<'_, '_> {
             return None;
         }
         let (value, _, _, e, total) = here;
-        Some(Tilt { value, z, q: e.into_iter().map(|v| v / total).collect() })
+        Some((value, Tilt { z, q: e.into_iter().map(|v| v / total).collect() }))
+    }
+}
+
+impl super::sqp::Smooth for Sqp<'_, '_> {
+    type State = Tilt;
+
+    fn value(&self, w: &[f64], near: Option<&Tilt>) -> Option<(f64, Tilt)> {
+        self.tilt(&self.losses(w), near.map(|t| t.z))
     }
 
-    /// The gradient and Hessian of $f$ at the weights `w` with its tilt.
     fn model(&self, w: &[f64], tilt: &Tilt) -> (Array1<f64>, Array2<f64>) {
         let r = self.evar.scenarios;
         let q = ArrayView1::from(&tilt.q);
@@ -236,98 +231,12 @@ impl Sqp<'_, '_> {
         let centred = &r - &mean;
         let scaled = &centred * &q.mapv(f64::sqrt).insert_axis(Axis(1));
         let cov = scaled.t().dot(&scaled);
-        let cw = cov.dot(&ArrayView1::from(w));
-        let v = cw.dot(&ArrayView1::from(w));
-        let mut h = cov;
-        if v > 0.0 {
-            for i in 0..w.len() {
-                for j in 0..w.len() {
-                    h[[i, j]] -= cw[i] * cw[j] / v;
-                }
-            }
-        }
-        (-mean, h / tilt.z)
+        (-mean, super::sqp::flat_along(cov, w) / tilt.z)
     }
 }
 
 impl Reduction for Sqp<'_, '_> {
     fn minimise(&self, base: &Program, w: Block, w0: &[f64]) -> Result<Option<Solution>> {
-        let t0 = std::time::Instant::now();
-        let n = w0.len();
-        let mut about = w0.to_vec();
-        let Some(mut tilt) = self.tilt(&self.losses(&about), None) else { return Ok(None) };
-        // The search's point: the program's variables, their objective
-        // (the program's own plus EVaR), and the quadratic program's
-        // solution it is (for its duals), when it is one.
-        let mut current: Option<(Vec<f64>, f64, Option<Solution>)> = None;
-        let mut iterations = 0;
-        let objective = |x: &[f64], z: f64| -> Option<(f64, Tilt)> {
-            let t = self.tilt(&self.losses(&w.values(x)), Some(z))?;
-            Some((base.objective_at(x) + t.value, t))
-        };
-        for _ in 0..SQP_ROUNDS {
-            let (g, h) = self.model(&about, &tilt);
-            // ½ (w − a)ᵀH(w − a) + gᵀw, less its constant.
-            let mut qp = base.clone();
-            qp.minimise(w.dot(&(&g - &h.dot(&ArrayView1::from(&about)))));
-            for i in 0..n {
-                for j in i..n {
-                    if h[[i, j]] != 0.0 {
-                        qp.quad(w.at(i), w.at(j), h[[i, j]]);
-                    }
-                }
-            }
-            qp.polish_on_active_set();
-            let sol = match qp.solve_as(Solve::EXACT) {
-                Ok(sol) => sol,
-                Err(Error::Solver { status, .. }) if !status.is_infeasible() => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            iterations += sol.iterations;
-            let Some((x, value, last)) = current.take() else {
-                // The first round's answer starts the search.
-                let Some((value, t)) = objective(&sol.x, tilt.z) else { return Ok(None) };
-                about = w.values(&sol.x);
-                tilt = t;
-                current = Some((sol.x.clone(), value, Some(sol)));
-                continue;
-            };
-            // The model's change from x to the answer.
-            let d: Vec<f64> = sol.x.iter().zip(&x).map(|(a, b)| a - b).collect();
-            let dw = Array1::from(w.values(&d));
-            let predicted = base.objective_at(&sol.x) - base.objective_at(&x) + g.dot(&dw) + 0.5 * dw.dot(&h.dot(&dw));
-            let done = predicted >= -1e-13 * value.abs();
-            let mut step = 1.0;
-            let mut accepted = None;
-            while step >= 1e-10 {
-                let trial: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + step * b).collect();
-                let Some((v, t)) = objective(&trial, tilt.z) else { break };
-                if v <= value + 1e-4 * step * predicted.min(0.0) + 1e-15 * value.abs() {
-                    accepted = Some((trial, v, t));
-                    break;
-                }
-                step *= 0.5;
-            }
-            // The answer in the last quadratic program's solution (its
-            // duals, status and finish).
-            let finished = |x: Vec<f64>, v: f64, mut sol: Solution| -> Solution {
-                sol.x = x;
-                sol.objective = v;
-                sol.iterations = iterations;
-                sol.seconds = t0.elapsed().as_secs_f64();
-                sol
-            };
-            match accepted {
-                Some((trial, v, t)) if !done => {
-                    about = w.values(&trial);
-                    tilt = t;
-                    current = Some((trial, v, (step == 1.0).then_some(sol)));
-                }
-                // Settled: the answer itself where the full step falls.
-                Some((trial, v, _)) if step == 1.0 => return Ok(Some(finished(trial, v, sol))),
-                _ => return Ok(Some(finished(x, value, last.unwrap_or(sol)))),
-            }
-        }
-        Ok(None)
+        super::sqp::minimise(self, base, w, w0)
     }
 }

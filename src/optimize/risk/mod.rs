@@ -10,6 +10,7 @@ mod owa;
 mod peaks;
 mod reduce;
 mod rlvar;
+mod sqp;
 mod variance;
 
 pub(crate) use cvar::Cvar;
