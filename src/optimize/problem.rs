@@ -136,6 +136,11 @@ impl Program {
         self.p.push((a, b, v));
     }
 
+    /// Whether the program has cones beyond the nonnegative orthant.
+    pub fn has_cones(&self) -> bool {
+        !(self.soc.is_empty() && self.exp.is_empty() && self.pow.is_empty())
+    }
+
     /// The objective $q^\top x + \tfrac12 x^\top P x$ at `x`.
     pub fn objective_at(&self, x: &[f64]) -> f64 {
         let linear: f64 = self.q.iter().zip(x).map(|(q, v)| q * v).sum();

@@ -52,6 +52,12 @@ pub(crate) fn flat_along(mut m: Array2<f64>, w: &[f64]) -> Array2<f64> {
 /// constraints from the weights `w0` (see the module's docs): `None` where
 /// it does not settle.
 pub(crate) fn minimise<S: Smooth>(smooth: &S, base: &Program, w: Block, w0: &[f64]) -> Result<Option<Solution>> {
+    // With cones in the program (a log barrier's, a tracking error's) each
+    // round would be a conic program, finished only at its interior point:
+    // the measure's own conic program is then as good.
+    if base.has_cones() {
+        return Ok(None);
+    }
     let t0 = std::time::Instant::now();
     let n = w0.len();
     let mut about = w0.to_vec();
@@ -101,7 +107,10 @@ pub(crate) fn minimise<S: Smooth>(smooth: &S, base: &Program, w: Block, w0: &[f6
         let mut accepted = None;
         while step >= 1e-10 {
             let trial: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + step * b).collect();
-            let Some((v, s)) = objective(&trial, &state) else { break };
+            let Some((v, s)) = objective(&trial, &state) else {
+                step *= 0.5;
+                continue;
+            };
             if v <= value + 1e-4 * step * predicted.min(0.0) + 1e-15 * value.abs() {
                 accepted = Some((trial, v, s));
                 break;
