@@ -921,3 +921,28 @@ fn semi_variance_is_the_squared_semi_deviation() {
     assert!(gap(&a, &b) < 1e-5, "maximum ratio: {}", gap(&a, &b));
     assert!(a.objective().contains("semi-deviation"), "{}", a.objective());
 }
+
+/// The sequential quadratic programs for EVaR and RLVaR (`risk::sqp`) on
+/// the last 1,000 days, long-short (weights in [−0.3, 0.6]) and capped at
+/// 10 %, at two confidences: never above the conic program's value by more
+/// than 1e-9 (relative). At 99 % long-short the tilt concentrates on a few
+/// scenarios and no step of the model falls; there the conic program
+/// answers (the case that once stopped 0.56 % above the minimum).
+#[test]
+fn sequential_quadratic_programs_reach_the_conic_minimum() {
+    let r = returns();
+    let measures = [
+        RiskMeasure::Evar { beta: 0.95 },
+        RiskMeasure::Evar { beta: 0.99 },
+        RiskMeasure::Rlvar { beta: 0.95, kappa: 0.3 },
+    ];
+    for m in measures {
+        for c in [Constraints::long_only().bounds(-0.3, 0.6), Constraints::long_only().bounds(0.0, 0.1)] {
+            let a = Optimizer::min_risk(m).constraints(c.clone()).solve_scenarios(&r).unwrap();
+            let b = Optimizer::min_risk(m).constraints(c).reduction(Reduction::Off).solve_scenarios(&r).unwrap();
+            let value = |x: &Allocation| m.of(&portfolio(&r, x.weights()));
+            let (ours, cone) = (value(&a), value(&b));
+            assert!(ours <= cone * (1.0 + 1e-9), "{m:?}: {ours} above the conic program's {cone}");
+        }
+    }
+}

@@ -134,7 +134,12 @@ pub(crate) fn minimise<S: Smooth>(smooth: &S, base: &Program, w: Block, w0: &[f6
             }
             // Settled: the answer itself where the full step falls.
             Some((trial, v, _)) if step == 1.0 => return Ok(Some(finished(trial, v, sol))),
-            _ => return Ok(Some(finished(x, value, last.unwrap_or(sol)))),
+            Some(_) => return Ok(Some(finished(x, value, last.unwrap_or(sol)))),
+            // No step falls though the model predicts a fall: the measure
+            // is not smooth enough here for the model (its z* near 0), so
+            // the conic program decides.
+            None if !done => return Ok(None),
+            None => return Ok(Some(finished(x, value, last.unwrap_or(sol)))),
         }
     }
     Ok(None)
