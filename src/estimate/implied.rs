@@ -292,19 +292,12 @@ fn log_regression(ln_iv: Vec<f64>, ln_rv: Vec<f64>) -> Option<Fit> {
 /// The covariance with the correlation of `cov` and the volatilities
 /// `vols`.
 pub(super) fn rescale(cov: &Array2<f64>, vols: &Array1<f64>, assets: &[String]) -> Result<Array2<f64>> {
-    let sd = cov.diag().mapv(f64::sqrt);
+    let (corr, sd) = super::shrinkage::correlation(cov);
     if let Some(i) = sd.iter().position(|s| !(*s > 0.0)) {
         return Err(Error::param(
             Param::Returns,
             format!("of {} do not vary, so its correlations are undefined; drop it", assets[i]),
         ));
     }
-    let n = cov.nrows();
-    Ok(Array2::from_shape_fn((n, n), |(i, j)| {
-        if i == j {
-            vols[i] * vols[i]
-        } else {
-            cov[[i, j]] / (sd[i] * sd[j]) * vols[i] * vols[j]
-        }
-    }))
+    Ok(super::shrinkage::on_deviations(&corr, vols))
 }

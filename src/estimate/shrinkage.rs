@@ -118,12 +118,12 @@ pub(super) fn gerber(r: ArrayView2<'_, f64>, mean: &Array1<f64>, threshold: f64,
 }
 
 /// $\rho_{ij}\sigma_i\sigma_j$.
-fn on_deviations(corr: &Array2<f64>, sd: &Array1<f64>) -> Array2<f64> {
+pub(super) fn on_deviations(corr: &Array2<f64>, sd: &Array1<f64>) -> Array2<f64> {
     Array2::from_shape_fn(corr.dim(), |(i, j)| corr[[i, j]] * sd[i] * sd[j])
 }
 
 /// The correlation and standard deviations of a covariance.
-fn correlation(cov: &Array2<f64>) -> (Array2<f64>, Array1<f64>) {
+pub(super) fn correlation(cov: &Array2<f64>) -> (Array2<f64>, Array1<f64>) {
     let sd = cov.diag().mapv(f64::sqrt);
     (Array2::from_shape_fn(cov.dim(), |(i, j)| cov[[i, j]] / (sd[i] * sd[j])), sd)
 }

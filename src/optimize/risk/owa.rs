@@ -179,16 +179,22 @@ impl Kind {
             }
             return c;
         }
-        let cvar = |u: f64, alpha: f64| -u.min(alpha) / alpha;
-        let tail_gini = |u: f64, alpha: f64| tail_gini_levels(alpha).iter().map(|&(l, o)| o * cvar(u, l)).sum::<f64>();
-        let gains = |phi: &dyn Fn(f64) -> f64, u: f64| phi(1.0 - u) - phi(1.0);
+        // The tail levels and weights of the CVaRs the measure sums, found
+        // once: Φ is read at every scenario.
+        let levels = match self {
+            Kind::CvarRange { alpha } => vec![(alpha, 1.0)],
+            Kind::TailGini { alpha } | Kind::TailGiniRange { alpha } => tail_gini_levels(alpha),
+            Kind::GiniMeanDifference | Kind::Range => Vec::new(),
+        };
+        let tails = |u: f64| levels.iter().map(|&(l, o)| o * (-u.min(l) / l)).sum::<f64>();
+        let whole = tails(1.0);
         let squares = 1.0 - sorted.iter().map(|p| p * p).sum::<f64>();
         let phi = |u: f64| -> f64 {
             match self {
                 Kind::GiniMeanDifference => 2.0 * (u * u - u) / squares,
-                Kind::TailGini { alpha } => tail_gini(u, alpha),
-                Kind::CvarRange { alpha } => cvar(u, alpha) + gains(&|v| cvar(v, alpha), u),
-                Kind::TailGiniRange { alpha } => tail_gini(u, alpha) + gains(&|v| tail_gini(v, alpha), u),
+                Kind::TailGini { .. } => tails(u),
+                // The losses' tails and the gains': Φ(1 − u) − Φ(1).
+                Kind::CvarRange { .. } | Kind::TailGiniRange { .. } => tails(u) + (tails(1.0 - u) - whole),
                 Kind::Range => 0.0,
             }
         };

@@ -117,8 +117,6 @@ fn solve(losses: &[f64], beta: f64, kappa: f64, search: (f64, f64, usize)) -> (f
         return (worst, None);
     }
     let g = |y: f64| reweight(y, kappa);
-    let divergence =
-        |q: &[f64]| q.iter().map(|q| q.powf(1.0 + kappa) - q.powf(1.0 - kappa)).sum::<f64>() / (2.0 * kappa);
     // The weights at multiplier λ: μ between the two values that put every
     // q_s at or below, and at or above, 1/S.
     let uniform = ((1.0 + kappa) * s.powf(-kappa) - (1.0 - kappa) * s.powf(kappa)) / (2.0 * kappa);
@@ -149,7 +147,7 @@ fn solve(losses: &[f64], beta: f64, kappa: f64, search: (f64, f64, usize)) -> (f
     let (mut a, mut b) = ((scale * low).ln(), (scale * high).ln());
     for _ in 0..steps {
         let m = 0.5 * (a + b);
-        if divergence(&weights(m.exp()).0) > bound {
+        if divergence(&weights(m.exp()).0, kappa) > bound {
             a = m;
         } else {
             b = m;
@@ -159,6 +157,12 @@ fn solve(losses: &[f64], beta: f64, kappa: f64, search: (f64, f64, usize)) -> (f
     let (q, mu) = weights(lambda);
     let total: f64 = q.iter().sum();
     (q.iter().zip(losses).map(|(q, l)| q * l).sum::<f64>() / total, Some((lambda, mu)))
+}
+
+/// The divergence $\sum_s (q_s^{1+\kappa} - q_s^{1-\kappa})/(2\kappa)$ of the
+/// reweighting `q`.
+fn divergence(q: &[f64], kappa: f64) -> f64 {
+    q.iter().map(|q| q.powf(1.0 + kappa) - q.powf(1.0 - kappa)).sum::<f64>() / (2.0 * kappa)
 }
 
 /// $q = g(y)$, the inverse of the divergence's derivative, and
@@ -210,9 +214,8 @@ impl Sqp<'_, '_> {
         let at = |lambda: f64, mu: f64| {
             let y: Vec<f64> = l.iter().map(|v| (v - mu) / lambda).collect();
             let (q, slope): (Vec<f64>, Vec<f64>) = y.iter().map(|&y| reweight(y, kappa)).unzip();
-            let divergence = q.iter().map(|q| q.powf(1.0 + kappa) - q.powf(1.0 - kappa)).sum::<f64>() / (2.0 * kappa);
-            let residual = (q.iter().sum::<f64>() - 1.0, divergence - bound);
-            Dual { lambda, mu, q, slope, y }.with(residual)
+            let residual = (q.iter().sum::<f64>() - 1.0, divergence(&q, kappa) - bound);
+            (Dual { lambda, mu, q, slope, y }, residual)
         };
         let norm = |r: (f64, f64)| r.0.abs().max(r.1.abs() / bound.abs().max(1.0));
         let (mut here, mut residual) = at(start.0, start.1);
@@ -246,9 +249,7 @@ impl Sqp<'_, '_> {
         }
         None
     }
-}
 
-impl Sqp<'_, '_> {
     /// The multipliers at the losses `l` by continuation from `near`'s:
     /// Newton's method at losses moved from `near`'s towards `l` in steps
     /// that double while they settle and halve while they do not.
@@ -272,10 +273,6 @@ impl Sqp<'_, '_> {
 }
 
 impl Dual {
-    fn with(self, residual: (f64, f64)) -> (Dual, (f64, f64)) {
-        (self, residual)
-    }
-
     /// $M = U^\top G U$ as $(M_{11}, M_{12}, M_{22})$.
     fn m(&self) -> [f64; 3] {
         let (mut a, mut b, mut c) = (0.0, 0.0, 0.0);

@@ -16,7 +16,7 @@
 use ndarray::{Array1, Array2, ArrayView1};
 
 use crate::error::{Error, Result};
-use crate::optimize::problem::{Block, Program, Solution, Solve};
+use crate::optimize::problem::{backtrack, Block, Program, Solution, Solve};
 
 /// Rounds before the conic program is used instead.
 const ROUNDS: usize = 60;
@@ -103,20 +103,19 @@ pub(crate) fn minimise<S: Smooth>(smooth: &S, base: &Program, w: Block, w0: &[f6
         let dw = Array1::from(w.values(&d));
         let predicted = base.objective_at(&sol.x) - base.objective_at(&x) + g.dot(&dw) + 0.5 * dw.dot(&h.dot(&dw));
         let done = predicted >= -1e-13 * value.abs();
-        let mut step = 1.0;
-        let mut accepted = None;
-        while step >= 1e-10 {
-            let trial: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + step * b).collect();
-            let Some((v, s)) = objective(&trial, &state) else {
-                step *= 0.5;
-                continue;
-            };
-            if v <= value + 1e-4 * step * predicted.min(0.0) + 1e-15 * value.abs() {
-                accepted = Some((trial, v, s));
-                break;
-            }
-            step *= 0.5;
-        }
+        // Armijo steps by the programs' shared backtracking; a point where
+        // the measure is not smooth counts as no fall. The last point
+        // evaluated is the one taken, so its value and state are kept.
+        let evaluated = std::cell::RefCell::new(None);
+        let taken = backtrack(&x, &d, std::iter::empty(), value, predicted, |trial| {
+            let result = objective(trial, &state);
+            let v = result.as_ref().map_or(f64::INFINITY, |(v, _)| *v);
+            *evaluated.borrow_mut() = result;
+            v
+        });
+        let full: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + b).collect();
+        let whole_step = taken.as_ref() == Some(&full);
+        let accepted = taken.and_then(|trial| evaluated.into_inner().map(|(v, s)| (trial, v, s)));
         // The answer in the last quadratic program's solution (its duals,
         // status and finish).
         let finished = |x: Vec<f64>, v: f64, mut sol: Solution| -> Solution {
@@ -130,10 +129,10 @@ pub(crate) fn minimise<S: Smooth>(smooth: &S, base: &Program, w: Block, w0: &[f6
             Some((trial, v, s)) if !done => {
                 about = w.values(&trial);
                 state = s;
-                current = Some((trial, v, (step == 1.0).then_some(sol)));
+                current = Some((trial, v, whole_step.then_some(sol)));
             }
             // Settled: the answer itself where the full step falls.
-            Some((trial, v, _)) if step == 1.0 => return Ok(Some(finished(trial, v, sol))),
+            Some((trial, v, _)) if whole_step => return Ok(Some(finished(trial, v, sol))),
             Some(_) => return Ok(Some(finished(x, value, last.unwrap_or(sol)))),
             // No step falls though the model predicts a fall: the measure
             // is not smooth enough here for the model (its z* near 0), so
